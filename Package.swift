@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The engine's package. System libraries come from Debian (`make deps` installs them);
+// Swift packages are the few well-kept ones each piece needs, chosen in DESIGN.md's spirit:
+// a library where one fits, by hand only what none does well.
+let package = Package(
+    name: "resume-ingest",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "resume-ingest", targets: ["resume-ingest"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+    ],
+    targets: [
+        // MARK: C libraries, one system-library target each (module map + shim header).
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+
+        // MARK: Stages.
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "CLibUV",
+                "CZstd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "ExtractPool",
+            dependencies: [
+                "CMagic",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "resume-ingest",
+            dependencies: [
+                "Ingest",
+                "ExtractPool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Tests.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Ingest"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ExtractPoolTests",
+            dependencies: ["ExtractPool"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,18 @@
+#ifndef RESUME_INGEST_CLIBUV_SHIM_H
+#define RESUME_INGEST_CLIBUV_SHIM_H
+#include <uv.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+
+/// `UV_E*` codes are macros over negated errno values; Swift sees some of them only through functions.
+static inline int cuv_eof(void) { return UV_EOF; }
+static inline int cuv_eagain(void) { return UV_EAGAIN; }
+static inline int cuv_ecanceled(void) { return UV_ECANCELED; }
+
+/// `memmem` is a GNU extension that glibc hides unless `_GNU_SOURCE` is set before <string.h>.
+void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+static inline const void *cuv_memmem(const void *h, size_t hl, const void *n, size_t nl) {
+    return memmem(h, hl, n, nl);
+}
+#endif

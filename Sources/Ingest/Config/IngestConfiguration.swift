@@ -1,0 +1,181 @@
+/// Everything the Ingest stage needs to know, as one value: filled from the environment in one place
+/// (``init(environment:)``), checked there, and printed by `resume-ingest doctor`.
+public struct IngestConfiguration: Sendable, Equatable {
+    /// Address to bind (`HOST`).
+    public var host: String = "0.0.0.0"
+    /// Port to listen on (`PORT`); 0 picks a free one.
+    public var port: Int = 8080
+    /// Where the durable spool lives (`SPOOL_DIR`).
+    public var spoolDirectory: String = ".data/spool"
+    /// Limits on requests and uploads.
+    public var limits = IngestLimits()
+    /// The spool's high-water marks.
+    public var spoolMarks = SpoolMarks()
+
+    /// Defaults that work on a laptop.
+    public init() {}
+
+    /// One variable that could not be understood.
+    public struct InvalidSetting: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The variable's name.
+        public var name: String
+        /// Its value as given.
+        public var value: String
+        /// What was expected.
+        public var expected: String
+        public var description: String { "\(name)=\(value): expected \(expected)" }
+    }
+
+    /// Reads the configuration from environment variables; unset variables keep their defaults.
+    public init(environment: [String: String]) throws(InvalidSetting) {
+        var env = EnvironmentReader(environment)
+        host = env.string("HOST", default: host)
+        port = try env.int("PORT", default: port, range: 0...65535)
+        spoolDirectory = env.string("SPOOL_DIR", default: spoolDirectory)
+        limits.maxFileBytes = try env.bytes("MAX_FILE_SIZE", default: limits.maxFileBytes)
+        limits.maxRequestBytes = try env.bytes("MAX_REQUEST_SIZE", default: limits.maxRequestBytes)
+        limits.maxFilesPerRequest = try env.int("MAX_FILES_PER_REQUEST", default: limits.maxFilesPerRequest,
+                                                range: 1...100_000)
+        limits.maxConnections = try env.int("MAX_CONNECTIONS", default: limits.maxConnections, range: 1...1_000_000)
+        limits.headerTimeoutMilliseconds = try env.int(
+            "HEADER_TIMEOUT_MS", default: limits.headerTimeoutMilliseconds, range: 1...3_600_000)
+        limits.bodyIdleTimeoutMilliseconds = try env.int(
+            "BODY_IDLE_TIMEOUT_MS", default: limits.bodyIdleTimeoutMilliseconds, range: 1...3_600_000)
+        limits.keepAliveTimeoutMilliseconds = try env.int(
+            "KEEPALIVE_TIMEOUT_MS", default: limits.keepAliveTimeoutMilliseconds, range: 1...3_600_000)
+        limits.shutdownGraceMilliseconds = try env.int(
+            "SHUTDOWN_GRACE_MS", default: limits.shutdownGraceMilliseconds, range: 0...3_600_000)
+        limits.maxHeaderBytes = try env.int("MAX_HEADER_BYTES", default: limits.maxHeaderBytes, range: 1024...1 << 20)
+        limits.maxHeaderCount = try env.int("MAX_HEADER_COUNT", default: limits.maxHeaderCount, range: 8...10_000)
+        limits.maxDecompressedBytes = try env.bytes("MAX_DECOMPRESSED_SIZE", default: limits.maxDecompressedBytes)
+        spoolMarks.highWaterBytes = try env.bytes("SPOOL_HIGH_WATER_BYTES", default: spoolMarks.highWaterBytes)
+        spoolMarks.highWaterFiles = try env.int("SPOOL_HIGH_WATER_FILES", default: spoolMarks.highWaterFiles,
+                                                range: 1...100_000_000)
+        spoolMarks.retryAfterSeconds = try env.int("SPOOL_RETRY_AFTER", default: spoolMarks.retryAfterSeconds,
+                                                   range: 1...3600)
+    }
+
+    /// `(variable, effective value)` pairs for `doctor`.
+    public var printable: [(String, String)] {
+        [
+            ("HOST", host), ("PORT", String(port)), ("SPOOL_DIR", spoolDirectory),
+            ("MAX_FILE_SIZE", String(limits.maxFileBytes)),
+            ("MAX_REQUEST_SIZE", String(limits.maxRequestBytes)),
+            ("MAX_FILES_PER_REQUEST", String(limits.maxFilesPerRequest)),
+            ("MAX_CONNECTIONS", String(limits.maxConnections)),
+            ("HEADER_TIMEOUT_MS", String(limits.headerTimeoutMilliseconds)),
+            ("BODY_IDLE_TIMEOUT_MS", String(limits.bodyIdleTimeoutMilliseconds)),
+            ("KEEPALIVE_TIMEOUT_MS", String(limits.keepAliveTimeoutMilliseconds)),
+            ("SHUTDOWN_GRACE_MS", String(limits.shutdownGraceMilliseconds)),
+            ("MAX_HEADER_BYTES", String(limits.maxHeaderBytes)),
+            ("MAX_HEADER_COUNT", String(limits.maxHeaderCount)),
+            ("MAX_DECOMPRESSED_SIZE", String(limits.maxDecompressedBytes)),
+            ("SPOOL_HIGH_WATER_BYTES", String(spoolMarks.highWaterBytes)),
+            ("SPOOL_HIGH_WATER_FILES", String(spoolMarks.highWaterFiles)),
+            ("SPOOL_RETRY_AFTER", String(spoolMarks.retryAfterSeconds)),
+        ]
+    }
+}
+
+/// Limits on connections, requests and uploads, checked before any byte is spooled.
+public struct IngestLimits: Sendable, Equatable {
+    /// Largest accepted file part (`MAX_FILE_SIZE`, 10 MiB); a larger part is rejected alone.
+    public var maxFileBytes = 10 << 20
+    /// Largest request body, after decompression (`MAX_REQUEST_SIZE`, 256 MiB); past it the request gets 413.
+    public var maxRequestBytes = 256 << 20
+    /// Most file parts in one request (`MAX_FILES_PER_REQUEST`, 1000); past it the request gets 413.
+    public var maxFilesPerRequest = 1000
+    /// Open connections at most (`MAX_CONNECTIONS`); further ones are answered 503 and closed.
+    public var maxConnections = 4096
+    /// Time to receive a whole request head, from its first byte (slowloris gets 408).
+    public var headerTimeoutMilliseconds = 10_000
+    /// Longest silence while a body is arriving (408).
+    public var bodyIdleTimeoutMilliseconds = 30_000
+    /// How long an idle keep-alive connection stays open.
+    public var keepAliveTimeoutMilliseconds = 60_000
+    /// How long shutdown waits for uploads in flight.
+    public var shutdownGraceMilliseconds = 30_000
+    /// Request line plus headers, in bytes.
+    public var maxHeaderBytes = 32 * 1024
+    /// Header fields per request.
+    public var maxHeaderCount = 100
+    /// Cap on a `Content-Encoding: zstd` body once decompressed (`MAX_DECOMPRESSED_SIZE`).
+    public var maxDecompressedBytes = 256 << 20
+
+    public init() {}
+}
+
+/// When the spool counts as full: above either mark, new uploads get `503` with `Retry-After`.
+public struct SpoolMarks: Sendable, Equatable {
+    /// Bytes of queued and in-flight documents.
+    public var highWaterBytes = 8 << 30
+    /// Number of queued documents.
+    public var highWaterFiles = 100_000
+    /// The `Retry-After` a full spool answers with, in seconds.
+    public var retryAfterSeconds = 5
+
+    public init() {}
+}
+
+/// Reads typed values out of an environment dictionary, naming the variable in every error.
+struct EnvironmentReader {
+    private let environment: [String: String]
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    private func value(_ name: String) -> String? {
+        guard let v = environment[name]?.trimmingWhitespace(), !v.isEmpty else { return nil }
+        return v
+    }
+
+    func string(_ name: String, default fallback: String) -> String { value(name) ?? fallback }
+
+    func int(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(IngestConfiguration.InvalidSetting)
+        -> Int
+    {
+        guard let raw = value(name) else { return fallback }
+        guard let v = Int(raw), range.contains(v) else {
+            throw .init(name: name, value: raw, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
+    func bool(_ name: String, default fallback: Bool) throws(IngestConfiguration.InvalidSetting) -> Bool {
+        guard let raw = value(name) else { return fallback }
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw .init(name: name, value: raw, expected: "true or false")
+        }
+    }
+
+    /// A size in bytes: a plain integer, or one with a binary suffix (`K`, `M`, `G`, `KiB`, `MiB`, `GiB`).
+    func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
+        guard let raw = value(name) else { return fallback }
+        guard let v = EnvironmentReader.parseBytes(raw), v > 0 else {
+            throw .init(name: name, value: raw, expected: "a positive size in bytes, e.g. 10485760 or 10MiB")
+        }
+        return v
+    }
+
+    static func parseBytes(_ text: String) -> Int? {
+        let lower = text.lowercased()
+        let units: [(String, Int)] = [("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30),
+                                      ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
+        for (suffix, factor) in units where lower.hasSuffix(suffix) {
+            guard let n = Int(lower.dropLast(suffix.count)) else { return nil }
+            let (r, overflow) = n.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : r
+        }
+        return Int(lower)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

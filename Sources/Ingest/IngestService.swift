@@ -1,0 +1,50 @@
+import Logging
+
+/// The Ingest stage as one object: the spool, the HTTP server and its routes, on the loop.
+@LoopActor
+public final class IngestService {
+    /// The effective configuration.
+    public let configuration: IngestConfiguration
+    /// The durable queue.
+    public let spool: Spool
+    /// Metrics shown at `/metrics`.
+    public let metrics: IngestMetrics
+    /// Components shown at `/startup-status`.
+    public let startupStatus: StartupStatus
+    private let server: HTTPServer
+    private let logger: Logger
+
+    public init(configuration: IngestConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        metrics = IngestMetrics()
+        startupStatus = StartupStatus()
+        spool = Spool(directory: configuration.spoolDirectory, marks: configuration.spoolMarks, metrics: metrics,
+                      logger: logger)
+        let router = IngestRouter(configuration: configuration, spool: spool, metrics: metrics,
+                                  status: startupStatus, logger: logger)
+        server = HTTPServer(limits: configuration.limits, router: router, metrics: metrics, logger: logger)
+    }
+
+    /// Opens the spool (cleaning leftovers) and starts listening; returns the port.
+    @discardableResult
+    public func start() async throws -> Int {
+        try await spool.open()
+        let port = try server.start(host: configuration.host, port: configuration.port)
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+        return port
+    }
+
+    /// The bound port.
+    public var port: Int? { server.port }
+
+    /// Open client connections.
+    public var connectionCount: Int { server.connectionCount }
+
+    /// Stops accepting, lets uploads in flight finish within the grace period, closes the rest.
+    public func shutdown() async {
+        logger.info("shutting down", metadata: ["grace_ms": "\(configuration.limits.shutdownGraceMilliseconds)"])
+        await server.shutdown(graceMilliseconds: configuration.limits.shutdownGraceMilliseconds)
+        logger.info("stopped")
+    }
+}

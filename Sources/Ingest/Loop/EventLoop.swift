@@ -1,0 +1,138 @@
+internal import CLibUV
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process's one libuv loop, running on a thread of its own, and a `SerialExecutor` over it.
+///
+/// Every socket, file, timer, signal and child process of the engine belongs to this loop. Swift jobs
+/// enqueued on it (actors isolated to ``LoopActor``) run between libuv callbacks, on the same thread:
+/// `enqueue` pushes onto a locked queue and wakes the loop with `uv_async_send` only when no wake-up is
+/// pending, and the async callback drains the whole queue, so sends coalesce (the shape of NIO's
+/// `NIOSerialEventLoopExecutor`).
+public final class EventLoop: SerialExecutor, @unchecked Sendable {
+    // @unchecked: `raw`, `wakeup` and `thread` are written once before the loop thread starts and only read
+    // afterwards; everything mutable after start is behind `state`.
+
+    /// The loop every stage of the engine runs on.
+    public static let shared = EventLoop()
+
+    let raw: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private var thread = pthread_t()
+    private let state = Mutex(State())
+
+    private struct State {
+        var jobs: [UnownedJob] = []
+        var wakePending = false
+        var stopping = false
+    }
+
+    private init() {
+        // A peer that resets a socket must not kill the process: writes then fail with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+        // File writes and fsyncs of concurrent uploads run on libuv's pool; its default of 4 threads would
+        // serialise them. Respect an explicit setting.
+        setenv("UV_THREADPOOL_SIZE", "16", 0)
+        raw = .allocate(capacity: 1)
+        let rc = uv_loop_init(raw)
+        precondition(rc == 0, "uv_loop_init: \(UVError(rc))")
+        wakeup = .allocate(capacity: 1)
+        let ra = uv_async_init(raw, wakeup) { handle in
+            EventLoop.shared.drain()
+        }
+        precondition(ra == 0, "uv_async_init: \(UVError(ra))")
+        start()
+    }
+
+    private func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        let started = pthread_create(&thread, nil, { arg in
+            let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, box)
+        precondition(started == 0, "pthread_create failed: \(started)")
+    }
+
+    private func run() {
+        while true {
+            uv_run(raw, UV_RUN_DEFAULT)
+            // uv_run returns when nothing keeps the loop alive: the wake-up handle is unreferenced only
+            // by `stop()`. Drain what is left, then leave.
+            if state.withLock({ $0.stopping }) { break }
+        }
+    }
+
+    /// Whether the caller is on the loop thread.
+    public var inLoop: Bool { pthread_equal(pthread_self(), thread) != 0 }
+
+    // MARK: SerialExecutor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let mustWake = state.withLock { state -> Bool in
+            state.jobs.append(unowned)
+            if state.wakePending { return false }
+            state.wakePending = true
+            return true
+        }
+        if mustWake { uv_async_send(wakeup) }
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func checkIsolated() {
+        precondition(inLoop, "not on the libuv loop thread")
+    }
+
+    public func isIsolatingCurrentContext() -> Bool? {
+        inLoop
+    }
+
+    private func drain() {
+        while true {
+            let jobs = state.withLock { state -> [UnownedJob] in
+                state.wakePending = false
+                let jobs = state.jobs
+                state.jobs.removeAll(keepingCapacity: true)
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            let executor = asUnownedSerialExecutor()
+            for job in jobs { job.runSynchronously(on: executor) }
+        }
+    }
+
+    /// Runs `body` on the loop thread as a plain callback (no task), from any thread.
+    public func execute(_ body: @escaping @Sendable @LoopActor () -> Void) {
+        Task.detached { @LoopActor in body() }
+    }
+}
+
+/// The global actor of everything the loop owns: its isolation is "running on the loop thread".
+///
+/// Stage objects that own sockets, files or timers are `@LoopActor`; their async methods run on the loop
+/// without hops, and libuv's C callbacks enter them with ``LoopActor/assumeIsolated(_:)``.
+@globalActor public actor LoopActor {
+    public static let shared = LoopActor()
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        EventLoop.shared.asUnownedSerialExecutor()
+    }
+
+    /// Enters the actor's isolation from a libuv callback, which always runs on the loop thread.
+    /// Traps if called from any other thread.
+    public static func assumeIsolated<T>(_ operation: @LoopActor () throws -> T) rethrows -> T {
+        typealias Isolated = @LoopActor () throws -> T
+        typealias Plain = () throws -> T
+        EventLoop.shared.checkIsolated()
+        return try withoutActuallyEscaping(operation) { isolated in
+            try unsafeBitCast(isolated, to: Plain.self)()
+        }
+    }
+}

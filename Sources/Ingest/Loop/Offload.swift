@@ -1,0 +1,53 @@
+internal import CLibUV
+
+/// Runs blocking work (file system calls, hashing) on libuv's thread pool and finishes on the loop.
+///
+/// The loop thread must never block on a disk; `uv_queue_work` hands `work` to a pool thread and calls
+/// back on the loop once it is done. The pool's size is `UV_THREADPOOL_SIZE` (read by libuv at first use).
+enum Offload {
+    private final class Request: @unchecked Sendable {
+        // @unchecked: `work` runs on one pool thread, then `after` on the loop; libuv orders the two.
+        let work: @Sendable () -> Void
+        let after: @LoopActor () -> Void
+        init(work: @escaping @Sendable () -> Void, after: @escaping @LoopActor () -> Void) {
+            self.work = work
+            self.after = after
+        }
+    }
+
+    /// Queues `work` on the pool; `after` runs on the loop when it has finished.
+    @LoopActor
+    static func submit(_ work: @escaping @Sendable () -> Void, after: @escaping @LoopActor () -> Void) {
+        let req = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
+        req.pointee.data = Unmanaged.passRetained(Request(work: work, after: after)).toOpaque()
+        let rc = uv_queue_work(EventLoop.shared.raw, req, Offload.runOnPool, { req, _ in
+            LoopActor.assumeIsolated {
+                let request = Unmanaged<Request>.fromOpaque(req!.pointee.data!).takeRetainedValue()
+                req!.deallocate()
+                request.after()
+            }
+        })
+        precondition(rc == 0, "uv_queue_work: \(UVError(rc))")
+    }
+
+    /// The pool-thread half of a request. Declared outside any actor-isolated function: a closure literal
+    /// written inside one would inherit the actor's isolation and trap when the pool calls it.
+    private static let runOnPool: @convention(c) (UnsafeMutablePointer<uv_work_t>?) -> Void = { req in
+        let request = Unmanaged<Request>.fromOpaque(req!.pointee.data!).takeUnretainedValue()
+        request.work()
+    }
+
+    /// Runs `body` on the pool and returns its result on the loop.
+    @LoopActor
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            submit({ box.result = Result { try body() } }, after: { continuation.resume(with: box.result!) })
+        }
+    }
+
+    private final class ResultBox<T>: @unchecked Sendable {
+        // @unchecked: written on the pool thread before libuv signals completion, read on the loop after.
+        var result: Result<T, any Error>?
+    }
+}

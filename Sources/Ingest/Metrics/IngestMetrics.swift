@@ -1,0 +1,75 @@
+import Prometheus
+
+/// The Ingest stage's Prometheus metrics, exposed at `GET /metrics`.
+///
+/// Backed by swift-prometheus' registry, which renders the text exposition format. Counters for each
+/// (route, status) pair are made on first use and cached here, on the loop.
+@LoopActor
+public final class IngestMetrics {
+    /// The registry `GET /metrics` renders; other stages may register their own metrics into it.
+    public nonisolated let registry: PrometheusCollectorRegistry
+    private var requestCounters: [RouteStatus: Counter] = [:]
+    private let bytesReceived: Counter
+    private let spoolDepthFiles: Gauge
+    private let spoolDepthBytes: Gauge
+    private let connectionsOpen: Gauge
+    private let fsyncLatency: DurationHistogram
+    private let filesAccepted: Counter
+    private let filesRejected: Counter
+    private let overloadRejections: Counter
+
+    private struct RouteStatus: Hashable {
+        var route: String
+        var status: Int
+    }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        bytesReceived = registry.makeCounter(
+            name: "ingest_bytes_received_total", help: "Bytes read from client sockets, headers included.")
+        spoolDepthFiles = registry.makeGauge(
+            name: "ingest_spool_depth_files", help: "Documents acknowledged and waiting in spool/incoming.")
+        spoolDepthBytes = registry.makeGauge(
+            name: "ingest_spool_depth_bytes", help: "Bytes of documents waiting in spool/incoming.")
+        connectionsOpen = registry.makeGauge(name: "ingest_connections_open", help: "Open client connections.")
+        fsyncLatency = registry.makeDurationHistogram(
+            name: "ingest_spool_fsync_seconds",
+            buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                      .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)],
+            help: "Latency of each fsync the spool makes (files and directory).")
+        filesAccepted = registry.makeCounter(
+            name: "ingest_files_accepted_total", help: "File parts durably spooled and acknowledged.")
+        filesRejected = registry.makeCounter(
+            name: "ingest_files_rejected_total", help: "File parts rejected (too large, bad request).")
+        overloadRejections = registry.makeCounter(
+            name: "ingest_overload_rejections_total", help: "Requests answered 503 because the spool was full.")
+    }
+
+    func request(route: String, status: Int) {
+        let key = RouteStatus(route: route, status: status)
+        if let counter = requestCounters[key] {
+            counter.increment()
+            return
+        }
+        let counter = registry.makeCounter(
+            name: "ingest_http_requests_total", labels: [("route", route), ("status", String(status))],
+            help: "HTTP requests answered, by route and status.")
+        requestCounters[key] = counter
+        counter.increment()
+    }
+
+    func received(bytes: Int) { bytesReceived.increment(by: Int64(bytes)) }
+    func connections(_ open: Int) { connectionsOpen.set(Int64(open)) }
+    func spoolDepth(files: Int, bytes: Int) {
+        spoolDepthFiles.set(Int64(files))
+        spoolDepthBytes.set(Int64(bytes))
+    }
+    nonisolated func fsync(nanoseconds: Int64) { fsyncLatency.recordNanoseconds(nanoseconds) }
+    func accepted(files: Int) { filesAccepted.increment(by: Int64(files)) }
+    func rejected(files: Int) { filesRejected.increment(by: Int64(files)) }
+    func overloaded() { overloadRejections.increment() }
+
+    /// The text exposition of every metric in the registry.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

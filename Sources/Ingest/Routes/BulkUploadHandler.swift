@@ -1,0 +1,339 @@
+import Logging
+
+/// `POST /api/v1/bulk-parse-resumes`: streams every `files` part of a multipart body into the spool and
+/// answers `202` once all of them are durable.
+///
+/// Bytes flow socket → (zstd) → ``MultipartParser`` → ``SpoolFile`` (copied, then written and hashed on the
+/// pool). Nothing is held whole: when the files' unwritten bytes pass `pauseAbove`, the socket stops being
+/// read until they drop below `resumeBelow`. A part larger than `MAX_FILE_SIZE` is rejected alone (its
+/// bytes dropped, the rest kept). The request is acknowledged as a whole: if it fails or the client leaves,
+/// none of its files reach `incoming/`.
+@LoopActor
+final class BulkUploadHandler: HTTPRequestHandler {
+    /// Unwritten bytes above which the socket is paused.
+    static let pauseAbove = 512 * 1024
+    /// Unwritten bytes below which a paused socket is resumed.
+    static let resumeBelow = 128 * 1024
+
+    /// What happens to the bytes of the part being parsed.
+    private enum Part {
+        /// Before the first part, or between parts.
+        case none
+        /// A file part being spooled (index into `results`).
+        case file(SpoolFile, Int)
+        /// A part whose bytes are dropped: rejected (index into `results`) or a plain form field (nil).
+        case skip(Int?)
+    }
+
+    /// One entry of the response's `files` array.
+    private struct Result {
+        var filename: String?
+        var declaredType: String?
+        var file: SpoolFile?
+        var finishing: Task<SpoolFile.Finished, any Error>?
+        var finished: SpoolFile.Finished?
+        var error: (code: String, message: String)?
+    }
+
+    private let exchange: HTTPExchange
+    private let router: IngestRouter
+    private let limits: IngestLimits
+    private var parser: MultipartParser
+    private var decoder: ZstdStreamDecoder?
+    private var part = Part.none
+    private var results: [Result] = []
+    private var bodyBytes = 0
+    private var reserved = 0
+    private var paused = false
+    private var done = false
+    private let batchID = DocumentID()
+
+    /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
+    static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
+        let head = exchange.head
+        let limits = router.configuration.limits
+        func reject(_ status: Int, _ code: String, _ message: String,
+                    headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
+            exchange.respond(.error(status, code: code, message: message, headers: headers))
+            return Respond(exchange) { .error(status, code: code, message: message) }
+        }
+        if router.spool.isFull {
+            router.metrics.overloaded()
+            return reject(503, "spool_full",
+                          "the spool is above its high-water mark; retry after \(router.spool.marks.retryAfterSeconds) s",
+                          headers: [("Retry-After", String(router.spool.marks.retryAfterSeconds))])
+        }
+        guard let contentType = head.headers.first("Content-Type"),
+              let boundary = MultipartParser.boundary(fromContentType: contentType)
+        else {
+            return reject(415, "unsupported_media_type",
+                          "expected Content-Type: multipart/form-data with a boundary parameter")
+        }
+        var decoder: ZstdStreamDecoder?
+        switch head.headers.first("Content-Encoding")?.lowercased().trimmingWhitespace() {
+        case nil, "", "identity":
+            break
+        case "zstd":
+            decoder = ZstdStreamDecoder(maxOutputBytes: min(limits.maxDecompressedBytes, limits.maxRequestBytes))
+        case let other?:
+            return reject(415, "unsupported_content_encoding",
+                          "Content-Encoding \(other) is not supported; send identity or zstd")
+        }
+        if head.framing == .none {
+            return reject(400, "empty_body", "the request has no body; send multipart/form-data with files parts")
+        }
+        if case .contentLength(let length) = head.framing, length > limits.maxRequestBytes {
+            return reject(413, "request_too_large",
+                          "the body is \(length) bytes; the limit is \(limits.maxRequestBytes) (MAX_REQUEST_SIZE)")
+        }
+        let parser: MultipartParser
+        do {
+            parser = try MultipartParser(boundary: boundary, limits: MultipartLimits(
+                maxPartCount: limits.maxFilesPerRequest))
+        } catch {
+            return reject(error.status, error.code, error.message)
+        }
+        return BulkUploadHandler(exchange: exchange, router: router, parser: parser, decoder: decoder)
+    }
+
+    private init(exchange: HTTPExchange, router: IngestRouter, parser: MultipartParser,
+                 decoder: consuming ZstdStreamDecoder?) {
+        self.exchange = exchange
+        self.router = router
+        self.limits = router.configuration.limits
+        self.parser = parser
+        self.decoder = decoder
+    }
+
+    // MARK: Body
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !done else { return }
+        if decoder != nil {
+            do throws(ZstdStreamDecoder.Failure) {
+                try decoder!.decode(bytes) { out in parse(out) }
+            } catch {
+                fail(error)
+            }
+        } else {
+            parse(bytes)
+        }
+        applyBackpressure()
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer) {
+        guard !done else { return }
+        bodyBytes += bytes.count
+        if bodyBytes > limits.maxRequestBytes {
+            fail(status: 413, code: "request_too_large",
+                 message: "the body exceeds \(limits.maxRequestBytes) bytes (MAX_REQUEST_SIZE)")
+            return
+        }
+        router.spool.reserve(bytes.count)
+        reserved += bytes.count
+        do throws(MultipartError) {
+            try parser.parse(bytes) { event in handle(event) }
+        } catch {
+            fail(status: error.status, code: error.code, message: error.message)
+        }
+    }
+
+    private func handle(_ event: MultipartEvent) {
+        switch event {
+        case .partBegin(let head):
+            beginPart(head)
+        case .body(let bytes):
+            switch part {
+            case .file(let file, let index):
+                if file.size + bytes.count > limits.maxFileBytes {
+                    file.discard()
+                    results[index].file = nil
+                    results[index].error = ("file_too_large",
+                                            "the file exceeds \(limits.maxFileBytes) bytes (MAX_FILE_SIZE)")
+                    part = .skip(index)
+                } else {
+                    file.append(bytes)
+                }
+            case .skip, .none:
+                break
+            }
+        case .partEnd:
+            if case .file(let file, let index) = part {
+                results[index].finishing = Task { try await file.finish() }
+            }
+            part = .none
+        case .end:
+            break
+        }
+    }
+
+    private func beginPart(_ head: MultipartPartHead) {
+        guard head.name == "files" else {
+            if head.filename != nil {
+                results.append(Result(filename: head.filename, declaredType: head.contentType, error: (
+                    "unexpected_field", "file parts must be named \"files\"; this one is named \"\(head.name)\"")))
+                part = .skip(results.count - 1)
+            } else {
+                part = .skip(nil)
+            }
+            return
+        }
+        let file = router.spool.makeFile()
+        file.onProgress = { [weak self] in self?.applyBackpressure() }
+        results.append(Result(filename: head.filename, declaredType: head.contentType, file: file))
+        part = .file(file, results.count - 1)
+    }
+
+    private var unwrittenBytes: Int {
+        results.reduce(0) { $0 + ($1.file?.bufferedBytes ?? 0) }
+    }
+
+    private func applyBackpressure() {
+        guard !done else { return }
+        let unwritten = unwrittenBytes
+        if !paused && unwritten > Self.pauseAbove {
+            paused = true
+            exchange.pauseBody()
+        } else if paused && unwritten < Self.resumeBelow {
+            paused = false
+            exchange.resumeBody()
+        }
+    }
+
+    // MARK: End
+
+    func end() {
+        guard !done else { return }
+        do throws(ZstdStreamDecoder.Failure) {
+            try decoder?.finish()
+        } catch {
+            return fail(error)
+        }
+        do throws(MultipartError) {
+            try parser.finish()
+        } catch {
+            return fail(status: error.status, code: error.code, message: error.message)
+        }
+        if paused {
+            paused = false
+            exchange.resumeBody()
+        }
+        done = true
+        Task { await complete() }
+    }
+
+    private func complete() async {
+        var entries: [Spool.Entry] = []
+        let receivedAt = ContinuousClockReference.unixMilliseconds()
+        var writeFailure: SystemError?
+        for index in results.indices {
+            guard let task = results[index].finishing, let file = results[index].file else { continue }
+            do {
+                let finished = try await task.value
+                results[index].finished = finished
+                entries.append(Spool.Entry(id: file.id, temporaryPath: file.temporaryPath, metadata: SpoolMetadata(
+                    id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
+                    declaredType: results[index].declaredType, size: finished.size, sha256: finished.sha256,
+                    receivedAtMilliseconds: receivedAt)))
+            } catch {
+                writeFailure = writeFailure ?? (error as? SystemError) ?? SystemError("write", errno: 5)
+            }
+        }
+        if let writeFailure {
+            discardAll()
+            releaseReservation()
+            router.logger.error("spool write failed", metadata: ["error": "\(writeFailure)"])
+            return exchange.respond(.error(
+                writeFailure.isNoSpace ? 507 : 500, code: "spool_write_failed",
+                message: "the upload could not be stored: \(writeFailure)",
+                headers: [("Retry-After", String(router.spool.marks.retryAfterSeconds))]))
+        }
+        guard !results.isEmpty else {
+            releaseReservation()
+            return exchange.respond(.error(400, code: "no_files",
+                                           message: "the body holds no file parts; send one or more parts named \"files\""))
+        }
+        do {
+            try await router.spool.commit(entries)
+        } catch {
+            releaseReservation()
+            router.logger.error("spool commit failed", metadata: ["error": "\(error)"])
+            return exchange.respond(.error(500, code: "spool_write_failed",
+                                           message: "the upload could not be stored: \(error)"))
+        }
+        releaseReservation()
+        let accepted = entries.count
+        router.metrics.accepted(files: accepted)
+        router.metrics.rejected(files: results.count - accepted)
+        var body = JSONText.Object()
+        if accepted == 0 {
+            var error = JSONText.Object()
+            error.string("code", "all_files_rejected")
+            error.string("message", "every file part was rejected; see files[].error")
+            body.object("error", error)
+        }
+        body.string("batch_id", batchID.description)
+        body.array("files", results.map(Self.describe))
+        exchange.respond(.json(accepted == 0 ? 413 : 202, body.finished() + [0x0A]))
+    }
+
+    private static func describe(_ result: Result) -> JSONText.Object {
+        var o = JSONText.Object()
+        if let file = result.file, let finished = result.finished {
+            o.string("id", file.id.description)
+            o.string("filename", result.filename)
+            o.int("size", finished.size)
+            o.string("sha256", Hex.encode(finished.sha256))
+            o.string("status", "queued")
+        } else {
+            o.string("id", nil)
+            o.string("filename", result.filename)
+            o.string("status", "rejected")
+            var error = JSONText.Object()
+            error.string("code", result.error?.code ?? "rejected")
+            error.string("message", result.error?.message ?? "rejected")
+            o.object("error", error)
+        }
+        return o
+    }
+
+    // MARK: Failure
+
+    private func fail(_ failure: ZstdStreamDecoder.Failure) {
+        switch failure {
+        case .corrupt(let why):
+            fail(status: 400, code: "invalid_zstd", message: "the zstd body is corrupt: \(why)")
+        case .tooLarge(let limit):
+            fail(status: 413, code: "decompressed_too_large",
+                 message: "the body decompresses to more than \(limit) bytes (MAX_DECOMPRESSED_SIZE)")
+        case .truncated:
+            fail(status: 400, code: "invalid_zstd", message: "the zstd body ends inside a frame")
+        }
+    }
+
+    /// Answers with an error and drops every file of the request.
+    private func fail(status: Int, code: String, message: String) {
+        guard !done else { return }
+        done = true
+        discardAll()
+        releaseReservation()
+        exchange.respond(.error(status, code: code, message: message))
+    }
+
+    func abort() {
+        guard !done else { return }
+        done = true
+        discardAll()
+        releaseReservation()
+    }
+
+    private func discardAll() {
+        for result in results { result.file?.discard() }
+        part = .none
+    }
+
+    private func releaseReservation() {
+        router.spool.release(reserved)
+        reserved = 0
+    }
+}

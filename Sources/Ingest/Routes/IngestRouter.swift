@@ -1,0 +1,88 @@
+import Logging
+
+/// The engine's routes.
+///
+/// - `POST /api/v1/bulk-parse-resumes` — multipart upload of one or many `files` parts (``BulkUploadHandler``).
+/// - `GET /health` — liveness.
+/// - `GET /startup-status` — what each component found at start-up (``StartupStatus``).
+/// - `GET /metrics` — Prometheus text format.
+@LoopActor
+public final class IngestRouter: HTTPRouter {
+    let configuration: IngestConfiguration
+    let spool: Spool
+    let metrics: IngestMetrics
+    let status: StartupStatus
+    let logger: Logger
+    /// The tenant uploads are filed under until authentication names one.
+    var defaultTenant = "default"
+
+    init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
+         logger: Logger) {
+        self.configuration = configuration
+        self.spool = spool
+        self.metrics = metrics
+        self.status = status
+        self.logger = logger
+    }
+
+    public func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler {
+        let head = exchange.head
+        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first
+            .map(String.init) ?? head.target
+        switch path {
+        case "/api/v1/bulk-parse-resumes":
+            exchange.route = "bulk-parse-resumes"
+            guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
+            return BulkUploadHandler.make(exchange: exchange, router: self)
+        case "/health":
+            exchange.route = "health"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return Respond(exchange) { .json(200, Array(#"{"status":"ok"}"#.utf8) + [0x0A]) }
+        case "/startup-status":
+            exchange.route = "startup-status"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return Respond(exchange) { [self] in .json(200, status.render(spool: spool)) }
+        case "/metrics":
+            exchange.route = "metrics"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return Respond(exchange) { [self] in
+                HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                             body: metrics.render())
+            }
+        default:
+            return Respond(exchange) {
+                .error(404, code: "not_found", message: "no route for \(head.method) \(path)")
+            }
+        }
+    }
+
+    private func methodNotAllowed(_ exchange: HTTPExchange, allow: String) -> any HTTPRequestHandler {
+        let method = exchange.head.method
+        return Respond(exchange) {
+            .error(405, code: "method_not_allowed", message: "\(method) is not allowed here; use \(allow)",
+                   headers: [("Allow", allow)])
+        }
+    }
+}
+
+/// Answers once the (ignored) body is complete: for routes that take no body.
+@LoopActor
+final class Respond: HTTPRequestHandler {
+    private let exchange: HTTPExchange
+    private let make: @LoopActor () -> HTTPResponse
+
+    init(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse) {
+        self.exchange = exchange
+        self.make = make
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {}
+    func end() { exchange.respond(make()) }
+    func abort() {}
+}

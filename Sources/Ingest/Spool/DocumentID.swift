@@ -1,0 +1,73 @@
+/// A document's id: a UUID version 7 (RFC 9562), so ids sort by arrival time, in the spool's file names
+/// and in database indexes alike.
+public struct DocumentID: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The 16 bytes of the UUID.
+    public let bytes: [UInt8]
+
+    /// A fresh id for now.
+    public init() {
+        var rng = SystemRandomNumberGenerator()
+        var b = [UInt8](repeating: 0, count: 16)
+        let ms = UInt64(ContinuousClockReference.unixMilliseconds())
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+        for i in 6..<16 { b[i] = UInt8.random(in: 0...255, using: &rng) }
+        b[6] = (b[6] & 0x0F) | 0x70
+        b[8] = (b[8] & 0x3F) | 0x80
+        bytes = b
+    }
+
+    /// Parses the canonical 36-character form; nil for anything else.
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < 36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard utf8[i] == 0x2D else { return nil }
+                i += 1
+                continue
+            }
+            guard let hi = DocumentID.hex(utf8[i]), let lo = DocumentID.hex(utf8[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        bytes = out
+    }
+
+    private static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x61...0x66: c - 0x61 + 10
+        case 0x41...0x46: c - 0x41 + 10
+        default: nil
+        }
+    }
+
+    public var description: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(0x2D) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func < (a: DocumentID, b: DocumentID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+}
+
+/// Hex encoding of digests.
+enum Hex {
+    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import ExtractPool
+import Ingest
+
+/// `resume-ingest doctor`: the effective configuration and what this machine provides.
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the effective configuration and check the machine.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let configuration = try ProcessEnvironment.configuration()
+        print("# effective configuration (environment variable = value)")
+        let rows = configuration.printable
+        let width = rows.map(\.0.count).max() ?? 0
+        for (name, value) in rows {
+            print(name.padding(toLength: width) + " = " + value)
+        }
+        print("")
+        print("# libraries")
+        print("libmagic".padding(toLength: width) + " = " + ContentSniffer.libraryVersion)
+    }
+}
+
+extension String {
+    func padding(toLength length: Int) -> String {
+        count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+}

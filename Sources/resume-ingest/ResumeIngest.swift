@@ -1,0 +1,60 @@
+import ArgumentParser
+import Ingest
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `resume-ingest` command line.
+@main
+struct ResumeIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume-ingest",
+        abstract: "Streaming, high-throughput resume ingestion.",
+        subcommands: [Serve.self, Doctor.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every subcommand shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (LOG_LEVEL).")
+    var logLevel: String?
+
+    func bootstrapLogging() throws {
+        let raw = logLevel ?? ProcessEnvironment.current["LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+            throw ValidationError("unknown log level \(raw)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// The process environment as a dictionary.
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    static func configuration() throws -> IngestConfiguration {
+        do {
+            return try IngestConfiguration(environment: current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+    }
+}
