@@ -57,12 +57,20 @@ let package = Package(
         // MARK: Tests.
         .target(
             name: "TestSupport",
-            dependencies: ["Ingest"],
+            dependencies: [
+                "Ingest",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "TestSupport"]
+            dependencies: [
+                "Ingest",
+                "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "ExtractPoolTests",

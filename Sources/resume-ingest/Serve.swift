@@ -39,7 +39,8 @@ struct Serve: AsyncParsableCommand {
         }
         // Wait for the first SIGINT/SIGTERM; a second one during shutdown exits at once.
         var signalled = false
-        let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+        let signal = await withCheckedContinuation(isolation: LoopActor.shared) {
+            (continuation: CheckedContinuation<Int32, Never>) in
             let watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
                 if signalled {
                     logger.warning("second signal: exiting without waiting")

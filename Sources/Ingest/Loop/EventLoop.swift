@@ -12,7 +12,7 @@ import Glibc
 /// `enqueue` pushes onto a locked queue and wakes the loop with `uv_async_send` only when no wake-up is
 /// pending, and the async callback drains the whole queue, so sends coalesce (the shape of NIO's
 /// `NIOSerialEventLoopExecutor`).
-public final class EventLoop: SerialExecutor, @unchecked Sendable {
+public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // @unchecked: `raw`, `wakeup` and `thread` are written once before the loop thread starts and only read
     // afterwards; everything mutable after start is behind `state`.
 
@@ -86,6 +86,10 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
         UnownedSerialExecutor(ordinary: self)
     }
 
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
     public func checkIsolated() {
         precondition(inLoop, "not on the libuv loop thread")
     }
@@ -108,9 +112,16 @@ public final class EventLoop: SerialExecutor, @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the loop thread as a plain callback (no task), from any thread.
-    public func execute(_ body: @escaping @Sendable @LoopActor () -> Void) {
-        Task.detached { @LoopActor in body() }
+    /// Starts a task whose code runs on the loop, including every resumption after a suspension.
+    ///
+    /// Use this, never a bare `Task {}`, for tasks started from loop code. With Swift 6.3.1, a `@LoopActor`
+    /// task created from a libuv callback (no current task) resumed after continuations on the *global*
+    /// executor before hopping back, so loop work silently waited for a free cooperative thread: uploads
+    /// stalled for seconds whenever the cooperative pool was busy. The loop as the task's executor
+    /// preference (SE-0417) keeps every hop on the loop thread.
+    @discardableResult
+    public static func spawn(_ body: sending @escaping () async -> Void) -> Task<Void, Never> {
+        Task(executorPreference: EventLoop.shared, operation: body)
     }
 }
 

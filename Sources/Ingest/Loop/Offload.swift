@@ -38,10 +38,13 @@ enum Offload {
     }
 
     /// Runs `body` on the pool and returns its result on the loop.
+    ///
+    /// Continuations in loop code name their isolation explicitly, and tasks started on the loop use
+    /// ``EventLoop/spawn(_:)``: see there for why.
     @LoopActor
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let box = ResultBox<T>()
-        return try await withCheckedThrowingContinuation { continuation in
+        return try await withCheckedThrowingContinuation(isolation: LoopActor.shared) { continuation in
             submit({ box.result = Result { try body() } }, after: { continuation.resume(with: box.result!) })
         }
     }

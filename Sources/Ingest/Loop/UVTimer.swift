@@ -41,7 +41,7 @@ final class UVTimer: UVHandle {
     /// Sleeps on the loop without blocking it.
     static func sleep(milliseconds: UInt64) async {
         let timer = UVTimer()
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        await withCheckedContinuation(isolation: LoopActor.shared) { (c: CheckedContinuation<Void, Never>) in
             timer.schedule(after: milliseconds) { c.resume() }
         }
         timer.close()

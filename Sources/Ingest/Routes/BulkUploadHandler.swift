@@ -30,8 +30,8 @@ final class BulkUploadHandler: HTTPRequestHandler {
         var filename: String?
         var declaredType: String?
         var file: SpoolFile?
-        var finishing: Task<SpoolFile.Finished, any Error>?
         var finished: SpoolFile.Finished?
+        var failure: SystemError?
         var error: (code: String, message: String)?
     }
 
@@ -47,6 +47,10 @@ final class BulkUploadHandler: HTTPRequestHandler {
     private var paused = false
     private var done = false
     private let batchID = DocumentID()
+    /// Files whose final write and fsync are still running.
+    private var finishing = 0
+    /// Runs once `finishing` drops to zero.
+    private var waitingForFiles: (@LoopActor () -> Void)?
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
     static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
@@ -159,7 +163,18 @@ final class BulkUploadHandler: HTTPRequestHandler {
             }
         case .partEnd:
             if case .file(let file, let index) = part {
-                results[index].finishing = Task { try await file.finish() }
+                finishing += 1
+                file.finish { [self] result in
+                    finishing -= 1
+                    switch result {
+                    case .success(let finished): results[index].finished = finished
+                    case .failure(let error): results[index].failure = error
+                    }
+                    if finishing == 0, let waiting = waitingForFiles {
+                        waitingForFiles = nil
+                        waiting()
+                    }
+                }
             }
             part = .none
         case .end:
@@ -219,7 +234,13 @@ final class BulkUploadHandler: HTTPRequestHandler {
             exchange.resumeBody()
         }
         done = true
-        Task { await complete() }
+        let proceed: @LoopActor () -> Void = { [self] in startCompletion() }
+        if finishing == 0 { proceed() } else { waitingForFiles = proceed }
+    }
+
+    private func startCompletion() {
+        let handler = self
+        EventLoop.spawn { await handler.complete() }
     }
 
     private func complete() async {
@@ -227,16 +248,14 @@ final class BulkUploadHandler: HTTPRequestHandler {
         let receivedAt = ContinuousClockReference.unixMilliseconds()
         var writeFailure: SystemError?
         for index in results.indices {
-            guard let task = results[index].finishing, let file = results[index].file else { continue }
-            do {
-                let finished = try await task.value
-                results[index].finished = finished
+            guard let file = results[index].file else { continue }
+            if let failure = results[index].failure {
+                writeFailure = writeFailure ?? failure
+            } else if let finished = results[index].finished {
                 entries.append(Spool.Entry(id: file.id, temporaryPath: file.temporaryPath, metadata: SpoolMetadata(
                     id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
                     declaredType: results[index].declaredType, size: finished.size, sha256: finished.sha256,
                     receivedAtMilliseconds: receivedAt)))
-            } catch {
-                writeFailure = writeFailure ?? (error as? SystemError) ?? SystemError("write", errno: 5)
             }
         }
         if let writeFailure {

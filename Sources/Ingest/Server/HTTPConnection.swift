@@ -26,7 +26,8 @@ final class HTTPConnection: TCPStreamDelegate {
     }
 
     let stream: TCPStream
-    private unowned let server: HTTPServer
+    private weak var serverReference: HTTPServer?
+    private var server: HTTPServer { serverReference! }
     private var parser: HTTPRequestParser
     private var state = State.idle
     private var stash: [UInt8] = []
@@ -39,7 +40,7 @@ final class HTTPConnection: TCPStreamDelegate {
 
     init(stream: TCPStream, server: HTTPServer) {
         self.stream = stream
-        self.server = server
+        self.serverReference = server
         self.parser = HTTPRequestParser(limits: server.parserLimits)
         stream.delegate = self
         stream.setNoDelay()
@@ -267,12 +268,16 @@ final class HTTPConnection: TCPStreamDelegate {
         state = .closing
         timer.close()
         stream.close()
-        server.connectionClosed(self)
+        serverReference?.connectionClosed(self)
     }
 
     /// Asks the connection to finish: closes at once when idle, else after the current response.
     func drain() {
-        if isIdle { close() }
+        if isIdle {
+            close()
+        } else if case .closing = state {
+            close()
+        }
     }
 }
 

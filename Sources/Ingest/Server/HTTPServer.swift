@@ -92,7 +92,7 @@ public final class HTTPServer {
                 }
                 for connection in Array(self.connections.values) { connection.close() }
             }
-            await withCheckedContinuation { drainWaiters.append($0) }
+            await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
             deadline.close()
         }
     }

@@ -181,7 +181,8 @@ public final class Spool {
     /// `fsync`s `incoming/` so that every rename made before this call is durable; concurrent callers share
     /// syncs (group commit).
     func syncIncoming() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await withCheckedThrowingContinuation(isolation: LoopActor.shared) {
+            (continuation: CheckedContinuation<Void, any Error>) in
             switch directorySync.request(continuation) {
             case .startSync: startDirectorySync()
             case .wait: break

@@ -28,7 +28,7 @@ final class SpoolFile {
     private var inFlight = false
     private var finishing = false
     private var discarded = false
-    private var finished: CheckedContinuation<Finished, any Error>?
+    private var finished: (@LoopActor (Result<Finished, SystemError>) -> Void)?
     private let flushThreshold: Int
     private let metrics: IngestMetrics
 
@@ -55,14 +55,19 @@ final class SpoolFile {
         pump()
     }
 
-    /// Writes what is left, `fsync`s and closes; returns the size and digest.
-    func finish() async throws -> Finished {
+    /// Writes what is left, `fsync`s and closes; `completion` gets the size and digest (or the failure).
+    ///
+    /// A callback rather than an `async` result on purpose: awaiting a `Task`'s value is a nonisolated async
+    /// call that hops to the global executor, which would make the loop depend on a free cooperative thread.
+    func finish(_ completion: @escaping @LoopActor (Result<Finished, SystemError>) -> Void) {
         precondition(!finishing, "finish() called twice")
         finishing = true
-        return try await withCheckedThrowingContinuation { continuation in
-            finished = continuation
-            pump()
+        if discarded {
+            completion(.failure(SystemError("discard", path: temporaryPath, errno: ECANCELED)))
+            return
         }
+        finished = completion
+        pump()
     }
 
     /// Drops the file: closes and unlinks it once any write in flight is done. Never acknowledged.
@@ -73,7 +78,7 @@ final class SpoolFile {
         if !inFlight { removeFromDisk() }
         if let finished {
             self.finished = nil
-            finished.resume(throwing: SystemError("discard", path: temporaryPath, errno: ECANCELED))
+            finished(.failure(SystemError("discard", path: temporaryPath, errno: ECANCELED)))
         }
     }
 
@@ -92,7 +97,7 @@ final class SpoolFile {
             pending = []
             if let finished {
                 self.finished = nil
-                finished.resume(throwing: error)
+                finished(.failure(error))
             }
             return
         }
@@ -124,9 +129,9 @@ final class SpoolFile {
                 guard let finished else { return }
                 self.finished = nil
                 if let error = writer.failure {
-                    finished.resume(throwing: error)
+                    finished(.failure(error))
                 } else {
-                    finished.resume(returning: Finished(size: size, sha256: writer.digest))
+                    finished(.success(Finished(size: size, sha256: writer.digest)))
                 }
             })
         }

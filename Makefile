@@ -1,0 +1,48 @@
+# resume-ingest — `make run` starts the engine, `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SWIFT_BUILD_FLAGS ?=
+FUZZ_SECONDS ?= 30
+
+.PHONY: run build release test unit fuzz bench deps deps-test doctor clean
+
+deps:
+	@scripts/install-deps.sh run
+
+deps-test:
+	@scripts/install-deps.sh test
+
+release: deps
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+build: release
+
+## The engine's main job on embedded defaults (Ctrl-C stops it gracefully).
+run: release
+	.build/release/resume-ingest serve
+
+doctor: release
+	.build/release/resume-ingest doctor
+
+## Every test: unit, parsers at every split point, real sockets, differential vs h11, then bounded fuzzing.
+test: deps-test
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+unit: deps-test
+	swift test
+
+## libFuzzer on the pure parsers, FUZZ_SECONDS each; crashes land in .fuzz-build/artifacts.
+fuzz:
+	scripts/fuzz.sh http $(FUZZ_SECONDS)
+	scripts/fuzz.sh multipart $(FUZZ_SECONDS)
+
+## Benchmarks against named peers (see Benchmarks/README.md).
+bench:
+	@scripts/install-deps.sh bench
+	Benchmarks/run-all.sh
+
+clean:
+	rm -rf .build .fuzz-build Benchmarks/.build

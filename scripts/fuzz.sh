@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs a libFuzzer target over the pure parsers for a while.
+#
+#   scripts/fuzz.sh http|multipart SECONDS
+#
+# Builds with swiftc -sanitize=fuzzer,address (SwiftPM's renamed `main` does not satisfy libFuzzer's), seeds from
+# the committed corpus in Tests/Fuzz/corpus/<target> (read only: new inputs go to .fuzz-build/corpus-<target>),
+# writes crashes to .fuzz-build/artifacts/, and exits non-zero when the fuzzer found a crash or the build failed.
+# Commit every crash found as a seed in the corpus once fixed, and as a regression fixture in the tests.
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 http|multipart SECONDS" >&2
+    exit 2
+}
+
+[[ $# -eq 2 ]] || usage
+target="$1"
+seconds="$2"
+[[ "$seconds" =~ ^[0-9]+$ ]] || usage
+
+cd "$(dirname "$0")/.."
+
+case "$target" in
+    http)
+        # The pure parser files only: the rest of Sources/Ingest/HTTP belongs to the server and imports more.
+        sources=(
+            Sources/Ingest/HTTP/HTTPParseError.swift
+            Sources/Ingest/HTTP/HTTPParserLimits.swift
+            Sources/Ingest/HTTP/HTTPHeaders.swift
+            Sources/Ingest/HTTP/HTTPRequestHead.swift
+            Sources/Ingest/HTTP/HTTPSyntax.swift
+            Sources/Ingest/HTTP/HTTPFieldLine.swift
+            Sources/Ingest/HTTP/HTTPRequestHeadBuilder.swift
+            Sources/Ingest/HTTP/HTTPRequestParser.swift
+            Tests/Fuzz/HTTPParserFuzz.swift
+        )
+        ;;
+    multipart)
+        shopt -s nullglob
+        sources=(Sources/Ingest/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift)
+        ;;
+    *)
+        usage
+        ;;
+esac
+
+for source in "${sources[@]}"; do
+    [[ -f "$source" ]] || { echo "fuzz.sh: missing $source" >&2; exit 2; }
+done
+
+build=.fuzz-build
+corpus="Tests/Fuzz/corpus/$target"
+binary="$build/$target-fuzz"
+mkdir -p "$build/artifacts" "$build/corpus-$target" "$corpus"
+
+echo "fuzz.sh: building $binary" >&2
+# ld.gold warns about every ASan thunk it cannot export; keep the rest of the compiler's output.
+{ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 "${sources[@]}" -o "$binary" 2>&1 1>&3 \
+    | { grep -v "Cannot export local symbol" || true; } >&2; } 3>&1
+
+echo "fuzz.sh: fuzzing $target for ${seconds}s (corpus $corpus)" >&2
+status=0
+"$binary" "$build/corpus-$target" "$corpus" \
+    -max_total_time="$seconds" \
+    -artifact_prefix="$build/artifacts/$target-" \
+    -print_final_stats=1 \
+    -max_len=4096 || status=$?
+if [[ $status -ne 0 ]]; then
+    echo "fuzz.sh: $target fuzzer failed (exit $status); reproducers in $build/artifacts/" >&2
+    exit "$status"
+fi
+echo "fuzz.sh: $target: no crash in ${seconds}s" >&2

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the engine needs on Debian 12, only when something is missing.
+#   scripts/install-deps.sh run    — system libraries to build and run the engine
+#   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, nginx, wrk, h11)
+set -euo pipefail
+mode="${1:-run}"
+
+packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev libcurl4-openssl-dev)
+if [[ "$mode" == test || "$mode" == bench ]]; then
+    packages+=(curl zstd python3 python3-pip)
+fi
+if [[ "$mode" == bench ]]; then
+    packages+=(nginx-light wrk)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "$mode" == test || "$mode" == bench ]]; then
+    # h11 is the reference HTTP/1.1 parser the differential tests compare against.
+    if ! python3 -c 'import h11' 2>/dev/null; then
+        python3 -m pip install --quiet --disable-pip-version-check h11 \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages h11
+    fi
+fi
+
+if ! command -v swift >/dev/null 2>&1 && [[ ! -x /opt/swift/usr/bin/swift ]]; then
+    echo "error: Swift 6.3 is required (expected at /opt/swift)" >&2
+    exit 1
+fi
