@@ -1,5 +1,7 @@
 // libFuzzer entry for the multipart parser. Built by scripts/fuzz.sh with
-// `swiftc -sanitize=fuzzer,address -parse-as-library -O Sources/Ingest/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift`.
+//   swiftc -sanitize=fuzzer,address -parse-as-library -O \
+//       Sources/Ingest/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift
+// Run it with SWIFT_BACKTRACE=enable=no: on a crash, Swift's backtracer can otherwise hang under ASan.
 //
 // Input: byte 0 picks the boundary (bit 0: short, searched with memchr; long, searched with Horspool) and bytes 1 and 2
 // pick two split points; the rest is the body. The body is parsed one-shot, in three pieces, and (when short) one byte

@@ -30,8 +30,8 @@ enum MultipartCorpus {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(partCount * (partBytes + 200))
         for index in 0..<partCount {
-            bytes += Array(("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"cv\(index).bin\""
-                + "\r\nContent-Type: application/octet-stream\r\n\r\n").utf8)
+            bytes += Array(("--\(boundary)\r\nContent-Disposition: form-data; name=\"files\"; "
+                + "filename=\"cv\(index).bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").utf8)
             for _ in 0..<(partBytes / 8) {
                 withUnsafeBytes(of: generator.next()) { bytes += $0 }
             }

@@ -9,8 +9,8 @@ extension MultipartParser {
             MultipartPartHead.equalsIgnoringCase(parsed.type, "multipart/form-data")
         else { return nil }
         let key = Array("boundary".utf8)
-        guard let value = parsed.parameters.first(where: { $0.name.map(MultipartPartHead.asciiLowercase) == key })?.value,
-            !value.isEmpty
+        let parameter = parsed.parameters.first { $0.name.map(MultipartPartHead.asciiLowercase) == key }
+        guard let value = parameter?.value, !value.isEmpty
         else { return nil }
         return String(decoding: value, as: UTF8.self)
     }

@@ -76,7 +76,9 @@ public struct MultipartParser: Sendable {
     public init(boundary: String, limits: MultipartLimits = .init()) throws(MultipartError) {
         let bytes = Array(boundary.utf8)
         guard !bytes.isEmpty, bytes.count <= 70 else {
-            throw MultipartError.invalidBoundary.with(message: "boundary must be 1 to 70 characters, got \(bytes.count)")
+            throw MultipartError.invalidBoundary.with(
+                message: "boundary must be 1 to 70 characters, got \(bytes.count)"
+            )
         }
         guard bytes.allSatisfy(Self.isBoundaryCharacter), bytes.last != 0x20 else {
             throw MultipartError.invalidBoundary.with(
@@ -97,7 +99,8 @@ public struct MultipartParser: Sendable {
     ///
     /// - Parameters:
     ///   - bytes: The next bytes of the body; empty is allowed.
-    ///   - onEvent: Called synchronously for each event; a ``MultipartEvent/body`` buffer is valid only during the call.
+    ///   - onEvent: Called synchronously for each event; a ``MultipartEvent/body`` buffer is valid only during the
+    ///     call.
     /// - Throws: A ``MultipartError`` for a malformed body or an exceeded limit.
     public mutating func parse(
         _ bytes: UnsafeRawBufferPointer,
@@ -281,7 +284,8 @@ public struct MultipartParser: Sendable {
             let limits = self.limits
             let head = try headerBuffer.withUnsafeBytes { buffer in
                 Result { () throws(MultipartError) in
-                    try MultipartPartHead(section: UnsafeRawBufferPointer(rebasing: buffer[2..<(end - 2)]), limits: limits)
+                    let section = UnsafeRawBufferPointer(rebasing: buffer[2..<(end - 2)])
+                    return try MultipartPartHead(section: section, limits: limits)
                 }
             }.get()
             headerBuffer.removeAll(keepingCapacity: true)

@@ -59,7 +59,9 @@ let splitFixtures: [SplitFixture] = [
     ),
     SplitFixture(
         label: "empty parts",
-        bytes: F.body([F.part(name: "a", text: ""), F.part(name: "b", filename: "", text: ""), F.part(name: "c", text: "")]),
+        bytes: F.body([
+            F.part(name: "a", text: ""), F.part(name: "b", filename: "", text: ""), F.part(name: "c", text: ""),
+        ]),
         parts: [ExpectedPart(name: "a", text: ""), ExpectedPart(name: "b", filename: "", text: ""),
                 ExpectedPart(name: "c", text: "")]
     ),
@@ -79,12 +81,15 @@ let splitFixtures: [SplitFixture] = [
         label: "quoted, escaped, UTF-8 and RFC 5987 filenames",
         bytes: F.body([
             F.Part(headers: [#"Content-Disposition: form-data; name="q"; filename="say \"hi\".txt""#], body: [1]),
-            F.Part(headers: ["Content-Disposition: form-data; name=\"u\"; filename=\"Lebenslauf Jürgen 履歴書.pdf\""],
-                body: [2]),
+            F.Part(
+                headers: ["Content-Disposition: form-data; name=\"u\"; filename=\"Lebenslauf Jürgen 履歴書.pdf\""],
+                body: [2]
+            ),
             F.Part(headers: [#"content-disposition: FORM-DATA; NAME=x; FILENAME*=UTF-8''%E2%82%AC%20rates.pdf"#],
                 body: [3]),
             F.Part(headers: [
-                #"Content-Disposition: form-data; name="both"; filename*=utf-8'en'na%C3%AFve.txt; filename="naive.txt""#,
+                #"Content-Disposition: form-data; name="both"; filename*=utf-8'en'na%C3%AFve.txt; "#
+                    + #"filename="naive.txt""#,
             ], body: [4]),
             F.Part(headers: [#"Content-Disposition: form-data; name="win"; filename="C:\Users\cv.pdf""#], body: [5]),
             F.Part(headers: [#"Content-Disposition: form-data; name="latin"; filename*=ISO-8859-1''caf%E9.txt"#],
@@ -112,7 +117,9 @@ let splitFixtures: [SplitFixture] = [
     ),
     SplitFixture(
         label: "first delimiter after a CRLF, closing delimiter at end of input",
-        bytes: Array("\r\n--\(F.boundary)\r\nContent-Disposition: form-data; name=a\r\n\r\nA\r\n--\(F.boundary)--".utf8),
+        bytes: Array(
+            "\r\n--\(F.boundary)\r\nContent-Disposition: form-data; name=a\r\n\r\nA\r\n--\(F.boundary)--".utf8
+        ),
         parts: [ExpectedPart(name: "a", text: "A")]
     ),
     SplitFixture(
@@ -181,8 +188,10 @@ let errorFixtures: [SplitFixture] = [
         bytes: F.body([F.Part(headers: ["Content-Disposition: form-data; name=a; filename*=UTF-8''%FF"], body: [1])]),
         errorCode: "invalid_content_disposition"),
     SplitFixture(label: "two Content-Disposition headers",
-        bytes: F.body([F.Part(headers: ["Content-Disposition: form-data; name=a", "Content-Disposition: form-data; name=b"],
-            body: [1])]),
+        bytes: F.body([
+            F.Part(headers: ["Content-Disposition: form-data; name=a", "Content-Disposition: form-data; name=b"],
+                body: [1]),
+        ]),
         errorCode: "invalid_content_disposition"),
     SplitFixture(label: "duplicate name parameter",
         bytes: F.body([F.Part(headers: ["Content-Disposition: form-data; name=a; name=b"], body: [1])]),
@@ -203,8 +212,10 @@ let errorFixtures: [SplitFixture] = [
         bytes: F.body([F.part(name: "a", text: "1"), F.part(name: "b", text: "2"), F.part(name: "c", text: "3")]),
         errorCode: "too_many_parts", limits: MultipartLimits(maxPartCount: 2)),
     SplitFixture(label: "header section too large",
-        bytes: F.body([F.Part(headers: ["Content-Disposition: form-data; name=a", "X-Pad: " + String(repeating: "p", count: 100)],
-            body: [1])]),
+        bytes: F.body([
+            F.Part(headers: ["Content-Disposition: form-data; name=a", "X-Pad: " + String(repeating: "p", count: 100)],
+                body: [1]),
+        ]),
         errorCode: "part_headers_too_large", limits: MultipartLimits(maxPartHeaderBytes: 100)),
     SplitFixture(label: "endless header section",
         bytes: Array("--\(F.boundary)\r\n".utf8) + [UInt8](repeating: UInt8(ascii: "h"), count: 200),
@@ -241,8 +252,8 @@ struct MultipartParserSplitTests {
     func errors(fixture: SplitFixture) {
         let outcome = parseMultipart(fixture.bytes, boundary: fixture.boundary, limits: fixture.limits)
         #expect(outcome.error?.code == fixture.errorCode, "\(String(describing: outcome.error))")
-        #expect(outcome.error?.status == (fixture.errorCode!.hasPrefix("too_") || fixture.errorCode!.hasSuffix("too_large")
-            ? 413 : 400))
+        let code = fixture.errorCode!
+        #expect(outcome.error?.status == (code.hasPrefix("too_") || code.hasSuffix("too_large") ? 413 : 400))
         #expect(outcome.events.last != .end)
     }
 

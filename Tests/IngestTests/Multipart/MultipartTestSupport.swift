@@ -112,7 +112,9 @@ extension MultipartParseOutcome {
             switch event {
             case .partBegin(let head):
                 guard current == nil else { return nil }
-                current = ExpectedPart(name: head.name, filename: head.filename, contentType: head.contentType, body: [])
+                current = ExpectedPart(
+                    name: head.name, filename: head.filename, contentType: head.contentType, body: []
+                )
             case .body(let bytes):
                 guard current != nil, current!.body.isEmpty else { return nil }
                 current!.body = bytes

@@ -1,0 +1,138 @@
+import Testing
+import TestSupport
+
+@testable import Ingest
+
+/// Bad input gets a clear error and loses nothing: malformed bodies, departures, overload, zstd.
+@Suite("Failures")
+struct FailureTests {
+    /// Sends `request`, expects `status` with `code`, and checks that nothing reached `incoming/`.
+    private func expectRejected(_ request: [UInt8], status: Int, code: String,
+                                configure: (inout IngestConfiguration) -> Void = { _ in }) async throws {
+        let server = try await TestServer(configure)
+        let client = try TestClient(port: server.port)
+        client.send(request)
+        let response = try client.readResponse()
+        #expect(response.status == status)
+        #expect(try JSON.parse(response.body)["error"]?["code"]?.string == code)
+        #expect(server.incoming().isEmpty)
+        #expect(await server.waitForEmptyTemporary())
+        await server.stop()
+    }
+
+    @Test("no closing boundary is 400 missing_closing_boundary")
+    func missingClosingBoundary() async throws {
+        var body = MultipartBody()
+        body.file(filename: "a.pdf", Array(repeating: 0x25, count: 3000))
+        try await expectRejected(body.request(body: body.bytes), status: 400, code: "missing_closing_boundary")
+    }
+
+    @Test("a boundary inside a part's headers is 400 boundary_in_part_headers")
+    func boundaryInHeaders() async throws {
+        var body = MultipartBody()
+        body.file(filename: "ok.pdf", Array("fine".utf8))
+        body.raw("--\(body.boundary)\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.pdf\"\r\n--\(body.boundary)\r\n\r\nx\r\n")
+        try await expectRejected(body.request(), status: 400, code: "boundary_in_part_headers")
+    }
+
+    @Test("a part without Content-Disposition is 400 missing_content_disposition")
+    func missingContentDisposition() async throws {
+        var body = MultipartBody()
+        body.file(filename: "ok.pdf", Array("fine".utf8))
+        body.raw("--\(body.boundary)\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n")
+        try await expectRejected(body.request(), status: 400, code: "missing_content_disposition")
+    }
+
+    @Test("a client that disconnects mid-upload leaves only earlier acknowledged files")
+    func disconnectMidUpload() async throws {
+        let server = try await TestServer()
+        var first = MultipartBody()
+        first.file(filename: "kept.txt", Array("acknowledged".utf8))
+        let client = try TestClient(port: server.port)
+        client.send(first.request())
+        let response = try client.readResponse()
+        #expect(response.status == 202)
+        let keptID = try #require(try JSON.parse(response.body)["files"]?.array?.first?["id"]?.string)
+
+        var second = MultipartBody()
+        var rng = SeededBytes(seed: 9)
+        second.file(filename: "a.pdf", rng.bytes(400_000))
+        second.file(filename: "b.pdf", rng.bytes(400_000))
+        let request = second.request()
+        client.send(Array(request.prefix(600_000)))
+        try await Task.sleep(for: .milliseconds(100))
+        client.reset()
+        #expect(await server.waitForEmptyTemporary())
+        #expect(server.incoming() == [keptID + ".data", keptID + ".json"])
+        await server.stop()
+    }
+
+    @Test("above the spool's high-water mark new uploads get 503 with Retry-After")
+    func spoolFull() async throws {
+        let server = try await TestServer {
+            $0.spoolMarks.highWaterFiles = 1
+            $0.spoolMarks.retryAfterSeconds = 7
+        }
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array("one".utf8))
+        let client = try TestClient(port: server.port)
+        client.send(body.request())
+        #expect(try client.readResponse().status == 202)
+        let client2 = try TestClient(port: server.port)
+        client2.send(body.request())
+        let response = try client2.readResponse()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "7")
+        #expect(try JSON.parse(response.body)["error"]?["code"]?.string == "spool_full")
+        #expect(server.incoming().count == 2)
+        await server.stop()
+    }
+
+    @Test("a zstd-encoded body is decompressed while streaming")
+    func zstdBody() async throws {
+        let server = try await TestServer()
+        var body = MultipartBody()
+        let content = Array(String(repeating: "Senior Swift engineer. ", count: 20_000).utf8)
+        body.file(filename: "cv.txt", content)
+        let compressed = try Zstd.compress(body.closed)
+        #expect(compressed.count < content.count / 10)
+        let client = try TestClient(port: server.port)
+        client.send(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"))
+        let response = try client.readResponse()
+        #expect(response.status == 202)
+        let file = try #require(try JSON.parse(response.body)["files"]?.array?.first)
+        #expect(file["size"]?.int == content.count)
+        let id = try #require(file["id"]?.string)
+        #expect(server.read("incoming/\(id).data") == content)
+        await server.stop()
+    }
+
+    @Test("a zstd bomb stops at the decompression cap with 413")
+    func zstdBomb() async throws {
+        var body = MultipartBody()
+        body.file(filename: "bomb.txt", Array(repeating: 0, count: 8 << 20))
+        let compressed = try Zstd.compress(body.closed)
+        try await expectRejected(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"),
+                                 status: 413, code: "decompressed_too_large") {
+            $0.limits.maxDecompressedBytes = 1 << 20
+        }
+    }
+
+    @Test("a corrupt zstd body is 400 invalid_zstd")
+    func zstdCorrupt() async throws {
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array("x".utf8))
+        var compressed = try Zstd.compress(body.closed)
+        for i in 4..<min(compressed.count, 40) { compressed[i] ^= 0x5A }
+        try await expectRejected(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"),
+                                 status: 400, code: "invalid_zstd")
+    }
+
+    @Test("an unknown Content-Encoding is 415")
+    func unknownEncoding() async throws {
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array("x".utf8))
+        try await expectRejected(body.request(extraHeaders: "Content-Encoding: br\r\n"), status: 415,
+                                 code: "unsupported_content_encoding")
+    }
+}

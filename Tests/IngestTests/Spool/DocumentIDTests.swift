@@ -1,0 +1,37 @@
+import Testing
+
+@testable import Ingest
+
+@Suite("Identifiers and JSON text")
+struct DocumentIDTests {
+    @Test("ids are UUIDv7: version and variant bits, canonical text that parses back, time-ordered")
+    func uuidv7() throws {
+        let a = DocumentID()
+        let text = a.description
+        #expect(text.count == 36)
+        #expect(Array(text)[14] == "7")
+        #expect("89ab".contains(Array(text)[19]))
+        #expect(DocumentID(text) == a)
+        #expect(DocumentID("not-a-uuid") == nil)
+        let ids = (0..<50).map { _ in DocumentID() }
+        for (x, y) in zip(ids, ids.dropFirst()) {
+            #expect(x.bytes.prefix(6).lexicographicallyPrecedes(y.bytes.prefix(6)) || x.bytes.prefix(6) == y.bytes.prefix(6))
+        }
+        #expect(Set(ids).count == 50)
+    }
+
+    @Test("JSON strings escape quotes, backslashes and control characters")
+    func jsonEscaping() {
+        var out: [UInt8] = []
+        JSONText.appendString("a\"b\\c\nd\u{01}é", to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == #""a\"b\\c\nd\u0001é""#)
+        let error = HTTPResponse.error(400, code: "x", message: "bad \"thing\"")
+        #expect(String(decoding: error.body, as: UTF8.self) == #"{"error":{"code":"x","message":"bad \"thing\""}}"# + "\n")
+    }
+
+    @Test("HTTP dates are IMF-fixdate")
+    func httpDate() {
+        #expect(HTTPResponse.httpDate(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPResponse.httpDate(1_795_000_000) == "Wed, 18 Nov 2026 11:06:40 GMT")
+    }
+}
