@@ -45,6 +45,7 @@ public final class IngestService {
     public func shutdown() async {
         logger.info("shutting down", metadata: ["grace_ms": "\(configuration.limits.shutdownGraceMilliseconds)"])
         await server.shutdown(graceMilliseconds: configuration.limits.shutdownGraceMilliseconds)
+        await Offload.quiesce()
         logger.info("stopped")
     }
 }

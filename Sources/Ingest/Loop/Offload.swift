@@ -18,6 +18,7 @@ enum Offload {
     /// Queues `work` on the pool; `after` runs on the loop when it has finished.
     @LoopActor
     static func submit(_ work: @escaping @Sendable () -> Void, after: @escaping @LoopActor () -> Void) {
+        inFlight += 1
         let req = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
         req.pointee.data = Unmanaged.passRetained(Request(work: work, after: after)).toOpaque()
         let rc = uv_queue_work(EventLoop.shared.raw, req, Offload.runOnPool, { req, _ in
@@ -25,9 +26,27 @@ enum Offload {
                 let request = Unmanaged<Request>.fromOpaque(req!.pointee.data!).takeRetainedValue()
                 req!.deallocate()
                 request.after()
+                Offload.inFlight -= 1
+                if Offload.inFlight == 0 {
+                    let waiters = Offload.idleWaiters
+                    Offload.idleWaiters = []
+                    waiters.forEach { $0.resume() }
+                }
             }
         })
         precondition(rc == 0, "uv_queue_work: \(UVError(rc))")
+    }
+
+    /// Pool jobs submitted and not yet completed.
+    @LoopActor private(set) static var inFlight = 0
+    @LoopActor private static var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Waits until every submitted job (and the jobs those submit) has completed: shutdown uses it so that
+    /// no write, fsync or unlink is cut off when the process exits.
+    @LoopActor
+    static func quiesce() async {
+        if inFlight == 0 { return }
+        await withCheckedContinuation(isolation: LoopActor.shared) { idleWaiters.append($0) }
     }
 
     /// The pool-thread half of a request. Declared outside any actor-isolated function: a closure literal
