@@ -70,7 +70,8 @@ let package = Package(
                 "Ingest",
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["HTTP/h11_reference.py"]
         ),
         .testTarget(
             name: "ExtractPoolTests",
