@@ -26,6 +26,12 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.host = host }
         let logger = Logger(label: "resume-ingest")
         try await Self.serve(configuration, logger: logger)
+        // Every socket, timer and signal handle must be closed by now: report any that is not.
+        let leaks = EventLoop.shared.stop()
+        if !leaks.isEmpty {
+            logger.error("handles left open at exit", metadata: ["handles": "\(leaks)"])
+            throw ExitCode(70)
+        }
     }
 
     @LoopActor
@@ -39,9 +45,10 @@ struct Serve: AsyncParsableCommand {
         }
         // Wait for the first SIGINT/SIGTERM; a second one during shutdown exits at once.
         var signalled = false
+        var watcher: SignalWatcher?
         let signal = await withCheckedContinuation(isolation: LoopActor.shared) {
             (continuation: CheckedContinuation<Int32, Never>) in
-            let watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
+            watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
                 if signalled {
                     logger.warning("second signal: exiting without waiting")
                     Glibc.exit(1)
@@ -49,9 +56,9 @@ struct Serve: AsyncParsableCommand {
                 signalled = true
                 continuation.resume(returning: signal)
             }
-            _ = watcher
         }
         logger.info("signal received", metadata: ["signal": "\(signal)"])
         await service.shutdown()
+        watcher?.cancel()
     }
 }

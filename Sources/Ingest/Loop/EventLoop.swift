@@ -28,7 +28,12 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         var jobs: [UnownedJob] = []
         var wakePending = false
         var stopping = false
+        var wakeupClosed = false
     }
+
+    /// Handles found open by ``stop()`` (leaks), and `uv_loop_close`'s result; read after the thread ends.
+    private var leakedHandles: [String] = []
+    private var closeResult: Int32 = 0
 
     private init() {
         // A peer that resets a socket must not kill the process: writes then fail with EPIPE instead.
@@ -64,6 +69,43 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
             // by `stop()`. Drain what is left, then leave.
             if state.withLock({ $0.stopping }) { break }
         }
+        closeResult = uv_loop_close(raw)
+    }
+
+    /// Stops the loop for good: handles still open are reported as leaks and closed, the loop runs dry,
+    /// `uv_loop_close` is called and the thread ends. Call once, off the loop, after the engine shut down.
+    ///
+    /// - Returns: descriptions of the handles that were still open (empty when nothing leaked).
+    public func stop() -> [String] {
+        precondition(!inLoop, "stop() must be called from outside the loop")
+        state.withLock { $0.stopping = true }
+        uv_async_send(wakeup)
+        pthread_join(thread, nil)
+        var report = leakedHandles
+        if closeResult != 0 { report.append("uv_loop_close: \(UVError(closeResult))") }
+        return report
+    }
+
+    /// On the loop, once stopping: closes every other handle (recording it) and then the wake-up handle.
+    private func closeAllHandles() {
+        final class Walk {
+            var names: [String] = []
+            let wakeup: UnsafeMutableRawPointer
+            init(wakeup: UnsafeMutableRawPointer) { self.wakeup = wakeup }
+        }
+        let walk = Walk(wakeup: UnsafeMutableRawPointer(wakeup))
+        withExtendedLifetime(walk) {
+            uv_walk(raw, { handle, arg in
+                let walk = Unmanaged<Walk>.fromOpaque(arg!).takeUnretainedValue()
+                guard let handle, UnsafeMutableRawPointer(handle) != walk.wakeup, uv_is_closing(handle) == 0 else {
+                    return
+                }
+                walk.names.append(String(cString: uv_handle_type_name(uv_handle_get_type(handle))))
+                uv_close(handle, nil)
+            }, Unmanaged.passUnretained(walk).toOpaque())
+        }
+        leakedHandles = walk.names
+        uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
     }
 
     /// Whether the caller is on the loop thread.
@@ -74,6 +116,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         let mustWake = state.withLock { state -> Bool in
+            // After stop() the wake-up handle is gone: nothing can run any more.
+            if state.wakeupClosed { return false }
             state.jobs.append(unowned)
             if state.wakePending { return false }
             state.wakePending = true
@@ -99,6 +143,14 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     }
 
     private func drain() {
+        defer {
+            let close = state.withLock { state -> Bool in
+                guard state.stopping, !state.wakeupClosed else { return false }
+                state.wakeupClosed = true
+                return true
+            }
+            if close { closeAllHandles() }
+        }
         while true {
             let jobs = state.withLock { state -> [UnownedJob] in
                 state.wakePending = false
