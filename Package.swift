@@ -44,6 +44,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "LLMBatcher"),
+        .target(name: "Sink"),
         .executableTarget(
             name: "resume-ingest",
             dependencies: [
@@ -76,6 +78,14 @@ let package = Package(
         .testTarget(
             name: "ExtractPoolTests",
             dependencies: ["ExtractPool"]
+        ),
+        .testTarget(
+            name: "LLMBatcherTests",
+            dependencies: ["LLMBatcher"]
+        ),
+        .testTarget(
+            name: "SinkTests",
+            dependencies: ["Sink"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -42,10 +42,16 @@ struct BoundarySearch: Sendable {
 
     /// The offset of the first delimiter lying wholly in `buffer[start...]`, or nil.
     func firstMatch(in buffer: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        let end = buffer.count
+        guard buffer.count - start >= delimiter.count, let base = buffer.baseAddress else { return nil }
+        if delimiter.count < Self.memchrThreshold {
+            return firstMatchByCarriageReturn(base: base, start: start, end: buffer.count)
+        }
+        return firstMatchBySkipping(base: base, start: start, end: buffer.count)
+    }
+
+    /// Horspool's skip loop over `base[start..<end]`.
+    private func firstMatchBySkipping(base: UnsafeRawPointer, start: Int, end: Int) -> Int? {
         let length = delimiter.count
-        guard end - start >= length, let base = buffer.baseAddress else { return nil }
-        if length < Self.memchrThreshold { return firstMatchByCarriageReturn(base: base, start: start, end: end) }
         return delimiter.withUnsafeBufferPointer { needle in
             skip.withUnsafeBufferPointer { skip in
                 let last = needle[length &- 1]
@@ -69,25 +75,33 @@ struct BoundarySearch: Sendable {
         }
     }
 
-    /// ``firstMatch(in:from:)`` for short delimiters: `memchr` finds each CR, then the rest is compared.
+    /// For short delimiters: `memchr` finds each CR, then the rest is compared. When CRs come densely (CRLF text, or
+    /// a body built to slow the search down), it hands the rest of the buffer to the skip loop, whose cost does not
+    /// depend on how many CRs there are.
     private func firstMatchByCarriageReturn(base: UnsafeRawPointer, start: Int, end: Int) -> Int? {
         let length = delimiter.count
-        return delimiter.withUnsafeBufferPointer { needle in
-            var from = start
-            while end &- from >= length {
-                guard let hit = memchr(base + from, 0x0D, end &- from &- length &+ 1) else { return nil }
-                let candidate = base.distance(to: UnsafeRawPointer(hit))
+        var from = start
+        var misses = 0
+        while end &- from >= length {
+            if misses > 8, from &- start < misses &* 64 {
+                return firstMatchBySkipping(base: base, start: from, end: end)
+            }
+            guard let hit = memchr(base + from, 0x0D, end &- from &- length &+ 1) else { return nil }
+            let candidate = base.distance(to: UnsafeRawPointer(hit))
+            let matched = delimiter.withUnsafeBufferPointer { needle in
                 var matched = 1
                 while matched < length,
                     base.load(fromByteOffset: candidate &+ matched, as: UInt8.self) == needle[matched]
                 {
                     matched &+= 1
                 }
-                if matched == length { return candidate }
-                from = candidate &+ 1
+                return matched
             }
-            return nil
+            if matched == length { return candidate }
+            misses &+= 1
+            from = candidate &+ 1
         }
+        return nil
     }
 
     /// The offset from which `buffer`'s tail could still be the start of a delimiter that more bytes would complete:
