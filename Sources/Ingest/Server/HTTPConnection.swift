@@ -74,6 +74,7 @@ final class HTTPConnection: TCPStreamDelegate {
     }
 
     private func feed(_ input: UnsafeRawBufferPointer) {
+        defer { readIfReady() }
         var offset = 0
         while offset < input.count {
             switch state {
@@ -127,6 +128,9 @@ final class HTTPConnection: TCPStreamDelegate {
             exchange.bodyComplete = true
             state = .awaitingResponse(exchange)
             timer.cancel()
+            // Pipelined bytes wait in the kernel (and `stash`) until this response is out: TCP flow control,
+            // not memory, holds back a client that runs ahead.
+            stream.stopReading()
             handler.end()
         }
     }
@@ -194,9 +198,14 @@ final class HTTPConnection: TCPStreamDelegate {
             stash = []
             pending.withUnsafeBytes { feed($0) }
         }
+        readIfReady()
+    }
+
+    /// Reads again when a request may arrive or continue and nobody asked for a pause.
+    private func readIfReady() {
         switch state {
         case .idle, .receiving:
-            if pauses == 0 { stream.startReading() }
+            if pauses == 0 && !closed { stream.startReading() }
         case .awaitingResponse, .closing:
             break
         }
