@@ -27,7 +27,7 @@ final class TCPListener: UVHandle {
         }
         do {
             try UVError.check(parsed, "parse address \(host)")
-            try withUnsafeBytes(of: &storage) { buf throws(UVError) in
+            _ = try withUnsafeBytes(of: &storage) { buf throws(UVError) in
                 try UVError.check(uv_tcp_bind(tcp, buf.baseAddress!.assumingMemoryBound(to: sockaddr.self), 0),
                                   "bind \(host):\(port)")
             }

@@ -25,25 +25,27 @@ public final class IngestMetrics {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        bytesReceived = registry.makeCounter(
-            name: "ingest_bytes_received_total", help: "Bytes read from client sockets, headers included.")
-        spoolDepthFiles = registry.makeGauge(
-            name: "ingest_spool_depth_files", help: "Documents acknowledged and waiting in spool/incoming.")
-        spoolDepthBytes = registry.makeGauge(
-            name: "ingest_spool_depth_bytes", help: "Bytes of documents waiting in spool/incoming.")
-        connectionsOpen = registry.makeGauge(name: "ingest_connections_open", help: "Open client connections.")
+        bytesReceived = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "bytes_received", unitName: "total",
+                                 helpText: "Bytes read from client sockets, headers included."))
+        spoolDepthFiles = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "spool_depth", unitName: "files",
+                                 helpText: "Documents acknowledged and waiting in spool/incoming."))
+        spoolDepthBytes = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "spool_depth", unitName: "bytes",
+                                 helpText: "Bytes of documents waiting in spool/incoming."))
+        connectionsOpen = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "connections", unitName: "open",
+                                 helpText: "Open client connections."))
         fsyncLatency = registry.makeDurationHistogram(
-            name: "ingest_spool_fsync_seconds",
+            descriptor: MetricNameDescriptor(namespace: "ingest", subsystem: "spool", metricName: "fsync",
+                                             unitName: "seconds",
+                                             helpText: "Latency of each fsync the spool makes (files and directory)."),
             buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                       .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)],
-            help: "Latency of each fsync the spool makes (files and directory).")
-        filesAccepted = registry.makeCounter(
-            name: "ingest_files_accepted_total", help: "File parts durably spooled and acknowledged.")
-        filesRejected = registry.makeCounter(
-            name: "ingest_files_rejected_total", help: "File parts rejected (too large, bad request).")
-        overloadRejections = registry.makeCounter(
-            name: "ingest_overload_rejections_total", help: "Requests answered 503 because the spool was full.")
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
+        filesAccepted = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "files_accepted", unitName: "total",
+                                 helpText: "File parts durably spooled and acknowledged."))
+        filesRejected = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "files_rejected", unitName: "total",
+                                 helpText: "File parts rejected (too large, bad request)."))
+        overloadRejections = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "overload_rejections", unitName: "total",
+                                 helpText: "Requests answered 503 because the spool was full."))
     }
 
     func request(route: String, status: Int) {
@@ -53,8 +55,9 @@ public final class IngestMetrics {
             return
         }
         let counter = registry.makeCounter(
-            name: "ingest_http_requests_total", labels: [("route", route), ("status", String(status))],
-            help: "HTTP requests answered, by route and status.")
+            descriptor: MetricNameDescriptor(namespace: "ingest", subsystem: "http", metricName: "requests",
+                                             unitName: "total", helpText: "HTTP requests answered, by route and status."),
+            labels: [("route", route), ("status", String(status))])
         requestCounters[key] = counter
         counter.increment()
     }
