@@ -33,7 +33,7 @@ public final class Spool {
 
     private let metrics: IngestMetrics
     private let logger: Logger
-    private var directorySync = DirectorySyncState()
+    private var directorySync = DirectorySyncState<CheckedContinuation<Void, any Error>>()
 
     /// What start-up found and cleaned.
     public struct Recovery: Sendable, Equatable {
@@ -219,9 +219,8 @@ public final class Spool {
 ///
 /// A waiter that arrives while a sync is running cannot be served by it (its rename may have come after the
 /// sync started), so it waits for the next round; every waiter of a round is resumed together.
-struct DirectorySyncState {
-    typealias Waiter = CheckedContinuation<Void, any Error>
-
+/// Generic over the waiter so that tests can drive it with plain values.
+struct DirectorySyncState<Waiter> {
     private var running = false
     private var current: [Waiter] = []
     private var next: [Waiter] = []
