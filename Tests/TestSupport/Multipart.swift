@@ -36,10 +36,12 @@ public struct MultipartBody {
     }
 }
 
-/// Deterministic pseudo-random bytes (SplitMix64), so failures reproduce.
-public struct SeededBytes {
+/// A deterministic pseudo-random generator (SplitMix64), so fixtures, corpora and failures reproduce.
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
+
     public init(seed: UInt64) { state = seed }
+
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -47,6 +49,11 @@ public struct SeededBytes {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// A value in `0..<bound`.
+    public mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// `count` pseudo-random bytes.
     public mutating func bytes(_ count: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count + 8)
@@ -57,3 +64,6 @@ public struct SeededBytes {
         return Array(out.prefix(count))
     }
 }
+
+/// The generator under the name the upload tests use.
+public typealias SeededBytes = SplitMix64
