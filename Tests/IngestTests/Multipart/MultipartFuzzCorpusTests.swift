@@ -26,7 +26,7 @@ struct MultipartFuzzCorpusTests {
         try #require(input.count >= 3)
         let boundary = input[0] & 1 == 0 ? "xy" : "----FuzzBoundary0123456789"
         let limits = MultipartLimits(maxPartCount: 8, maxPartHeaderBytes: 256, maxPartHeaderCount: 4)
-        let (oneShot, mismatch) = parseAtEverySplit(Array(input[3...]), boundary: boundary, limits: limits)
+        let (oneShot, mismatch) = parseMultipartAtEverySplit(Array(input[3...]), boundary: boundary, limits: limits)
         if let (where_, outcome) = mismatch {
             Issue.record("\(where_): \(outcome.events) \(String(describing: outcome.error)) != \(oneShot.events)")
         }

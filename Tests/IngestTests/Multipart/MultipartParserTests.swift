@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import Ingest
 
@@ -166,7 +167,7 @@ struct MultipartParserTests {
 
     @Test("random bodies parse to their parts at random chunkings")
     func randomBodies() {
-        var generator = F.SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = Array("\r\n-ab".utf8) + Array(F.boundary.utf8.prefix(6))
         for round in 0..<200 {
             let boundary = round % 3 == 0 ? "ab" : F.boundary
@@ -195,10 +196,30 @@ struct MultipartParserTests {
             }
             let outcome = parseMultipart(bytes, boundary: boundary, splits: splits)
             let expected = parts.map { part in
-                ExpectedPart(name: part.headers[0].split(separator: "\"")[1].description, body: part.body)
+                ExpectedMultipartPart(name: part.headers[0].split(separator: "\"")[1].description, body: part.body)
             }
             #expect(outcome.error == nil, "round \(round)")
             #expect(outcome.parts == expected, "round \(round)")
+            #expect(!outcome.sawEmptyBody)
+        }
+    }
+
+    @Test("large bodies with planted near misses parse the same at any chunk size", arguments: ["xy", F.boundary])
+    func largeBodies(boundary: String) {
+        var generator = SplitMix64(seed: 99)
+        var body = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let nearMiss = Array("\r\n--\(boundary.dropLast())".utf8) + [0]  // never completed to a delimiter
+        for offset in stride(from: 1000, to: body.count - 100, by: 4093) {
+            body.replaceSubrange(offset..<(offset + nearMiss.count), with: nearMiss)
+        }
+        let bytes = F.body([F.part(name: "big", body: body), F.part(name: "small", text: "s")], boundary: boundary)
+        let expected = [ExpectedMultipartPart(name: "big", body: body), ExpectedMultipartPart(name: "small", text: "s")]
+        for chunk in [65_536, 4096, 1000, 77, 13, 3] {
+            let outcome = parseMultipart(
+                bytes, boundary: boundary, splits: Array(stride(from: chunk, to: bytes.count, by: chunk))
+            )
+            #expect(outcome.error == nil, "chunk \(chunk)")
+            #expect(outcome.parts == expected, "chunk \(chunk)")
             #expect(!outcome.sawEmptyBody)
         }
     }

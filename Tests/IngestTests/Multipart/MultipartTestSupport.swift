@@ -1,7 +1,8 @@
+import TestSupport
 @testable import Ingest
 
 /// An event as the tests record it: body slices copied, adjacent body slices merged.
-enum RecordedEvent: Equatable, CustomStringConvertible {
+enum MultipartRecordedEvent: Equatable, CustomStringConvertible {
     case partBegin(MultipartPartHead)
     case body([UInt8])
     case partEnd
@@ -19,7 +20,7 @@ enum RecordedEvent: Equatable, CustomStringConvertible {
 
 /// Everything one parse produced: the events, the error that stopped it (if any), and how many body events there were.
 struct MultipartParseOutcome: Equatable {
-    var events: [RecordedEvent] = []
+    var events: [MultipartRecordedEvent] = []
     var error: MultipartError?
     var bodyEventCount = 0
     var sawEmptyBody = false
@@ -68,22 +69,10 @@ enum MultipartFixture {
         bytes += Array("\r\n--\(boundary)--\(epilogue)".utf8)
         return bytes
     }
-
-    /// A deterministic pseudo-random generator (SplitMix64) so fixtures are the same on every run.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 }
 
 /// A part as the tests expect it.
-struct ExpectedPart: Equatable, Sendable, CustomStringConvertible {
+struct ExpectedMultipartPart: Equatable, Sendable, CustomStringConvertible {
     var name: String
     var filename: String? = nil
     var contentType: String? = nil
@@ -105,14 +94,14 @@ struct ExpectedPart: Equatable, Sendable, CustomStringConvertible {
 
 extension MultipartParseOutcome {
     /// The parts, if the events follow `(partBegin body? partEnd)+ end` with merged bodies; nil otherwise.
-    var parts: [ExpectedPart]? {
-        var parts: [ExpectedPart] = []
-        var current: ExpectedPart?
+    var parts: [ExpectedMultipartPart]? {
+        var parts: [ExpectedMultipartPart] = []
+        var current: ExpectedMultipartPart?
         for (index, event) in events.enumerated() {
             switch event {
             case .partBegin(let head):
                 guard current == nil else { return nil }
-                current = ExpectedPart(
+                current = ExpectedMultipartPart(
                     name: head.name, filename: head.filename, contentType: head.contentType, body: []
                 )
             case .body(let bytes):
@@ -179,7 +168,7 @@ func parseMultipart(
 
 /// Parses `bytes` one-shot, at every two-piece split and one byte at a time; every result must equal the one-shot one.
 /// Returns the one-shot outcome and the first differing (description, outcome), if any.
-func parseAtEverySplit(
+func parseMultipartAtEverySplit(
     _ bytes: [UInt8],
     boundary: String = MultipartFixture.boundary,
     limits: MultipartLimits = .init()
