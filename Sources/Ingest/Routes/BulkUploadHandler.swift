@@ -10,10 +10,11 @@ import Logging
 /// none of its files reach `incoming/`.
 @LoopActor
 final class BulkUploadHandler: HTTPRequestHandler {
-    /// Unwritten bytes above which the socket is paused.
-    static let pauseAbove = 512 * 1024
+    /// Unwritten bytes above which the socket is paused: one write in flight plus one gathering, so a
+    /// connection holds about 2 × 128 KiB plus a read, whatever the upload's size.
+    static let pauseAbove = 2 * SpoolFile.flushThreshold
     /// Unwritten bytes below which a paused socket is resumed.
-    static let resumeBelow = 128 * 1024
+    static let resumeBelow = SpoolFile.flushThreshold
 
     /// What happens to the bytes of the part being parsed.
     private enum Part {
@@ -164,7 +165,11 @@ final class BulkUploadHandler: HTTPRequestHandler {
         case .partEnd:
             if case .file(let file, let index) = part {
                 finishing += 1
-                file.finish { [self] result in
+                let metadata = SpoolMetadata(
+                    id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
+                    declaredType: results[index].declaredType, size: 0, sha256: [],
+                    receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
+                file.finish(metadata: metadata) { [self] result in
                     finishing -= 1
                     switch result {
                     case .success(let finished): results[index].finished = finished
@@ -244,18 +249,14 @@ final class BulkUploadHandler: HTTPRequestHandler {
     }
 
     private func complete() async {
-        var entries: [Spool.Entry] = []
-        let receivedAt = ContinuousClockReference.unixMilliseconds()
+        var entries: [(file: SpoolFile, metadata: SpoolMetadata)] = []
         var writeFailure: SystemError?
         for index in results.indices {
             guard let file = results[index].file else { continue }
             if let failure = results[index].failure {
                 writeFailure = writeFailure ?? failure
             } else if let finished = results[index].finished {
-                entries.append(Spool.Entry(id: file.id, temporaryPath: file.temporaryPath, metadata: SpoolMetadata(
-                    id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
-                    declaredType: results[index].declaredType, size: finished.size, sha256: finished.sha256,
-                    receivedAtMilliseconds: receivedAt)))
+                entries.append((file, finished.metadata))
             }
         }
         if let writeFailure {
@@ -301,8 +302,8 @@ final class BulkUploadHandler: HTTPRequestHandler {
         if let file = result.file, let finished = result.finished {
             o.string("id", file.id.description)
             o.string("filename", result.filename)
-            o.int("size", finished.size)
-            o.string("sha256", Hex.encode(finished.sha256))
+            o.int("size", finished.metadata.size)
+            o.string("sha256", Hex.encode(finished.metadata.sha256))
             o.string("status", "queued")
         } else {
             o.string("id", nil)

@@ -10,7 +10,11 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible, Comparabl
         var b = [UInt8](repeating: 0, count: 16)
         let ms = UInt64(ContinuousClockReference.unixMilliseconds())
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-        for i in 6..<16 { b[i] = UInt8.random(in: 0...255, using: &rng) }
+        // Two draws of 64 bits (two getrandom calls) rather than one per byte.
+        let r1 = rng.next()
+        let r2 = rng.next()
+        for i in 6..<14 { b[i] = UInt8(truncatingIfNeeded: r1 >> (8 * UInt64(i - 6))) }
+        for i in 14..<16 { b[i] = UInt8(truncatingIfNeeded: r2 >> (8 * UInt64(i - 14))) }
         b[6] = (b[6] & 0x0F) | 0x70
         b[8] = (b[8] & 0x3F) | 0x80
         bytes = b

@@ -111,56 +111,42 @@ public final class Spool {
 
     /// A new file in `tmp/`, for one file part.
     func makeFile() -> SpoolFile {
-        let id = DocumentID()
-        return SpoolFile(id: id, temporaryPath: temporaryDirectory + "/\(id).data", metrics: metrics)
+        SpoolFile(id: DocumentID(), temporaryDirectory: temporaryDirectory, metrics: metrics)
     }
 
     /// Accounts bytes of uploads in progress against the byte mark.
     func reserve(_ bytes: Int) { receivingBytes += bytes }
     func release(_ bytes: Int) { receivingBytes -= bytes }
 
-    /// A file ready to commit: finished on disk, with what its metadata says.
-    struct Entry: Sendable {
-        var id: DocumentID
-        var temporaryPath: String
-        var metadata: SpoolMetadata
-    }
-
-    /// Makes `entries` durable in `incoming/`, all of them or (on error) none acknowledged.
-    func commit(_ entries: [Entry]) async throws {
-        guard !entries.isEmpty else { return }
-        let tmp = temporaryDirectory
+    /// Makes finished files durable in `incoming/`, all of them or (on error) none acknowledged: their data
+    /// and metadata are already synced in `tmp/` (``SpoolFile/finish(metadata:_:)``); here each pair is renamed
+    /// into `incoming/`, data first and metadata (the commit marker) last, and `incoming/` is synced.
+    func commit(_ files: [(file: SpoolFile, metadata: SpoolMetadata)]) async throws {
+        guard !files.isEmpty else { return }
         let incoming = incomingDirectory
-        let metrics = self.metrics
+        let moves = files.map { (data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
+                                 id: $0.file.id) }
         try await Offload.run { () throws in
             var done: [String] = []
             do {
-                for entry in entries {
-                    let metaTemp = tmp + "/\(entry.id).json"
-                    let fd = try FileSystem.open(metaTemp, O_WRONLY | O_CREAT | O_TRUNC)
-                    defer { FileSystem.close(fd) }
-                    let json = entry.metadata.encoded()
-                    try json.withUnsafeBytes { raw in try FileSystem.writeAll(fd, raw, path: metaTemp) }
-                    metrics.fsync(nanoseconds: try FileSystem.fsync(fd, path: metaTemp))
-                }
-                for entry in entries {
-                    try FileSystem.rename(entry.temporaryPath, incoming + "/\(entry.id).data")
-                    done.append(incoming + "/\(entry.id).data")
-                    try FileSystem.rename(tmp + "/\(entry.id).json", incoming + "/\(entry.id).json")
-                    done.append(incoming + "/\(entry.id).json")
+                for move in moves {
+                    try FileSystem.rename(move.data, incoming + "/\(move.id).data")
+                    done.append(incoming + "/\(move.id).data")
+                    try FileSystem.rename(move.metadata, incoming + "/\(move.id).json")
+                    done.append(incoming + "/\(move.id).json")
                 }
             } catch {
                 for path in done { FileSystem.unlink(path) }
-                for entry in entries {
-                    FileSystem.unlink(entry.temporaryPath)
-                    FileSystem.unlink(tmp + "/\(entry.id).json")
+                for move in moves {
+                    FileSystem.unlink(move.data)
+                    FileSystem.unlink(move.metadata)
                 }
                 throw error
             }
         }
         try await syncIncoming()
-        depthFiles += entries.count
-        depthBytes += entries.reduce(0) { $0 + $1.metadata.size }
+        depthFiles += files.count
+        depthBytes += files.reduce(0) { $0 + $1.metadata.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
     }
 

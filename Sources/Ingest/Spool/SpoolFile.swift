@@ -5,16 +5,25 @@ import Glibc
 
 /// One file part on its way into the spool: bytes buffered on the loop, written and hashed on the pool.
 ///
-/// Bytes are copied out of the socket buffer into `pending`; once enough accumulate, a pool job writes
-/// them to `spool/tmp/<id>.data` and feeds them to SHA-256, so neither the disk nor the hash ever runs on
-/// the loop. One job is in flight per file at a time, which keeps writes and hash updates in order.
-/// ``bufferedBytes`` is what the connection watches to stop reading its socket (backpressure).
+/// Bytes are copied out of the socket buffer into `pending`; once ``flushThreshold`` of them accumulate, a
+/// pool job writes them to `spool/tmp/<id>.data` and feeds them to SHA-256, so neither the disk nor the hash
+/// runs on the loop. One write is in flight per file at a time, which keeps writes and hash updates in order,
+/// and bounds what a file holds in memory to about two thresholds: ``bufferedBytes`` is what the connection
+/// watches to stop reading its socket.
+///
+/// Finishing writes the metadata next to the data (`tmp/<id>.json`, digest included) and then `fsync`s the
+/// two files in parallel pool jobs, so an upload waits for one fsync latency here, not two in a row.
 @LoopActor
 final class SpoolFile {
+    /// Bytes gathered before a write is queued.
+    static let flushThreshold = 128 * 1024
+
     /// The document's id, which names its files in the spool.
     let id: DocumentID
     /// `spool/tmp/<id>.data`.
     let temporaryPath: String
+    /// `spool/tmp/<id>.json`.
+    let temporaryMetadataPath: String
     /// Bytes accepted so far.
     private(set) var size = 0
     /// Bytes copied but not yet on disk.
@@ -26,65 +35,72 @@ final class SpoolFile {
     private var pending: [UInt8] = []
     private var inFlightBytes = 0
     private var inFlight = false
-    private var finishing = false
+    private var finishing: SpoolMetadata?
     private var discarded = false
-    private var finished: (@LoopActor (Result<Finished, SystemError>) -> Void)?
-    private let flushThreshold: Int
+    private var completion: (@LoopActor (Result<Finished, SystemError>) -> Void)?
     private let metrics: IngestMetrics
 
-    /// What a finished file is: its size and SHA-256, durably on disk in `tmp/`.
+    /// A finished file: its metadata complete (size, SHA-256), data and metadata durably on disk in `tmp/`.
     struct Finished: Sendable {
-        var size: Int
-        var sha256: [UInt8]
+        var metadata: SpoolMetadata
     }
 
-    init(id: DocumentID, temporaryPath: String, flushThreshold: Int = 128 * 1024, metrics: IngestMetrics) {
+    init(id: DocumentID, temporaryDirectory: String, metrics: IngestMetrics) {
         self.id = id
-        self.temporaryPath = temporaryPath
-        self.flushThreshold = flushThreshold
+        self.temporaryPath = temporaryDirectory + "/\(id).data"
+        self.temporaryMetadataPath = temporaryDirectory + "/\(id).json"
         self.metrics = metrics
-        self.writer = Writer(path: temporaryPath)
+        self.writer = Writer(dataPath: temporaryPath, metadataPath: temporaryMetadataPath)
     }
 
     /// Copies `bytes` into the file's buffer; they reach the disk on the pool.
     func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !discarded, !finishing else { return }
-        if pending.capacity < flushThreshold { pending.reserveCapacity(flushThreshold + 64 * 1024) }
+        guard !discarded, finishing == nil else { return }
+        if pending.capacity < Self.flushThreshold { pending.reserveCapacity(Self.flushThreshold + 64 * 1024) }
         pending.append(contentsOf: bytes)
         size += bytes.count
         pump()
     }
 
-    /// Writes what is left, `fsync`s and closes; `completion` gets the size and digest (or the failure).
+    /// Writes what is left and the metadata (`size` and `sha256` filled in here), `fsync`s both and closes;
+    /// `completion` gets the completed metadata, or the failure.
     ///
-    /// A callback rather than an `async` result on purpose: awaiting a `Task`'s value is a nonisolated async
-    /// call that hops to the global executor, which would make the loop depend on a free cooperative thread.
-    func finish(_ completion: @escaping @LoopActor (Result<Finished, SystemError>) -> Void) {
-        precondition(!finishing, "finish() called twice")
-        finishing = true
+    /// A callback rather than an `async` result on purpose: the upload handler gathers several files and must
+    /// not make the loop wait on another task's value.
+    func finish(metadata: SpoolMetadata, _ completion: @escaping @LoopActor (Result<Finished, SystemError>) -> Void) {
+        precondition(finishing == nil, "finish() called twice")
+        finishing = metadata
         if discarded {
             completion(.failure(SystemError("discard", path: temporaryPath, errno: ECANCELED)))
             return
         }
-        finished = completion
+        self.completion = completion
         pump()
     }
 
-    /// Drops the file: closes and unlinks it once any write in flight is done. Never acknowledged.
+    /// Drops the file: closes and unlinks it once any job in flight is done. Never acknowledged.
     func discard() {
         guard !discarded else { return }
         discarded = true
         pending = []
         if !inFlight { removeFromDisk() }
-        if let finished {
-            self.finished = nil
-            finished(.failure(SystemError("discard", path: temporaryPath, errno: ECANCELED)))
+        if let completion {
+            self.completion = nil
+            completion(.failure(SystemError("discard", path: temporaryPath, errno: ECANCELED)))
         }
     }
 
     private func removeFromDisk() {
         let writer = self.writer
         Offload.submit({ writer.closeAndUnlink() }, after: {})
+    }
+
+    private func fail(_ error: SystemError) {
+        pending = []
+        if let completion {
+            self.completion = nil
+            completion(.failure(error))
+        }
     }
 
     private func pump() {
@@ -94,14 +110,10 @@ final class SpoolFile {
             return
         }
         if let error = writer.failure {
-            pending = []
-            if let finished {
-                self.finished = nil
-                finished(.failure(error))
-            }
+            fail(error)
             return
         }
-        if !pending.isEmpty && (pending.count >= flushThreshold || finishing) {
+        if !pending.isEmpty && (pending.count >= Self.flushThreshold || finishing != nil) {
             let chunk = pending
             pending = []
             inFlight = true
@@ -115,42 +127,66 @@ final class SpoolFile {
             })
             return
         }
-        if finishing, pending.isEmpty, finished != nil {
+        if var metadata = finishing, pending.isEmpty, completion != nil {
+            // Last step: digest and metadata file, then both fsyncs side by side.
             inFlight = true
+            metadata.size = size
             let writer = self.writer
             let metrics = self.metrics
-            Offload.submit({ writer.syncAndClose(metrics: metrics) }, after: { [self] in
-                inFlight = false
+            let toWrite = metadata
+            Offload.submit({ writer.writeMetadata(toWrite) }, after: { [self] in
                 if discarded {
-                    // discard() already failed the waiter; the file is closed now, so unlink it.
+                    inFlight = false
                     removeFromDisk()
                     return
                 }
-                guard let finished else { return }
-                self.finished = nil
                 if let error = writer.failure {
-                    finished(.failure(error))
-                } else {
-                    finished(.success(Finished(size: size, sha256: writer.digest)))
+                    inFlight = false
+                    return fail(error)
                 }
+                var waiting = 2
+                let joined: @LoopActor () -> Void = { [self] in
+                    waiting -= 1
+                    guard waiting == 0 else { return }
+                    inFlight = false
+                    if discarded {
+                        removeFromDisk()
+                    } else if let error = writer.failure ?? writer.metadataFailure {
+                        fail(error)
+                    } else if let completion {
+                        self.completion = nil
+                        metadata.sha256 = writer.digest
+                        completion(.success(Finished(metadata: metadata)))
+                    }
+                }
+                Offload.submit({ writer.syncData(metrics: metrics) }, after: joined)
+                Offload.submit({ writer.syncMetadata(metrics: metrics) }, after: joined)
             })
         }
     }
 
-    /// The file descriptor and the running hash. Touched only by pool jobs, one at a time per file.
+    /// The file descriptors and the running hash. Touched only by pool jobs.
     private final class Writer: @unchecked Sendable {
-        // @unchecked: jobs for one file are submitted strictly one after another (see `inFlight`), and
-        // libuv orders each job before its completion callback, so there is never concurrent access.
-        let path: String
+        // @unchecked: writes and `writeMetadata` are submitted strictly one after another (see `inFlight`),
+        // and libuv orders each job before its completion callback. The two final fsync jobs run at the same
+        // time but touch disjoint state: `syncData` the data descriptor and `failure`, `syncMetadata` the
+        // metadata descriptor and `metadataFailure`; both only read `digest`, written before either starts.
+        let dataPath: String
+        let metadataPath: String
         private var fd: Int32 = -1
+        private var metadataFD: Int32 = -1
         private var hasher = SHA256()
         private(set) var failure: SystemError?
+        private(set) var metadataFailure: SystemError?
         private(set) var digest: [UInt8] = []
 
-        init(path: String) { self.path = path }
+        init(dataPath: String, metadataPath: String) {
+            self.dataPath = dataPath
+            self.metadataPath = metadataPath
+        }
 
         private func ensureOpen() throws(SystemError) {
-            if fd < 0 { fd = try FileSystem.open(path, O_WRONLY | O_CREAT | O_EXCL) }
+            if fd < 0 { fd = try FileSystem.open(dataPath, O_WRONLY | O_CREAT | O_EXCL) }
         }
 
         func write(_ chunk: [UInt8]) {
@@ -164,7 +200,7 @@ final class SpoolFile {
             failure = chunk.withUnsafeBytes { raw -> SystemError? in
                 hasher.update(bufferPointer: raw)
                 do throws(SystemError) {
-                    try FileSystem.writeAll(fd, raw, path: path)
+                    try FileSystem.writeAll(fd, raw, path: dataPath)
                     return nil
                 } catch {
                     return error
@@ -172,17 +208,50 @@ final class SpoolFile {
             }
         }
 
-        func syncAndClose(metrics: IngestMetrics) {
+        /// Finalises the digest and writes the metadata file (not yet synced).
+        func writeMetadata(_ metadata: SpoolMetadata) {
             guard failure == nil else { return }
             do throws(SystemError) {
                 try ensureOpen()
-                metrics.fsync(nanoseconds: try FileSystem.fsync(fd, path: path))
-                FileSystem.close(fd)
-                fd = -1
                 digest = Array(hasher.finalize())
+                var metadata = metadata
+                metadata.sha256 = digest
+                metadataFD = try FileSystem.open(metadataPath, O_WRONLY | O_CREAT | O_TRUNC)
+                let json = metadata.encoded()
+                let fd = metadataFD
+                let path = metadataPath
+                let error = json.withUnsafeBytes { raw -> SystemError? in
+                    do throws(SystemError) {
+                        try FileSystem.writeAll(fd, raw, path: path)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                if let error { throw error }
             } catch {
                 failure = error
             }
+        }
+
+        func syncData(metrics: IngestMetrics) {
+            do throws(SystemError) {
+                metrics.fsync(nanoseconds: try FileSystem.fsync(fd, path: dataPath))
+            } catch {
+                failure = error
+            }
+            FileSystem.close(fd)
+            fd = -1
+        }
+
+        func syncMetadata(metrics: IngestMetrics) {
+            do throws(SystemError) {
+                metrics.fsync(nanoseconds: try FileSystem.fsync(metadataFD, path: metadataPath))
+            } catch {
+                metadataFailure = error
+            }
+            FileSystem.close(metadataFD)
+            metadataFD = -1
         }
 
         func closeAndUnlink() {
@@ -190,7 +259,12 @@ final class SpoolFile {
                 FileSystem.close(fd)
                 fd = -1
             }
-            FileSystem.unlink(path)
+            if metadataFD >= 0 {
+                FileSystem.close(metadataFD)
+                metadataFD = -1
+            }
+            FileSystem.unlink(dataPath)
+            FileSystem.unlink(metadataPath)
         }
     }
 }

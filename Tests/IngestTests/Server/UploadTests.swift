@@ -40,6 +40,7 @@ struct UploadTests {
         let meta = try JSON.parse(try #require(server.read("incoming/\(id1).json")))
         #expect(meta["filename"]?.string == "../../etc/b.docx")
         #expect(meta["size"]?.int == docx.count)
+        #expect(meta["sha256"]?.string == Self.sha256(docx))
         #expect(meta["batch_id"]?.string == json["batch_id"]?.string)
         #expect(meta["tenant"]?.string == "default")
         #expect(server.temporary().isEmpty)
