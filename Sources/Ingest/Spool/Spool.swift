@@ -33,7 +33,7 @@ public final class Spool {
 
     private let metrics: IngestMetrics
     private let logger: Logger
-    private var directorySync = DirectorySyncState<CheckedContinuation<Void, any Error>>()
+    private var directorySync = DirectorySyncState<SyncWaiter>()
 
     /// What start-up found and cleaned.
     public struct Recovery: Sendable, Equatable {
@@ -119,32 +119,14 @@ public final class Spool {
     func release(_ bytes: Int) { receivingBytes -= bytes }
 
     /// Makes finished files durable in `incoming/`, all of them or (on error) none acknowledged: their data
-    /// and metadata are already synced in `tmp/` (``SpoolFile/finish(metadata:_:)``); here each pair is renamed
-    /// into `incoming/`, data first and metadata (the commit marker) last, and `incoming/` is synced.
+    /// and metadata are already synced in `tmp/` (``SpoolFile/finish(metadata:_:)``); each pair is renamed
+    /// into `incoming/`, data first and metadata (the commit marker) last, and `incoming/` is synced. The
+    /// renames ride along with the next grouped directory sync, in the same pool job.
     func commit(_ files: [(file: SpoolFile, metadata: SpoolMetadata)]) async throws {
         guard !files.isEmpty else { return }
-        let incoming = incomingDirectory
-        let moves = files.map { (data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
-                                 id: $0.file.id) }
-        try await Offload.run { () throws in
-            var done: [String] = []
-            do {
-                for move in moves {
-                    try FileSystem.rename(move.data, incoming + "/\(move.id).data")
-                    done.append(incoming + "/\(move.id).data")
-                    try FileSystem.rename(move.metadata, incoming + "/\(move.id).json")
-                    done.append(incoming + "/\(move.id).json")
-                }
-            } catch {
-                for path in done { FileSystem.unlink(path) }
-                for move in moves {
-                    FileSystem.unlink(move.data)
-                    FileSystem.unlink(move.metadata)
-                }
-                throw error
-            }
-        }
-        try await syncIncoming()
+        let moves = files.map { Move(data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
+                                     id: $0.file.id) }
+        try await syncIncoming(moves)
         depthFiles += files.count
         depthBytes += files.reduce(0) { $0 + $1.metadata.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
@@ -158,64 +140,106 @@ public final class Spool {
             FileSystem.unlink(incoming + "/\(id).json")
             FileSystem.unlink(incoming + "/\(id).data")
         }
-        try await syncIncoming()
+        try await syncIncoming([])
         depthFiles -= 1
         depthBytes -= size
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
     }
 
-    /// `fsync`s `incoming/` so that every rename made before this call is durable; concurrent callers share
-    /// syncs (group commit).
-    func syncIncoming() async throws {
+    /// One document's two renames from `tmp/` into `incoming/`.
+    struct Move: Sendable {
+        var data: String
+        var metadata: String
+        var id: DocumentID
+    }
+
+    /// A caller of ``syncIncoming(_:)``: its renames and how to wake it.
+    struct SyncWaiter {
+        var moves: [Move]
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    /// Performs `moves` and `fsync`s `incoming/`, so those renames and every one made before are durable.
+    /// Concurrent callers share rounds (group commit): one pool job renames for all of them, then syncs once.
+    func syncIncoming(_ moves: [Move]) async throws {
         try await withCheckedThrowingContinuation(isolation: LoopActor.shared) {
             (continuation: CheckedContinuation<Void, any Error>) in
-            switch directorySync.request(continuation) {
-            case .startSync: startDirectorySync()
+            switch directorySync.request(SyncWaiter(moves: moves, continuation: continuation)) {
+            case .startRound(let round): startRound(round)
             case .wait: break
             }
         }
     }
 
-    private func startDirectorySync() {
+    private func startRound(_ round: [SyncWaiter]) {
         let incoming = incomingDirectory
         let metrics = self.metrics
-        let box = SyncResult()
+        let moves = round.map(\.moves)
+        let box = RoundResult(count: round.count)
         Offload.submit({
+            for (index, group) in moves.enumerated() {
+                box.errors[index] = Spool.rename(group, into: incoming)
+            }
             do throws(SystemError) {
                 metrics.fsync(nanoseconds: try FileSystem.fsyncDirectory(incoming))
             } catch {
-                box.error = error
+                box.syncError = error
             }
         }, after: { [self] in
-            let action = directorySync.syncCompleted()
-            for waiter in action.resume {
-                if let error = box.error { waiter.resume(throwing: error) } else { waiter.resume() }
+            for (index, waiter) in round.enumerated() {
+                if let error = box.errors[index] ?? box.syncError {
+                    waiter.continuation.resume(throwing: error)
+                } else {
+                    waiter.continuation.resume()
+                }
             }
-            if action.startNext { startDirectorySync() }
+            if let next = directorySync.roundCompleted() { startRound(next) }
         })
     }
 
-    private final class SyncResult: @unchecked Sendable {
+    /// Renames one request's files into `incoming/`; on failure undoes them all (none acknowledged).
+    private nonisolated static func rename(_ moves: [Move], into incoming: String) -> SystemError? {
+        var done: [String] = []
+        do throws(SystemError) {
+            for move in moves {
+                try FileSystem.rename(move.data, incoming + "/\(move.id).data")
+                done.append(incoming + "/\(move.id).data")
+                try FileSystem.rename(move.metadata, incoming + "/\(move.id).json")
+                done.append(incoming + "/\(move.id).json")
+            }
+            return nil
+        } catch {
+            for path in done { FileSystem.unlink(path) }
+            for move in moves {
+                FileSystem.unlink(move.data)
+                FileSystem.unlink(move.metadata)
+            }
+            return error
+        }
+    }
+
+    private final class RoundResult: @unchecked Sendable {
         // @unchecked: written on the pool thread before completion, read on the loop after.
-        var error: SystemError?
+        var errors: [SystemError?]
+        var syncError: SystemError?
+        init(count: Int) { errors = Array(repeating: nil, count: count) }
     }
 }
 
 /// The decisions of grouped directory syncs, as a pure state machine.
 ///
-/// A waiter that arrives while a sync is running cannot be served by it (its rename may have come after the
-/// sync started), so it waits for the next round; every waiter of a round is resumed together.
-/// Generic over the waiter so that tests can drive it with plain values.
+/// A waiter that arrives while a round is running cannot be served by it (its rename may come after the
+/// sync started), so it joins the next round; every waiter of a round is resumed together. Generic over the
+/// waiter so that tests can drive it with plain values.
 struct DirectorySyncState<Waiter> {
     private var running = false
-    private var current: [Waiter] = []
     private var next: [Waiter] = []
 
     /// What to do for a new request.
-    enum RequestAction: Equatable {
-        /// Nothing is running: start a sync now (the waiter belongs to it).
-        case startSync
-        /// A sync is running: the waiter joins the next round.
+    enum RequestAction {
+        /// Nothing is running: start a round now, for these waiters (the new one).
+        case startRound([Waiter])
+        /// A round is running: the waiter joins the next one.
         case wait
     }
 
@@ -225,16 +249,18 @@ struct DirectorySyncState<Waiter> {
             return .wait
         }
         running = true
-        current = [waiter]
-        return .startSync
+        return .startRound([waiter])
     }
 
-    /// The waiters to resume, and whether another round must start for those who came during this one.
-    mutating func syncCompleted() -> (resume: [Waiter], startNext: Bool) {
-        let done = current
-        current = next
-        next = []
-        running = !current.isEmpty
-        return (done, running)
+    /// The running round finished (its waiters are resumed by the caller): the next round to start, if
+    /// anyone came during this one.
+    mutating func roundCompleted() -> [Waiter]? {
+        precondition(running, "no round was running")
+        guard !next.isEmpty else {
+            running = false
+            return nil
+        }
+        defer { next = [] }
+        return next
     }
 }

@@ -113,7 +113,7 @@ final class SpoolFile {
             fail(error)
             return
         }
-        if !pending.isEmpty && (pending.count >= Self.flushThreshold || finishing != nil) {
+        if finishing == nil && pending.count >= Self.flushThreshold {
             let chunk = pending
             pending = []
             inFlight = true
@@ -127,14 +127,22 @@ final class SpoolFile {
             })
             return
         }
-        if var metadata = finishing, pending.isEmpty, completion != nil {
-            // Last step: digest and metadata file, then both fsyncs side by side.
+        if var metadata = finishing, completion != nil {
+            // Last step, in one job: the rest of the bytes, the digest and the metadata file; then both
+            // fsyncs side by side.
+            let chunk = pending
+            pending = []
             inFlight = true
+            inFlightBytes = chunk.count
             metadata.size = size
             let writer = self.writer
             let metrics = self.metrics
             let toWrite = metadata
-            Offload.submit({ writer.writeMetadata(toWrite) }, after: { [self] in
+            Offload.submit({
+                if !chunk.isEmpty { writer.write(chunk) }
+                writer.writeMetadata(toWrite)
+            }, after: { [self] in
+                inFlightBytes = 0
                 if discarded {
                     inFlight = false
                     removeFromDisk()

@@ -2,25 +2,25 @@ import Testing
 
 @testable import Ingest
 
-/// Grouped directory syncs: who starts a sync, who waits, and who each completed sync releases.
+/// Grouped directory syncs: who starts a round, who waits, and which round each waiter belongs to.
 @Suite("Directory sync grouping")
 struct DirectorySyncStateTests {
-    @Test("the first request starts a sync; requests during it share the next one")
+    private func started(_ action: DirectorySyncState<Int>.RequestAction) -> [Int]? {
+        if case .startRound(let round) = action { return round }
+        return nil
+    }
+
+    @Test("the first request starts a round; requests during it share the next one")
     func grouping() {
         var machine = DirectorySyncState<Int>()
-        #expect(machine.request(1) == .startSync)
-        #expect(machine.request(2) == .wait)
-        #expect(machine.request(3) == .wait)
-        let first = machine.syncCompleted()
-        #expect(first.resume == [1])
-        #expect(first.startNext)
-        #expect(machine.request(4) == .wait)
-        let second = machine.syncCompleted()
-        #expect(second.resume == [2, 3])
-        #expect(second.startNext)
-        let third = machine.syncCompleted()
-        #expect(third.resume == [4])
-        #expect(!third.startNext)
-        #expect(machine.request(5) == .startSync)
+        #expect(started(machine.request(1)) == [1])
+        #expect(started(machine.request(2)) == nil)
+        #expect(started(machine.request(3)) == nil)
+        #expect(machine.roundCompleted() == [2, 3])
+        #expect(started(machine.request(4)) == nil)
+        #expect(machine.roundCompleted() == [4])
+        #expect(machine.roundCompleted() == nil)
+        #expect(started(machine.request(5)) == [5])
+        #expect(machine.roundCompleted() == nil)
     }
 }
