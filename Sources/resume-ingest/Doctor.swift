@@ -12,7 +12,8 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         let configuration = try ProcessEnvironment.configuration()
         print("# effective configuration (environment variable = value)")
-        let rows = configuration.printable
+        let pool = ProcessEnvironment.current["UV_THREADPOOL_SIZE"] ?? "16"
+        let rows = configuration.printable + [("UV_THREADPOOL_SIZE", pool)]
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows {
             print(name.padding(toLength: width) + " = " + value)

@@ -88,6 +88,23 @@ struct FailureTests {
         await server.stop()
     }
 
+    @Test("above the byte high-water mark new uploads get 503; the spooled ones stay")
+    func spoolFullByBytes() async throws {
+        let server = try await TestServer { $0.spoolMarks.highWaterBytes = 1000 }
+        var body = MultipartBody()
+        body.file(filename: "big.txt", Array(repeating: 0x62, count: 1500))
+        let client = try TestClient(port: server.port)
+        client.send(body.request())
+        #expect(try client.readResponse().status == 202)
+        let client2 = try TestClient(port: server.port)
+        client2.send(body.request())
+        let response = try client2.readResponse()
+        #expect(response.status == 503)
+        #expect(try JSON.parse(response.body)["error"]?["code"]?.string == "spool_full")
+        #expect(server.incoming().count == 2)
+        await server.stop()
+    }
+
     @Test("a zstd-encoded body is decompressed while streaming")
     func zstdBody() async throws {
         let server = try await TestServer()
