@@ -7,7 +7,7 @@ mode="${1:-run}"
 
 packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev libcurl4-openssl-dev)
 if [[ "$mode" == test || "$mode" == bench ]]; then
-    packages+=(curl zstd python3 python3-pip)
+    packages+=(curl zstd python3)
 fi
 if [[ "$mode" == bench ]]; then
     packages+=(nginx-light wrk)
@@ -27,6 +27,11 @@ fi
 
 if [[ "$mode" == test || "$mode" == bench ]]; then
     # h11 is the reference HTTP/1.1 parser the differential tests compare against.
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        sudo=""
+        [[ $(id -u) -ne 0 ]] && sudo="sudo"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
     if ! python3 -c 'import h11' 2>/dev/null; then
         python3 -m pip install --quiet --disable-pip-version-check h11 \
             || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages h11
