@@ -170,7 +170,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     /// task created from a libuv callback (no current task) resumed after continuations on the *global*
     /// executor before hopping back, so loop work silently waited for a free cooperative thread: uploads
     /// stalled for seconds whenever the cooperative pool was busy. The loop as the task's executor
-    /// preference (SE-0417) keeps every hop on the loop thread.
+    /// preference (SE-0417) keeps every hop on the loop thread. Closest upstream report: swiftlang/swift#69659
+    /// (a continuation in an actor-isolated function that does not resume on the actor's executor).
     @discardableResult
     public static func spawn(_ body: sending @escaping () async -> Void) -> Task<Void, Never> {
         Task(executorPreference: EventLoop.shared, operation: body)
