@@ -15,12 +15,4 @@ void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_
 static inline const void *cuv_memmem(const void *h, size_t hl, const void *n, size_t nl) {
     return memmem(h, hl, n, nl);
 }
-
-/// `sync_file_range` is Linux-only and hidden behind `_GNU_SOURCE` in glibc's headers, which Swift's Glibc
-/// module is not built with; declared here so the spool can start writeback of a file while it is still
-/// arriving (the final fsync then has little left to wait for).
-int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
-static inline int cuv_start_writeback(int fd, long long offset, long long nbytes) {
-    return sync_file_range(fd, offset, nbytes, 2 /* SYNC_FILE_RANGE_WRITE */);
-}
 #endif

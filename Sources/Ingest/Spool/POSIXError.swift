@@ -1,4 +1,3 @@
-internal import CLibUV
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,12 +68,6 @@ enum FileSystem {
     }
 
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
-
-    /// Starts (does not wait for) writeback of a range just written, so that a later `fsync` finds most of
-    /// the file already on its way to the disk. Advisory: failures are ignored (the fsync still decides).
-    static func startWriteback(_ fd: Int32, offset: Int, count: Int) {
-        _ = cuv_start_writeback(fd, Int64(offset), Int64(count))
-    }
 
     static func rename(_ from: String, _ to: String) throws(SystemError) {
         if Glibc.rename(from, to) != 0 { throw SystemError("rename", path: "\(from) -> \(to)") }

@@ -184,7 +184,6 @@ final class SpoolFile {
         private var fd: Int32 = -1
         private var metadataFD: Int32 = -1
         private var hasher = SHA256()
-        private var written = 0
         private(set) var failure: SystemError?
         private(set) var metadataFailure: SystemError?
         private(set) var digest: [UInt8] = []
@@ -214,10 +213,6 @@ final class SpoolFile {
                 } catch {
                     return error
                 }
-            }
-            if failure == nil {
-                FileSystem.startWriteback(fd, offset: written, count: chunk.count)
-                written += chunk.count
             }
         }
 
