@@ -28,7 +28,7 @@ public struct IngestConfiguration: Sendable, Equatable {
 
     /// Reads the configuration from environment variables; unset variables keep their defaults.
     public init(environment: [String: String]) throws(InvalidSetting) {
-        var env = EnvironmentReader(environment)
+        let env = EnvironmentReader(environment)
         host = env.string("HOST", default: host)
         port = try env.int("PORT", default: port, range: 0...65535)
         spoolDirectory = env.string("SPOOL_DIR", default: spoolDirectory)
