@@ -150,8 +150,12 @@ final class SpoolFile {
                 }
                 if let error = writer.failure {
                     inFlight = false
+                    onProgress?()
                     return fail(error)
                 }
+                // The bytes of this last write no longer count against the connection's buffer: a paused
+                // connection must hear it (or it would wait for a progress that never comes).
+                onProgress?()
                 var waiting = 2
                 let joined: @LoopActor () -> Void = { [self] in
                     waiting -= 1

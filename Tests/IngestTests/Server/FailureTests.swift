@@ -62,7 +62,7 @@ struct FailureTests {
         client.send(Array(request.prefix(600_000)))
         try await Task.sleep(for: .milliseconds(100))
         client.reset()
-        #expect(await server.waitForEmptyTemporary())
+        #expect(await server.waitForEmptyTemporary(), "left in tmp: \(server.temporary())")
         #expect(server.incoming() == [keptID + ".data", keptID + ".json"])
         await server.stop()
     }
