@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a document really is, decided from its bytes (see ``DocumentKind/classify(mimeType:)``); each kind
 /// has its own converter chain.
 public enum DocumentKind: String, Sendable, Equatable, CaseIterable {
@@ -20,7 +22,7 @@ public enum DocumentKind: String, Sendable, Equatable, CaseIterable {
 
     /// The kind for a MIME type reported by libmagic, or the failure that ends the document.
     public static func classify(mimeType: String) -> Result<DocumentKind, ExtractionFailure> {
-        let type = mimeType.split(separator: ";").first.map { String($0).trimmed(of: " ").lowercased() } ?? ""
+        let type = mimeType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch type {
         case "application/pdf":
             return .success(.pdf)
@@ -80,13 +82,4 @@ public struct ExtractionFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 
     public var description: String { "\(code.rawValue): \(detail)" }
-}
-
-extension String {
-    func trimmed(of set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
 }

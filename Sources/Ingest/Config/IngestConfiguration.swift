@@ -140,15 +140,6 @@ struct EnvironmentReader {
         return v
     }
 
-    func bool(_ name: String, default fallback: Bool) throws(IngestConfiguration.InvalidSetting) -> Bool {
-        guard let raw = value(name) else { return fallback }
-        switch raw.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw .init(name: name, value: raw, expected: "true or false")
-        }
-    }
-
     /// A size in bytes: a plain integer, or one with a binary suffix (`K`, `M`, `G`, `KiB`, `MiB`, `GiB`).
     func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
         guard let raw = value(name) else { return fallback }

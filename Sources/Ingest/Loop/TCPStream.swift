@@ -18,8 +18,6 @@ final class TCPStream: UVHandle {
 
     var delegate: (any TCPStreamDelegate)?
     private(set) var isReading = false
-    /// Bytes queued in `uv_write` requests that have not completed yet.
-    private(set) var bytesInFlight = 0
 
     var tcp: UnsafeMutablePointer<uv_tcp_t> { raw.assumingMemoryBound(to: uv_tcp_t.self) }
     private var stream: UnsafeMutablePointer<uv_stream_t> { raw.assumingMemoryBound(to: uv_stream_t.self) }
@@ -87,16 +85,13 @@ final class TCPStream: UVHandle {
         let request = WriteRequest(bytes: bytes, completion: completion)
         let req = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         req.pointee.data = Unmanaged.passRetained(request).toOpaque()
-        bytesInFlight += bytes.count
         let rc = request.bytes.withUnsafeBytes { raw -> Int32 in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress?.assumingMemoryBound(to: CChar.self)),
                                   UInt32(raw.count))
             return uv_write(req, stream, &buf, 1) { req, status in
                 LoopActor.assumeIsolated {
                     let request = Unmanaged<WriteRequest>.fromOpaque(req!.pointee.data!).takeRetainedValue()
-                    let me: TCPStream = UVHandle.owner(UnsafeMutableRawPointer(req!.pointee.handle))
                     req!.deallocate()
-                    me.bytesInFlight -= request.bytes.count
                     request.completion?(status < 0 ? UVError(status, "write") : nil)
                 }
             }
@@ -104,7 +99,6 @@ final class TCPStream: UVHandle {
         if rc < 0 {
             Unmanaged<WriteRequest>.fromOpaque(req.pointee.data!).release()
             req.deallocate()
-            bytesInFlight -= bytes.count
             completion?(UVError(rc, "uv_write"))
         }
     }

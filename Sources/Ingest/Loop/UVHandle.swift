@@ -4,21 +4,14 @@ internal import CLibUV
 ///
 /// The handle's `data` holds a retained reference to this object from `register()` until libuv's close
 /// callback, so the object outlives every callback libuv can still make. `close()` is idempotent; the
-/// handle's memory is freed only in the close callback. Live handles are counted so that shutdown can
-/// assert nothing leaked.
+/// handle's memory is freed only in the close callback. `EventLoop.stop()` reports any handle still open.
 @LoopActor
 class UVHandle {
-    /// How many handles are open or closing on the loop.
-    public private(set) static var liveCount = 0
-
     let raw: UnsafeMutableRawPointer
     private(set) var isClosing = false
     private var registered = false
-    /// Called once, from libuv's close callback.
-    var onClose: (@LoopActor () -> Void)?
 
     var handle: UnsafeMutablePointer<uv_handle_t> { raw.assumingMemoryBound(to: uv_handle_t.self) }
-    var loop: UnsafeMutablePointer<uv_loop_t> { EventLoop.shared.raw }
 
     init(type: uv_handle_type) {
         raw = .allocate(byteCount: uv_handle_size(type), alignment: 16)
@@ -28,7 +21,6 @@ class UVHandle {
     func register() {
         precondition(!registered)
         registered = true
-        Self.liveCount += 1
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 
@@ -40,23 +32,14 @@ class UVHandle {
 
     /// Closes the handle; safe to call more than once.
     func close() {
-        guard registered, !isClosing else {
-            if !registered && !isClosing {
-                isClosing = true
-                raw.deallocate()
-            }
-            return
-        }
+        precondition(registered, "close() before register()")
+        guard !isClosing else { return }
         isClosing = true
         uv_close(handle) { h in
             LoopActor.assumeIsolated {
                 let me = Unmanaged<UVHandle>.fromOpaque(h!.pointee.data!).takeRetainedValue()
-                UVHandle.liveCount -= 1
-                let callback = me.onClose
-                me.onClose = nil
                 me.didClose()
                 me.raw.deallocate()
-                callback?()
             }
         }
     }
@@ -64,8 +47,4 @@ class UVHandle {
     /// Subclasses drop their callbacks here (breaks reference cycles through closures).
     func didClose() {}
 
-    /// Keeps (or stops keeping) the loop alive while this handle is active.
-    func setReferenced(_ referenced: Bool) {
-        if referenced { uv_ref(handle) } else { uv_unref(handle) }
-    }
 }

@@ -38,12 +38,4 @@ final class UVTimer: UVHandle {
     /// The loop's cached clock, in milliseconds.
     static var now: UInt64 { uv_now(EventLoop.shared.raw) }
 
-    /// Sleeps on the loop without blocking it.
-    static func sleep(milliseconds: UInt64) async {
-        let timer = UVTimer()
-        await withCheckedContinuation(isolation: LoopActor.shared) { (c: CheckedContinuation<Void, Never>) in
-            timer.schedule(after: milliseconds) { c.resume() }
-        }
-        timer.close()
-    }
 }

@@ -60,7 +60,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
         func reject(_ status: Int, _ code: String, _ message: String,
                     headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
             exchange.respond(.error(status, code: code, message: message, headers: headers))
-            return Respond(exchange) { .error(status, code: code, message: message) }
+            return DiscardBody.shared
         }
         if router.spool.isFull {
             router.metrics.overloaded()

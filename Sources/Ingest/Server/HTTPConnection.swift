@@ -109,7 +109,7 @@ final class HTTPConnection: TCPStreamDelegate {
         switch event {
         case .head(let head):
             let exchange = HTTPExchange(head: head, connection: self)
-            state = .receiving(exchange, NullHandler.shared)
+            state = .receiving(exchange, DiscardBody.shared)
             let handler = server.router.handler(for: exchange)
             guard case .receiving(let current, _) = state, current === exchange else { return }
             state = .receiving(exchange, handler)
@@ -288,13 +288,4 @@ final class HTTPConnection: TCPStreamDelegate {
             close()
         }
     }
-}
-
-/// Stands in while a route builds the real handler.
-@LoopActor
-private final class NullHandler: HTTPRequestHandler {
-    static let shared = NullHandler()
-    func receive(_ bytes: UnsafeRawBufferPointer) {}
-    func end() {}
-    func abort() {}
 }

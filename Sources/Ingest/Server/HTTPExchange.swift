@@ -9,6 +9,15 @@ public protocol HTTPRequestHandler: AnyObject {
     func abort()
 }
 
+/// Ignores a body: stands in while a route builds the real handler, and serves requests already answered.
+@LoopActor
+final class DiscardBody: HTTPRequestHandler {
+    static let shared = DiscardBody()
+    func receive(_ bytes: UnsafeRawBufferPointer) {}
+    func end() {}
+    func abort() {}
+}
+
 /// Chooses the handler of each request.
 @LoopActor
 public protocol HTTPRouter: AnyObject {

@@ -49,6 +49,18 @@ enum FileSystem {
         }
     }
 
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
+        let failure = bytes.withUnsafeBytes { raw -> SystemError? in
+            do throws(SystemError) {
+                try writeAll(fd, raw, path: path)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// `fsync`, returning how long it took in nanoseconds.
     @discardableResult
     static func fsync(_ fd: Int32, path: String) throws(SystemError) -> Int64 {

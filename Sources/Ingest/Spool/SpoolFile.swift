@@ -190,18 +190,10 @@ final class SpoolFile {
             guard failure == nil else { return }
             do throws(SystemError) {
                 try ensureOpen()
+                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                try FileSystem.writeAll(fd, chunk, path: dataPath)
             } catch {
                 failure = error
-                return
-            }
-            failure = chunk.withUnsafeBytes { raw -> SystemError? in
-                hasher.update(bufferPointer: raw)
-                do throws(SystemError) {
-                    try FileSystem.writeAll(fd, raw, path: dataPath)
-                    return nil
-                } catch {
-                    return error
-                }
             }
         }
 
@@ -214,18 +206,7 @@ final class SpoolFile {
                 var metadata = metadata
                 metadata.sha256 = digest
                 metadataFD = try FileSystem.open(metadataPath, O_WRONLY | O_CREAT | O_TRUNC)
-                let json = metadata.encoded()
-                let fd = metadataFD
-                let path = metadataPath
-                let error = json.withUnsafeBytes { raw -> SystemError? in
-                    do throws(SystemError) {
-                        try FileSystem.writeAll(fd, raw, path: path)
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
-                if let error { throw error }
+                try FileSystem.writeAll(metadataFD, metadata.encoded(), path: metadataPath)
             } catch {
                 failure = error
             }
