@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        // Reads DOCX/ODT in-process (the fast path): streaming inflate with a cap we enforce per entry.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
     ],
     targets: [
         // MARK: C libraries, one system-library target each (module map + shim header).
@@ -24,12 +26,15 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+        // The one piece of C written here: vfork + rlimits + exec (see Sources/CSpawn/spawn.c for why).
+        .target(name: "CSpawn"),
 
         // MARK: Stages.
         .target(
             name: "Ingest",
             dependencies: [
                 "CLibUV",
+                "CSpawn",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -40,7 +45,9 @@ let package = Package(
         .target(
             name: "ExtractPool",
             dependencies: [
+                "Ingest",
                 "CMagic",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -77,7 +84,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExtractPoolTests",
-            dependencies: ["ExtractPool"]
+            dependencies: ["ExtractPool", "Ingest", "TestSupport"]
         ),
         .testTarget(
             name: "LLMBatcherTests",

@@ -5,9 +5,12 @@
 set -euo pipefail
 mode="${1:-run}"
 
-packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev libcurl4-openssl-dev)
+packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev zlib1g-dev libcurl4-openssl-dev)
+# The converters ExtractPool drives (python3-uno: the bridge that keeps LibreOffice warm runs on Debian's python3).
+packages+=(poppler-utils antiword catdoc unrtf pandoc tesseract-ocr tesseract-ocr-eng libreoffice-writer-nogui python3-uno)
 if [[ "$mode" == test || "$mode" == bench ]]; then
-    packages+=(curl zstd python3)
+    # qpdf and python3-pil: bench-data's generator (encrypted PDF, scanned pages).
+    packages+=(curl zstd python3 qpdf python3-pil)
 fi
 if [[ "$mode" == bench ]]; then
     packages+=(nginx-light wrk)

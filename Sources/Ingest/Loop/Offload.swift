@@ -68,6 +68,15 @@ enum Offload {
         }
     }
 
+    /// Runs `body` on the pool and returns its result on the loop (for work that cannot fail).
+    @LoopActor
+    static func runNonThrowing<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        let box = ResultBox<T>()
+        return await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
+            submit({ box.result = .success(body()) }, after: { continuation.resume(returning: try! box.result!.get()) })
+        }
+    }
+
     private final class ResultBox<T>: @unchecked Sendable {
         // @unchecked: written on the pool thread before libuv signals completion, read on the loop after.
         var result: Result<T, any Error>?
