@@ -2,8 +2,9 @@ internal import CMagic
 
 /// Detects a file's real type from its bytes with libmagic: never from its name or declared type.
 ///
-/// A libmagic cookie is not thread-safe, so each sniffer owns one; use one per worker thread.
-public final class ContentSniffer {
+/// A libmagic cookie is not thread-safe, so each sniffer owns one and is used by one thread at a time
+/// (it may move between threads: hence `@unchecked Sendable`).
+public final class ContentSniffer: @unchecked Sendable {
     private let cookie: OpaquePointer
 
     /// A failure to load libmagic's database or to read a file.

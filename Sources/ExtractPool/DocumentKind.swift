@@ -38,6 +38,9 @@ public enum DocumentKind: String, Sendable, Equatable, CaseIterable {
             return .success(.html)
         case "image/png", "image/jpeg", "image/tiff":
             return .success(.image)
+        case "application/encrypted", "application/cdfv2-encrypted":
+            // An encrypted OOXML package is a CFB container holding `EncryptedPackage`.
+            return .failure(.init(.encrypted, "the document is password-protected (\(type))"))
         case "inode/x-empty":
             return .failure(.init(.emptyText, "the file is empty"))
         case "application/zip", "application/x-zip-compressed":

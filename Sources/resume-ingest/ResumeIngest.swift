@@ -12,7 +12,7 @@ struct ResumeIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume-ingest",
         abstract: "Streaming, high-throughput resume ingestion.",
-        subcommands: [Serve.self, Doctor.self],
+        subcommands: [Serve.self, Extract.self, Doctor.self],
         defaultSubcommand: Serve.self
     )
 }

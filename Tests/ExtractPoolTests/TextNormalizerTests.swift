@@ -67,4 +67,11 @@ struct TextNormalizerTests {
         #expect(r.removedRepeatedLines == 0)
         #expect(r.pageCount == 2)
     }
+
+    @Test("pdftotext's form feed after the last page opens no page")
+    func trailingFormFeed() {
+        #expect(normalize("A\u{0C}B\u{0C}").pageCount == 2)
+        #expect(normalize("A\u{0C}B\u{0C}C").pageCount == 3)
+        #expect(normalize("A").pageCount == 1)
+    }
 }

@@ -20,7 +20,7 @@ public enum TextNormalizer {
     public struct Result: Sendable, Equatable {
         /// The text, valid UTF-8 in NFC, pages separated by blank lines.
         public var text: String
-        /// Pages seen (form feeds + 1; 1 for text without them).
+        /// Pages seen (form feeds + 1, not counting a trailing one; 1 for text without them).
         public var pageCount: Int
         /// The encoding the bytes were decoded from.
         public var encoding: Encoding
@@ -45,6 +45,8 @@ public enum TextNormalizer {
         var pages = composed.split(separator: "\u{0C}", omittingEmptySubsequences: false).map { page in
             page.split(separator: "\n", omittingEmptySubsequences: false).map(cleanLine)
         }
+        // pdftotext ends every page with a form feed, the last one included: that one opens no page.
+        if pages.count > 1, let last = pages.last, last.allSatisfy(\.isEmpty) { pages.removeLast() }
         let pageCount = max(1, pages.count)
         let removed = removeRunningLines(&pages)
         var joined = 0

@@ -118,19 +118,29 @@ public struct SpoolMarks: Sendable, Equatable {
 }
 
 /// Reads typed values out of an environment dictionary, naming the variable in every error.
-struct EnvironmentReader {
+package struct EnvironmentReader {
     private let environment: [String: String]
 
-    init(_ environment: [String: String]) { self.environment = environment }
+    package init(_ environment: [String: String]) { self.environment = environment }
 
     private func value(_ name: String) -> String? {
         guard let v = environment[name]?.trimmingWhitespace(), !v.isEmpty else { return nil }
         return v
     }
 
-    func string(_ name: String, default fallback: String) -> String { value(name) ?? fallback }
+    package func string(_ name: String, default fallback: String) -> String { value(name) ?? fallback }
 
-    func int(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(IngestConfiguration.InvalidSetting)
+    /// A switch: `1/true/yes/on` or `0/false/no/off`, any case.
+    package func bool(_ name: String, default fallback: Bool) throws(IngestConfiguration.InvalidSetting) -> Bool {
+        guard let raw = value(name) else { return fallback }
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw .init(name: name, value: raw, expected: "true or false")
+        }
+    }
+
+    package func int(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(IngestConfiguration.InvalidSetting)
         -> Int
     {
         guard let raw = value(name) else { return fallback }
@@ -141,7 +151,7 @@ struct EnvironmentReader {
     }
 
     /// A size in bytes: a plain integer, or one with a binary suffix (`K`, `M`, `G`, `KiB`, `MiB`, `GiB`).
-    func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
+    package func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
         guard let raw = value(name) else { return fallback }
         guard let v = EnvironmentReader.parseBytes(raw), v > 0 else {
             throw .init(name: name, value: raw, expected: "a positive size in bytes, e.g. 10485760 or 10MiB")

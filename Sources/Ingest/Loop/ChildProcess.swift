@@ -80,7 +80,10 @@ package struct ChildOutcome: Sendable {
 
     /// The stderr tail as text (lossy UTF-8), trimmed.
     package var stderrText: String {
-        String(decoding: stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        let start = stderrTail.firstIndex { !isSpace($0) } ?? stderrTail.endIndex
+        let end = stderrTail.lastIndex { !isSpace($0) }.map { $0 + 1 } ?? start
+        return String(decoding: stderrTail[start..<max(start, end)], as: UTF8.self)
     }
 }
 

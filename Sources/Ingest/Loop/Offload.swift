@@ -4,7 +4,7 @@ internal import CLibUV
 ///
 /// The loop thread must never block on a disk; `uv_queue_work` hands `work` to a pool thread and calls
 /// back on the loop once it is done. The pool's size is `UV_THREADPOOL_SIZE` (read by libuv at first use).
-enum Offload {
+package enum Offload {
     private final class Request: @unchecked Sendable {
         // @unchecked: `work` runs on one pool thread, then `after` on the loop; libuv orders the two.
         let work: @Sendable () -> Void
@@ -61,7 +61,7 @@ enum Offload {
     /// Continuations in loop code name their isolation explicitly, and tasks started on the loop use
     /// ``EventLoop/spawn(_:)``: see there for why.
     @LoopActor
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let box = ResultBox<T>()
         return try await withCheckedThrowingContinuation(isolation: LoopActor.shared) { continuation in
             submit({ box.result = Result { try body() } }, after: { continuation.resume(with: box.result!) })
@@ -70,7 +70,7 @@ enum Offload {
 
     /// Runs `body` on the pool and returns its result on the loop (for work that cannot fail).
     @LoopActor
-    static func runNonThrowing<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    package static func runNonThrowing<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         let box = ResultBox<T>()
         return await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
             submit({ box.result = .success(body()) }, after: { continuation.resume(returning: try! box.result!.get()) })

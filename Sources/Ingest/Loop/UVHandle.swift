@@ -6,7 +6,7 @@ internal import CLibUV
 /// callback, so the object outlives every callback libuv can still make. `close()` is idempotent; the
 /// handle's memory is freed only in the close callback. `EventLoop.stop()` reports any handle still open.
 @LoopActor
-class UVHandle {
+package class UVHandle {
     let raw: UnsafeMutableRawPointer
     private(set) var isClosing = false
     private var registered = false
@@ -31,7 +31,7 @@ class UVHandle {
     }
 
     /// Closes the handle; safe to call more than once.
-    func close() {
+    package func close() {
         precondition(registered, "close() before register()")
         guard !isClosing else { return }
         isClosing = true

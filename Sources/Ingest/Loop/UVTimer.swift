@@ -2,10 +2,10 @@ internal import CLibUV
 
 /// A libuv timer: one pending callback at a time, restartable.
 @LoopActor
-final class UVTimer: UVHandle {
+package final class UVTimer: UVHandle {
     private var callback: (@LoopActor () -> Void)?
 
-    init() {
+    package init() {
         super.init(type: UV_TIMER)
         let rc = uv_timer_init(EventLoop.shared.raw, raw.assumingMemoryBound(to: uv_timer_t.self))
         precondition(rc == 0, "uv_timer_init: \(UVError(rc))")
@@ -13,7 +13,7 @@ final class UVTimer: UVHandle {
     }
 
     /// Fires `body` once after `milliseconds`, replacing any pending schedule.
-    func schedule(after milliseconds: UInt64, _ body: @escaping @LoopActor () -> Void) {
+    package func schedule(after milliseconds: UInt64, _ body: @escaping @LoopActor () -> Void) {
         guard !isClosing else { return }
         callback = body
         uv_timer_start(raw.assumingMemoryBound(to: uv_timer_t.self), { t in
@@ -27,7 +27,7 @@ final class UVTimer: UVHandle {
     }
 
     /// Cancels the pending schedule, if any.
-    func cancel() {
+    package func cancel() {
         callback = nil
         guard !isClosing else { return }
         uv_timer_stop(raw.assumingMemoryBound(to: uv_timer_t.self))

@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,10 @@ public final class Spool {
     private let metrics: IngestMetrics
     private let logger: Logger
     private var directorySync = DirectorySyncState<SyncWaiter>()
+    /// Committed documents not yet handed to the next stage, oldest first (ids are time-ordered UUIDv7).
+    private var backlog = Deque<DocumentID>()
+    private var backlogWaiters: [CheckedContinuation<DocumentID?, Never>] = []
+    private var backlogClosed = false
 
     /// What start-up found and cleaned.
     public struct Recovery: Sendable, Equatable {
@@ -62,7 +67,7 @@ public final class Spool {
     public func open() async throws -> Recovery {
         let tmp = temporaryDirectory
         let incoming = incomingDirectory
-        let recovery = try await Offload.run { () throws -> Recovery in
+        let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [DocumentID]) in
             try FileSystem.makeDirectories(tmp)
             try FileSystem.makeDirectories(incoming)
             var removedTemporary = 0
@@ -90,11 +95,13 @@ public final class Spool {
             }
             if removedOrphans > 0 || removedTemporary > 0 { try FileSystem.fsyncDirectory(incoming) }
             let kept = data.filter { meta.contains($0.key) }
-            return Recovery(backlogFiles: kept.count, backlogBytes: kept.values.reduce(0, +),
-                            removedTemporary: removedTemporary, removedOrphans: removedOrphans)
+            return (Recovery(backlogFiles: kept.count, backlogBytes: kept.values.reduce(0, +),
+                             removedTemporary: removedTemporary, removedOrphans: removedOrphans),
+                    kept.keys.compactMap(DocumentID.init).sorted())
         }
         depthFiles = recovery.backlogFiles
         depthBytes = recovery.backlogBytes
+        ids.forEach(enqueue)
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
         logger.info("spool opened", metadata: [
             "dir": "\(directory)", "backlog_files": "\(recovery.backlogFiles)",
@@ -127,9 +134,45 @@ public final class Spool {
         let moves = files.map { Move(data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
                                      id: $0.file.id) }
         try await syncIncoming(moves)
+        files.forEach { enqueue($0.file.id) }
         depthFiles += files.count
         depthBytes += files.reduce(0) { $0 + $1.metadata.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
+    }
+
+    // MARK: The queue for the next stage
+
+    private func enqueue(_ id: DocumentID) {
+        if backlogWaiters.isEmpty {
+            backlog.append(id)
+        } else {
+            backlogWaiters.removeFirst().resume(returning: id)
+        }
+    }
+
+    /// The next committed document for the next stage, waiting for one if none is pending; `nil` once
+    /// ``closeQueue()`` was called. Each document is handed out once per process; it stays in `incoming/`
+    /// until ``remove(_:size:)``, so after a crash it is handed out again.
+    public func nextCommitted() async -> DocumentID? {
+        if let id = backlog.popFirst() { return id }
+        if backlogClosed { return nil }
+        return await withCheckedContinuation(isolation: LoopActor.shared) { backlogWaiters.append($0) }
+    }
+
+    /// Committed documents waiting to be handed out.
+    public var pendingCount: Int { backlog.count }
+
+    /// Ends ``nextCommitted()`` for shutdown: waiting callers get `nil`.
+    public func closeQueue() {
+        backlogClosed = true
+        let waiters = backlogWaiters
+        backlogWaiters = []
+        waiters.forEach { $0.resume(returning: nil) }
+    }
+
+    /// Paths of a committed document's bytes and metadata.
+    public func paths(of id: DocumentID) -> (data: String, metadata: String) {
+        (incomingDirectory + "/\(id).data", incomingDirectory + "/\(id).json")
     }
 
     /// Removes a document from `incoming/` (its metadata first, so a crash leaves an orphan that start-up

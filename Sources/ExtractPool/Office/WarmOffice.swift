@@ -1,0 +1,187 @@
+import Foundation
+import Ingest
+import Logging
+
+/// Warm LibreOffice instances: a cold `soffice --convert-to` costs over a second per document, so the
+/// engine keeps instances running and sends them documents one at a time.
+///
+/// Each instance is a bridge process (``OfficeBridgeScript``, Debian's python3 with `uno`) that starts
+/// `soffice` with its own `-env:UserInstallation` profile and answers one JSON line per request. Both
+/// live in one process group: killing the group recycles the instance. An instance is recycled after
+/// `LIBREOFFICE_RECYCLE_AFTER` documents, when a request passes `EXTRACT_TIMEOUT_MS` (a hang), or when the
+/// bridge reports that LibreOffice crashed. Instances start on first use.
+@LoopActor
+public final class WarmOfficePool {
+    private let tools: ConverterTools
+    private let configuration: ExtractConfiguration
+    private let directory: String
+    private let logger: Logger
+    private var instances: [OfficeInstance?]
+    private var idle: [Int] = []
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+    private var scriptWritten = false
+    private var generation = 0
+
+    /// Instance starts (first starts and recycles), for status and benchmarks.
+    public private(set) var starts = 0
+    /// Documents converted by warm instances.
+    public private(set) var conversions = 0
+
+    init(tools: ConverterTools, configuration: ExtractConfiguration, workDirectory: String, logger: Logger) {
+        self.tools = tools
+        self.configuration = configuration
+        self.directory = workDirectory
+        self.logger = logger
+        let count = max(1, configuration.libreOfficeInstances)
+        instances = Array(repeating: nil, count: count)
+        idle = Array(0..<count)
+    }
+
+    /// What a conversion produced.
+    public struct Converted: Sendable {
+        public var text: [UInt8]
+        public var pages: Int?
+    }
+
+    /// Converts `file` to UTF-8 text on a warm instance; `directory` is the document's private work dir.
+    public func convert(file: String, directory workDir: String) async -> Result<Converted, ExtractionFailure> {
+        let slot = await takeInstance()
+        defer { giveBack(slot) }
+        let instance: OfficeInstance
+        do {
+            instance = try await ready(slot)
+        } catch {
+            return .failure(ExtractionFailure(.converterMissing, "LibreOffice did not start: \(error)"))
+        }
+        let out = workDir + "/libreoffice-out.txt"
+        let request = "{\"in\": \(Self.jsonString(file)), \"out\": \(Self.jsonString(out))}\n"
+        guard instance.process.write(Array(request.utf8)) else {
+            await recycle(slot, reason: "the bridge's stdin is closed")
+            return .failure(ExtractionFailure(.corrupt, "LibreOffice stopped before the document was sent"))
+        }
+        let timer = UVTimer()
+        var hung = false
+        timer.schedule(after: UInt64(configuration.timeoutMilliseconds)) {
+            hung = true
+            instance.process.kill()
+        }
+        let line = await instance.process.readLine()
+        timer.close()
+        instance.documents += 1
+        conversions += 1
+        guard let line, let answer = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            let outcome = await instance.process.wait()
+            instances[slot] = nil
+            if hung {
+                return .failure(ExtractionFailure(.timeout, "LibreOffice ran past \(configuration.timeoutMilliseconds) ms; the instance was restarted"))
+            }
+            return .failure(ExtractionFailure(.corrupt, "LibreOffice crashed on the document\(Self.tail(outcome))"))
+        }
+        if instance.documents >= configuration.libreOfficeRecycleAfter {
+            await recycle(slot, reason: "after \(instance.documents) documents")
+        }
+        if answer["ok"] as? Bool == true {
+            let text = await Offload.runNonThrowing { FileManager.default.contents(atPath: out).map { [UInt8]($0) } }
+            guard let text else { return .failure(ExtractionFailure(.corrupt, "LibreOffice wrote no output")) }
+            return .success(Converted(text: text, pages: answer["pages"] as? Int))
+        }
+        let code = (answer["code"] as? String).flatMap(ExtractionFailure.Code.init(rawValue:)) ?? .corrupt
+        let message = answer["error"] as? String ?? "conversion failed"
+        if answer["code"] as? String == "crashed" { await recycle(slot, reason: "LibreOffice crashed") }
+        return .failure(ExtractionFailure(code, "LibreOffice: \(message)"))
+    }
+
+    /// Stops every instance (closing stdin lets the bridge terminate LibreOffice; the group is killed after).
+    public func shutdown() async {
+        for slot in instances.indices {
+            await recycle(slot, reason: "shutdown")
+        }
+    }
+
+    // MARK: Instances
+
+    private func takeInstance() async -> Int {
+        if let i = idle.popLast() { return i }
+        return await withCheckedContinuation(isolation: LoopActor.shared) { waiters.append($0) }
+    }
+
+    private func giveBack(_ slot: Int) {
+        if waiters.isEmpty { idle.append(slot) } else { waiters.removeFirst().resume(returning: slot) }
+    }
+
+    private func ready(_ slot: Int) async throws -> OfficeInstance {
+        if let instance = instances[slot] { return instance }
+        let script = directory + "/bridge.py"
+        if !scriptWritten {
+            let dir = directory
+            try await Offload.run {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try Data(OfficeBridgeScript.source.utf8).write(to: URL(fileURLWithPath: script))
+            }
+            scriptWritten = true
+        }
+        generation += 1
+        let profile = directory + "/profile-\(slot)"
+        let pipeName = "resume-ingest-\(getpid())-\(slot)" // reused on recycle: a killed instance leaves its pipe file behind, and a stale one is harmless
+        var limits = ChildLimits()
+        limits.addressSpace = 0 // LibreOffice maps far more address space than it uses
+        limits.cpuSeconds = 0 // a long-lived process: hangs are caught per request instead
+        limits.timeoutMilliseconds = 0
+        limits.stdoutCap = 1 << 20
+        limits.fileSize = UInt64(max(configuration.maxOutputBytes, 256 << 20))
+        let command = ChildCommand(
+            executable: tools.paths["python3"]!,
+            arguments: ["-I", "-u", script, "--soffice", tools.path("soffice")!, "--profile", profile, "--pipe", pipeName],
+            environment: ["PATH": "/usr/bin:/bin", "HOME": profile, "TMPDIR": directory, "LANG": "C.UTF-8"],
+            workingDirectory: directory, limits: limits, stdinPipe: true)
+        let started = monotonicNanoseconds()
+        let process = try await ChildProcess.start(command)
+        let timer = UVTimer()
+        timer.schedule(after: 60_000) { process.kill() }
+        let line = await process.readLine()
+        timer.close()
+        guard let line, let answer = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              answer["ready"] as? Bool == true
+        else {
+            process.kill()
+            let outcome = await process.wait()
+            throw ExtractionFailure(.converterMissing, "the LibreOffice bridge did not become ready\(Self.tail(outcome))")
+        }
+        starts += 1
+        logger.info("LibreOffice instance ready", metadata: [
+            "slot": "\(slot)", "ms": "\(Double(monotonicNanoseconds() - started) / 1e6)",
+        ])
+        let instance = OfficeInstance(process: process)
+        instances[slot] = instance
+        return instance
+    }
+
+    private func recycle(_ slot: Int, reason: String) async {
+        guard let instance = instances[slot] else { return }
+        instances[slot] = nil
+        logger.debug("recycling LibreOffice instance", metadata: ["slot": "\(slot)", "reason": "\(reason)"])
+        instance.process.closeStdin()
+        let timer = UVTimer()
+        timer.schedule(after: 5_000) { instance.process.kill() }
+        _ = await instance.process.wait()
+        timer.close()
+    }
+
+    private static func tail(_ outcome: ChildOutcome) -> String {
+        let t = outcome.stderrText
+        return t.isEmpty ? "" : ": " + String(t.suffix(600))
+    }
+
+    static func jsonString(_ s: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+}
+
+/// One running bridge + LibreOffice.
+@LoopActor
+final class OfficeInstance {
+    let process: ChildProcess
+    var documents = 0
+    init(process: ChildProcess) { self.process = process }
+}

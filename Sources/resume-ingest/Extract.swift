@@ -1,0 +1,116 @@
+import ArgumentParser
+import ExtractPool
+import Foundation
+import Ingest
+import Logging
+
+/// `resume-ingest extract FILE|DIR...`: runs the extraction pool over files, one JSON line per document
+/// on stdout and a summary on stderr. For trying converters on real files, and for benchmarks.
+struct Extract: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extract text from files with the converter pool; prints one JSON line per document.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Files or directories (walked in name order).")
+    var paths: [String]
+
+    @Flag(help: "Include the extracted text in each line.")
+    var text = false
+
+    @Option(help: "Documents at once (overrides EXTRACT_CONCURRENCY).")
+    var concurrency: Int?
+
+    @Flag(help: "Print nothing per document, only the summary.")
+    var quiet = false
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        var configuration: ExtractConfiguration
+        do {
+            configuration = try ExtractConfiguration(environment: ProcessEnvironment.current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        if let concurrency { configuration.concurrency = concurrency }
+        let summary = try await Self.extract(paths: paths, configuration: configuration, includeText: text,
+                                             quiet: quiet, logger: Logger(label: "resume-ingest"))
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
+        let leaks = EventLoop.shared.stop()
+        if !leaks.isEmpty {
+            FileHandle.standardError.write(Data("handles left open at exit: \(leaks)\n".utf8))
+            throw ExitCode(70)
+        }
+    }
+
+    @LoopActor
+    static func extract(paths: [String], configuration: ExtractConfiguration, includeText: Bool, quiet: Bool,
+                        logger: Logger) async throws -> String {
+        let extractor = Extractor(configuration: configuration, logger: logger)
+        extractor.recordSpawnCosts = true
+        try await extractor.open()
+        let printer = LinePrinter(includeText: includeText, quiet: quiet)
+        let pool = ExtractPool(extractor: extractor, source: FileListSource(paths: paths), consumer: printer,
+                               logger: logger)
+        let started = monotonicNanoseconds()
+        await pool.run()
+        let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        await extractor.close()
+        printer.flush()
+        let spawns = extractor.spawnLoopNanoseconds.sorted()
+        let p99 = spawns.isEmpty ? 0 : spawns[min(spawns.count - 1, spawns.count * 99 / 100)]
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let counts = printer.codes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return String(format: "documents=%d extracted=%d failed=%d seconds=%.3f docs_per_s=%.2f", pool.extracted + pool.failed,
+                      pool.extracted, pool.failed, seconds, Double(pool.extracted + pool.failed) / max(seconds, 1e-9))
+            + " codes=[\(counts)] spawns=\(spawns.count)"
+            + String(format: " spawn_loop_p99_ms=%.3f spawn_loop_max_ms=%.3f", Double(p99) / 1e6,
+                     Double(spawns.last ?? 0) / 1e6)
+            + " office_starts=\(extractor.office?.starts ?? 0) peak_rss_kib=\(usage.ru_maxrss)"
+    }
+}
+
+/// Writes each document as one JSON line on stdout.
+@LoopActor
+final class LinePrinter: ExtractionConsumer {
+    private let includeText: Bool
+    private let quiet: Bool
+    private(set) var codes: [String: Int] = [:]
+    private var buffer = Data()
+
+    init(includeText: Bool, quiet: Bool) {
+        self.includeText = includeText
+        self.quiet = quiet
+    }
+
+    func waitForRoom() async {}
+
+    func accept(_ d: ExtractedDocument) async {
+        codes[d.failure?.code.rawValue ?? "ok", default: 0] += 1
+        guard !quiet else { return }
+        var o: [String: Any] = [
+            "id": d.input.id, "file": d.input.path, "status": d.status.rawValue,
+            "detected_type": d.detectedType ?? NSNull(), "extractor": d.extractor ?? NSNull(),
+            "ocr_used": d.ocrUsed, "page_count": d.pageCount ?? NSNull(), "text_chars": d.textCharacters,
+            "encoding": d.encoding ?? NSNull(), "ms": (d.milliseconds * 10).rounded() / 10,
+            "error_code": d.failure?.code.rawValue ?? NSNull(), "error_detail": d.failure?.detail ?? NSNull(),
+            "attempts": d.attempts.map { a -> [String: Any] in
+                ["converter": a.converter, "outcome": a.outcome, "detail": a.detail ?? NSNull(),
+                 "ms": (a.milliseconds * 10).rounded() / 10]
+            },
+            "warnings": d.warnings,
+        ]
+        if includeText { o["text"] = d.text }
+        if let line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            buffer.append(line)
+            buffer.append(0x0A)
+        }
+        if buffer.count > 64 << 10 { flush() }
+    }
+
+    func flush() {
+        FileHandle.standardOutput.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
