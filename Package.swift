@@ -84,7 +84,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExtractPoolTests",
-            dependencies: ["ExtractPool", "Ingest", "TestSupport"]
+            dependencies: [
+                "ExtractPool", "Ingest", "TestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
         ),
         .testTarget(
             name: "LLMBatcherTests",

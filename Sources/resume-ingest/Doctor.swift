@@ -11,9 +11,11 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try ProcessEnvironment.configuration()
+        let extract = try ProcessEnvironment.extractConfiguration()
         print("# effective configuration (environment variable = value)")
         let pool = ProcessEnvironment.current["UV_THREADPOOL_SIZE"] ?? "16"
-        let rows = configuration.printable + [("UV_THREADPOOL_SIZE", pool)]
+        let tools = ConverterTools(configuration: extract)
+        let rows = configuration.printable + extract.printable + [("UV_THREADPOOL_SIZE", pool)]
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows {
             print(name.padding(toLength: width) + " = " + value)
@@ -21,6 +23,12 @@ struct Doctor: AsyncParsableCommand {
         print("")
         print("# libraries")
         print("libmagic".padding(toLength: width) + " = " + ContentSniffer.libraryVersion)
+        print("")
+        print("# converters")
+        for (program, state) in tools.summary {
+            print(program.padding(toLength: width) + " = " + state)
+        }
+        print("python3-uno".padding(toLength: width) + " = " + (tools.hasPythonUNO ? "yes" : "missing"))
     }
 }
 

@@ -26,12 +26,7 @@ struct Extract: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        var configuration: ExtractConfiguration
-        do {
-            configuration = try ExtractConfiguration(environment: ProcessEnvironment.current)
-        } catch {
-            throw ValidationError("invalid configuration: \(error)")
-        }
+        var configuration = try ProcessEnvironment.extractConfiguration()
         if let concurrency { configuration.concurrency = concurrency }
         let summary = try await Self.extract(paths: paths, configuration: configuration, includeText: text,
                                              quiet: quiet, logger: Logger(label: "resume-ingest"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExtractPool
 import Ingest
 import Logging
 
@@ -48,6 +49,14 @@ enum ProcessEnvironment {
             pointer += 1
         }
         return result
+    }
+
+    static func extractConfiguration() throws -> ExtractConfiguration {
+        do {
+            return try ExtractConfiguration(environment: current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
     }
 
     static func configuration() throws -> IngestConfiguration {

@@ -15,7 +15,6 @@ extension OfficeXMLText {
         /// The size of the reads and of the inflate buffer.
         static let chunkSize = 64 << 10
 
-        let path: String
         let limits: Limits
         private let file: FileHandle
         private let fileSize: UInt64
@@ -28,7 +27,6 @@ extension OfficeXMLText {
             guard let file = FileHandle(forReadingAtPath: path) else {
                 throw ExtractionFailure(.corrupt, "cannot open \(path)")
             }
-            self.path = path
             self.limits = limits
             self.file = file
             do {
@@ -40,7 +38,7 @@ extension OfficeXMLText {
                 if end.needsZIP64 {
                     try end.readZIP64(
                         locator: Self.read(file, at: end.zip64LocatorOffset, count: ZipDirectory.zip64LocatorSize),
-                        record: { offset throws in try Self.read(file, at: offset, count: ZipDirectory.zip64RecordSize) })
+                        record: { try Self.read(file, at: $0, count: ZipDirectory.zip64RecordSize) })
                 }
                 guard end.directorySize <= UInt64(ZipDirectory.maxDirectorySize) else {
                     throw ExtractionFailure(
@@ -122,7 +120,7 @@ extension OfficeXMLText {
         ) throws -> CRC32 {
             let file = self.file
             let compressedSize = entry.compressedSize
-            output.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(min(limits.maxEntryBytes, 4 << 20)))))
+            output.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(max(0, min(limits.maxEntryBytes, 4 << 20))))))
             switch entry.method {
             case ZipDirectory.stored:
                 var checksum = CRC32(0)
@@ -172,7 +170,8 @@ extension OfficeXMLText {
             let data = try file.read(upToCount: count) ?? Data()
             guard data.count == count else {
                 throw ExtractionFailure(
-                    .corrupt, "truncated or damaged zip: \(count) bytes wanted at offset \(offset), \(data.count) there")
+                    .corrupt,
+                    "truncated or damaged zip: \(count) bytes wanted at offset \(offset), \(data.count) there")
             }
             return data
         }
@@ -204,7 +203,8 @@ extension OfficeXMLText {
         mutating func add(_ count: Int) -> ExtractionFailure? {
             inflated += count
             let compressed = Self.describe(Int(clamping: entry.compressedSize))
-            let prefix = "\(entry.name) (\(compressed) compressed) had inflated to \(Self.describe(inflated)), not yet done"
+            let prefix =
+                "\(entry.name) (\(compressed) compressed) had inflated to \(Self.describe(inflated)), not yet done"
             if inflated > limits.maxEntryBytes {
                 return ExtractionFailure(
                     .decompressionBomb, "\(prefix): over the limit of \(Self.describe(limits.maxEntryBytes)) per part")
@@ -214,7 +214,8 @@ extension OfficeXMLText {
                     .decompressionBomb,
                     "\(prefix): the document is over the limit of \(Self.describe(limits.maxTotalInflated)) in all")
             }
-            if inflated > Self.ratioThreshold && UInt64(inflated) > UInt64(limits.maxRatio) * max(entry.compressedSize, 1) {
+            let ceiling = UInt64(max(limits.maxRatio, 1)).multipliedReportingOverflow(by: max(entry.compressedSize, 1))
+            if inflated > Self.ratioThreshold && !ceiling.overflow && UInt64(inflated) > ceiling.partialValue {
                 return ExtractionFailure(
                     .decompressionBomb, "\(prefix): over the limit of \(limits.maxRatio):1 inflated to compressed")
             }
@@ -285,7 +286,7 @@ extension OfficeXMLText {
                 directoryOffset = UInt64(Bytes.u32(bytes, position + 16))
                 needsZIP64 = entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF
                 let recordOffset = tailOffset + UInt64(position)
-                zip64LocatorOffset = recordOffset >= UInt64(zip64LocatorSize) ? recordOffset - UInt64(zip64LocatorSize) : 0
+                zip64LocatorOffset = recordOffset - min(recordOffset, UInt64(zip64LocatorSize))
                 if !needsZIP64 { try validate(endOfDirectory: recordOffset) }
             }
 
@@ -351,7 +352,8 @@ extension OfficeXMLText {
                     compressedSize: UInt64(Bytes.u32(bytes, position + 20)),
                     uncompressedSize: UInt64(Bytes.u32(bytes, position + 24)),
                     localHeaderOffset: UInt64(Bytes.u32(bytes, position + 42)))
-                try Self.applyZIP64(extra: bytes[nameStart + nameLength..<nameStart + nameLength + extraLength], to: &entry)
+                let extraStart = nameStart + nameLength
+                try Self.applyZIP64(extra: bytes[extraStart..<extraStart + extraLength], to: &entry)
                 let key = entry.name.lowercased()
                 if index[key] == nil { index[key] = entries.count }
                 entries.append(entry)
@@ -366,7 +368,9 @@ extension OfficeXMLText {
 
         /// Where `entry`'s data starts, from its local header (whose name and extra field lengths may differ from
         /// the central directory's); checks the data lies within the file.
-        static func dataOffset(of entry: Entry, localHeader data: Data, fileSize: UInt64) throws(ExtractionFailure) -> UInt64 {
+        static func dataOffset(
+            of entry: Entry, localHeader data: Data, fileSize: UInt64
+        ) throws(ExtractionFailure) -> UInt64 {
             let header = [UInt8](data)
             guard Bytes.u32(header, 0) == 0x0403_4B50 else {
                 throw ExtractionFailure(.corrupt, "truncated or damaged zip: no local header for \(entry.name)")
@@ -375,7 +379,8 @@ extension OfficeXMLText {
                 + UInt64(Bytes.u16(header, 26)) + UInt64(Bytes.u16(header, 28))
             let (end, overflow) = start.addingReportingOverflow(entry.compressedSize)
             guard !overflow && end <= fileSize else {
-                throw ExtractionFailure(.corrupt, "truncated or damaged zip: \(entry.name) runs past the end of the file")
+                throw ExtractionFailure(
+                    .corrupt, "truncated or damaged zip: \(entry.name) runs past the end of the file")
             }
             return start
         }
@@ -394,7 +399,8 @@ extension OfficeXMLText {
                     var field = body
                     func next() throws(ExtractionFailure) -> UInt64 {
                         guard field + 8 <= body + size else {
-                            throw ExtractionFailure(.corrupt, "truncated or damaged zip: short ZIP64 field for \(entry.name)")
+                            throw ExtractionFailure(
+                                .corrupt, "truncated or damaged zip: short ZIP64 field for \(entry.name)")
                         }
                         defer { field += 8 }
                         return Bytes.u64(extra, field)

@@ -99,7 +99,8 @@ public enum OfficeXMLText {
         if let manifest = try container.readIfPresent("META-INF/manifest.xml"),
             MetadataHandler.declaresEncryption(manifest: manifest)
         {
-            throw ExtractionFailure(.encrypted, "the OpenDocument manifest declares encrypted parts (password-protected)")
+            throw ExtractionFailure(
+                .encrypted, "the OpenDocument manifest declares encrypted parts (password-protected)")
         }
         guard container.contains(openDocumentContent) else {
             throw ExtractionFailure(

@@ -29,6 +29,7 @@ public final class ExtractPool {
     private let consumer: any ExtractionConsumer
     private let workers: Int
     private let logger: Logger
+    private let metrics: ExtractMetrics?
     private var running = 0
     private var finished: [CheckedContinuation<Void, Never>] = []
 
@@ -39,7 +40,8 @@ public final class ExtractPool {
     public private(set) var failed = 0
 
     public init(extractor: Extractor, source: any ExtractionSource, consumer: any ExtractionConsumer,
-                workers: Int? = nil, logger: Logger) {
+                workers: Int? = nil, metrics: ExtractMetrics? = nil, logger: Logger) {
+        self.metrics = metrics
         self.extractor = extractor
         self.source = source
         self.consumer = consumer
@@ -72,8 +74,10 @@ public final class ExtractPool {
             await consumer.waitForRoom()
             guard let input = await source.next() else { break }
             inFlight += 1
+            metrics?.started(inFlight: inFlight)
             let document = await extractor.extract(input)
             inFlight -= 1
+            metrics?.finished(document, inFlight: inFlight)
             if document.status == .extracted { extracted += 1 } else { failed += 1 }
             logger.debug("extracted", metadata: [
                 "id": "\(input.id)", "status": "\(document.status.rawValue)",
