@@ -4,8 +4,9 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 SWIFT_BUILD_FLAGS ?=
 FUZZ_SECONDS ?= 30
+BENCH_COUNT ?= 2000
 
-.PHONY: run build release test unit fuzz bench deps deps-test doctor clean
+.PHONY: run build release test unit fuzz bench bench-data deps deps-test doctor clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -43,6 +44,10 @@ fuzz:
 bench:
 	@scripts/install-deps.sh bench
 	Benchmarks/run-all.sh
+
+## BENCH_COUNT generated resumes with ground-truth records in .data/bench-data/mix (see bench-data/README.md).
+bench-data: deps-test
+	/usr/bin/python3 bench-data/generate.py --set mix --count $(BENCH_COUNT) --out .data/bench-data/mix
 
 clean:
 	rm -rf .build .fuzz-build Benchmarks/.build
