@@ -10,6 +10,9 @@ static inline int cuv_eof(void) { return UV_EOF; }
 static inline int cuv_eagain(void) { return UV_EAGAIN; }
 static inline int cuv_ecanceled(void) { return UV_ECANCELED; }
 
+/// `uv_loop_configure` is variadic, which Swift cannot call.
+static inline int cuv_enable_idle_metrics(uv_loop_t *loop) { return uv_loop_configure(loop, UV_METRICS_IDLE_TIME); }
+
 /// `memmem` is a GNU extension that glibc hides unless `_GNU_SOURCE` is set before <string.h>.
 void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 static inline const void *cuv_memmem(const void *h, size_t hl, const void *n, size_t nl) {

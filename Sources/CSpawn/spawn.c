@@ -81,6 +81,8 @@ pid_t cspawn_start(const char *path, char *const argv[], char *const envp[], con
         if (limits->cpu_seconds && set_limit(RLIMIT_CPU, limits->cpu_seconds, limits->cpu_seconds + 1) != 0) goto fail;
         if (limits->file_size_bytes && set_limit(RLIMIT_FSIZE, limits->file_size_bytes, limits->file_size_bytes) != 0) goto fail;
         if (limits->open_files && set_limit(RLIMIT_NOFILE, limits->open_files, limits->open_files) != 0) goto fail;
+        stage = "setpriority";
+        if (limits->nice > 0 && setpriority(PRIO_PROCESS, 0, limits->nice) != 0) goto fail;
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

@@ -24,12 +24,15 @@ struct Extract: AsyncParsableCommand {
     @Flag(help: "Print nothing per document, only the summary.")
     var quiet = false
 
+    @Flag(help: "Measure how long each loop iteration runs callbacks (its stalls) while extracting.")
+    var probeLoop = false
+
     func run() async throws {
         try global.bootstrapLogging()
         var configuration = try ProcessEnvironment.extractConfiguration()
         if let concurrency { configuration.concurrency = concurrency }
         let summary = try await Self.extract(paths: paths, configuration: configuration, includeText: text,
-                                             quiet: quiet, logger: Logger(label: "resume-ingest"))
+                                             quiet: quiet, probeLoop: probeLoop, logger: Logger(label: "resume-ingest"))
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         let leaks = EventLoop.shared.stop()
         if !leaks.isEmpty {
@@ -40,16 +43,19 @@ struct Extract: AsyncParsableCommand {
 
     @LoopActor
     static func extract(paths: [String], configuration: ExtractConfiguration, includeText: Bool, quiet: Bool,
-                        logger: Logger) async throws -> String {
+                        probeLoop: Bool, logger: Logger) async throws -> String {
         let extractor = Extractor(configuration: configuration, logger: logger)
         extractor.recordSpawnCosts = true
         try await extractor.open()
         let printer = LinePrinter(includeText: includeText, quiet: quiet)
         let pool = ExtractPool(extractor: extractor, source: FileListSource(paths: paths), consumer: printer,
                                logger: logger)
+        let probe = probeLoop ? LoopLagProbe() : nil
+        probe?.start()
         let started = monotonicNanoseconds()
         await pool.run()
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        let lag = probe?.stop()
         await extractor.close()
         printer.flush()
         let spawns = extractor.spawnLoopNanoseconds.sorted()
@@ -63,6 +69,11 @@ struct Extract: AsyncParsableCommand {
             + String(format: " spawn_loop_p99_ms=%.3f spawn_loop_max_ms=%.3f", Double(p99) / 1e6,
                      Double(spawns.last ?? 0) / 1e6)
             + " office_starts=\(extractor.office?.starts ?? 0) peak_rss_kib=\(usage.ru_maxrss)"
+            + (lag.map { lag in
+                String(format: " loop_busy_p99_ms=%.3f loop_busy_max_ms=%.3f loop_cpu_p99_ms=%.3f loop_cpu_max_ms=%.3f loop_iterations=%d",
+                       Double(lag.busy.p99) / 1e6, Double(lag.busy.max) / 1e6, Double(lag.cpu.p99) / 1e6,
+                       Double(lag.cpu.max) / 1e6, lag.busy.samples)
+            } ?? "")
     }
 }
 

@@ -9,6 +9,7 @@ struct cspawn_limits {
     uint64_t cpu_seconds;         /* RLIMIT_CPU (soft; hard = soft + 1 so SIGXCPU comes first) */
     uint64_t file_size_bytes;     /* RLIMIT_FSIZE */
     uint64_t open_files;          /* RLIMIT_NOFILE */
+    int nice;                     /* added to the child's nice value (batch work yields to the loop) */
 };
 
 /// Starts `path` with `argv` and `envp` in a new process group, with `stdin_fd`, `stdout_fd` and

@@ -49,6 +49,9 @@ package struct ChildLimits: Sendable, Equatable {
     package var timeoutMilliseconds: UInt64 = 60_000
     /// Time between `SIGTERM` and `SIGKILL`.
     package var killGraceMilliseconds: UInt64 = 2_000
+    /// Niceness added to the child: converters are batch work, and the loop (uploads) must not wait for
+    /// the CPU behind them.
+    package var nice: Int32 = 10
 
     package init() {}
 }
@@ -397,7 +400,7 @@ package final class ChildProcess {
         var limits = cspawn_limits(address_space_bytes: command.limits.addressSpace,
                                    cpu_seconds: command.limits.cpuSeconds,
                                    file_size_bytes: command.limits.fileSize,
-                                   open_files: command.limits.openFiles)
+                                   open_files: command.limits.openFiles, nice: command.limits.nice)
         var pidfd: Int32 = -1
         var error: Int32 = 0
         var stage: UnsafePointer<CChar>?

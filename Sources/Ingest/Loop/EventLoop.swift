@@ -44,6 +44,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         raw = .allocate(capacity: 1)
         let rc = uv_loop_init(raw)
         precondition(rc == 0, "uv_loop_init: \(UVError(rc))")
+        // Time spent waiting in epoll, for LoopLagProbe (two clock reads per poll).
+        cuv_enable_idle_metrics(raw)
         wakeup = .allocate(capacity: 1)
         let ra = uv_async_init(raw, wakeup) { handle in
             EventLoop.shared.drain()
