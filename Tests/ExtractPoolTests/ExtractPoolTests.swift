@@ -136,6 +136,32 @@ struct ExtractPoolTests {
         #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "LibreOffice outlived the pool")
     }
 
+    @Test("a LibreOffice conversion past its time limit fails as timeout and the hung instance is replaced")
+    @LoopActor
+    func libreOfficeHang() async throws {
+        let configuration = try PoolHarness.configuration { c in
+            c.timeoutMilliseconds = 5 // no conversion finishes this fast: every one counts as a hang
+            c.concurrency = 1
+        }
+        var tools = ConverterTools(configuration: configuration)
+        guard tools.libreOfficeUsable else {
+            Issue.record("LibreOffice or python3-uno is not installed: make test installs them")
+            return
+        }
+        tools.paths["antiword"] = nil
+        tools.paths["catdoc"] = nil
+        let docs = try Sample.manifest().filter { $0.format == "doc" }.prefix(2)
+        let (documents, extractor) = try await PoolHarness.run(docs.map(\.file), configuration: configuration,
+                                                               tools: tools)
+        for entry in docs {
+            let doc = try #require(documents[entry.file])
+            #expect(doc.failure?.code == .timeout, "\(doc.failure?.description ?? "extracted")")
+            #expect(doc.attempts.last?.converter == "libreoffice")
+        }
+        #expect(extractor.office?.starts == 2, "each hang costs the instance")
+        #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a hung LibreOffice survived")
+    }
+
     @Test("the pool pulls nothing while the next stage has no room, then drains")
     @LoopActor
     func backpressure() async throws {
