@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The one piece of C written here: vfork + rlimits + exec (see Sources/CSpawn/spawn.c for why).
         .target(name: "CSpawn"),
 
@@ -49,15 +50,24 @@ let package = Package(
                 "CMagic",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .target(name: "LLMBatcher"),
+        .target(
+            name: "LLMBatcher",
+            dependencies: [
+                "Ingest",
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "Sink"),
         .executableTarget(
             name: "resume-ingest",
             dependencies: [
                 "Ingest",
                 "ExtractPool",
+                "LLMBatcher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -91,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LLMBatcherTests",
-            dependencies: ["LLMBatcher"]
+            dependencies: ["LLMBatcher", "Ingest", "TestSupport"]
         ),
         .testTarget(
             name: "SinkTests",
