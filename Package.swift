@@ -59,6 +59,7 @@ let package = Package(
                 "Ingest",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(name: "Sink"),

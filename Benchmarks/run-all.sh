@@ -2,6 +2,9 @@
 # Every benchmark of the engine, each a ratio against a named peer measured in the same run:
 #   1. multipart parsing: ours vs vapor/multipart-kit on the same bytes (package-benchmark)
 #   2. uploads over loopback: ours vs nginx-light, plus peak RSS flatness (needs root for nginx)
+#   3. extraction: ours vs the same converters under xargs -P, loop stall per spawn (and uv_spawn vs
+#      posix_spawn), RSS over 2,000/4,000 documents
+#   4. LibreOffice: warm bridge vs cold soffice per document
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "== multipart parse (ours vs multipart-kit) =="
@@ -9,3 +12,9 @@ echo "== multipart parse (ours vs multipart-kit) =="
 echo
 echo "== uploads over loopback (ours vs nginx) and memory =="
 ./upload/run.sh
+echo
+echo "== extraction pool (ours vs converters under xargs), loop stall, memory =="
+./extract/run.sh
+echo
+echo "== LibreOffice warm vs cold =="
+./office/run.sh

@@ -31,6 +31,12 @@ struct Extract: AsyncParsableCommand {
         try global.bootstrapLogging()
         var configuration = try ProcessEnvironment.extractConfiguration()
         if let concurrency { configuration.concurrency = concurrency }
+        // The work directory is emptied at start: unless one is named, each run gets its own, removed after.
+        let privateWork = ProcessEnvironment.current["EXTRACT_WORK_DIR"] == nil
+        if privateWork {
+            configuration.workDirectory = NSTemporaryDirectory() + "resume-ingest-extract-\(getpid())"
+        }
+        defer { if privateWork { try? FileManager.default.removeItem(atPath: configuration.workDirectory) } }
         let summary = try await Self.extract(paths: paths, configuration: configuration, includeText: text,
                                              quiet: quiet, probeLoop: probeLoop, logger: Logger(label: "resume-ingest"))
         FileHandle.standardError.write(Data((summary + "\n").utf8))

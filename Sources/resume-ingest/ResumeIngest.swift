@@ -13,7 +13,7 @@ struct ResumeIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume-ingest",
         abstract: "Streaming, high-throughput resume ingestion.",
-        subcommands: [Serve.self, Extract.self, Doctor.self],
+        subcommands: [Serve.self, Extract.self, Doctor.self, LLMSim.self, ScoreRules.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -65,5 +65,29 @@ enum ProcessEnvironment {
         } catch {
             throw ValidationError("invalid configuration: \(error)")
         }
+    }
+}
+
+/// Waiting for SIGINT or SIGTERM in the long-running commands.
+enum StopSignal {
+    /// Returns at the first SIGINT/SIGTERM (a second one exits at once); cancel the returned watcher once
+    /// shut down.
+    @LoopActor
+    static func wait(logger: Logger) async -> SignalWatcher {
+        var signalled = false
+        var watcher: SignalWatcher?
+        let signal = await withCheckedContinuation(isolation: LoopActor.shared) {
+            (continuation: CheckedContinuation<Int32, Never>) in
+            watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
+                if signalled {
+                    logger.warning("second signal: exiting without waiting")
+                    Glibc.exit(1)
+                }
+                signalled = true
+                continuation.resume(returning: signal)
+            }
+        }
+        logger.info("signal received", metadata: ["signal": "\(signal)"])
+        return watcher!
     }
 }

@@ -69,26 +69,13 @@ struct Serve: AsyncParsableCommand {
             .init(status: "ok", detail: "\(pool.inFlight) in flight, \(pool.extracted) extracted, \(pool.failed) failed")
         }
         // Wait for the first SIGINT/SIGTERM; a second one during shutdown exits at once.
-        var signalled = false
-        var watcher: SignalWatcher?
-        let signal = await withCheckedContinuation(isolation: LoopActor.shared) {
-            (continuation: CheckedContinuation<Int32, Never>) in
-            watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
-                if signalled {
-                    logger.warning("second signal: exiting without waiting")
-                    Glibc.exit(1)
-                }
-                signalled = true
-                continuation.resume(returning: signal)
-            }
-        }
-        logger.info("signal received", metadata: ["signal": "\(signal)"])
+        let watcher = await StopSignal.wait(logger: logger)
         await service.shutdown()
         // Documents being extracted finish (each is bounded by EXTRACT_TIMEOUT_MS); the rest stay spooled.
         service.spool.closeQueue()
         await pool.waitUntilDone()
         await extractor.close()
-        watcher?.cancel()
+        watcher.cancel()
     }
 }
 

@@ -105,11 +105,28 @@ enum PoolHarness {
         return (consumer.documents, extractor)
     }
 
-    /// Processes whose command line mentions `path` (a converter left running would).
+    /// Processes whose command line mentions `path` (a converter left running would). A process killed a
+    /// moment ago may still be tearing down its memory: it gets up to three seconds to be gone.
     static func processesMentioning(_ path: String) -> [String] {
+        var found = scan(path)
+        var waited = 0
+        while !found.isEmpty && waited < 3_000 {
+            usleep(50_000)
+            waited += 50
+            found = scan(path)
+        }
+        return found
+    }
+
+    private static func scan(_ path: String) -> [String] {
         let fm = FileManager.default
         return ((try? fm.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
             guard Int(pid) != nil, let data = fm.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            // A zombie (its parent has not reaped it yet) runs nothing.
+            if let stat = fm.contents(atPath: "/proc/\(pid)/stat"),
+               String(decoding: stat, as: UTF8.self).split(separator: ")").last?.split(separator: " ").first == "Z" {
+                return nil
+            }
             let cmd = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
             return cmd.contains(path) ? "\(pid): \(cmd)" : nil
         }

@@ -21,6 +21,8 @@ public final class WarmOfficePool {
     private var waiters: [CheckedContinuation<Int, Never>] = []
     private var scriptWritten = false
     private var generation = 0
+    private let serial: Int
+    private static var pools = 0
 
     /// Instance starts (first starts and recycles), for status and benchmarks.
     public private(set) var starts = 0
@@ -32,6 +34,8 @@ public final class WarmOfficePool {
         self.configuration = configuration
         self.directory = workDirectory
         self.logger = logger
+        Self.pools += 1
+        serial = Self.pools
         let count = max(1, configuration.libreOfficeInstances)
         instances = Array(repeating: nil, count: count)
         idle = Array(0..<count)
@@ -122,7 +126,9 @@ public final class WarmOfficePool {
         }
         generation += 1
         let profile = directory + "/profile-\(slot)"
-        let pipeName = "resume-ingest-\(getpid())-\(slot)" // reused on recycle: a killed instance leaves its pipe file behind, and a stale one is harmless
+        // Unique per pool and slot (two pools in one process must never share an instance), but reused
+        // across recycles: a killed instance leaves its pipe file in /tmp behind, and a stale one is harmless.
+        let pipeName = "resume-ingest-\(getpid())-\(serial)-\(slot)"
         var limits = ChildLimits()
         limits.addressSpace = 0 // LibreOffice maps far more address space than it uses
         limits.cpuSeconds = 0 // a long-lived process: hangs are caught per request instead

@@ -24,6 +24,12 @@ public struct IngestConfiguration: Sendable, Equatable {
         /// What was expected.
         public var expected: String
         public var description: String { "\(name)=\(value): expected \(expected)" }
+
+        package init(name: String, value: String, expected: String) {
+            self.name = name
+            self.value = value
+            self.expected = expected
+        }
     }
 
     /// Reads the configuration from environment variables; unset variables keep their defaults.

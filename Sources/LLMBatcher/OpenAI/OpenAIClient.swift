@@ -1,0 +1,108 @@
+import Foundation
+import Ingest
+
+/// One Chat Completions call to an OpenAI-compatible endpoint, and what came back, decoded.
+@LoopActor
+public final class OpenAIClient {
+    /// How the answer's format is requested.
+    public enum ResponseFormat: String, Sendable {
+        /// Structured outputs: the answer schema, strict.
+        case jsonSchema = "json_schema"
+        /// JSON mode: any JSON object (the schema is in the instructions).
+        case jsonObject = "json_object"
+    }
+
+    /// What an HTTP exchange with the endpoint produced.
+    public struct Reply: Sendable {
+        public var status: Int
+        /// The assistant message's content (200 only).
+        public var content: String?
+        public var finishReason: String?
+        public var promptTokens: Int?
+        public var completionTokens: Int?
+        public var cachedTokens: Int?
+        /// The error object of a non-200 answer.
+        public var error: OpenAIError?
+        /// Rate-limit headers (every answer carries them).
+        public var rateLimits: RateLimitHeaders
+        /// The body was not the JSON it should be.
+        public var malformed: Bool
+    }
+
+    private let http: HTTPClient
+    private let url: String
+    private let apiKey: String
+    public let model: String
+    private let temperature: Double?
+    private let timeoutMilliseconds: Int
+
+    public init(http: HTTPClient, baseURL: String, apiKey: String, model: String, temperature: Double?,
+                timeoutMilliseconds: Int) {
+        self.http = http
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.url = base + "/chat/completions"
+        self.apiKey = apiKey
+        self.model = model
+        self.temperature = temperature
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    /// The request body (also what the Batch API's JSONL lines carry).
+    public func body(system: String, user: String, maxTokens: Int, format: ResponseFormat) -> [String: Any] {
+        var body: [String: Any] = [
+            "model": model,
+            "messages": [["role": "system", "content": system], ["role": "user", "content": user]],
+            "max_tokens": maxTokens,
+        ]
+        if let temperature { body["temperature"] = temperature }
+        switch format {
+        case .jsonSchema:
+            body["response_format"] = ["type": "json_schema",
+                                       "json_schema": ["name": "resumes", "strict": true,
+                                                       "schema": PromptFormat.answerSchema] as [String: Any]]
+        case .jsonObject:
+            body["response_format"] = ["type": "json_object"]
+        }
+        return body
+    }
+
+    /// Sends one completion request.
+    public func complete(system: String, user: String, maxTokens: Int, format: ResponseFormat)
+        async throws(HTTPClientError) -> Reply
+    {
+        let payload = try! JSONSerialization.data(withJSONObject: body(system: system, user: user, maxTokens: maxTokens,
+                                                                       format: format))
+        let response = try await http.send(HTTPClientRequest(
+            url: url,
+            headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
+            body: [UInt8](payload), timeoutMilliseconds: timeoutMilliseconds))
+        return Self.decode(response)
+    }
+
+    static func decode(_ response: HTTPClientResponse) -> Reply {
+        var reply = Reply(status: response.status, content: nil, finishReason: nil, promptTokens: nil,
+                          completionTokens: nil, cachedTokens: nil, error: nil,
+                          rateLimits: RateLimitHeaders.parse { response.header($0) }, malformed: false)
+        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        guard response.status == 200 else {
+            reply.error = OpenAIError.parse(response.body)
+            reply.malformed = reply.error == nil
+            return reply
+        }
+        guard let json, let choices = json["choices"] as? [[String: Any]], let first = choices.first,
+              let message = first["message"] as? [String: Any]
+        else {
+            reply.malformed = true
+            return reply
+        }
+        reply.content = message["content"] as? String
+        reply.finishReason = first["finish_reason"] as? String
+        if let usage = json["usage"] as? [String: Any] {
+            reply.promptTokens = usage["prompt_tokens"] as? Int
+            reply.completionTokens = usage["completion_tokens"] as? Int
+            reply.cachedTokens = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+        }
+        return reply
+    }
+}

@@ -1,0 +1,104 @@
+import Ingest
+
+/// The parser's settings, from the environment (the `OPENAI_*` names of the Python service it replaces).
+public struct LLMConfiguration: Sendable, Equatable {
+    /// `OPENAI_API_KEY`: with none, the built-in `rules` parser is used.
+    public var apiKey: String?
+    /// `OPENAI_BASE_URL`.
+    public var baseURL = "https://api.openai.com/v1"
+    /// `OPENAI_MODEL`.
+    public var model = "gpt-4o-mini"
+    /// `OPENAI_MAX_TOKENS`: the most completion tokens one request may ask for.
+    public var maxTokens = 16_384
+    /// `OPENAI_TEMPERATURE`.
+    public var temperature: Double? = 0
+    /// `MAX_INPUT_CHARS`: a document's text is compacted to at most this many characters.
+    public var maxInputCharacters = 40_000
+    /// `CHARS_PER_TOKEN_ESTIMATE`: the first guess, corrected from each answer's usage.
+    public var charactersPerToken = 4.0
+    /// `LLM_CONTEXT_WINDOW`: the model's context window in tokens.
+    public var contextWindow = 128_000
+    /// `LLM_RPM`, `LLM_TPM`: the account's per-minute limits (corrected from the answers' headers).
+    public var requestsPerMinute = 500
+    public var tokensPerMinute = 200_000
+    /// `LLM_MAX_CONCURRENCY`: requests in flight at most (AIMD lowers it on 429s).
+    public var maxConcurrency = 16
+    /// `LLM_COALESCE_MAX_DOCS`: resumes packed into one request at most (1 turns coalescing off).
+    public var coalesceMaxDocuments = 8
+    /// `LLM_COALESCE_TOKENS`: prompt tokens of resume text per coalesced request at most.
+    public var coalesceTokens = 8_000
+    /// `LLM_COALESCE_LINGER_MS`: how long a request that is not full waits for more resumes.
+    public var coalesceLingerMilliseconds = 50
+    /// `LLM_OUTPUT_TOKENS_PER_RESUME`: completion tokens reserved per resume.
+    public var outputTokensPerResume = 1_200
+    /// `LLM_TIMEOUT_MS`: one request's time limit.
+    public var requestTimeoutMilliseconds = 120_000
+    /// `LLM_RESPONSE_FORMAT`: `json_schema` (structured outputs; falls back by itself when refused) or
+    /// `json_object`.
+    public var responseFormat = "json_schema"
+    /// `LLM_LIMITS_COUNT_USAGE`: the endpoint's rate limiter counts actual usage (refunds unused
+    /// `max_tokens`). OpenAI's keeps prompt + `max_tokens` once a request is admitted: false.
+    public var rateLimitCountsActualUsage = false
+    /// `LLM_QUEUE`: documents the batcher holds before it stops taking more.
+    public var queueCapacity = 256
+
+    public init() {}
+
+    /// Whether the LLM is used (an API key is set).
+    public var usesLLM: Bool { !(apiKey ?? "").isEmpty }
+
+    public init(environment: [String: String]) throws(IngestConfiguration.InvalidSetting) {
+        let env = EnvironmentReader(environment)
+        let key = env.string("OPENAI_API_KEY", default: "")
+        apiKey = key.isEmpty ? nil : key
+        baseURL = env.string("OPENAI_BASE_URL", default: baseURL)
+        model = env.string("OPENAI_MODEL", default: model)
+        maxTokens = try env.int("OPENAI_MAX_TOKENS", default: maxTokens, range: 16...1_000_000)
+        let t = env.string("OPENAI_TEMPERATURE", default: "0")
+        guard let temperature = Double(t), (0...2).contains(temperature) else {
+            throw .init(name: "OPENAI_TEMPERATURE", value: t, expected: "a number in 0...2")
+        }
+        self.temperature = temperature
+        maxInputCharacters = try env.int("MAX_INPUT_CHARS", default: maxInputCharacters, range: 100...10_000_000)
+        let c = env.string("CHARS_PER_TOKEN_ESTIMATE", default: "4")
+        guard let cpt = Double(c), TokenEstimator.plausibleRatios.contains(cpt) else {
+            throw .init(name: "CHARS_PER_TOKEN_ESTIMATE", value: c, expected: "a number in 0.5...16")
+        }
+        charactersPerToken = cpt
+        contextWindow = try env.int("LLM_CONTEXT_WINDOW", default: contextWindow, range: 1_000...10_000_000)
+        requestsPerMinute = try env.int("LLM_RPM", default: requestsPerMinute, range: 1...10_000_000)
+        tokensPerMinute = try env.int("LLM_TPM", default: tokensPerMinute, range: 100...1_000_000_000)
+        maxConcurrency = try env.int("LLM_MAX_CONCURRENCY", default: maxConcurrency, range: 1...1024)
+        coalesceMaxDocuments = try env.int("LLM_COALESCE_MAX_DOCS", default: coalesceMaxDocuments, range: 1...64)
+        coalesceTokens = try env.int("LLM_COALESCE_TOKENS", default: coalesceTokens, range: 100...1_000_000)
+        coalesceLingerMilliseconds = try env.int("LLM_COALESCE_LINGER_MS", default: coalesceLingerMilliseconds,
+                                                 range: 0...60_000)
+        outputTokensPerResume = try env.int("LLM_OUTPUT_TOKENS_PER_RESUME", default: outputTokensPerResume,
+                                            range: 50...100_000)
+        requestTimeoutMilliseconds = try env.int("LLM_TIMEOUT_MS", default: requestTimeoutMilliseconds,
+                                                 range: 100...3_600_000)
+        responseFormat = env.string("LLM_RESPONSE_FORMAT", default: responseFormat)
+        guard ["json_schema", "json_object"].contains(responseFormat) else {
+            throw .init(name: "LLM_RESPONSE_FORMAT", value: responseFormat, expected: "json_schema or json_object")
+        }
+        rateLimitCountsActualUsage = try env.bool("LLM_LIMITS_COUNT_USAGE", default: rateLimitCountsActualUsage)
+        queueCapacity = try env.int("LLM_QUEUE", default: queueCapacity, range: 1...1_000_000)
+    }
+
+    /// `(variable, effective value)` pairs for `doctor` (the key itself is never printed).
+    public var printable: [(String, String)] {
+        [
+            ("OPENAI_API_KEY", usesLLM ? "(set)" : "(unset: rules parser)"), ("OPENAI_BASE_URL", baseURL),
+            ("OPENAI_MODEL", model), ("OPENAI_MAX_TOKENS", String(maxTokens)),
+            ("OPENAI_TEMPERATURE", temperature.map { String($0) } ?? "-"),
+            ("MAX_INPUT_CHARS", String(maxInputCharacters)), ("CHARS_PER_TOKEN_ESTIMATE", String(charactersPerToken)),
+            ("LLM_CONTEXT_WINDOW", String(contextWindow)), ("LLM_RPM", String(requestsPerMinute)),
+            ("LLM_TPM", String(tokensPerMinute)), ("LLM_MAX_CONCURRENCY", String(maxConcurrency)),
+            ("LLM_COALESCE_MAX_DOCS", String(coalesceMaxDocuments)), ("LLM_COALESCE_TOKENS", String(coalesceTokens)),
+            ("LLM_COALESCE_LINGER_MS", String(coalesceLingerMilliseconds)),
+            ("LLM_OUTPUT_TOKENS_PER_RESUME", String(outputTokensPerResume)),
+            ("LLM_TIMEOUT_MS", String(requestTimeoutMilliseconds)), ("LLM_RESPONSE_FORMAT", responseFormat),
+            ("LLM_LIMITS_COUNT_USAGE", String(rateLimitCountsActualUsage)), ("LLM_QUEUE", String(queueCapacity)),
+        ]
+    }
+}

@@ -1,0 +1,96 @@
+import Ingest
+
+/// One document to parse: extracted text and what identifies its content.
+public struct ParseJob: Sendable {
+    /// The document id.
+    public var id: String
+    /// The tenant: results are reused only within one tenant.
+    public var tenant: String
+    /// SHA-256 of the original bytes (hex): identical content is parsed once per tenant.
+    public var contentSHA256: String?
+    /// Clean text from ExtractPool.
+    public var text: String
+
+    public init(id: String, tenant: String, contentSHA256: String?, text: String) {
+        self.id = id
+        self.tenant = tenant
+        self.contentSHA256 = contentSHA256
+        self.text = text
+    }
+}
+
+/// A parse outcome, for the next stage (the Sink).
+public struct ParsedDocument: Sendable {
+    public enum Status: String, Sendable {
+        case parsed
+        case failed
+    }
+
+    /// Why a document failed parsing (`documents.error_code`).
+    public enum FailureCode: String, Sendable {
+        /// Nothing to parse.
+        case emptyText = "empty_text"
+        /// The model's answer stayed invalid after a repair retry.
+        case invalidOutput = "llm_invalid_output"
+        /// The endpoint refused the request itself (a 4xx other than rate limits and length).
+        case requestRejected = "llm_request_rejected"
+        /// The endpoint kept failing this document while it answered others.
+        case unavailable = "llm_unavailable"
+    }
+
+    public var job: ParseJob
+    public var status: Status
+    public var resume: JSONResume?
+    /// `openai` or `rules`.
+    public var provider: String
+    /// The model, for `openai`.
+    public var model: String?
+    /// This document's share of the prompt and completion tokens billed (0 when reused or `rules`).
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// From submission to result, in milliseconds (queueing and rate-limit waits included).
+    public var milliseconds: Double
+    /// Notes: compaction applied, suspected prompt injection, result reused, not a resume…
+    public var warnings: [String]
+    public var failureCode: FailureCode?
+    public var failureDetail: String?
+    /// The text tried to instruct the model (flagged by the model or by the engine's own patterns).
+    public var injectionSuspected: Bool
+    /// The id of the document whose result this one reuses (same tenant and content).
+    public var reusedFrom: String?
+}
+
+/// The stage after the parser, as the parser sees it.
+public protocol ParsedDocumentConsumer: AnyObject, Sendable {
+    /// Returns once the consumer can take another document.
+    @LoopActor func waitForRoom() async
+    /// Takes a parsed or failed document.
+    @LoopActor func accept(_ document: ParsedDocument) async
+}
+
+/// A parser stage (LLM batcher or rules), as the stage before it sees it.
+public protocol ParsingStage: AnyObject, Sendable {
+    /// Returns once the stage can take another job.
+    @LoopActor func waitForRoom() async
+    /// Takes a job; its result goes to the stage's consumer.
+    @LoopActor func submit(_ job: ParseJob)
+    /// Waits until every submitted job has been handed on (or is waiting on an unavailable endpoint, for
+    /// at most `timeoutMilliseconds`).
+    @LoopActor func drain(timeoutMilliseconds: UInt64) async
+}
+
+/// Phrases that try to instruct a model from inside a document ("ignore previous instructions…").
+enum InjectionPatterns {
+    private static let phrases = [
+        "ignore previous instructions", "ignore all previous instructions", "ignore the above",
+        "ignore all prior instructions", "ignore prior instructions", "disregard previous instructions",
+        "disregard all previous", "disregard the above", "forget your instructions", "new instructions:",
+        "system prompt", "you are now", "as an ai language model", "rate this candidate as",
+        "this candidate is the best", "give this resume the highest",
+    ]
+
+    static func suspicious(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return phrases.contains { lower.contains($0) }
+    }
+}

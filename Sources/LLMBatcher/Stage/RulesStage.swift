@@ -1,0 +1,80 @@
+import Foundation
+import Ingest
+
+/// The built-in parser as a stage: the default when no API key is set, and the floor the LLM must beat.
+/// Parsing is CPU work, so it runs on libuv's pool; at most `concurrency` documents at once.
+@LoopActor
+public final class RulesStage: ParsingStage {
+    private let consumer: any ParsedDocumentConsumer
+    private let parser = RulesParser()
+    private let concurrency: Int
+    private var running = 0
+    private var queue: [ParseJob] = []
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Documents parsed and failed.
+    public private(set) var parsed = 0
+    public private(set) var failed = 0
+
+    public init(consumer: any ParsedDocumentConsumer, concurrency: Int = 2) {
+        self.consumer = consumer
+        self.concurrency = max(1, concurrency)
+    }
+
+    public func waitForRoom() async {
+        if running + queue.count < concurrency * 4 { return }
+        await withCheckedContinuation(isolation: LoopActor.shared) { roomWaiters.append($0) }
+    }
+
+    public func submit(_ job: ParseJob) {
+        queue.append(job)
+        next()
+    }
+
+    public func drain(timeoutMilliseconds: UInt64) async {
+        if running == 0 && queue.isEmpty { return }
+        await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
+    }
+
+    private func next() {
+        while running < concurrency, !queue.isEmpty {
+            let job = queue.removeFirst()
+            running += 1
+            EventLoop.spawn { [self] in await run(job) }
+        }
+    }
+
+    private func run(_ job: ParseJob) async {
+        let started = monotonicNanoseconds()
+        let parser = self.parser
+        let text = job.text
+        let result = await Offload.runNonThrowing { parser.parse(text) }
+        var doc = ParsedDocument(job: job, status: .parsed, resume: result.resume, provider: "rules", model: nil,
+                                 promptTokens: 0, completionTokens: 0, milliseconds: 0, warnings: result.warnings,
+                                 failureCode: nil, failureDetail: nil,
+                                 injectionSuspected: InjectionPatterns.suspicious(text), reusedFrom: nil)
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            doc.status = .failed
+            doc.resume = nil
+            doc.failureCode = .emptyText
+            doc.failureDetail = "the document has no text to parse"
+        }
+        if doc.injectionSuspected { doc.warnings.append("prompt_injection_suspected") }
+        doc.milliseconds = Double(monotonicNanoseconds() - started) / 1e6
+        if doc.status == .parsed { parsed += 1 } else { failed += 1 }
+        await consumer.waitForRoom()
+        await consumer.accept(doc)
+        running -= 1
+        next()
+        if running + queue.count < concurrency * 4 {
+            let waiters = roomWaiters
+            roomWaiters = []
+            waiters.forEach { $0.resume() }
+        }
+        if running == 0 && queue.isEmpty {
+            let waiters = drainWaiters
+            drainWaiters = []
+            waiters.forEach { $0.resume() }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import ExtractPool
+import Foundation
+import Ingest
+import LLMBatcher
+import Logging
+
+/// `resume-ingest score-rules MANIFEST.jsonl`: extracts every document of a bench-data manifest that has a
+/// ground-truth record, parses the text with the rule-based parser, and prints precision and recall per
+/// field, overall and per format, with the parse time per document.
+struct ScoreRules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score-rules",
+        abstract: "Score the rule-based parser against a bench-data manifest (precision/recall per field).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "A bench-data manifest.jsonl; file paths in it are relative to its folder.")
+    var manifest: String
+
+    @Option(help: "Only documents of this format (pdf, docx, doc, rtf, odt, html, txt, scan-pdf, png).")
+    var format: String?
+
+    @Option(help: "Documents at once while extracting (overrides EXTRACT_CONCURRENCY).")
+    var concurrency: Int?
+
+    @Option(help: "Parses per document when timing (the mean of them is the document's time).")
+    var repeats = 5
+
+    @Option(help: "Write one JSON file per document (text, parsed, truth) into this folder.")
+    var dump: String?
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let entries = try Self.readManifest(manifest, format: format)
+        guard !entries.isEmpty else { throw ValidationError("no documents with a record in \(manifest)") }
+        var configuration = try ProcessEnvironment.extractConfiguration()
+        if let concurrency { configuration.concurrency = concurrency }
+        let collector = try await Self.extract(entries: entries, configuration: configuration,
+                                               logger: Logger(label: "resume-ingest"))
+        let leaks = EventLoop.shared.stop()
+        let report = Self.score(entries: entries, texts: collector, repeats: max(1, repeats), dump: dump)
+        print(report)
+        if !leaks.isEmpty {
+            FileHandle.standardError.write(Data("handles left open at exit: \(leaks)\n".utf8))
+            throw ExitCode(70)
+        }
+    }
+
+    /// One manifest line with a record.
+    struct Entry {
+        var path: String
+        var format: String
+        var truth: JSONResume
+    }
+
+    static func readManifest(_ path: String, format: String?) throws -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        var entries: [Entry] = []
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let file = object["file"] as? String, let fileFormat = object["format"] as? String,
+                  let record = object["record"], !(record is NSNull) else { continue }
+            if let format, format != fileFormat { continue }
+            let recordData = try JSONSerialization.data(withJSONObject: record)
+            let truth = try JSONDecoder().decode(JSONResume.self, from: recordData)
+            entries.append(Entry(path: folder.isEmpty ? file : folder + "/" + file, format: fileFormat, truth: truth))
+        }
+        return entries
+    }
+
+    @LoopActor
+    static func extract(entries: [Entry], configuration: ExtractConfiguration, logger: Logger) async throws
+        -> [String: String] {
+        let extractor = Extractor(configuration: configuration, logger: logger)
+        try await extractor.open()
+        let collector = TextCollector()
+        let pool = ExtractPool(extractor: extractor, source: FileListSource(paths: entries.map(\.path)),
+                               consumer: collector, logger: logger)
+        await pool.run()
+        await extractor.close()
+        return collector.texts
+    }
+
+    /// Parses, scores and times every document; returns the printed report.
+    static func score(entries: [Entry], texts: [String: String], repeats: Int, dump: String?) -> String {
+        let parser = RulesParser()
+        let scorer = FieldScorer()
+        var overall = FieldScores()
+        var byFormat: [String: FieldScores] = [:]
+        var documents: [String: Int] = [:]
+        var failed = 0
+        var timings: [Double] = []
+        let clock = ContinuousClock()
+        if let dump { try? FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true) }
+        for entry in entries {
+            // A document that failed extraction is scored as an empty parse: its fields are all misses.
+            let text = texts[entry.path]
+            if text == nil { failed += 1 }
+            let result = parser.parse(text ?? "")
+            if let text {
+                let elapsed = clock.measure {
+                    for _ in 0..<repeats { _ = parser.parse(text) }
+                }
+                let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+                timings.append(milliseconds / Double(repeats))
+            }
+            let scores = scorer.score(predicted: result.resume, truth: entry.truth)
+            overall.add(scores)
+            byFormat[entry.format, default: FieldScores()].add(scores)
+            documents[entry.format, default: 0] += 1
+            if let dump { write(dump: dump, entry: entry, text: text, result: result) }
+        }
+        var out = "rules parser vs ground truth: \(entries.count) documents, \(failed) not extracted (scored as empty)\n\n"
+        out += table(title: "overall", scores: overall)
+        for format in ["pdf", "docx", "doc", "rtf", "odt", "html", "txt", "scan-pdf", "png"] + byFormat.keys.sorted()
+        where byFormat[format] != nil {
+            guard let scores = byFormat.removeValue(forKey: format) else { continue }
+            out += "\n" + table(title: "\(format) (\(documents[format] ?? 0) documents)", scores: scores)
+        }
+        timings.sort()
+        if !timings.isEmpty {
+            let mean = timings.reduce(0, +) / Double(timings.count)
+            let p99 = timings[min(timings.count - 1, timings.count * 99 / 100)]
+            out += String(format: "\nparse time per document (mean of %d runs each, %d documents): mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+                          repeats, timings.count, mean, timings[timings.count / 2], p99, timings[timings.count - 1])
+        }
+        return out
+    }
+
+    static func table(title: String, scores: FieldScores) -> String {
+        func fmt(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "    -" }
+        var out = "\(title)\n"
+        out += "field                      TP     FP     FN  precision  recall     F1\n"
+        for field in ResumeField.allCases + [nil] {
+            let score = field.map { scores[$0] } ?? scores.total
+            let name = field?.rawValue ?? "all fields (micro)"
+            out += name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: " %6d %6d %6d", score.truePositives, score.falsePositives, score.falseNegatives)
+                + "      " + fmt(score.precision) + "   " + fmt(score.recall) + "  " + fmt(score.f1) + "\n"
+        }
+        return out
+    }
+
+    static func write(dump: String, entry: Entry, text: String?, result: RulesParser.Result) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let parsed = try? JSONSerialization.jsonObject(with: encoder.encode(result.resume)),
+              let truth = try? JSONSerialization.jsonObject(with: encoder.encode(entry.truth)) else { return }
+        let object: [String: Any] = [
+            "file": entry.path, "format": entry.format, "text": text ?? NSNull(), "parsed": parsed, "truth": truth,
+            "warnings": result.warnings,
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        else { return }
+        let name = (entry.path as NSString).lastPathComponent
+        FileManager.default.createFile(atPath: dump + "/" + name + ".json", contents: data)
+    }
+}
+
+/// Keeps each extracted document's text by its path.
+@LoopActor
+final class TextCollector: ExtractionConsumer {
+    private(set) var texts: [String: String] = [:]
+
+    func waitForRoom() async {}
+
+    func accept(_ document: ExtractedDocument) async {
+        guard document.status == .extracted else { return }
+        texts[document.input.path] = document.text
+    }
+}
