@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExtractPool
 import Ingest
+import LLMBatcher
 
 /// `resume-ingest doctor`: the effective configuration and what this machine provides.
 struct Doctor: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct Doctor: AsyncParsableCommand {
         print("# effective configuration (environment variable = value)")
         let pool = ProcessEnvironment.current["UV_THREADPOOL_SIZE"] ?? "16"
         let tools = ConverterTools(configuration: extract)
-        let rows = configuration.printable + extract.printable + [("UV_THREADPOOL_SIZE", pool)]
+        let llm = try ProcessEnvironment.llmConfiguration()
+        let rows = configuration.printable + extract.printable + llm.printable + [("UV_THREADPOOL_SIZE", pool)]
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows {
             print(name.padding(toLength: width) + " = " + value)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExtractPool
 import Ingest
+import LLMBatcher
 import Logging
 
 #if canImport(Glibc)
@@ -49,6 +50,14 @@ enum ProcessEnvironment {
             pointer += 1
         }
         return result
+    }
+
+    static func llmConfiguration() throws -> LLMConfiguration {
+        do {
+            return try LLMConfiguration(environment: current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
     }
 
     static func extractConfiguration() throws -> ExtractConfiguration {

@@ -39,7 +39,8 @@ struct ScoreRules: AsyncParsableCommand {
         let collector = try await Self.extract(entries: entries, configuration: configuration,
                                                logger: Logger(label: "resume-ingest"))
         let leaks = EventLoop.shared.stop()
-        let report = Self.score(entries: entries, texts: collector, repeats: max(1, repeats), dump: dump)
+        let report = Self.score(entries: entries, texts: collector.texts, extractMilliseconds: collector.milliseconds,
+                                repeats: max(1, repeats), dump: dump)
         print(report)
         if !leaks.isEmpty {
             FileHandle.standardError.write(Data("handles left open at exit: \(leaks)\n".utf8))
@@ -74,7 +75,7 @@ struct ScoreRules: AsyncParsableCommand {
 
     @LoopActor
     static func extract(entries: [Entry], configuration: ExtractConfiguration, logger: Logger) async throws
-        -> [String: String] {
+        -> (texts: [String: String], milliseconds: [String: Double]) {
         let extractor = Extractor(configuration: configuration, logger: logger)
         try await extractor.open()
         let collector = TextCollector()
@@ -82,11 +83,12 @@ struct ScoreRules: AsyncParsableCommand {
                                consumer: collector, logger: logger)
         await pool.run()
         await extractor.close()
-        return collector.texts
+        return (collector.texts, collector.milliseconds)
     }
 
     /// Parses, scores and times every document; returns the printed report.
-    static func score(entries: [Entry], texts: [String: String], repeats: Int, dump: String?) -> String {
+    static func score(entries: [Entry], texts: [String: String], extractMilliseconds: [String: Double], repeats: Int,
+                      dump: String?) -> String {
         let parser = RulesParser()
         let scorer = FieldScorer()
         var overall = FieldScores()
@@ -94,6 +96,7 @@ struct ScoreRules: AsyncParsableCommand {
         var documents: [String: Int] = [:]
         var failed = 0
         var timings: [Double] = []
+        var ratios: [Double] = []
         let clock = ContinuousClock()
         if let dump { try? FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true) }
         for entry in entries {
@@ -107,6 +110,9 @@ struct ScoreRules: AsyncParsableCommand {
                 }
                 let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
                 timings.append(milliseconds / Double(repeats))
+                if let extract = extractMilliseconds[entry.path], extract > 0 {
+                    ratios.append(milliseconds / Double(repeats) / extract)
+                }
             }
             let scores = scorer.score(predicted: result.resume, truth: entry.truth)
             overall.add(scores)
@@ -127,6 +133,14 @@ struct ScoreRules: AsyncParsableCommand {
             let p99 = timings[min(timings.count - 1, timings.count * 99 / 100)]
             out += String(format: "\nparse time per document (mean of %d runs each, %d documents): mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
                           repeats, timings.count, mean, timings[timings.count / 2], p99, timings[timings.count - 1])
+        }
+        // The peer measured in the same run: extracting the same document (the stage before parsing).
+        let extracts = entries.compactMap { extractMilliseconds[$0.path] }.sorted()
+        ratios.sort()
+        if !extracts.isEmpty, !ratios.isEmpty {
+            out += String(format: "extraction time per document (same run, the peer): mean %.1f ms, p50 %.1f ms; parse/extract ratio p50 %.5f, p99 %.5f\n",
+                          extracts.reduce(0, +) / Double(extracts.count), extracts[extracts.count / 2],
+                          ratios[ratios.count / 2], ratios[min(ratios.count - 1, ratios.count * 99 / 100)])
         }
         return out
     }
@@ -165,11 +179,13 @@ struct ScoreRules: AsyncParsableCommand {
 @LoopActor
 final class TextCollector: ExtractionConsumer {
     private(set) var texts: [String: String] = [:]
+    private(set) var milliseconds: [String: Double] = [:]
 
     func waitForRoom() async {}
 
     func accept(_ document: ExtractedDocument) async {
         guard document.status == .extracted else { return }
         texts[document.input.path] = document.text
+        milliseconds[document.input.path] = document.milliseconds
     }
 }

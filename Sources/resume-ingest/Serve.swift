@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExtractPool
 import Ingest
+import LLMBatcher
 import Logging
 
 #if canImport(Glibc)
@@ -30,8 +31,9 @@ struct Serve: AsyncParsableCommand {
         if ProcessEnvironment.current["EXTRACT_WORK_DIR"] == nil {
             extract.workDirectory = configuration.spoolDirectory + "/work"
         }
+        let llm = try ProcessEnvironment.llmConfiguration()
         let logger = Logger(label: "resume-ingest")
-        try await Self.serve(configuration, extract: extract, logger: logger)
+        try await Self.serve(configuration, extract: extract, llm: llm, logger: logger)
         // Every socket, timer and signal handle must be closed by now: report any that is not.
         let leaks = EventLoop.shared.stop()
         if !leaks.isEmpty {
@@ -41,8 +43,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     @LoopActor
-    static func serve(_ configuration: IngestConfiguration, extract: ExtractConfiguration, logger: Logger)
-        async throws
+    static func serve(_ configuration: IngestConfiguration, extract: ExtractConfiguration, llm: LLMConfiguration,
+                      logger: Logger) async throws
     {
         let service = IngestService(configuration: configuration, logger: logger)
         let extractor = Extractor(configuration: extract, logger: logger)
@@ -59,10 +61,31 @@ struct Serve: AsyncParsableCommand {
             return .init(status: missing.isEmpty ? "ok" : "degraded",
                          detail: tools.summary.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
         }
-        // The spool's backlog feeds the pool. Until the LLM and database stages exist, extracted documents
-        // are logged and counted, and stay in the spool (only the database commit may remove them).
+        // spool → extraction pool → parser (LLM batcher, or the rules parser without an API key) → until the
+        // database stage exists, results are logged and counted, and documents stay in the spool (only the
+        // database commit may remove them).
+        let results = ParsedDocumentLog(logger: logger)
+        let http = HTTPClient()
+        let parser: any ParsingStage
+        if llm.usesLLM {
+            let batcher = LLMBatcher(configuration: llm, http: http, consumer: results, logger: logger)
+            parser = batcher
+            service.startupStatus.register("llm") {
+                if let reason = batcher.blockedReason { return .init(status: "degraded", detail: reason) }
+                let c = batcher.counters
+                return .init(status: "ok", detail: "openai \(llm.model) at \(llm.baseURL): \(c.parsed) parsed, "
+                                 + "\(c.failed) failed, \(batcher.held) waiting, \(c.requests) requests, \(c.rateLimited) answered 429")
+            }
+        } else {
+            let rules = RulesStage(consumer: results, concurrency: extract.concurrency)
+            parser = rules
+            logger.info("no OPENAI_API_KEY: the built-in rules parser fills the JSON Resume fields")
+            service.startupStatus.register("llm") {
+                .init(status: "ok", detail: "rules parser (no OPENAI_API_KEY): \(rules.parsed) parsed, \(rules.failed) failed")
+            }
+        }
         let pool = ExtractPool(extractor: extractor, source: SpoolSource(spool: service.spool),
-                               consumer: ExtractedDocumentLog(logger: logger),
+                               consumer: ParserFeed(parser: parser, failed: results),
                                metrics: ExtractMetrics(registry: service.metrics.registry), logger: logger)
         pool.start()
         service.startupStatus.register("extract_pool") {
@@ -75,22 +98,56 @@ struct Serve: AsyncParsableCommand {
         service.spool.closeQueue()
         await pool.waitUntilDone()
         await extractor.close()
+        // Parsing in flight gets a moment; what does not finish is parsed again after a restart.
+        await parser.drain(timeoutMilliseconds: 5_000)
+        (parser as? LLMBatcher)?.close()
+        http.close()
         watcher.cancel()
     }
 }
 
-/// The next stage while there is none: each extracted document is logged (debug) and counted by the
-/// pool's metrics; the document stays in the spool.
+/// Hands extracted documents to the parser; documents that failed extraction skip it.
 @LoopActor
-final class ExtractedDocumentLog: ExtractionConsumer {
+final class ParserFeed: ExtractionConsumer {
+    private let parser: any ParsingStage
+    private let failed: ParsedDocumentLog
+
+    init(parser: any ParsingStage, failed: ParsedDocumentLog) {
+        self.parser = parser
+        self.failed = failed
+    }
+
+    func waitForRoom() async { await parser.waitForRoom() }
+
+    func accept(_ document: ExtractedDocument) async {
+        guard document.status == .extracted else {
+            failed.extractionFailed(document)
+            return
+        }
+        let meta = document.input.spoolMetadata
+        parser.submit(ParseJob(id: document.input.id, tenant: meta["tenant"] ?? "default",
+                               contentSHA256: meta["sha256"], text: document.text))
+    }
+}
+
+/// The stage after the parser while there is none (issue 5 brings the database): each result is logged
+/// (debug) and counted; the document stays in the spool.
+@LoopActor
+final class ParsedDocumentLog: ParsedDocumentConsumer {
     private let logger: Logger
     init(logger: Logger) { self.logger = logger }
     func waitForRoom() async {}
-    func accept(_ document: ExtractedDocument) async {
-        logger.debug("document extracted", metadata: [
-            "id": "\(document.input.id)", "status": "\(document.status.rawValue)",
-            "extractor": "\(document.extractor ?? "-")", "chars": "\(document.textCharacters)",
-            "error_code": "\(document.failure?.code.rawValue ?? "-")",
+
+    func accept(_ document: ParsedDocument) async {
+        logger.debug("document parsed", metadata: [
+            "id": "\(document.job.id)", "status": "\(document.status.rawValue)", "provider": "\(document.provider)",
+            "name": "\(document.resume?.basics?.name ?? "-")", "error_code": "\(document.failureCode?.rawValue ?? "-")",
+        ])
+    }
+
+    func extractionFailed(_ document: ExtractedDocument) {
+        logger.debug("document failed extraction", metadata: [
+            "id": "\(document.input.id)", "error_code": "\(document.failure?.code.rawValue ?? "-")",
         ])
     }
 }

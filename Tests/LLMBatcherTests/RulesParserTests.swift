@@ -349,3 +349,99 @@ struct RulesParserTests {
         #expect(parser.parse(Self.classic) == parser.parse(Self.classic))
     }
 }
+
+/// The committed sample's plain-text and HTML documents (no converter needed: the test decodes the text and
+/// strips the tags itself), scored against their manifest records. The floors are the recall measured when
+/// the parser was written, less a margin; a change that loses fields fails here.
+@Suite("Rules parser on bench-data/sample")
+struct RulesSampleTests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("bench-data/sample")
+
+    /// Recall floors per field. Measured when the parser was written: 1.0 for every field on these 9
+    /// documents (4 txt, 5 html). The margin lets one of the 9 names, e-mails… go missing (8/9 = 0.89), and
+    /// about one entry or list item in ten.
+    static let floors: [ResumeField: Double] = [
+        .name: 0.88, .email: 0.88, .phone: 0.85, .label: 0.85, .city: 0.85, .profileURL: 0.85, .workName: 0.9,
+        .workPosition: 0.9, .workStartDate: 0.9, .workEndDate: 0.9, .educationInstitution: 0.9,
+        .educationStudyType: 0.9, .educationArea: 0.9, .educationEndDate: 0.9, .skillKeywords: 0.9, .language: 0.9,
+        .certificateName: 0.85,
+    ]
+
+    @Test("recall and precision on the sample's txt and html documents stay above their floors")
+    func sampleFloors() throws {
+        let manifest = try String(contentsOf: Self.sample.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
+        let parser = RulesParser()
+        let scorer = FieldScorer()
+        var scores = FieldScores()
+        var documents = 0
+        for line in manifest.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard let format = object["format"] as? String, format == "txt" || format == "html",
+                  let file = object["file"] as? String, let record = object["record"], !(record is NSNull) else { continue }
+            let truth = try JSONDecoder().decode(JSONResume.self, from: JSONSerialization.data(withJSONObject: record))
+            let bytes = try Data(contentsOf: Self.sample.appendingPathComponent(file))
+            let text = format == "txt" ? Self.decode(bytes, encoding: object["encoding"] as? String)
+                : Self.stripTags(String(decoding: bytes, as: UTF8.self))
+            scores.add(scorer.score(predicted: parser.parse(text).resume, truth: truth))
+            documents += 1
+        }
+        #expect(documents >= 8)
+        for field in ResumeField.allCases {
+            let score = scores[field]
+            let recall = try #require(score.recall, "\(field) has no ground truth in the sample")
+            #expect(recall >= Self.floors[field] ?? 1, "\(field.rawValue): recall \(recall) \(score)")
+            #expect((score.precision ?? 0) >= 0.9, "\(field.rawValue): precision \(score.precision ?? 0) \(score)")
+        }
+    }
+
+    /// The sample's text files are UTF-8 (with or without BOM), UTF-16 LE with BOM, or Windows-1252 with CRLF.
+    static func decode(_ bytes: Data, encoding: String?) -> String {
+        let text: String
+        switch encoding {
+        case "utf-16le-bom":
+            text = String(data: bytes.dropFirst(2), encoding: .utf16LittleEndian) ?? ""
+        case "windows-1252":
+            text = String(data: bytes, encoding: .windowsCP1252) ?? ""
+        case "utf-8-bom":
+            text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        default:
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
+    /// A crude HTML-to-text: drops head and style, ends blocks with newlines, table cells with tabs.
+    static func stripTags(_ html: String) -> String {
+        var text = html
+        for block in ["head", "style", "script"] {
+            while let open = text.range(of: "<\(block)", options: .caseInsensitive),
+                  let close = text.range(of: "</\(block)>", options: .caseInsensitive, range: open.upperBound..<text.endIndex) {
+                text.removeSubrange(open.lowerBound..<close.upperBound)
+            }
+        }
+        var out = ""
+        var inTag = false
+        var tag = ""
+        for character in text {
+            if character == "<" {
+                inTag = true
+                tag = ""
+            } else if character == ">" && inTag {
+                inTag = false
+                let name = tag.lowercased().split(separator: " ").first.map(String.init) ?? ""
+                if ["br", "br/", "/p", "/li", "/h1", "/h2", "/h3", "/tr", "/div", "/table"].contains(name) { out += "\n" }
+                if name == "/td" { out += "\t" }
+            } else if inTag {
+                tag.append(character)
+            } else {
+                out.append(character)
+            }
+        }
+        for (entity, value) in [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " ")] {
+            out = out.replacingOccurrences(of: entity, with: value)
+        }
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: "\n")
+    }
+}

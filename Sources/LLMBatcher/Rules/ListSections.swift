@@ -59,8 +59,11 @@ enum ListSections {
     /// lower case ("… | IEP" / "development | …").
     static func unwrapCategories(_ lines: [TextLine]) -> [TextLine] {
         var result: [TextLine] = []
-        for line in lines {
-            if let previous = result.last, !line.isBullet, !previous.isBullet, !line.text.contains(":"),
+        for (index, line) in lines.enumerated() {
+            // A short line over a list is that list's category ("Practices" / "TDD | Code review").
+            let isCategoryOfNext = line.text.wordCount <= 3 && rawItems(line.text).count == 1 && index + 1 < lines.count
+                && rawItems(lines[index + 1].text).count >= 2
+            if let previous = result.last, !isCategoryOfNext, !line.isBullet, !previous.isBullet, !line.text.contains(":"),
                !line.text.contains("\t"), line.text.count < 80, Sections.headingKind(line.text) == nil,
                categorySplit(line.text) == nil,
                categorySplit(previous.text) != nil
