@@ -14,7 +14,7 @@ struct ResumeIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume-ingest",
         abstract: "Streaming, high-throughput resume ingestion.",
-        subcommands: [Serve.self, Extract.self, Doctor.self, LLMSim.self, ScoreRules.self],
+        subcommands: [Serve.self, Extract.self, Doctor.self, LLMSim.self, LLMBench.self, ScoreRules.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -43,7 +43,8 @@ struct ExtractPoolTests {
             if let email = entry.email, !doc.ocrUsed, entry.format != "pdf" {
                 #expect(doc.text.contains(email), "\(name): \(email) missing")
             }
-            #expect(!doc.text.unicodeScalars.contains { $0.value == 0 || ($0.value < 0x20 && $0 != "\n") })
+            #expect(!doc.text.unicodeScalars.contains { $0.value == 0 || ($0.value < 0x20 && $0 != "\n" && $0 != "\t") },
+                    "\(name): control characters other than line breaks and cell tabs")
             #expect(doc.ocrUsed == ["scan-pdf", "png"].contains(entry.format), "\(name): OCR used")
         }
         #expect(PoolHarness.leftovers(configuration).isEmpty, "work directories left behind")

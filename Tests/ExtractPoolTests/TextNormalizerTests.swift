@@ -37,7 +37,19 @@ struct TextNormalizerTests {
     @Test("whitespace and blank lines collapse")
     func whitespace() {
         let r = normalize("  Jane   Doe\t\tSwift  \n\n\n\nExperience\n   \nAcme  \n")
-        #expect(r.text == "Jane Doe Swift\n\nExperience\n\nAcme")
+        #expect(r.text == "Jane Doe\tSwift\n\nExperience\n\nAcme")
+    }
+
+    @Test("Windows and old Mac line ends end lines (\\r\\n is one Character in Swift)")
+    func lineEnds() {
+        #expect(normalize("Jane Doe\r\nEngineer\r\n\r\nAcme\rGlobex").text == "Jane Doe\nEngineer\n\nAcme\nGlobex")
+        let utf16: [UInt8] = [0xFF, 0xFE] + "A\r\nB".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(TextNormalizer.normalize(utf16).text == "A\nB")
+    }
+
+    @Test("table cells keep one tab between them; spaces around it fold into it")
+    func tabs() {
+        #expect(normalize("Tools \t  Miro, Jira\t\t\n\tIndented").text == "Tools\tMiro, Jira\nIndented")
     }
 
     @Test("hyphenated line breaks are joined, names with hyphens are not")
@@ -45,6 +57,13 @@ struct TextNormalizerTests {
         let r = normalize("project manage-\nment at Acme\nJean-\nPierre Dupont")
         #expect(r.text == "project management at Acme\nJean-\nPierre Dupont")
         #expect(r.joinedHyphenations == 1)
+    }
+
+    @Test("a wrapped URL or address keeps its hyphen and its line break")
+    func wrappedURL() {
+        let r = normalize("linkedin.com/in/chloe-\nfaure-364\nmail: jean.pierre-\nsmith@example.com")
+        #expect(r.text == "linkedin.com/in/chloe-\nfaure-364\nmail: jean.pierre-\nsmith@example.com")
+        #expect(r.joinedHyphenations == 0)
     }
 
     @Test("running headers and footers repeated on most pages are dropped, page numbers and all")

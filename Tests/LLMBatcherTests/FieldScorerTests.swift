@@ -14,7 +14,9 @@ struct FieldScorerTests {
             .init(name: "Acme Ltd", position: "Data Engineer", startDate: "2021-03"),
             .init(name: "Globex", position: "Analyst", startDate: "2018", endDate: "2021"),
         ],
-        education: [.init(institution: "Université Paris-Saclay", area: "Physics", studyType: "M.Sc.", endDate: "2018")],
+        education: [
+            .init(institution: "Université Paris-Saclay", area: "Physics", studyType: "M.Sc.", endDate: "2018"),
+        ],
         skills: [.init(name: "Tools", keywords: ["Python", "SQL"]), .init(name: "Other", keywords: ["dbt"])],
         languages: [.init(language: "English", fluency: "Native"), .init(language: "French", fluency: "B2")],
         certificates: [.init(name: "AWS Certified Developer")]

@@ -171,7 +171,8 @@ struct RulesParserTests {
         #expect(skills.map(\.name) == ["Languages", "Infrastructure", "Practices"])
         #expect(skills.flatMap { $0.keywords ?? [] }
             == ["Go", "Python", "Rust", "SQL", "Kubernetes", "Terraform", "AWS", "TDD", "Code review", "Observability"])
-        #expect(resume.languages == [.init(language: "English", fluency: "native"), .init(language: "Spanish", fluency: "B2")])
+        #expect(resume.languages
+            == [.init(language: "English", fluency: "native"), .init(language: "Spanish", fluency: "B2")])
         let certificates = try #require(resume.certificates)
         #expect(certificates.map(\.name)
             == ["AWS Certified Solutions Architect – Associate", "Certified Kubernetes Administrator (CKA)"])
@@ -348,6 +349,24 @@ struct RulesParserTests {
         }
         #expect(parser.parse(Self.classic) == parser.parse(Self.classic))
     }
+
+    @Test("every line under every kind of heading parses (each section reader sees every line)")
+    func everyLineEverySection() throws {
+        // Regression: a project line with a date after its dash once cut the name with the whole line's indices.
+        let project = parser.parse("Jo Lee\nProjects\nPortfolio site – rebuilt in 2021 for a client").resume.projects
+        #expect(project?.first?.name == "Portfolio site")
+        var corpus = [Self.classic, Self.german, Self.french]
+        for name in ["0036-nour-nasser.txt", "0055-ase-ostergaard.txt"] {
+            let url = RulesSampleTests.sample.appendingPathComponent("files/" + name)
+            corpus.append(try String(contentsOf: url, encoding: .utf8))
+        }
+        let body = corpus.joined(separator: "\n")
+        for heading in ["Experience", "Education", "Skills", "Languages", "Certifications", "Projects", "Summary",
+                        "Contact", "References"] {
+            let result = parser.parse("Jo Lee\n\(heading)\n\(body)")
+            #expect(result.resume.basics?.name == "Jo Lee")
+        }
+    }
 }
 
 /// The committed sample's plain-text and HTML documents (no converter needed: the test decodes the text and
@@ -378,7 +397,9 @@ struct RulesSampleTests {
         for line in manifest.split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             guard let format = object["format"] as? String, format == "txt" || format == "html",
-                  let file = object["file"] as? String, let record = object["record"], !(record is NSNull) else { continue }
+                  let file = object["file"] as? String, let record = object["record"], !(record is NSNull) else {
+                continue
+            }
             let truth = try JSONDecoder().decode(JSONResume.self, from: JSONSerialization.data(withJSONObject: record))
             let bytes = try Data(contentsOf: Self.sample.appendingPathComponent(file))
             let text = format == "txt" ? Self.decode(bytes, encoding: object["encoding"] as? String)
@@ -416,7 +437,8 @@ struct RulesSampleTests {
         var text = html
         for block in ["head", "style", "script"] {
             while let open = text.range(of: "<\(block)", options: .caseInsensitive),
-                  let close = text.range(of: "</\(block)>", options: .caseInsensitive, range: open.upperBound..<text.endIndex) {
+                  let close = text.range(of: "</\(block)>", options: .caseInsensitive,
+                                         range: open.upperBound..<text.endIndex) {
                 text.removeSubrange(open.lowerBound..<close.upperBound)
             }
         }
@@ -430,7 +452,9 @@ struct RulesSampleTests {
             } else if character == ">" && inTag {
                 inTag = false
                 let name = tag.lowercased().split(separator: " ").first.map(String.init) ?? ""
-                if ["br", "br/", "/p", "/li", "/h1", "/h2", "/h3", "/tr", "/div", "/table"].contains(name) { out += "\n" }
+                if ["br", "br/", "/p", "/li", "/h1", "/h2", "/h3", "/tr", "/div", "/table"].contains(name) {
+                    out += "\n"
+                }
                 if name == "/td" { out += "\t" }
             } else if inTag {
                 tag.append(character)
@@ -438,10 +462,12 @@ struct RulesSampleTests {
                 out.append(character)
             }
         }
-        for (entity, value) in [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " ")] {
+        let entities = [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " ")]
+        for (entity, value) in entities {
             out = out.replacingOccurrences(of: entity, with: value)
         }
-        return out.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return out.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
             .joined(separator: "\n")
     }
 }

@@ -7,8 +7,9 @@ import Foundation
 /// 1. **Decode**: UTF-16 with a byte-order mark; else UTF-8 when valid; else Windows-1252 (what old
 ///    Windows résumés are in). Invalid sequences never survive.
 /// 2. **NFC** (canonical composition), so `e` + combining acute and `é` are one character.
-/// 3. **Control characters** removed (tab becomes a space; form feed is the page break of `pdftotext`).
-/// 4. **Whitespace**: runs of spaces collapsed, lines trimmed, runs of blank lines collapsed to one.
+/// 3. **Control characters** removed (form feed is the page break of `pdftotext`; `\r\n` and `\r` end lines).
+/// 4. **Whitespace**: runs of spaces collapsed (to a tab when the run holds one: table cells), lines trimmed,
+///    runs of blank lines collapsed to one.
 /// 5. **Running headers and footers**: with three pages or more, a first or last line that repeats on at
 ///    least half of the pages (digits ignored, so "Page 2 of 5" counts) is dropped.
 /// 6. **Hyphenated line breaks** joined: `manage-` / `ment` becomes `management` (only before a lower-case
@@ -41,7 +42,9 @@ public enum TextNormalizer {
     /// Normalises `bytes` (a converter's output, or a plain-text file).
     public static func normalize(_ bytes: [UInt8]) -> Result {
         let (decoded, encoding) = decode(bytes)
+        // "\r\n" is one Character in Swift, so Windows line ends must become "\n" before lines are split.
         let composed = decoded.precomposedStringWithCanonicalMapping
+            .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var pages = composed.split(separator: "\u{0C}", omittingEmptySubsequences: false).map { page in
             page.split(separator: "\n", omittingEmptySubsequences: false).map(cleanLine)
         }
@@ -99,15 +102,18 @@ public enum TextNormalizer {
         return String(decoding: units, as: UTF16.self)
     }
 
-    /// Control characters out, tabs to spaces, runs of spaces to one, ends trimmed.
+    /// Control characters out, runs of spaces to one, ends trimmed. A run holding a tab becomes one tab: it
+    /// separates table cells (DOCX, ODT and HTML tables come out that way) and the parser reads it.
     private static func cleanLine(_ line: Substring) -> String {
         var out = String.UnicodeScalarView()
         var pendingSpace = false
+        var pendingTab = false
         for scalar in line.unicodeScalars {
             let isSpace = scalar == " " || scalar == "\t" || scalar == "\u{A0}"
                 || scalar.properties.generalCategory == .spaceSeparator
             if isSpace {
                 pendingSpace = !out.isEmpty
+                pendingTab = pendingSpace && (pendingTab || scalar == "\t")
                 continue
             }
             switch scalar.properties.generalCategory {
@@ -119,8 +125,9 @@ public enum TextNormalizer {
                 if scalar.value == 0xFFFD { continue }
             }
             if pendingSpace {
-                out.append(" ")
+                out.append(pendingTab ? "\t" : " ")
                 pendingSpace = false
+                pendingTab = false
             }
             out.append(scalar)
         }
@@ -159,6 +166,9 @@ public enum TextNormalizer {
 
     private static func endsWithBreakHyphen(_ line: String) -> Bool {
         guard line.count >= 2, line.last == "-" else { return false }
+        // A wrapped URL, address or handle keeps its hyphen: `linkedin.com/in/chloe-` + `faure-364`.
+        let lastWord = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? ""
+        if lastWord.contains("/") || lastWord.contains("@") || lastWord.contains(".") { return false }
         return line.dropLast().last?.isLetter == true
     }
 

@@ -414,6 +414,14 @@ package final class ChildProcess {
     }
 }
 
+/// CPU time the calling thread has used, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`): for measuring a
+/// stage's own cost on the loop, apart from the time it waits.
+package func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
 /// `CLOCK_MONOTONIC` in nanoseconds.
 package func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()

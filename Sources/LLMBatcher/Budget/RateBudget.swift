@@ -153,6 +153,25 @@ public struct RateBudget: Sendable {
         markLevels()
     }
 
+    /// After a `429` whose answer carried the server's remaining counts: adopt them, less what was granted
+    /// after the refused request (the server may not have seen those yet). Unlike ``observe(headers:reservation:now:)``
+    /// this may *raise* the level: the refusal's snapshot is the freshest there is, and without it the emptying
+    /// by ``penalize(retryAfterNanoseconds:kind:now:)`` would leave the budget below the server's for good (the
+    /// difference is refill wasted every minute after). Call after `release` and `penalize`.
+    public mutating func resynchronize(after refusedID: UInt64, headers: RateLimitHeaders, now: UInt64) {
+        refill(now: now)
+        let later = outstanding.filter { $0.key > refusedID }
+        if let remaining = headers.remainingTokens {
+            let unseen = Int128(later.values.reduce(0) { $0 + $1.tokens }) * Self.unitsPerToken
+            tokens.level = min(tokens.capacity, Int128(remaining) * Self.unitsPerToken - unseen)
+        }
+        if let remaining = headers.remainingRequests {
+            let unseen = Int128(later.count) * Self.unitsPerToken
+            requests.level = min(requests.capacity, Int128(remaining) * Self.unitsPerToken - unseen)
+        }
+        markLevels()
+    }
+
     // MARK: Queries
 
     /// Tokens the TPM bucket would hold at `now` (negative while in debt). Does not change the budget.

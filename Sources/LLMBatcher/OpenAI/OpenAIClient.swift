@@ -27,6 +27,8 @@ public final class OpenAIClient {
         public var rateLimits: RateLimitHeaders
         /// The body was not the JSON it should be.
         public var malformed: Bool
+        /// Loop-thread CPU spent encoding the request and decoding this reply.
+        public var cpuNanoseconds: UInt64 = 0
     }
 
     private let http: HTTPClient
@@ -67,17 +69,45 @@ public final class OpenAIClient {
         return body
     }
 
+    /// The request body as JSON bytes: the same document as ``body(system:user:maxTokens:format:)``, with the
+    /// answer schema spliced in already serialised (it is the same on every request).
+    func requestBody(system: String, user: String, maxTokens: Int, format: ResponseFormat) -> [UInt8] {
+        var head: [String: Any] = [
+            "model": model,
+            "messages": [["role": "system", "content": system], ["role": "user", "content": user]],
+            "max_tokens": maxTokens,
+        ]
+        if let temperature { head["temperature"] = temperature }
+        var bytes = [UInt8](try! JSONSerialization.data(withJSONObject: head, options: [.sortedKeys]))
+        bytes.removeLast() // the closing brace
+        switch format {
+        case .jsonSchema:
+            bytes += Array(",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"resumes\",\"strict\":true,\"schema\":".utf8)
+            bytes += Self.schemaJSON
+            bytes += Array("}}}".utf8)
+        case .jsonObject:
+            bytes += Array(",\"response_format\":{\"type\":\"json_object\"}}".utf8)
+        }
+        return bytes
+    }
+
+    private static let schemaJSON = Array(PromptFormat.answerSchemaJSON.utf8)
+
     /// Sends one completion request.
     public func complete(system: String, user: String, maxTokens: Int, format: ResponseFormat)
         async throws(HTTPClientError) -> Reply
     {
-        let payload = try! JSONSerialization.data(withJSONObject: body(system: system, user: user, maxTokens: maxTokens,
-                                                                       format: format))
+        let encodeStart = threadCPUNanoseconds()
+        let payload = requestBody(system: system, user: user, maxTokens: maxTokens, format: format)
+        let encodeCost = threadCPUNanoseconds() - encodeStart
         let response = try await http.send(HTTPClientRequest(
             url: url,
             headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
-            body: [UInt8](payload), timeoutMilliseconds: timeoutMilliseconds))
-        return Self.decode(response)
+            body: payload, timeoutMilliseconds: timeoutMilliseconds))
+        let decodeStart = threadCPUNanoseconds()
+        var reply = Self.decode(response)
+        reply.cpuNanoseconds = encodeCost + threadCPUNanoseconds() - decodeStart
+        return reply
     }
 
     static func decode(_ response: HTTPClientResponse) -> Reply {

@@ -32,24 +32,33 @@ public enum PromptFormat {
     public struct Document: Sendable, Equatable {
         public var id: String
         public var text: String
+        /// A resume block; `text` is defused here, so no block can be closed from inside.
         public init(id: String, text: String) {
             self.id = id
-            self.text = text
+            self.text = PromptFormat.defuse(text)
         }
     }
 
+    static let userMessageHeader = "Convert each resume below.\n"
+    /// Characters of the user message besides the resumes' ids and texts.
+    public static let userMessageHeaderCharacters = userMessageHeader.count
+    /// Characters each resume block adds besides its id and text.
+    public static let perDocumentCharacters = "\n<resume id=\"\">\n\n</resume>\n".count
+
     /// The user message for `documents`.
     public static func userMessage(_ documents: [Document]) -> String {
-        var out = "Convert each resume below.\n"
+        var out = userMessageHeader
         for d in documents {
-            out += "\n<resume id=\"\(d.id)\">\n\(defuse(d.text))\n</resume>\n"
+            out += "\n<resume id=\"\(d.id)\">\n\(d.text)\n</resume>\n"
         }
         return out
     }
 
     /// Resume text with anything that could close or open a block made harmless.
     public static func defuse(_ text: String) -> String {
-        text.replacingOccurrences(of: "</resume", with: "</ resume", options: .caseInsensitive)
+        // The common case, no tag at all, without the copies `replacingOccurrences` makes.
+        guard text.utf8.contains(UInt8(ascii: "<")) else { return text }
+        return text.replacingOccurrences(of: "</resume", with: "</ resume", options: .caseInsensitive)
             .replacingOccurrences(of: "<resume", with: "< resume", options: .caseInsensitive)
     }
 
@@ -140,33 +149,47 @@ public enum PromptFormat {
     /// not fit the schema, unknown ids and duplicates are refused. Returns the answers by id; ids of
     /// `expected` that are missing are simply absent (the caller retries them).
     public static func decodeAnswer(_ content: String, expected: Set<String>) throws(InvalidAnswer) -> [String: Answer] {
-        guard let data = content.data(using: .utf8),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { throw InvalidAnswer(message: "the answer is not a JSON object") }
-        guard let results = root["results"] as? [Any] else {
-            throw InvalidAnswer(message: "the answer has no \"results\" array")
+        // Codable's optionals take strict mode's nulls as absent; types are checked as they are decoded.
+        let envelope: AnswerEnvelope
+        do {
+            envelope = try JSONDecoder().decode(AnswerEnvelope.self, from: Data(content.utf8))
+        } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty {
+            throw InvalidAnswer(message: "the answer has no \"\(key.stringValue)\" array")
+        } catch let error as DecodingError {
+            throw InvalidAnswer(message: "the answer does not fit the schema: \(Self.describe(error))")
+        } catch {
+            throw InvalidAnswer(message: "the answer is not a JSON object")
         }
         var answers: [String: Answer] = [:]
-        for item in results {
-            guard let entry = item as? [String: Any], let id = entry["id"] as? String else {
-                throw InvalidAnswer(message: "a result has no string \"id\"")
-            }
+        for entry in envelope.results {
+            let id = entry.id
             guard expected.contains(id) else { throw InvalidAnswer(message: "unknown resume id \"\(id)\"") }
             guard answers[id] == nil else { throw InvalidAnswer(message: "resume id \"\(id)\" answered twice") }
-            guard let resumeObject = entry["resume"] as? [String: Any] else {
+            guard let resume = entry.resume else {
                 throw InvalidAnswer(message: "result \"\(id)\" has no \"resume\" object")
             }
-            let resume: JSONResume
-            do {
-                let cleaned = stripNulls(resumeObject)
-                let bytes = try JSONSerialization.data(withJSONObject: cleaned)
-                resume = try JSONDecoder().decode(JSONResume.self, from: bytes)
-            } catch {
-                throw InvalidAnswer(message: "result \"\(id)\" does not fit JSON Resume: \(error)")
-            }
-            answers[id] = Answer(resume: resume, injectionSuspected: entry["injection_suspected"] as? Bool ?? false)
+            answers[id] = Answer(resume: resume, injectionSuspected: entry.injection_suspected ?? false)
         }
         return answers
+    }
+
+    private struct AnswerEnvelope: Decodable {
+        struct Entry: Decodable {
+            var id: String
+            var resume: JSONResume?
+            var injection_suspected: Bool?
+        }
+        var results: [Entry]
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+            let path = c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return (path.isEmpty ? "" : path + ": ") + c.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
     }
 
     /// Strict-mode answers carry `null` for absent values: drop them so optional fields decode as absent.

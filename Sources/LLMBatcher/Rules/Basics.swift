@@ -14,7 +14,8 @@ enum Basics {
         var links = Contacts.links(in: contactLines)
         if links.isEmpty || !links.contains(where: { $0.network != nil }) {
             let more = Contacts.links(in: allLines.map(\.text))
-            for link in more where !links.contains(where: { Contacts.normalizedURL($0.url) == Contacts.normalizedURL(link.url) }) {
+            let known = Set(links.map { Contacts.normalizedURL($0.url) })
+            for link in more where !known.contains(Contacts.normalizedURL(link.url)) {
                 if link.network != nil || links.isEmpty { links.append(link) }
             }
         }
@@ -51,7 +52,8 @@ enum Basics {
                     continue
                 }
                 if basics.label == nil, EntryText.isTitleLike(segment), segment.wordCount <= 8,
-                   Sections.headingKind(segment) == nil, !segment.contains(":"), segment.first?.isLetter == true {
+                   Sections.headingKind(segment) == nil, !segment.contains(Character(":")),
+                   segment.first?.isLetterFast == true {
                     basics.label = segment
                 }
             }
@@ -127,7 +129,7 @@ enum Basics {
     /// Two to five words of letters, each starting with a capital (or a name particle), or one word in a
     /// script without spaces (王伟).
     static func isNameLike(_ text: String) -> Bool {
-        guard text.count <= 60, !text.contains(where: { $0.isNumber || "@/:()".contains($0) }) else { return false }
+        guard text.count <= 60, !text.contains(where: { $0.isNumberFast || "@/:()".contains($0) }) else { return false }
         let words = text.split(separator: " ")
         if words.count == 1 {
             let scalars = text.unicodeScalars
@@ -137,13 +139,16 @@ enum Basics {
         let folded = TextFold.key(text)
         if ["curriculum vitae", "resume", "lebenslauf", "cv"].contains(folded) { return false }
         if Sections.headingKind(text) != nil { return false }
-        let particles: Set<String> = ["de", "van", "von", "der", "den", "da", "di", "del", "della", "la", "le", "bin",
-                                      "binti", "al", "el", "y", "dos", "das", "do", "du", "ten", "ter", "zu", "af", "av",
-                                      "st", "mc", "ibn", "ben", "ap"]
+        let particles: Set<String> = [
+            "de", "van", "von", "der", "den", "da", "di", "del", "della", "la", "le", "bin", "binti", "al", "el", "y",
+            "dos", "das", "do", "du", "ten", "ter", "zu", "af", "av", "st", "mc", "ibn", "ben", "ap",
+        ]
         for word in words {
             guard let first = word.first else { return false }
             if particles.contains(TextFold.key(word)) { continue }
-            guard first.isUppercase, word.allSatisfy({ $0.isLetter || "'’-.".contains($0) }) else { return false }
+            guard first.isUppercaseFast, word.allSatisfy({ $0.isLetterFast || "'’-.".contains($0) }) else {
+                return false
+            }
         }
         // A title is not a name: "Analytics Engineer", "Head of Sales".
         return Vocabulary.titleScore(text) == 0 && Vocabulary.companyScore(text) == 0

@@ -22,7 +22,7 @@ enum Contacts {
             if start < i, end > i + 1 {
                 let domain = String(chars[(i + 1)..<end])
                 if let dot = domain.lastIndex(of: "."), domain[domain.index(after: dot)...].count >= 2,
-                   domain[domain.index(after: dot)...].allSatisfy(\.isLetter), !domain.hasPrefix(".") {
+                   domain[domain.index(after: dot)...].allSatisfy(\.isLetterFast), !domain.hasPrefix(".") {
                     result.append(String(chars[start..<end]))
                 }
             }
@@ -32,11 +32,11 @@ enum Contacts {
     }
 
     private static func isLocalPart(_ c: Character) -> Bool {
-        (c.isASCII && (c.isLetter || c.isNumber)) || "._%+-'".contains(c)
+        (c.isASCII && (c.isLetterFast || c.isNumberFast)) || "._%+-'".contains(c)
     }
 
     private static func isDomainPart(_ c: Character) -> Bool {
-        (c.isASCII && (c.isLetter || c.isNumber)) || c == "." || c == "-"
+        (c.isASCII && (c.isLetterFast || c.isNumberFast)) || c == "." || c == "-"
     }
 
     // MARK: Phone
@@ -50,7 +50,7 @@ enum Contacts {
         while i < chars.count {
             let c = chars[i]
             let startsHere = (c == "+" || c == "(" || c.isASCIIDigit)
-                && (i == 0 || !(chars[i - 1].isLetter || chars[i - 1].isNumber || chars[i - 1] == "/"
+                && (i == 0 || !(chars[i - 1].isLetterFast || chars[i - 1].isNumberFast || chars[i - 1] == "/"
                     || chars[i - 1] == "-" || chars[i - 1] == "." || chars[i - 1] == "_" || chars[i - 1] == "="))
             guard startsHere else {
                 i += 1
@@ -80,11 +80,11 @@ enum Contacts {
                 end += 1
             }
             let candidate = String(chars[i..<lastDigitEnd]).replacingAll("\n", with: " ").trimmed
-            let followedByLetter = lastDigitEnd < chars.count && chars[lastDigitEnd].isLetter
+            let followedByLetter = lastDigitEnd < chars.count && chars[lastDigitEnd].isLetterFast
             if (8...15).contains(digits), !followedByLetter, plausiblePhone(candidate) {
                 // A "(" opening the match needs its ")" to be part of it.
                 var phone = candidate
-                if phone.hasPrefix("(") && !phone.contains(")") { phone.removeFirst() }
+                if phone.hasPrefix("(") && !phone.contains(Character(")")) { phone.removeFirst() }
                 result.append(phone.trimmed)
             }
             i = max(end, i + 1)
@@ -101,7 +101,7 @@ enum Contacts {
             return false
         }
         // Opening with a lone "(" that never closes, or a long run like a timestamp, is not a phone.
-        return candidate.filter { $0 == "(" }.count == candidate.filter { $0 == ")" }.count
+        return candidate.count(ascii: 0x28) == candidate.count(ascii: 0x29)
             || candidate.hasPrefix("(")
     }
 
@@ -119,14 +119,17 @@ enum Contacts {
     static func links(in lines: [String]) -> [Link] {
         var result: [Link] = []
         var seen: Set<String> = []
-        for (index, line) in lines.enumerated() {
+        for (index, line) in lines.enumerated() where line.has(ascii: 0x2F) || line.has("www.") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "|" })
-            for (w, word) in words.enumerated() {
+            for (w, word) in words.enumerated()
+            where word.count >= 5 && word.contains(where: { $0 == "." || $0 == "/" }) {
                 var token = String(word).trimmed(["(", ")", "<", ">", ",", ";", "\"", "'", "[", "]", "·", "•"])
                 let lower = token.lowercased()
                 let isLink = lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.")
                     || knownHost(lower) != nil
-                guard isLink, !token.contains("@") || lower.contains("/@") || lower.hasPrefix("http") else { continue }
+                guard isLink, !token.contains(Character("@")) || lower.has("/@") || lower.hasPrefix("http") else {
+                    continue
+                }
                 // A bare scheme or a profile prefix without a user ("https://www.linkedin.com/in/") was cut
                 // by the layout even when the other column's text follows it on the line.
                 let bare = lower == "https://" || lower == "http://"
@@ -135,15 +138,15 @@ enum Contacts {
                     let nextWords = lines[index + 1].split(separator: " ")
                     let next = nextWords.first.map(String.init) ?? ""
                     let urlish = !next.isEmpty
-                        && next.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) })
+                        && next.allSatisfy { $0.isASCII && ($0.isLetterFast || $0.isNumberFast || "-_./".contains($0)) }
                     // Cut at "/" or "-", or a link filling its line with a lone lower-case piece after it.
                     let cut = token.hasSuffix("/") || token.hasSuffix("-") || token.hasSuffix("_")
-                        || (words.count == 1 && nextWords.count == 1 && !next.contains(where: \.isUppercase)
-                            && !next.contains(".") && next.contains(where: \.isLetter))
+                        || (words.count == 1 && nextWords.count == 1 && !next.contains(where: \.isUppercaseFast)
+                            && !next.contains(Character(".")) && next.contains(where: \.isLetterFast))
                     if urlish, cut { token += next }
                 }
                 while let last = token.last, ".,;:".contains(last) { token.removeLast() }
-                guard token.count > 8 || token.contains("/") else { continue }
+                guard token.count > 8 || token.contains(Character("/")) else { continue }
                 let key = normalizedURL(token)
                 guard seen.insert(key).inserted else { continue }
                 result.append(profile(token))
@@ -168,7 +171,7 @@ enum Contacts {
             .map { String($0) }
             .filter { !["in", "pub", "users", "u", "profile", "company", "user", "people"].contains($0) }
         // Stack Overflow's "users/123/name": the name, not the number.
-        var username = path.last(where: { !$0.allSatisfy(\.isNumber) }) ?? path.last
+        var username = path.last(where: { !$0.allSatisfy(\.isNumberFast) }) ?? path.last
         if let name = username, name.hasPrefix("@") { username = String(name.dropFirst()) }
         if let name = username, let query = name.firstIndex(of: "?") { username = String(name[..<query]) }
         // Keep the username as written (case), from the original URL.
@@ -187,7 +190,7 @@ enum Contacts {
         for prefix in ["https://", "http://"] where host.hasPrefix(prefix) { host.removeFirst(prefix.count) }
         if host.hasPrefix("www.") { host.removeFirst(4) }
         let hostOnly = host.split(separator: "/", maxSplits: 1).first.map(String.init) ?? host
-        guard host.contains("/") else { return nil }
+        guard host.contains(Character("/")) else { return nil }
         for (domain, network) in networks where hostOnly == domain || hostOnly.hasSuffix("." + domain) {
             return network
         }

@@ -40,8 +40,8 @@ enum DateScanner {
     /// Every date and range in `line`, in order, not overlapping.
     static func scan(_ line: some StringProtocol) -> [DateSpan] {
         let text = String(line)
+        guard hasDigit(text) else { return [] }
         let tokens = tokenize(text)
-        guard tokens.contains(where: { $0.kind == .number }) else { return [] }
         var spans: [DateSpan] = []
         var i = 0
         while i < tokens.count {
@@ -87,13 +87,19 @@ enum DateScanner {
         guard !spans.isEmpty else { return line }
         var result = ""
         var cursor = line.startIndex
-        for span in spans.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) where span.range.lowerBound >= cursor {
+        let ordered = spans.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for span in ordered where span.range.lowerBound >= cursor {
             result += line[cursor..<span.range.lowerBound]
             result += " "
             cursor = span.range.upperBound
         }
         result += line[cursor...]
         return result
+    }
+
+    /// Whether `text` holds an ASCII digit (every date does).
+    static func hasDigit(_ text: String) -> Bool {
+        text.utf8.contains { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     // MARK: Tokens
@@ -117,7 +123,8 @@ enum DateScanner {
         var spaceBefore = true
         while index < scalars.endIndex {
             let scalar = scalars[index]
-            if scalar.properties.isWhitespace {
+            if scalar == " " || (scalar.value >= 0x09 && scalar.value <= 0x0D)
+                || (!scalar.isASCII && scalar.properties.isWhitespace) {
                 spaceBefore = true
                 index = scalars.index(after: index)
                 continue
@@ -129,21 +136,25 @@ enum DateScanner {
                 tokens.append(Token(kind: .number, folded: String(scalars[start..<end]), range: start..<end,
                                     spaceBefore: spaceBefore))
                 index = end
-            } else if scalar.properties.isAlphabetic {
+            } else if isLetter(scalar) {
                 var end = scalars.index(after: index)
+                var ascii = scalar.isASCII
                 while end < scalars.endIndex {
                     let s = scalars[end]
-                    if s.properties.isAlphabetic || s.properties.generalCategory == .nonspacingMark {
+                    if isLetter(s) || (!s.isASCII && s.properties.generalCategory == .nonspacingMark) {
+                        ascii = ascii && s.isASCII
                         end = scalars.index(after: end)
                     } else if s == "'" || s == "’", scalars.index(after: end) < scalars.endIndex,
-                              scalars[scalars.index(after: end)].properties.isAlphabetic {
+                              isLetter(scalars[scalars.index(after: end)]) {
+                        ascii = ascii && s.isASCII
                         end = scalars.index(after: end)
                     } else {
                         break
                     }
                 }
-                tokens.append(Token(kind: .word, folded: TextFold.key(String(scalars[start..<end])), range: start..<end,
-                                    spaceBefore: spaceBefore))
+                let word = String(scalars[start..<end])
+                tokens.append(Token(kind: .word, folded: ascii ? word.lowercased() : TextFold.key(word),
+                                    range: start..<end, spaceBefore: spaceBefore))
                 index = end
             } else {
                 let end = scalars.index(after: index)
@@ -153,6 +164,14 @@ enum DateScanner {
             spaceBefore = false
         }
         return tokens
+    }
+
+    static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+        }
+        return scalar.properties.isAlphabetic
     }
 
     // MARK: Dates
@@ -181,8 +200,9 @@ enum DateScanner {
                    !tokens[i + 1].spaceBefore, !tokens[i + 2].spaceBefore, tokens[i + 2].kind == .number,
                    tokens[i + 2].folded.count <= 2, (1...12).contains(tokens[i + 2].value) {
                     var next = i + 3
-                    if next + 1 < tokens.count, tokens[next].kind == .punct, tokens[next].folded == tokens[i + 1].folded,
-                       !tokens[next].spaceBefore, tokens[next + 1].kind == .number, tokens[next + 1].folded.count <= 2 {
+                    if next + 1 < tokens.count, tokens[next].kind == .punct,
+                       tokens[next].folded == tokens[i + 1].folded, !tokens[next].spaceBefore,
+                       tokens[next + 1].kind == .number, tokens[next + 1].folded.count <= 2 {
                         next += 2
                     }
                     return (ResumeDate(year: year, month: tokens[i + 2].value), next)

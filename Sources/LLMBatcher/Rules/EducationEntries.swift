@@ -71,7 +71,7 @@ enum EducationEntries {
     /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
     static func pieces(_ text: String) -> [String] {
         guard !text.isEmpty else { return [] }
-        for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.contains(separator) {
+        for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
             let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
             // "Université Toulouse III – Paul Sabatier" is one school.
             if parts.count >= 2, !(Vocabulary.looksLikeInstitution(parts[0]) && !parts[1...].contains {
@@ -114,13 +114,14 @@ enum EducationEntries {
         // Trailing remarks: grades in brackets, "with honours", a score after a comma.
         if let open = area.firstIndex(of: "("), area.last == ")" {
             let inside = area[area.index(after: open)..<area.index(before: area.endIndex)]
-            entry.score = inside.contains(where: \.isNumber) ? String(inside) : entry.score
+            entry.score = inside.contains(where: \.isNumberFast) ? String(inside) : entry.score
             area = String(area[..<open]).trimmed
         }
         if let comma = area.firstIndex(of: ",") {
             let tail = area[area.index(after: comma)...].trimmed
-            if tail.lowercased().contains("gpa") || tail.lowercased().contains("grade") || tail.lowercased().contains("note")
-                || tail.contains(where: \.isNumber) || tail.lowercased().contains("honour") || tail.lowercased().contains("honor") {
+            let lower = tail.lowercased()
+            if lower.has("gpa") || lower.has("grade") || lower.has("note") || tail.contains(where: \.isNumberFast)
+                || lower.has("honour") || lower.has("honor") {
                 area = String(area[..<comma]).trimmed
             }
         }

@@ -26,7 +26,7 @@ enum EntryText {
                 continue
             }
             if !line.isBullet, continues(previous, line) {
-                previous.text += previous.text.hasSuffix("-") && line.text.first?.isLowercase == true
+                previous.text += previous.text.hasSuffix("-") && line.text.first?.isLowercaseFast == true
                     ? line.text : " " + line.text
                 result[result.count - 1] = previous
                 continue
@@ -38,6 +38,13 @@ enum EntryText {
 
     /// `first` ends a date range's first half (or the range's separator) and `second` completes it.
     static func joinsDate(_ first: String, _ second: String) -> Bool {
+        // Every case needs a year: on the second line's start, or on the first line with a separator at the
+        // end of the first or the start of the second.
+        let secondStartsWithDigit = second.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false
+        let secondStartsWithSeparator = second.first.map { "-–—~→".contains($0) } ?? false
+            || DateScanner.rangeWords.contains(String(second.prefix(while: { $0.isLetterFast })).lowercased())
+        guard secondStartsWithDigit || (DateScanner.hasDigit(first) && (secondStartsWithSeparator
+            || first.last.map { "-–—~→".contains($0) || $0.isLetterFast } ?? false)) else { return false }
         let tokens = DateScanner.tokenize(first)
         guard let last = tokens.last else { return false }
         let nextTokens = DateScanner.tokenize(second)
@@ -73,6 +80,9 @@ enum EntryText {
     /// "2020 Harbor Telecom". Moves the year up: "May 2018 – Nov. 2020 Technical Support Engineer" and
     /// "Harbor Telecom".
     static func completeSplitRange(_ first: String, _ second: String) -> (String, String)? {
+        let head4 = second.utf8.prefix(5)
+        guard head4.count >= 4, head4.prefix(4).allSatisfy({ (0x30...0x39).contains($0) }),
+              head4.count == 4 || !(0x30...0x39).contains(head4.last!), DateScanner.hasDigit(first) else { return nil }
         let tokens = DateScanner.tokenize(first)
         let next = DateScanner.tokenize(second)
         guard let head = next.first, head.kind == .number, head.folded.count == 4,
@@ -107,16 +117,19 @@ enum EntryText {
     /// `line` is the wrapped tail of the bullet (or list) `previous`.
     static func continues(_ previous: TextLine, _ line: TextLine) -> Bool {
         guard let first = line.text.first else { return false }
-        if DateScanner.firstRange(in: line.text) != nil { return false }
-        let open = previous.text.filter { $0 == "(" }.count > previous.text.filter { $0 == ")" }.count
-        if open { return true }
-        if previous.isBullet {
-            return first.isLowercase || first == "(" || (first.isNumber && !line.text.contains(where: \.isUppercase))
+        let candidate: Bool
+        if previous.text.count(ascii: 0x28) > previous.text.count(ascii: 0x29) {
+            candidate = true
+        } else if previous.isBullet {
+            candidate = first.isLowercaseFast || first == "("
+                || (first.isNumberFast && !line.text.contains(where: \.isUppercaseFast))
                 || previous.text.hasSuffix(",") || previous.text.hasSuffix("-")
+        } else {
+            // A wrapped list or sentence in a plain line.
+            candidate = previous.text.hasSuffix(",") && (first.isLetterFast || first.isNumberFast)
+                && line.text.count < 80 && !line.text.contains(Character(":"))
         }
-        // A wrapped list or sentence in a plain line.
-        return previous.text.hasSuffix(",") && (first.isLetter || first.isNumber) && line.text.count < 80
-            && !line.text.contains(":")
+        return candidate && DateScanner.firstRange(in: line.text) == nil
     }
 
     /// A short line of mostly capitalised words without a final full stop: a name, title, employer, school.
@@ -125,56 +138,65 @@ enum EntryText {
         guard (1...10).contains(words.count), text.count <= 90 else { return false }
         if let last = text.last, last == "." {
             // "Corp.", "Inc.", "S.A.", "Ltd." end a name; a sentence ends with a long word.
-            guard let lastWord = words.last, lastWord.count <= 5 || lastWord.dropLast().contains(".") else { return false }
+            guard let lastWord = words.last, lastWord.count <= 5 || lastWord.dropLast().contains(Character(".")) else {
+                return false
+            }
         }
         if text.last == "!" || text.last == "?" || text.last == ";" { return false }
         var capitalised = 0, counted = 0
         for word in words {
-            let letters = word.filter(\.isLetter)
-            guard letters.count >= 4 || (letters.count >= 1 && letters == letters.uppercased() && letters.count >= 2)
-            else { continue }
+            var letters = 0, upper = 0
+            for character in word where character.isLetterFast {
+                letters += 1
+                if character.isUppercaseFast { upper += 1 }
+            }
+            guard letters >= 4 || (letters >= 2 && upper == letters) else { continue }
             counted += 1
-            if word.contains(where: \.isUppercase) { capitalised += 1 }
+            if upper > 0 { capitalised += 1 }
         }
         return counted == 0 || capitalised * 2 >= counted + (counted >= 4 ? 1 : 0)
     }
 
+    static let dateWords: Set<String> = ["Graduated", "graduated", "Expected", "expected", "Since", "since",
+                                         "Abschluss", "Diplômé", "Diplômée", "Graduado", "Graduada"]
+
+    static let cleanSeparators: Set<Character> = [",", "|", "·", "•", "-", "–", "—", ":", ";", "/", "\t", "@"]
+
     /// `text` after dates were cut out: empty brackets and dangling separators removed.
     static func clean(_ text: String) -> String {
         var result = text
-        for empty in ["( )", "()", "[ ]", "[]", "(  )"] {
-            while let range = result.firstRange(of: empty) { result.replaceSubrange(range, with: " ") }
+        if result.has(ascii: 0x28) || result.has(ascii: 0x5B) {
+            for empty in ["( )", "()", "[ ]", "[]", "(  )"] {
+                while let range = result.firstRange(of: empty) { result.replaceSubrange(range, with: " ") }
+            }
         }
-        let separators: Set<Character> = [",", "|", "·", "•", "-", "–", "—", ":", ";", "/", "\t", "@"]
+        let separators = cleanSeparators
         result = result.trimmed(separators)
         // Words a date comes with.
-        for word in ["Graduated", "graduated", "Expected", "expected", "Since", "since", "Abschluss", "Diplômé",
-                     "Diplômée", "Graduado", "Graduada", "Class of"] {
-            if result.hasPrefix(word + " ") || result == word {
-                result = String(result.dropFirst(word.count)).trimmed(separators)
-            }
-            if result.hasSuffix(" " + word) {
-                result = String(result.dropLast(word.count)).trimmed(separators)
-            }
+        if let firstWord = result.split(separator: " ", maxSplits: 1).first, dateWords.contains(String(firstWord)) {
+            result = String(result.dropFirst(firstWord.count)).trimmed(separators)
+        }
+        if let space = result.lastIndex(of: " "), dateWords.contains(String(result[result.index(after: space)...])) {
+            result = String(result[..<space]).trimmed(separators)
         }
         if result.hasSuffix("(") { result = String(result.dropLast()).trimmed(separators) }
         if result.hasPrefix(")") { result = String(result.dropFirst()).trimmed(separators) }
-        if result.filter({ $0 == ")" }).count > result.filter({ $0 == "(" }).count, result.hasSuffix(")") {
+        if result.count(ascii: 0x29) > result.count(ascii: 0x28), result.hasSuffix(")") {
             result = String(result.dropLast()).trimmed(separators)
         }
-        if result.filter({ $0 == "(" }).count > result.filter({ $0 == ")" }).count,
+        if result.count(ascii: 0x28) > result.count(ascii: 0x29),
            let open = result.lastIndex(of: "("), result[open...].count <= 2 {
             result = String(result[..<open]).trimmed(separators)
         }
         // Collapse the double spaces a cut leaves.
-        return result.split(separator: " ").joined(separator: " ")
+        return result.has("  ") ? result.split(separator: " ").joined(separator: " ") : result
     }
 
     /// Splits a header into its parts at the strongest separator present: a tab, ` | `, ` · `, ` • `,
     /// ` — `, ` – `, ` at `, ` @ `, ` - `, then `, ` (never before a legal suffix such as "Inc.").
     static func parts(_ text: String) -> [String] {
         let strong = ["\t", " | ", " · ", " • ", " — ", " – ", " at ", " @ ", " - ", " chez ", " bei "]
-        for separator in strong where text.contains(separator) {
+        for separator in strong where text.has(separator) {
             let pieces = text.components(separatedByString: separator).map { clean($0) }.filter { !$0.isEmpty }
             if pieces.count >= 2 { return pieces }
         }

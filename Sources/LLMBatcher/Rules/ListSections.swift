@@ -63,13 +63,15 @@ enum ListSections {
             // A short line over a list is that list's category ("Practices" / "TDD | Code review").
             let isCategoryOfNext = line.text.wordCount <= 3 && rawItems(line.text).count == 1 && index + 1 < lines.count
                 && rawItems(lines[index + 1].text).count >= 2
-            if let previous = result.last, !isCategoryOfNext, !line.isBullet, !previous.isBullet, !line.text.contains(":"),
-               !line.text.contains("\t"), line.text.count < 80, Sections.headingKind(line.text) == nil,
+            if let previous = result.last, !isCategoryOfNext, !line.isBullet, !previous.isBullet,
+               !line.text.contains(Character(":")), !line.text.contains(Character("\t")), line.text.count < 80,
+               Sections.headingKind(line.text) == nil,
                categorySplit(line.text) == nil,
                categorySplit(previous.text) != nil
                 || (rawItems(previous.text).count >= 2
-                    && (line.text.first?.isLowercase == true || previous.text.last.map { ",|·•-;".contains($0) } == true)) {
-                let joinTight = previous.text.hasSuffix("-") && line.text.first?.isLowercase == true
+                    && (line.text.first?.isLowercaseFast == true
+                        || previous.text.last.map { ",|·•-;".contains($0) } == true)) {
+                let joinTight = previous.text.hasSuffix("-") && line.text.first?.isLowercaseFast == true
                 result[result.count - 1].text += (joinTight ? "" : " ") + line.text
                 continue
             }
@@ -105,14 +107,14 @@ enum ListSections {
         } else if words.count >= 3 {
             // Items are sentence case: the last capitalised word followed only by lower-case words starts
             // the item; one or two words before it are the category.
-            if let k = words.indices.last(where: { words[$0].first?.isUppercase == true }), k >= 1, k <= 2,
-               k < words.count - 1, words[(k + 1)...].allSatisfy({ $0.first?.isLowercase == true }),
-               words[0].first?.isUppercase == true {
+            if let k = words.indices.last(where: { words[$0].first?.isUppercaseFast == true }), k >= 1, k <= 2,
+               k < words.count - 1, words[(k + 1)...].allSatisfy({ $0.first?.isLowercaseFast == true }),
+               words[0].first?.isUppercaseFast == true {
                 split = k
             }
         }
-        guard let split, split < words.count, words[split].first?.isUppercase == true
-                || words[split].first?.isNumber == true else { return nil }
+        guard let split, split < words.count, words[split].first?.isUppercaseFast == true
+                || words[split].first?.isNumberFast == true else { return nil }
         let category = words[..<split].joined(separator: " ")
         let rest = words[split...].joined(separator: " ") + text.dropFirst(first.count)
         return (category, rest.trimmed)
@@ -166,16 +168,19 @@ enum ListSections {
         var result: [JSONResume.Language] = []
         for line in lines {
             var text = line.text
-            if let (_, rest) = categorySplit(text), Vocabulary.isLanguage(rest.split(separator: " ").first.map(String.init) ?? ""),
+            if let (_, rest) = categorySplit(text),
+               Vocabulary.isLanguage(rest.split(separator: " ").first.map(String.init) ?? ""),
                !Vocabulary.isLanguage(String(text.prefix(while: { $0 != ":" }))) {
                 text = rest  // "Spoken: English (native), German (B2)"
             }
             let entries = rawItems(text)
-            for entry in entries.count > 1 && entries.allSatisfy({ Vocabulary.isLanguage(leadingName($0).0) }) ? entries : [text] {
+            let several = entries.count > 1 && entries.allSatisfy { Vocabulary.isLanguage(leadingName($0).0) }
+            for entry in several ? entries : [text] {
                 let (name, fluency) = leadingName(entry)
-                guard !name.isEmpty, name.wordCount <= 3, name.first?.isLetter == true else { continue }
+                guard !name.isEmpty, name.wordCount <= 3, name.first?.isLetterFast == true else { continue }
                 let known = Vocabulary.isLanguage(name)
-                let fluent = fluency.map { f in TextFold.words(f).contains { Vocabulary.fluencyWords.contains($0) } } ?? false
+                let fluent = fluency.map { f in TextFold.words(f).contains { Vocabulary.fluencyWords.contains($0) } }
+                    ?? false
                 guard known || fluent else { continue }
                 result.append(JSONResume.Language(language: name, fluency: fluency))
             }
@@ -191,7 +196,7 @@ enum ListSections {
             let fluency = text[text.index(after: open)..<text.index(before: text.endIndex)].trimmed
             return (name, fluency.isEmpty ? nil : fluency)
         }
-        for separator in [" – ", " — ", " - ", ": ", " : ", "\t", ", ", " | ", " · "] where text.contains(separator) {
+        for separator in [" – ", " — ", " - ", ": ", " : ", "\t", ", ", " | ", " · "] where text.has(separator) {
             let parts = text.components(separatedByString: separator)
             let name = parts[0].trimmed
             let fluency = parts[1...].joined(separator: separator).trimmed
@@ -229,7 +234,7 @@ enum ListSections {
         }
         var result: [JSONResume.Certificate] = []
         var previousHadDate = true
-        for line in lines {
+        for line in lines where !looksLikeJobLine(line.text) {
             let spans = DateScanner.scan(line.text)
             var text = EntryText.clean(DateScanner.removing(spans, from: line.text))
             guard !text.isEmpty else { continue }
@@ -256,7 +261,8 @@ enum ListSections {
                 // ("AWS Certified Solutions Architect – Associate, Amazon Web Services").
                 var cut: Range<String.Index>?
                 for separator in [" — ", " – ", " | ", " - ", ", "] {
-                    if let range = text.ranges(of: separator).last, cut.map({ range.lowerBound > $0.lowerBound }) ?? true {
+                    if let range = text.ranges(of: separator).last,
+                       cut.map({ range.lowerBound > $0.lowerBound }) ?? true {
                         cut = range
                     }
                 }
@@ -275,6 +281,22 @@ enum ListSections {
         return result
     }
 
+    /// A line of a job rather than a certificate (a two-column layout runs the main column into the sidebar's
+    /// certificates): a date range, a sentence, or an achievement opening with a past-tense verb ("Supervised
+    /// 8 associates…").
+    static func looksLikeJobLine(_ text: String) -> Bool {
+        if text.first?.isLowercaseFast == true || text.wordCount > 14 { return true }
+        if DateScanner.firstRange(in: text) != nil { return true }
+        guard let first = text.split(separator: " ", maxSplits: 1).first, text.wordCount >= 5 else { return false }
+        let word = TextFold.key(first)
+        return word.hasSuffix("ed") && !certificateAdjectives.contains(word)
+    }
+
+    static let certificateAdjectives: Set<String> = [
+        "certified", "registered", "licensed", "chartered", "accredited", "advanced", "authorized", "authorised",
+        "qualified", "approved",
+    ]
+
     /// The "(" that opens the bracket closing `text`.
     static func matchingOpen(_ text: String) -> String.Index? {
         var depth = 0
@@ -292,9 +314,9 @@ enum ListSections {
 
     /// "(PMP)" after "Project Management Professional" abbreviates the name rather than naming an issuer.
     static func looksLikeAcronymOf(_ inside: String, _ before: String) -> Bool {
-        guard inside.count <= 8, !inside.contains(" "), inside == inside.uppercased() else { return false }
-        let initials = before.split(separator: " ").compactMap { $0.first }.filter(\.isUppercase)
-        let letters = inside.filter(\.isLetter)
+        guard inside.count <= 8, !inside.contains(Character(" ")), inside == inside.uppercased() else { return false }
+        let initials = before.split(separator: " ").compactMap { $0.first }.filter(\.isUppercaseFast)
+        let letters = inside.filter(\.isLetterFast)
         guard let first = letters.first else { return false }
         return initials.contains(first) && letters.allSatisfy { l in initials.contains(l) }
     }
@@ -308,11 +330,12 @@ enum ListSections {
         for line in lines {
             let spans = DateScanner.scan(line.text)
             var separatorFound = false
-            for separator in [" – ", " — ", " - ", ": "] where line.text.contains(separator) {
+            for separator in [" – ", " — ", " - ", ": "] where line.text.has(separator) {
                 let parts = line.text.components(separatedByString: separator)
-                let name = EntryText.clean(DateScanner.removing(spans, from: parts[0]))
+                let name = EntryText.clean(DateScanner.removing(DateScanner.scan(parts[0]), from: parts[0]))
                 if name.wordCount <= 8, !name.isEmpty {
-                    var project = JSONResume.Project(name: name, description: parts[1...].joined(separator: separator).trimmed)
+                    let description = parts[1...].joined(separator: separator).trimmed
+                    var project = JSONResume.Project(name: name, description: description)
                     if let span = spans.first(where: \.isRange) {
                         project.startDate = span.start?.iso
                         project.endDate = span.end?.iso
@@ -323,9 +346,10 @@ enum ListSections {
                 break
             }
             if separatorFound { continue }
-            if let last = result.indices.last, line.isBullet || line.text.first?.isLowercase == true
+            if let last = result.indices.last, line.isBullet || line.text.first?.isLowercaseFast == true
                 || !EntryText.isTitleLike(line.text) {
-                result[last].description = [result[last].description, line.text].compactMap { $0 }.joined(separator: " ")
+                result[last].description = [result[last].description, line.text].compactMap { $0 }
+                    .joined(separator: " ")
             } else if EntryText.isTitleLike(line.text) {
                 result.append(JSONResume.Project(name: EntryText.clean(line.text)))
             }

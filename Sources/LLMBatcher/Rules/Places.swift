@@ -13,7 +13,8 @@ enum Places {
             ("BE", ["belgium", "belgique", "belgie", "belgien", "belgica"]),
             ("CH", ["switzerland", "schweiz", "suisse", "svizzera", "suiza"]),
             ("AT", ["austria", "osterreich", "oesterreich", "autriche"]), ("LU", ["luxembourg", "luxemburg"]),
-            ("IE", ["ireland", "eire", "irland", "irlande", "irlanda"]), ("PL", ["poland", "polska", "polen", "pologne"]),
+            ("IE", ["ireland", "eire", "irland", "irlande", "irlanda"]),
+            ("PL", ["poland", "polska", "polen", "pologne"]),
             ("CZ", ["czech republic", "czechia", "cesko", "tschechien"]), ("SK", ["slovakia", "slovensko"]),
             ("HU", ["hungary", "magyarorszag", "ungarn"]), ("RO", ["romania", "rumanien"]), ("BG", ["bulgaria"]),
             ("GR", ["greece", "hellas", "griechenland"]), ("TR", ["turkey", "turkiye", "turkei", "turquie"]),
@@ -53,7 +54,9 @@ enum Places {
     ]
 
     /// Two-letter Canadian province codes.
-    static let canadianProvinces: Set<String> = ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"]
+    static let canadianProvinces: Set<String> = [
+        "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+    ]
 
     /// Folded region names → country code, for "City, Region" without a country.
     static let regions: [String: String] = {
@@ -93,7 +96,7 @@ enum Places {
             // "80331 München", "75001 Paris", "SW1A 1AA London" is left alone.
             let words = item.split(separator: " ")
             if words.count >= 2, words.count <= 4, let first = words.first, (4...5).contains(first.count),
-               first.allSatisfy(\.isNumber), isPlaceName(words.dropFirst().joined(separator: " ")) {
+               first.allSatisfy(\.isNumberFast), isPlaceName(words.dropFirst().joined(separator: " ")) {
                 return JSONResume.Location(postalCode: String(first), city: words.dropFirst().joined(separator: " "))
             }
             return nil
@@ -101,7 +104,7 @@ enum Places {
         guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else { return nil }
         var city = parts[0]
         // "80331 München, Germany".
-        if let space = city.firstIndex(of: " "), city[..<space].allSatisfy(\.isNumber), city[..<space].count >= 4 {
+        if let space = city.firstIndex(of: " "), city[..<space].allSatisfy(\.isNumberFast), city[..<space].count >= 4 {
             city = String(city[city.index(after: space)...])
         }
         guard isPlaceName(city) else { return nil }
@@ -131,7 +134,7 @@ enum Places {
 
     /// Short, starts with a capital, letters and spaces, hyphens, apostrophes and dots only.
     static func isPlaceName(_ text: String) -> Bool {
-        guard let first = text.first, first.isUppercase, text.count <= 40, text.wordCount <= 4 else { return false }
-        return text.allSatisfy { $0.isLetter || $0 == " " || $0 == "-" || $0 == "'" || $0 == "." || $0 == "’" }
+        guard let first = text.first, first.isUppercaseFast, text.count <= 40, text.wordCount <= 4 else { return false }
+        return text.allSatisfy { $0.isLetterFast || $0 == " " || $0 == "-" || $0 == "'" || $0 == "." || $0 == "’" }
     }
 }

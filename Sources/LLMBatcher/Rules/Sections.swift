@@ -22,12 +22,14 @@ struct Section: Equatable, Sendable {
 enum Sections {
     /// The kind of heading `line` is, or nil.
     static func headingKind(_ line: String) -> SectionKind? {
-        guard line.count <= 48, line.count >= 4 else { return nil }
+        guard line.utf8.count >= 4, line.utf8.count <= 96,
+              !line.utf8.contains(where: { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x40 || $0 == 0x2F || $0 == 0x2C }),
+              line.count <= 48 else { return nil }
         var text = line.trimmed(["#", ":", "=", "*", "_"])
         if text.hasSuffix(":") { text.removeLast() }
         // Headings are capitalised; "certification" alone on a line is a wrapped list item.
-        guard let first = text.first, first.isUppercase else { return nil }
-        guard !text.contains(where: { $0.isNumber || $0 == "@" || $0 == "/" || $0 == "," || $0 == "." }) else {
+        guard let first = text.first, first.isUppercaseFast else { return nil }
+        guard !text.contains(where: { $0.isNumberFast || $0 == "@" || $0 == "/" || $0 == "," || $0 == "." }) else {
             return nil
         }
         let words = TextFold.words(text)
@@ -85,16 +87,21 @@ enum Sections {
     /// ("Japanese – Native speaker Academic Background"). A tail of two or more capitalised heading words
     /// after other text is split off.
     static func trailingHeading(_ line: String) -> (String, SectionKind)? {
+        // Quick reject: the last word must be capitalised.
+        guard let space = line.lastIndex(of: " "), line[line.index(after: space)...].first?.isUppercaseFast == true
+        else { return nil }
         let words = line.split(separator: " ")
         guard words.count >= 2 else { return nil }
         for length in stride(from: min(4, words.count - 1), through: 1, by: -1) {
             // One word only after a closed entry ("German (fluent) Experience") or in capitals.
             if length == 1 {
                 let word = words[words.count - 1]
-                guard words[words.count - 2].last == ")" || (word.count >= 4 && word == word.uppercased()) else { continue }
+                guard words[words.count - 2].last == ")" || (word.count >= 4 && word == word.uppercased()) else {
+                    continue
+                }
             }
             let tail = words.suffix(length)
-            guard tail.allSatisfy({ $0.first.map { $0.isUppercase || $0 == "&" } ?? false }) else { continue }
+            guard tail.allSatisfy({ $0.first.map { $0.isUppercaseFast || $0 == "&" } ?? false }) else { continue }
             let tailText = tail.joined(separator: " ")
             guard let kind = headingKind(tailText), kind != .contact else { continue }
             let body = words.dropLast(length).joined(separator: " ")
@@ -114,9 +121,9 @@ enum Sections {
         for section in sections {
             if [.languages, .certificates, .other].contains(section.kind), let previous = result.last,
                previous.kind == .skills, let heading = section.heading, let first = section.lines.first,
-               !heading.contains(":"),
+               !heading.contains(Character(":")),
                section.kind == .languages ? !Vocabulary.looksLikeLanguageLines(section.lines)
-                   : (first.text.contains(" | ") || first.text.contains(" · ") || first.text.contains(" • "))
+                   : (first.text.has(" | ") || first.text.has(" · ") || first.text.has(" • "))
                        && DateScanner.scan(first.text).isEmpty {
                 result[result.count - 1].lines.append(TextLine(heading))
                 result[result.count - 1].lines.append(contentsOf: section.lines)

@@ -21,7 +21,7 @@ enum SkillVocabulary {
         var tokens: [String] = []
         var current = ""
         for character in text {
-            if character.isWhitespace || ",;|()·•[]{}\"".contains(character) {
+            if character.isWhitespaceFast || ",;|()·•[]{}\"".contains(character) {
                 if !current.isEmpty { tokens.append(current) }
                 current = ""
             } else {
@@ -199,7 +199,8 @@ enum SkillVocabulary {
 
     static let health: [String] = [
         "Patient care", "Phlebotomy", "Triage", "EMR", "EHR", "Epic", "Cerner", "BLS", "ACLS", "CPR", "First aid",
-        "Wound care", "Medication administration", "Infection control", "Clinical research", "GCP (Good Clinical Practice)",
+        "Wound care", "Medication administration", "Infection control", "Clinical research",
+        "GCP (Good Clinical Practice)",
         "Pharmacology", "Radiology", "Physiotherapy", "Nutrition",
     ]
 }

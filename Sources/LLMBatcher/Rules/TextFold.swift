@@ -4,6 +4,7 @@
 enum TextFold {
     /// Lower case with diacritics removed and a few letters spelt out (`ß → ss`, `æ → ae`, `ł → l`).
     static func key(_ text: some StringProtocol) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
         var out = String.UnicodeScalarView()
         for scalar in text.lowercased().unicodeScalars {
             if scalar.isASCII {
@@ -25,7 +26,7 @@ enum TextFold {
         var out = ""
         var pendingSpace = false
         for character in key(text) {
-            if character.isLetter || character.isNumber {
+            if character.isLetterFast || character.isNumberFast {
                 if pendingSpace && !out.isEmpty { out.append(" ") }
                 pendingSpace = false
                 out.append(character)
@@ -41,7 +42,8 @@ enum TextFold {
         var result: [String] = []
         var current = ""
         for character in key(text) {
-            if character.isLetter || character.isNumber || ((character == "'" || character == "’") && !current.isEmpty) {
+            let apostrophe = (character == "'" || character == "’") && !current.isEmpty
+            if character.isLetterFast || character.isNumberFast || apostrophe {
                 current.append(character == "’" ? "'" : character)
             } else if !current.isEmpty {
                 while current.last == "'" { current.removeLast() }
@@ -80,15 +82,15 @@ enum TextFold {
 extension StringProtocol {
     /// The text without leading and trailing whitespace.
     var trimmed: String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }),
-              let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        guard let first = firstIndex(where: { !$0.isWhitespaceFast }),
+              let last = lastIndex(where: { !$0.isWhitespaceFast }) else { return "" }
         return String(self[first...last])
     }
 
     /// The text without leading and trailing characters in `set` or whitespace.
     func trimmed(_ set: Set<Character>) -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace && !set.contains($0) }),
-              let last = lastIndex(where: { !$0.isWhitespace && !set.contains($0) }) else { return "" }
+        guard let first = firstIndex(where: { !$0.isWhitespaceFast && !set.contains($0) }),
+              let last = lastIndex(where: { !$0.isWhitespaceFast && !set.contains($0) }) else { return "" }
         return String(self[first...last])
     }
 
@@ -97,7 +99,7 @@ extension StringProtocol {
         var count = 0
         var inWord = false
         for character in self {
-            if character.isWhitespace {
+            if character.isWhitespaceFast {
                 inWord = false
             } else if !inWord {
                 inWord = true
@@ -107,17 +109,100 @@ extension StringProtocol {
         return count
     }
 
-    /// Splits on every occurrence of `separator` (a plain substring search, no Foundation).
+    /// How many times the ASCII character `byte` occurs.
+    func count(ascii byte: UInt8) -> Int {
+        var n = 0
+        for b in utf8 where b == byte { n += 1 }
+        return n
+    }
+
+    /// Whether the ASCII character `byte` occurs.
+    func has(ascii byte: UInt8) -> Bool {
+        utf8.contains(byte)
+    }
+
+    /// Whether `needle` occurs in the text: a plain byte search (the parser never needs Foundation's
+    /// locale-aware one).
+    func has(_ needle: String) -> Bool {
+        firstByteOffset(of: needle) != nil
+    }
+
+    /// Splits on every occurrence of `separator` (a plain byte search, no Foundation).
     func components(separatedByString separator: String) -> [String] {
-        let text = String(self)
-        guard !separator.isEmpty, text.contains(separator) else { return [text] }
+        let bytes = Array(utf8)
+        let needle = Array(separator.utf8)
+        guard !needle.isEmpty, bytes.count >= needle.count else { return [String(self)] }
         var result: [String] = []
-        var rest = Substring(text)
-        while let range = rest.firstRange(of: separator) {
-            result.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
+        var start = 0
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == needle[0] && bytes[i..<(i + needle.count)].elementsEqual(needle) {
+                result.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += needle.count
+                start = i
+            } else {
+                i += 1
+            }
         }
-        result.append(String(rest))
+        result.append(String(decoding: bytes[start...], as: UTF8.self))
         return result
+    }
+
+    /// The byte offset of the first `needle`, or nil.
+    func firstByteOffset(of needle: String) -> Int? {
+        let needleBytes = Array(needle.utf8)
+        guard let first = needleBytes.first else { return 0 }
+        var found: Int?
+        utf8.withContiguousStorageIfAvailable { bytes in
+            found = Self.search(bytes, needleBytes, first)
+        } ?? {
+            let bytes = Array(utf8)
+            bytes.withUnsafeBufferPointer { found = Self.search($0, needleBytes, first) }
+        }()
+        return found
+    }
+
+    private static func search(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], _ first: UInt8) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count && bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+}
+
+extension Character {
+    // ASCII fast paths for the Unicode property checks the parser makes on every character; other characters
+    // take the standard library's answer.
+
+    var isWhitespaceFast: Bool {
+        if let a = asciiValue { return a == 0x20 || (a >= 0x09 && a <= 0x0D) }
+        return isWhitespace
+    }
+
+    var isLetterFast: Bool {
+        if let a = asciiValue { return (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) }
+        return isLetter
+    }
+
+    var isUppercaseFast: Bool {
+        if let a = asciiValue { return a >= 0x41 && a <= 0x5A }
+        return isUppercase
+    }
+
+    var isLowercaseFast: Bool {
+        if let a = asciiValue { return a >= 0x61 && a <= 0x7A }
+        return isLowercase
+    }
+
+    var isNumberFast: Bool {
+        if let a = asciiValue { return a >= 0x30 && a <= 0x39 }
+        return isNumber
     }
 }

@@ -26,10 +26,8 @@ enum TextLines {
     static func split(_ text: String) -> [TextLine] {
         var raw: [(String, Bool)] = []  // text, blank before
         var blank = false
-        for piece in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = String(String.UnicodeScalarView(piece))
-            if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
-            let trimmed = line.trimmed
+        for piece in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let trimmed = Substring(piece).trimmed
             if trimmed.isEmpty {
                 blank = true
                 continue
@@ -82,19 +80,19 @@ enum TextLines {
     }
 
     static func isRule(_ text: String) -> Bool {
-        text.count >= 3 && text.allSatisfy { "-=_*~#·•─━═".contains($0) }
+        guard let first = text.first, ruleCharacters.contains(first) else { return false }
+        return text.allSatisfy { ruleCharacters.contains($0) } && text.count >= 3
     }
+
+    static let ruleCharacters: Set<Character> = ["-", "=", "_", "*", "~", "#", "·", "•", "─", "━", "═"]
 
     /// The text after a bullet marker, or nil when the line does not start with one.
     static func bulletBody(_ text: String) -> String? {
         guard let first = text.first else { return nil }
-        let strong: Set<Character> = ["•", "▪", "◦", "●", "○", "■", "□", "►", "▸", "›", "‣", "⁃", "∙", "➢", "➤",
-                                      "✓", "✔", "◆", "♦", "❖", "»", "→", "·"]
-        let weak: Set<Character> = ["-", "–", "—", "*", "o", "+", "~"]
-        if strong.contains(first) {
+        if strongBullets.contains(first) {
             return String(text.dropFirst()).trimmed
         }
-        if weak.contains(first) {
+        if weakBullets.contains(first) {
             let rest = text.dropFirst()
             guard let second = rest.first, second == " " || second == "\t" else { return nil }
             return rest.trimmed
@@ -102,11 +100,18 @@ enum TextLines {
         return nil
     }
 
+    static let strongBullets: Set<Character> = [
+        "•", "▪", "◦", "●", "○", "■", "□", "►", "▸", "›", "‣", "⁃",
+        "∙", "➢", "➤", "✓", "✔", "◆", "♦", "❖", "»", "→", "·",
+    ]
+    /// Marks that are bullets only when a space follows ("- item", "o item").
+    static let weakBullets: Set<Character> = ["-", "–", "—", "*", "o", "+", "~"]
+
     // MARK: Tables
 
     /// The cells of a table row: tab-separated, or antiword's `|a |b |`. Nil for an ordinary line.
     static func tableCells(_ line: String) -> [String]? {
-        if line.contains("\t") {
+        if line.has(ascii: 0x09) {
             let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmed }
             return cells.count >= 2 ? cells : nil
         }

@@ -142,7 +142,8 @@ enum Vocabulary {
             "master recherche", "diplome", "diplome d'ingenieur", "ingenieur", "baccalaureat", "bac", "dut", "bts",
             "doctorat", "classe preparatoire", "licenciatura", "licenciado", "licenciada", "grado", "grado en",
             "maestria", "master universitario", "doctorado", "ingenieria", "ingeniero", "tecnico superior",
-            "bachillerato", "laurea", "laurea magistrale", "hbo", "wo", "mavo", "havo", "vwo", "kandidat", "magisterium",
+            "bachillerato", "laurea", "laurea magistrale", "hbo", "wo", "mavo", "havo", "vwo", "kandidat",
+            "magisterium",
             "inzynier", "licencjat", "bacharelado", "bacharel", "mestrado", "doutorado", "tecnologo",
             "licenciatura em", "pos graduacao", "especializacao",
         ]
@@ -161,14 +162,15 @@ enum Vocabulary {
             var index = text.startIndex
             while index < text.endIndex, seen < needed {
                 let folded = TextFold.key(String(text[index]))
-                seen += folded.filter { $0.isLetter || $0.isNumber }.count
+                seen += folded.filter { $0.isLetterFast || $0.isNumberFast }.count
                 index = text.index(after: index)
             }
             // Keep an abbreviation's closing dot and an apostrophe-s ("B.Sc.", "Bachelor's").
             while index < text.endIndex, text[index] == "." { index = text.index(after: index) }
             // Uppercase-only short forms ("MA", "BS") must be written in capitals to count.
             let written = String(text[..<index])
-            if degree.count <= 3, !degree.contains(" "), written.filter(\.isLetter).contains(where: \.isLowercase),
+            if degree.count <= 3, !degree.contains(Character(" ")),
+               written.filter(\.isLetterFast).contains(where: \.isLowercaseFast),
                !["phd", "msc", "bsc", "mba", "dr", "bac", "dut", "bts", "hnd", "hnc", "ged"].contains(degree) {
                 continue
             }

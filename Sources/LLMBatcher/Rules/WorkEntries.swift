@@ -44,7 +44,8 @@ enum WorkEntries {
             var parts = residual.isEmpty ? [] : EntryText.parts(residual)
 
             func usable(_ i: Int) -> Bool {
-                i >= lowerLimit && i < upperLimit && i != a && !lines[i].isBullet && EntryText.isTitleLike(lines[i].text)
+                i >= lowerLimit && i < upperLimit && i != a && !lines[i].isBullet
+                    && EntryText.isTitleLike(lines[i].text)
                     && Places.location(lines[i].text, lenient: false) == nil
             }
 
@@ -62,7 +63,8 @@ enum WorkEntries {
                             if usable(further) {
                                 header.first = min(header.first, further)
                                 header.last = max(header.last, further)
-                                parts = orientation == .before ? [lines[further].text, other] : [other, lines[further].text]
+                                parts = orientation == .before
+                                    ? [lines[further].text, other] : [other, lines[further].text]
                             }
                         }
                     } else {
@@ -130,8 +132,9 @@ enum WorkEntries {
         if b > a { swap(&position, &employer) }
         work.position = position
         work.name = employer
-        if parts.count >= 3, work.location == nil, Places.location(parts[2...].joined(separator: ", "), lenient: true) != nil {
-            work.location = parts[2...].joined(separator: ", ")
+        let rest = parts.count >= 3 ? parts[2...].joined(separator: ", ") : ""
+        if !rest.isEmpty, work.location == nil, Places.location(rest, lenient: true) != nil {
+            work.location = rest
         }
     }
 }

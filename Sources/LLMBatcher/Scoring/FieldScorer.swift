@@ -48,7 +48,8 @@ public struct FieldScore: Sendable, Equatable, Codable {
     }
 
     public static func + (a: FieldScore, b: FieldScore) -> FieldScore {
-        FieldScore(truePositives: a.truePositives + b.truePositives, falsePositives: a.falsePositives + b.falsePositives,
+        FieldScore(truePositives: a.truePositives + b.truePositives,
+                   falsePositives: a.falsePositives + b.falsePositives,
                    falseNegatives: a.falseNegatives + b.falseNegatives)
     }
 }
@@ -84,8 +85,8 @@ public struct FieldScores: Sendable, Equatable {
 /// Compares a predicted resume with the ground truth, field by field. Pure.
 ///
 /// - Strings are compared case-, diacritic-, punctuation- and whitespace-insensitively, on their letters and
-///   digits alone (`"Université Paris-Saclay"` = `"universite paris saclay"`, `"M.Sc."` = `"MSc"`); phones by their digits; links without
-///   scheme, `www.` and trailing slash; dates as written (ISO prefixes).
+///   digits alone (`"Université Paris-Saclay"` = `"universite paris saclay"`, `"M.Sc."` = `"MSc"`); phones
+///   by their digits; links without scheme, `www.` and trailing slash; dates as written (ISO prefixes).
 /// - A missing truth value and a missing prediction count nothing; a prediction where the truth has none is
 ///   a false positive; a wrong prediction is a false positive and a false negative.
 /// - Lists of values (profile links, skill keywords flattened, languages, certificate names) match item to

@@ -69,6 +69,9 @@ public final class LLMSimulator {
     /// What it has seen and done so far.
     public var counters: LLMSimulatorCounters { engine.counters }
 
+    /// The tokens-per-minute bucket's level now (benchmarks: capacity left unused is refill wasted).
+    public func availableTokens() -> Double { engine.availableTokens(now: clock.now()) }
+
     /// Requests generating now, and accepted requests waiting for a slot.
     public var inFlight: Int { running.count }
     public var queued: Int { waiting.count - waitingHead }

@@ -28,6 +28,12 @@ struct SimulatorEngine {
 
     let configuration: LLMSimulatorConfiguration
     private(set) var limiter: SimulatorRateLimiter
+
+    /// The token bucket's level at `now`.
+    mutating func availableTokens(now: Duration) -> Double {
+        limiter.refill(now: now)
+        return limiter.tokens.level
+    }
     private(set) var cache: SimulatorPromptCache
     var counters = LLMSimulatorCounters()
     private var random: SimulatorRandom

@@ -38,7 +38,7 @@ public final class LLMBatcher: ParsingStage {
     /// Jobs not yet sent, in arrival order.
     private var pending = Deque<JobState>()
     /// Groups to resend as they are (halves of a bisected group, retries), before anything new.
-    private var retries = Deque<[JobState]>()
+    private var retries = GroupQueue()
     private var inFlight = 0
     /// The earliest time a waiting group may be tried again (rate limit, backoff, breaker).
     private var notBefore: UInt64 = 0
@@ -70,6 +70,9 @@ public final class LLMBatcher: ParsingStage {
         public var parsed = 0
         public var failed = 0
         public var reused = 0
+        /// Loop-thread CPU the batcher itself spent (queueing, budgets, packing, compaction, JSON both
+        /// ways, validation), excluding the endpoint's time.
+        public var overheadNanoseconds: UInt64 = 0
     }
     public private(set) var counters = Counters()
 
@@ -88,6 +91,12 @@ public final class LLMBatcher: ParsingStage {
         format = configuration.responseFormat == "json_object" ? .jsonObject : .jsonSchema
     }
 
+    /// Tokens the budget would grant now (benchmarks compare it with the server's view).
+    public var availableTokens: Double { budget.availableTokens(now: monotonicNanoseconds()) }
+
+    /// Requests in flight and the current concurrency limit.
+    public var concurrencyState: (inFlight: Int, limit: Int) { (inFlight, concurrency.limit) }
+
     /// Why requests are not being sent, if they are not (`/startup-status`).
     public var blockedReason: String? {
         if let unauthorized { return "the endpoint refused the API key or account: \(unauthorized)" }
@@ -96,9 +105,10 @@ public final class LLMBatcher: ParsingStage {
     }
 
     /// Documents held (waiting, in flight, or waiting for a copy in flight).
-    public var held: Int { pending.count + retries.reduce(0) { $0 + $1.count } + inFlightDocuments + followers }
+    public var held: Int { pending.count + retryDocuments + inFlightDocuments + followers }
     private var inFlightDocuments = 0
-    private var followers: Int { leaders.values.reduce(0) { $0 + $1.count } }
+    private var followers = 0
+    private var retryDocuments: Int { retries.documents }
 
     // MARK: ParsingStage
 
@@ -108,6 +118,8 @@ public final class LLMBatcher: ParsingStage {
     }
 
     public func submit(_ job: ParseJob) {
+        let cpu = startMeasuring()
+        defer { stopMeasuring(cpu) }
         let state = JobState(job: job, submitted: monotonicNanoseconds())
         if job.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             emit(state, failure: .emptyText, detail: "the document has no text to parse")
@@ -120,6 +132,7 @@ public final class LLMBatcher: ParsingStage {
             }
             if leaders[key] != nil {
                 leaders[key]!.append(state)
+                followers += 1
                 return
             }
             leaders[key] = []
@@ -144,7 +157,22 @@ public final class LLMBatcher: ParsingStage {
 
     // MARK: Dispatch
 
+    private var measuringDepth = 0
+
+    /// Starts counting loop CPU as the batcher's overhead (nested calls count once).
+    private func startMeasuring() -> UInt64 {
+        measuringDepth += 1
+        return measuringDepth == 1 ? threadCPUNanoseconds() : 0
+    }
+
+    private func stopMeasuring(_ start: UInt64) {
+        measuringDepth -= 1
+        if measuringDepth == 0 { counters.overheadNanoseconds += threadCPUNanoseconds() - start }
+    }
+
     private func pump() {
+        let cpu = startMeasuring()
+        defer { stopMeasuring(cpu) }
         let now = monotonicNanoseconds()
         while inFlight < concurrency.limit {
             if now < notBefore {
@@ -163,10 +191,12 @@ public final class LLMBatcher: ParsingStage {
             }
             let prompt = promptCharacters(group)
             let maxTokens = maxTokens(for: group)
-            let reserve = estimator.estimate(characters: prompt) + maxTokens
+            // The prompt estimate is a mean: individual prompts run up to ~15% over it, and a request the
+            // server counts as larger than our reservation risks a 429. The margin is refunded on settle.
+            let reserve = Int((Double(estimator.estimate(characters: prompt)) * 1.15).rounded(.up)) + maxTokens
             switch budget.reserve(tokens: reserve, now: now) {
             case .granted(let id):
-                launch(group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt)
+                launch(group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt, reservedTokens: reserve)
             case .wait(let until):
                 putBack(group)
                 wake(at: until)
@@ -200,10 +230,10 @@ public final class LLMBatcher: ParsingStage {
         guard var first = pending.popFirst() else { return nil }
         prepare(&first)
         var group = [first]
-        var tokens = estimator.estimate(characters: first.prepared.count)
+        var tokens = estimator.estimate(characters: first.preparedCount)
         while group.count < configuration.coalesceMaxDocuments, var next = pending.first {
             prepare(&next)
-            let more = estimator.estimate(characters: next.prepared.count)
+            let more = estimator.estimate(characters: next.preparedCount)
             guard tokens + more <= configuration.coalesceTokens,
                   (group.count + 1) * configuration.outputTokensPerResume <= configuration.maxTokens
             else { break }
@@ -217,8 +247,12 @@ public final class LLMBatcher: ParsingStage {
     /// Whether the pending jobs already fill a request (no reason to linger).
     private func fullGroupPending() -> Bool {
         if pending.count >= configuration.coalesceMaxDocuments { return true }
-        let characters = pending.reduce(0) { $0 + min($1.job.text.count, configuration.maxInputCharacters) }
-        return estimator.estimate(characters: characters) >= configuration.coalesceTokens
+        var characters = 0
+        for job in pending {
+            characters += min(job.textCount, configuration.maxInputCharacters)
+            if estimator.estimate(characters: characters) >= configuration.coalesceTokens { return true }
+        }
+        return false
     }
 
     private func putBack(_ group: [JobState]) {
@@ -229,6 +263,11 @@ public final class LLMBatcher: ParsingStage {
     private func prepare(_ job: inout JobState) {
         guard job.prepared.isEmpty || job.needsCompaction else { return }
         let budget = characterBudget(for: job)
+        if job.compactionLevel == 0 && job.textCount <= budget {
+            job.prepared = job.job.text
+            job.needsCompaction = false
+            return
+        }
         let result = Compactor.compact(job.job.text, budget: budget, minimumLevel: job.compactionLevel)
         if result.level > 0 {
             if result.level > job.compactionLevel || job.prepared.isEmpty { counters.compactions += 1 }
@@ -241,21 +280,28 @@ public final class LLMBatcher: ParsingStage {
     /// Characters a single document may use: `MAX_INPUT_CHARS`, and what the context window leaves once
     /// the system message and the completion are reserved (with a margin for the estimate's error).
     private func characterBudget(for job: JobState) -> Int {
-        let system = estimator.estimate(characters: PromptFormat.systemMessage.count) + 64
+        let system = estimator.estimate(characters: Self.systemCharacters) + 64
         let room = configuration.contextWindow - system - job.maxTokens(configuration)
         let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink)
         return max(200, min(configuration.maxInputCharacters, byWindow))
     }
 
+    private static let systemCharacters = PromptFormat.systemMessage.count
+
+    /// The prompt's length in characters, from the cached lengths (building the message to count it would
+    /// walk every text again).
     private func promptCharacters(_ group: [JobState]) -> Int {
-        PromptFormat.systemMessage.count + PromptFormat.userMessage(group.map(\.document)).count
+        Self.systemCharacters + group.reduce(PromptFormat.userMessageHeaderCharacters) {
+            $0 + $1.preparedCount + $1.job.id.count + PromptFormat.perDocumentCharacters
+        }
     }
 
     private func maxTokens(for group: [JobState]) -> Int {
         min(configuration.maxTokens, group.reduce(0) { $0 + $1.maxTokens(configuration) } + 64)
     }
 
-    private func launch(_ group: [JobState], reservation: UInt64, maxTokens: Int, promptCharacters: Int) {
+    private func launch(_ group: [JobState], reservation: UInt64, maxTokens: Int, promptCharacters: Int,
+                        reservedTokens: Int) {
         inFlight += 1
         inFlightDocuments += group.count
         counters.requests += 1
@@ -273,7 +319,7 @@ public final class LLMBatcher: ParsingStage {
                 outcome = .failure(HTTPClientError(kind: .other, message: "\(error)"))
             }
             await finished(group, outcome, reservation: reservation, promptCharacters: promptCharacters, format: format,
-                           sentAt: sentAt, maxTokensSent: maxTokens)
+                           sentAt: sentAt, maxTokensSent: maxTokens, reservedTokens: reservedTokens)
         }
     }
 
@@ -281,13 +327,16 @@ public final class LLMBatcher: ParsingStage {
 
     private func finished(_ group: [JobState], _ outcome: Result<OpenAIClient.Reply, HTTPClientError>,
                           reservation: UInt64, promptCharacters: Int, format sentFormat: OpenAIClient.ResponseFormat,
-                          sentAt: UInt64, maxTokensSent: Int) {
+                          sentAt: UInt64, maxTokensSent: Int, reservedTokens: Int) {
         inFlight -= 1
         inFlightDocuments -= group.count
         let now = monotonicNanoseconds()
+        let cpu = startMeasuring()
+        if case .success(let r) = outcome { counters.overheadNanoseconds += r.cpuNanoseconds }
         defer {
             pump()
             wakeWaiters()
+            stopMeasuring(cpu)
         }
         let reply: OpenAIClient.Reply
         switch outcome {
@@ -315,7 +364,11 @@ public final class LLMBatcher: ParsingStage {
             let completion = reply.completionTokens ?? 0
             // OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted; refund the unused
             // completion only for endpoints known to count actual usage.
-            let charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + maxTokensSent
+            var charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + maxTokensSent
+            // When the answer carried the server's remaining tokens, `observe` above has already taken any
+            // shortfall of our reservation off the budget: charging it again here would make the budget
+            // drift below the server's, a little with every under-estimated prompt.
+            if reply.rateLimits.remainingTokens != nil { charged = min(charged, reservedTokens) }
             _ = budget.settle(id: reservation, actualTokens: charged, now: now)
             if let p = reply.promptTokens { estimator.observe(characters: promptCharacters, promptTokens: p) }
             counters.promptTokens += prompt
@@ -334,6 +387,7 @@ public final class LLMBatcher: ParsingStage {
             let kind = reply.error?.rateLimitKind ?? .tokens
             let wait = reply.rateLimits.retryAfter ?? reply.error?.rateLimit?.retryIn ?? 1_000_000_000
             budget.penalize(retryAfterNanoseconds: wait, kind: kind, now: now)
+            budget.resynchronize(after: reservation, headers: reply.rateLimits, now: now)
             concurrency.throttled(now: now, sentAt: sentAt)
             retries.prepend(group)
         case 400 where reply.error?.code == "context_length_exceeded":
@@ -398,7 +452,7 @@ public final class LLMBatcher: ParsingStage {
             invalid(group, reason: error.message, truncated: reply.finishReason == "length")
             return
         }
-        let totalChars = max(1, group.reduce(0) { $0 + $1.prepared.count })
+        let totalChars = max(1, group.reduce(0) { $0 + $1.preparedCount })
         var missing: [JobState] = []
         for job in group {
             guard let answer = answers[job.job.id] else {
@@ -406,7 +460,7 @@ public final class LLMBatcher: ParsingStage {
                 continue
             }
             // Tokens are shared out by text length, so per-document costs add up to the bill.
-            let share = Double(job.prepared.count) / Double(totalChars)
+            let share = Double(job.preparedCount) / Double(totalChars)
             var doc = document(job, status: .parsed)
             doc.resume = answer.resume
             doc.promptTokens = Int((Double(promptTokens) * share).rounded())
@@ -483,7 +537,7 @@ public final class LLMBatcher: ParsingStage {
         let injection = InjectionPatterns.suspicious(job.job.text)
         var warnings = job.warnings
         if job.compactionLevel > 0 && !warnings.contains(where: { $0.hasPrefix("compacted") }) {
-            warnings.append("compacted (level \(job.compactionLevel)) from \(job.job.text.count) to \(job.prepared.count) characters")
+            warnings.append("compacted (level \(job.compactionLevel)) from \(job.textCount) to \(job.preparedCount) characters")
         }
         if injection { warnings.append("prompt_injection_suspected") }
         return ParsedDocument(job: job.job, status: status, resume: nil, provider: "openai", model: client.model,
@@ -525,15 +579,14 @@ public final class LLMBatcher: ParsingStage {
                 if resultOrder.count > 10_000, let old = resultOrder.popFirst() { results[old] = nil }
             }
             let waiting = leaders.removeValue(forKey: key) ?? []
-            for follower in waiting {
-                if doc.status == .parsed {
-                    emitReused(follower, from: doc)
-                } else {
-                    // The leader failed: the copy is tried on its own.
-                    leaders[key, default: []] = []
-                    pending.append(follower)
-                    break
-                }
+            followers -= waiting.count
+            if doc.status == .parsed {
+                for follower in waiting { emitReused(follower, from: doc) }
+            } else if let next = waiting.first {
+                // The leader failed: the first copy is tried on its own, the others wait for it.
+                leaders[key] = Array(waiting.dropFirst())
+                followers += waiting.count - 1
+                pending.append(next)
             }
         }
         send(doc)
@@ -568,8 +621,14 @@ public final class LLMBatcher: ParsingStage {
 struct JobState {
     var job: ParseJob
     var submitted: UInt64
-    /// The text as sent (compacted when needed).
-    var prepared = ""
+    /// The text as sent (compacted when needed), and its length in characters (counted once: counting a
+    /// Swift string walks it).
+    var prepared = "" {
+        didSet { preparedCount = prepared.count }
+    }
+    private(set) var preparedCount = 0
+    /// The original text's length in characters.
+    let textCount: Int
     var compactionLevel = 0
     var needsCompaction = false
     /// Factor applied to the character budget after each length error.
@@ -584,6 +643,7 @@ struct JobState {
     init(job: ParseJob, submitted: UInt64) {
         self.job = job
         self.submitted = submitted
+        textCount = job.text.count
     }
 
     var key: String? { job.contentSHA256.map { job.tenant + "\u{0}" + $0 } }
@@ -592,5 +652,27 @@ struct JobState {
 
     func maxTokens(_ configuration: LLMConfiguration) -> Int {
         min(configuration.maxTokens, configuration.outputTokensPerResume * outputBoost)
+    }
+}
+
+/// A queue of request groups that also counts the documents in it.
+struct GroupQueue {
+    private var groups = Deque<[JobState]>()
+    private(set) var documents = 0
+
+    mutating func prepend(_ group: [JobState]) {
+        groups.prepend(group)
+        documents += group.count
+    }
+
+    mutating func append(_ group: [JobState]) {
+        groups.append(group)
+        documents += group.count
+    }
+
+    mutating func popFirst() -> [JobState]? {
+        guard let group = groups.popFirst() else { return nil }
+        documents -= group.count
+        return group
     }
 }
