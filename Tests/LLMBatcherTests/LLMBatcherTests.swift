@@ -217,6 +217,19 @@ struct LLMBatcherTests {
         await h.stop()
     }
 
+    @Test("text that is not a resume is parsed, and flagged as such")
+    @LoopActor
+    func notAResume() async throws {
+        let h = try BatcherHarness()
+        let recipe = "Lemon cake\n\nMix 200 g flour with 3 eggs and the zest of a lemon.\nBake for 40 minutes at 180 degrees."
+        h.batcher.submit(ParseJob(id: "n", tenant: "t", contentSHA256: "n", text: recipe))
+        await h.collector.wait(for: 1)
+        let doc = try #require(h.collector.documents["n"])
+        #expect(doc.status == .parsed)
+        #expect(doc.warnings.contains { $0.hasPrefix("not_a_resume") }, "\(doc.warnings)")
+        await h.stop()
+    }
+
     @Test("under a tight TPM limit every document is parsed and 429s stay rare")
     @LoopActor
     func rateLimited() async throws {

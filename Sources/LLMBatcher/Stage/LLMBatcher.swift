@@ -469,8 +469,9 @@ public final class LLMBatcher: ParsingStage {
             if answer.injectionSuspected && !doc.warnings.contains("prompt_injection_suspected") {
                 doc.warnings.append("prompt_injection_suspected")
             }
-            if answer.resume.basics == nil && (answer.resume.work ?? []).isEmpty && (answer.resume.education ?? []).isEmpty {
-                doc.warnings.append("not_a_resume: no contact, work or education found")
+            let r = answer.resume
+            if r.basics?.email == nil && r.basics?.phone == nil && (r.work ?? []).isEmpty && (r.education ?? []).isEmpty {
+                doc.warnings.append("not_a_resume: no e-mail, phone, work or education found")
             }
             deliver(doc, job: job)
         }
