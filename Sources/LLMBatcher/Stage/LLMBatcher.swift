@@ -105,7 +105,7 @@ public final class LLMBatcher: ParsingStage {
     }
 
     /// Documents held (waiting, in flight, or waiting for a copy in flight).
-    public var held: Int { pending.count + retryDocuments + inFlightDocuments + followers }
+    public var held: Int { pending.count + retryDocuments + inFlightDocuments + followers + compacting }
     private var inFlightDocuments = 0
     private var followers = 0
     private var retryDocuments: Int { retries.documents }
@@ -137,8 +137,41 @@ public final class LLMBatcher: ParsingStage {
             }
             leaders[key] = []
         }
+        if state.textCount > characterBudget(for: state) {
+            compactOffLoop(state) { [unowned self] job in
+                pending.append(job)
+                pump()
+            }
+            return
+        }
         pending.append(state)
         pump()
+    }
+
+    /// Documents being compacted on the pool.
+    private var compacting = 0
+
+    /// Compacts a long text on libuv's pool (a megabyte of text takes the Compactor hundreds of
+    /// milliseconds: never on the loop), then hands the job on.
+    private func compactOffLoop(_ job: JobState, then: @escaping @LoopActor (JobState) -> Void) {
+        compacting += 1
+        let budget = characterBudget(for: job)
+        let text = job.job.text
+        let level = job.compactionLevel
+        EventLoop.spawn { [self] in
+            let result = await Offload.runNonThrowing { Compactor.compact(text, budget: budget, minimumLevel: level) }
+            await compacted(job, result, then: then)
+        }
+    }
+
+    private func compacted(_ job: JobState, _ result: Compactor.Result, then: @LoopActor (JobState) -> Void) {
+        var compacted = job
+        compacted.prepared = result.text
+        compacted.compactionLevel = max(job.compactionLevel, result.level)
+        compacted.needsCompaction = false
+        counters.compactions += 1
+        compacting -= 1
+        then(compacted)
     }
 
     public func drain(timeoutMilliseconds: UInt64) async {
@@ -286,7 +319,7 @@ public final class LLMBatcher: ParsingStage {
         return max(200, min(configuration.maxInputCharacters, byWindow))
     }
 
-    private static let systemCharacters = PromptFormat.systemMessage.count
+    private static let systemCharacters = PromptFormat.systemMessage.utf8.count
 
     /// The prompt's length in characters, from the cached lengths (building the message to count it would
     /// walk every text again).
@@ -404,11 +437,11 @@ public final class LLMBatcher: ParsingStage {
                 var job = group[0]
                 job.shrink *= 0.8
                 job.compactionLevel = min(3, job.compactionLevel + 1)
-                job.needsCompaction = true
-                var prepared = job
-                prepare(&prepared)
-                prepared.warnings.append("compacted after context_length_exceeded (level \(prepared.compactionLevel))")
-                retries.prepend([prepared])
+                job.warnings.append("compacted after context_length_exceeded (level \(job.compactionLevel))")
+                compactOffLoop(job) { [unowned self] compacted in
+                    retries.prepend([compacted])
+                    pump()
+                }
             }
         case 400 where sentFormat == .jsonSchema && (reply.error?.param == "response_format"
                                                     || (reply.error?.message.contains("response_format") ?? false)):
@@ -619,13 +652,13 @@ public final class LLMBatcher: ParsingStage {
 }
 
 /// A job on its way through the batcher.
-struct JobState {
+struct JobState: Sendable {
     var job: ParseJob
     var submitted: UInt64
-    /// The text as sent (compacted when needed), and its length in characters (counted once: counting a
-    /// Swift string walks it).
+    /// The text as sent (compacted when needed), and its length in UTF-8 bytes: the batcher's "characters"
+    /// (estimates and budgets) are bytes, which a native string knows without walking it.
     var prepared = "" {
-        didSet { preparedCount = prepared.count }
+        didSet { preparedCount = prepared.utf8.count }
     }
     private(set) var preparedCount = 0
     /// The original text's length in characters.
@@ -644,7 +677,7 @@ struct JobState {
     init(job: ParseJob, submitted: UInt64) {
         self.job = job
         self.submitted = submitted
-        textCount = job.text.count
+        textCount = job.text.utf8.count
     }
 
     var key: String? { job.contentSHA256.map { job.tenant + "\u{0}" + $0 } }

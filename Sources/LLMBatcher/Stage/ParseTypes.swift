@@ -90,7 +90,8 @@ enum InjectionPatterns {
     ]
 
     static func suspicious(_ text: String) -> Bool {
-        let lower = text.lowercased()
+        // The first 64 KiB: where instructions aimed at a parser sit, and bounded work on the loop.
+        let lower = String(decoding: text.utf8.prefix(64 << 10), as: UTF8.self).lowercased()
         return phrases.contains { lower.contains($0) }
     }
 }
