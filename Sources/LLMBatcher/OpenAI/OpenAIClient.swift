@@ -69,27 +69,40 @@ public final class OpenAIClient {
         return body
     }
 
-    /// The request body as JSON bytes: the same document as ``body(system:user:maxTokens:format:)``, with the
-    /// answer schema spliced in already serialised (it is the same on every request).
+    /// The request body as JSON bytes: the same document as ``body(system:user:maxTokens:format:)``, written
+    /// by hand (the hot path: Foundation's serialiser bridges every string through NSString) with the answer
+    /// schema spliced in already serialised.
     func requestBody(system: String, user: String, maxTokens: Int, format: ResponseFormat) -> [UInt8] {
-        var head: [String: Any] = [
-            "model": model,
-            "messages": [["role": "system", "content": system], ["role": "user", "content": user]],
-            "max_tokens": maxTokens,
-        ]
-        if let temperature { head["temperature"] = temperature }
-        var bytes = [UInt8](try! JSONSerialization.data(withJSONObject: head, options: [.sortedKeys]))
-        bytes.removeLast() // the closing brace
+        var out: [UInt8] = []
+        out.reserveCapacity(user.utf8.count + system.utf8.count + Self.schemaJSON.count + 512)
+        out += Array("{\"model\":".utf8)
+        JSONText.appendString(model, to: &out)
+        out += Array(",\"messages\":[{\"role\":\"system\",\"content\":".utf8)
+        if system == PromptFormat.systemMessage {
+            out += Self.systemJSON
+        } else {
+            JSONText.appendString(system, to: &out)
+        }
+        out += Array("},{\"role\":\"user\",\"content\":".utf8)
+        JSONText.appendString(user, to: &out)
+        out += Array("}],\"max_tokens\":\(maxTokens)".utf8)
+        if let temperature, temperature.isFinite { out += Array(",\"temperature\":\(temperature)".utf8) }
         switch format {
         case .jsonSchema:
-            bytes += Array(",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"resumes\",\"strict\":true,\"schema\":".utf8)
-            bytes += Self.schemaJSON
-            bytes += Array("}}}".utf8)
+            out += Array(",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"resumes\",\"strict\":true,\"schema\":".utf8)
+            out += Self.schemaJSON
+            out += Array("}}}".utf8)
         case .jsonObject:
-            bytes += Array(",\"response_format\":{\"type\":\"json_object\"}}".utf8)
+            out += Array(",\"response_format\":{\"type\":\"json_object\"}}".utf8)
         }
-        return bytes
+        return out
     }
+
+    private static let systemJSON: [UInt8] = {
+        var out: [UInt8] = []
+        JSONText.appendString(PromptFormat.systemMessage, to: &out)
+        return out
+    }()
 
     private static let schemaJSON = Array(PromptFormat.answerSchemaJSON.utf8)
 
@@ -114,25 +127,40 @@ public final class OpenAIClient {
         var reply = Reply(status: response.status, content: nil, finishReason: nil, promptTokens: nil,
                           completionTokens: nil, cachedTokens: nil, error: nil,
                           rateLimits: RateLimitHeaders.parse { response.header($0) }, malformed: false)
-        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         guard response.status == 200 else {
             reply.error = OpenAIError.parse(response.body)
             reply.malformed = reply.error == nil
             return reply
         }
-        guard let json, let choices = json["choices"] as? [[String: Any]], let first = choices.first,
-              let message = first["message"] as? [String: Any]
+        guard let completion = try? JSONDecoder().decode(Completion.self, from: Data(response.body)),
+              let first = completion.choices?.first, let message = first.message
         else {
             reply.malformed = true
             return reply
         }
-        reply.content = message["content"] as? String
-        reply.finishReason = first["finish_reason"] as? String
-        if let usage = json["usage"] as? [String: Any] {
-            reply.promptTokens = usage["prompt_tokens"] as? Int
-            reply.completionTokens = usage["completion_tokens"] as? Int
-            reply.cachedTokens = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
-        }
+        reply.content = message.content
+        reply.finishReason = first.finish_reason
+        reply.promptTokens = completion.usage?.prompt_tokens
+        reply.completionTokens = completion.usage?.completion_tokens
+        reply.cachedTokens = completion.usage?.prompt_tokens_details?.cached_tokens
         return reply
     }
+
+    /// The parts of a `chat.completion` the batcher reads.
+    private struct Completion: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable { var content: String? }
+            var message: Message?
+            var finish_reason: String?
+        }
+        struct Usage: Decodable {
+            struct Details: Decodable { var cached_tokens: Int? }
+            var prompt_tokens: Int?
+            var completion_tokens: Int?
+            var prompt_tokens_details: Details?
+        }
+        var choices: [Choice]?
+        var usage: Usage?
+    }
+
 }

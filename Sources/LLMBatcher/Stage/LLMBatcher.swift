@@ -225,8 +225,11 @@ public final class LLMBatcher: ParsingStage {
             let prompt = promptCharacters(group)
             let maxTokens = maxTokens(for: group)
             // The prompt estimate is a mean: individual prompts run up to ~15% over it, and a request the
-            // server counts as larger than our reservation risks a 429. The margin is refunded on settle.
-            let reserve = Int((Double(estimator.estimate(characters: prompt)) * 1.15).rounded(.up)) + maxTokens
+            // server counts as larger than our reservation risks a 429. Until a few answers have taught the
+            // estimator this endpoint's tokenizer, the first guess may be far off: a wider margin then (the
+            // first burst spends a full bucket before any answer is back). The margin is refunded on settle.
+            let margin = estimator.observations < 3 ? 1.5 : 1.15
+            let reserve = Int((Double(estimator.estimate(characters: prompt)) * margin).rounded(.up)) + maxTokens
             switch budget.reserve(tokens: reserve, now: now) {
             case .granted(let id):
                 launch(group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt, reservedTokens: reserve)

@@ -89,9 +89,33 @@ enum InjectionPatterns {
         "this candidate is the best", "give this resume the highest",
     ]
 
+    private static let phraseBytes = phrases.map { Array($0.utf8) }
+
+    /// Whether `text` holds one of the phrases (ASCII case ignored). Bytes, not Foundation's string search:
+    /// this runs on the loop for every document.
     static func suspicious(_ text: String) -> Bool {
         // The first 64 KiB: where instructions aimed at a parser sit, and bounded work on the loop.
-        let lower = String(decoding: text.utf8.prefix(64 << 10), as: UTF8.self).lowercased()
-        return phrases.contains { lower.contains($0) }
+        var bytes = Array(text.utf8.prefix(64 << 10))
+        for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
+        return bytes.withUnsafeBufferPointer { hay in
+            phraseBytes.contains { needle in contains(hay, needle) }
+        }
     }
+
+    private static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        guard n > 0, hay.count >= n else { return false }
+        let first = needle[0]
+        var i = 0
+        while i <= hay.count - n {
+            if hay[i] == first {
+                var j = 1
+                while j < n && hay[i + j] == needle[j] { j += 1 }
+                if j == n { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
 }
