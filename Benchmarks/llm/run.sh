@@ -27,7 +27,7 @@ data=.data/bench-data/mix-noscan
 if [[ ! -f "$data/manifest.jsonl" ]]; then
     /usr/bin/python3 bench-data/generate.py --set mix --count 2000 --no-scans --out "$data"
 fi
-ls "$data/files" | head -n "$COUNT" | sed "s|^|$data/files/|" > "$work/files.txt"
+ls "$data/files" | sed -n "1,${COUNT}p" | sed "s|^|$data/files/|" > "$work/files.txt"
 EXTRACT_WORK_DIR="$work/extract" xargs "$bin" extract --text < "$work/files.txt" > "$work/texts.ndjson"
 # Short resumes for the coalescing comparison: the one-page documents of the same corpus.
 /usr/bin/python3 - "$work/texts.ndjson" "$work/short.ndjson" <<'PY'
