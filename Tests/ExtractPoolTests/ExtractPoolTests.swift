@@ -113,14 +113,7 @@ struct ExtractPoolTests {
             c.libreOfficeRecycleAfter = 2
             c.concurrency = 1
         }
-        var tools = ConverterTools(configuration: configuration)
-        guard tools.libreOfficeUsable else {
-            Issue.record("LibreOffice or python3-uno is not installed: make test installs them")
-            return
-        }
-        // Without antiword and catdoc, Word 97 documents go to LibreOffice.
-        tools.paths["antiword"] = nil
-        tools.paths["catdoc"] = nil
+        guard let tools = PoolHarness.libreOfficeOnlyForWord97(configuration) else { return }
         let docs = try Sample.manifest().filter { $0.format == "doc" }.prefix(3)
         #expect(docs.count == 3)
         let (documents, extractor) = try await PoolHarness.run(docs.map(\.file), configuration: configuration,
@@ -144,13 +137,7 @@ struct ExtractPoolTests {
             c.timeoutMilliseconds = 5 // no conversion finishes this fast: every one counts as a hang
             c.concurrency = 1
         }
-        var tools = ConverterTools(configuration: configuration)
-        guard tools.libreOfficeUsable else {
-            Issue.record("LibreOffice or python3-uno is not installed: make test installs them")
-            return
-        }
-        tools.paths["antiword"] = nil
-        tools.paths["catdoc"] = nil
+        guard let tools = PoolHarness.libreOfficeOnlyForWord97(configuration) else { return }
         let docs = try Sample.manifest().filter { $0.format == "doc" }.prefix(2)
         let (documents, extractor) = try await PoolHarness.run(docs.map(\.file), configuration: configuration,
                                                                tools: tools)

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Logging
+import Testing
 import TestSupport
 
 @testable import ExtractPool
@@ -103,6 +104,19 @@ enum PoolHarness {
         await pool.run()
         await extractor.close()
         return (consumer.documents, extractor)
+    }
+
+    /// The converters found, less antiword and catdoc, so Word 97 documents go to LibreOffice; nil (and a
+    /// recorded issue) when LibreOffice or python3-uno is missing.
+    static func libreOfficeOnlyForWord97(_ configuration: ExtractConfiguration) -> ConverterTools? {
+        var tools = ConverterTools(configuration: configuration)
+        guard tools.libreOfficeUsable else {
+            Issue.record("LibreOffice or python3-uno is not installed: make test installs them")
+            return nil
+        }
+        tools.paths["antiword"] = nil
+        tools.paths["catdoc"] = nil
+        return tools
     }
 
     /// Processes whose command line mentions `path` (a converter left running would). A process killed a

@@ -323,10 +323,9 @@ public final class Extractor {
 
     private func ocrPDF(_ file: String, directory: String, knownPages: Int?,
                         warnings: inout [String]) async -> StepResult {
-        guard let pdftoppm = tools.path("pdftoppm"), tools.path("tesseract") != nil else {
+        guard tools.path("pdftoppm") != nil, tools.path("tesseract") != nil else {
             return .skipped(tools.path("pdftoppm") == nil ? tools.unavailable("pdftoppm") : tools.unavailable("tesseract"))
         }
-        _ = pdftoppm
         let pagesDir = directory + "/pages"
         try? FileManager.default.createDirectory(atPath: pagesDir, withIntermediateDirectories: true)
         let rendered = await converter("pdftoppm", ["-r", String(configuration.ocrDPI), "-gray", "-l",

@@ -156,6 +156,17 @@ package struct EnvironmentReader {
         return v
     }
 
+    /// A decimal number within `range`.
+    package func double(_ name: String, default fallback: Double, range: ClosedRange<Double>)
+        throws(IngestConfiguration.InvalidSetting) -> Double
+    {
+        guard let raw = value(name) else { return fallback }
+        guard let v = Double(raw), range.contains(v) else {
+            throw .init(name: name, value: raw, expected: "a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
     /// A size in bytes: a plain integer, or one with a binary suffix (`K`, `M`, `G`, `KiB`, `MiB`, `GiB`).
     package func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
         guard let raw = value(name) else { return fallback }

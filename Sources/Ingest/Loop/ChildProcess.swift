@@ -283,10 +283,15 @@ package final class ChildProcess {
 
     // MARK: Events
 
+    /// One read buffer for every child's pipes (as TCPStream does for sockets): the loop reads one pipe at a
+    /// time and copies out what it keeps.
+    private static let readBufferSize = 64 << 10
+    private static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readBufferSize, alignment: 64)
+
     private func drainStdout() {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        let buffer = Self.readBuffer
         while stdoutFD >= 0 {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(stdoutFD, $0.baseAddress, $0.count) }
+            let n = Glibc.read(stdoutFD, buffer.baseAddress, buffer.count)
             if n > 0 {
                 let room = limits.stdoutCap - (stdout.count - lineStart)
                 if n > room {
@@ -312,9 +317,9 @@ package final class ChildProcess {
     }
 
     private func drainStderr() {
-        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        let buffer = Self.readBuffer
         while stderrFD >= 0 {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(stderrFD, $0.baseAddress, $0.count) }
+            let n = Glibc.read(stderrFD, buffer.baseAddress, buffer.count)
             if n > 0 {
                 stderrTail += buffer[0..<n]
                 if stderrTail.count > limits.stderrTail { stderrTail.removeFirst(stderrTail.count - limits.stderrTail) }

@@ -54,17 +54,10 @@ public struct LLMConfiguration: Sendable, Equatable {
         baseURL = env.string("OPENAI_BASE_URL", default: baseURL)
         model = env.string("OPENAI_MODEL", default: model)
         maxTokens = try env.int("OPENAI_MAX_TOKENS", default: maxTokens, range: 16...1_000_000)
-        let t = env.string("OPENAI_TEMPERATURE", default: "0")
-        guard let temperature = Double(t), (0...2).contains(temperature) else {
-            throw .init(name: "OPENAI_TEMPERATURE", value: t, expected: "a number in 0...2")
-        }
-        self.temperature = temperature
+        temperature = try env.double("OPENAI_TEMPERATURE", default: 0, range: 0...2)
         maxInputCharacters = try env.int("MAX_INPUT_CHARS", default: maxInputCharacters, range: 100...10_000_000)
-        let c = env.string("CHARS_PER_TOKEN_ESTIMATE", default: "4")
-        guard let cpt = Double(c), TokenEstimator.plausibleRatios.contains(cpt) else {
-            throw .init(name: "CHARS_PER_TOKEN_ESTIMATE", value: c, expected: "a number in 0.5...16")
-        }
-        charactersPerToken = cpt
+        charactersPerToken = try env.double("CHARS_PER_TOKEN_ESTIMATE", default: charactersPerToken,
+                                            range: TokenEstimator.plausibleRatios)
         contextWindow = try env.int("LLM_CONTEXT_WINDOW", default: contextWindow, range: 1_000...10_000_000)
         requestsPerMinute = try env.int("LLM_RPM", default: requestsPerMinute, range: 1...10_000_000)
         tokensPerMinute = try env.int("LLM_TPM", default: tokensPerMinute, range: 100...1_000_000_000)
