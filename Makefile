@@ -29,7 +29,7 @@ doctor: release
 ## Every test: unit, parsers at every split point, real sockets, differential vs h11, then bounded fuzzing.
 test: deps-test
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build
+	scripts/test.sh
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 unit: deps-test

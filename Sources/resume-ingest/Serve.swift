@@ -73,8 +73,10 @@ struct Serve: AsyncParsableCommand {
             service.startupStatus.register("llm") {
                 if let reason = batcher.blockedReason { return .init(status: "degraded", detail: reason) }
                 let c = batcher.counters
+                let mode = llm.batchAPI ? "Batch API, \(c.batches) batches of \(c.batchRequests) requests"
+                    : "\(c.requests) requests, \(c.rateLimited) answered 429"
                 return .init(status: "ok", detail: "openai \(llm.model) at \(llm.baseURL): \(c.parsed) parsed, "
-                                 + "\(c.failed) failed, \(batcher.held) waiting, \(c.requests) requests, \(c.rateLimited) answered 429")
+                                 + "\(c.failed) failed, \(batcher.held) waiting, \(mode)")
             }
         } else {
             let rules = RulesStage(consumer: results, concurrency: extract.concurrency)

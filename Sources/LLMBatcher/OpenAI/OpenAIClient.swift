@@ -31,18 +31,21 @@ public final class OpenAIClient {
         public var cpuNanoseconds: UInt64 = 0
     }
 
-    private let http: HTTPClient
+    let http: HTTPClient
+    /// The base URL without a trailing slash (`…/v1`).
+    let base: String
     private let url: String
-    private let apiKey: String
+    let apiKey: String
     public let model: String
     private let temperature: Double?
-    private let timeoutMilliseconds: Int
+    let timeoutMilliseconds: Int
 
     public init(http: HTTPClient, baseURL: String, apiKey: String, model: String, temperature: Double?,
                 timeoutMilliseconds: Int) {
         self.http = http
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
+        self.base = base
         self.url = base + "/chat/completions"
         self.apiKey = apiKey
         self.model = model
@@ -50,28 +53,9 @@ public final class OpenAIClient {
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    /// The request body (also what the Batch API's JSONL lines carry).
-    public func body(system: String, user: String, maxTokens: Int, format: ResponseFormat) -> [String: Any] {
-        var body: [String: Any] = [
-            "model": model,
-            "messages": [["role": "system", "content": system], ["role": "user", "content": user]],
-            "max_tokens": maxTokens,
-        ]
-        if let temperature { body["temperature"] = temperature }
-        switch format {
-        case .jsonSchema:
-            body["response_format"] = ["type": "json_schema",
-                                       "json_schema": ["name": "resumes", "strict": true,
-                                                       "schema": PromptFormat.answerSchema] as [String: Any]]
-        case .jsonObject:
-            body["response_format"] = ["type": "json_object"]
-        }
-        return body
-    }
-
-    /// The request body as JSON bytes: the same document as ``body(system:user:maxTokens:format:)``, written
-    /// by hand (the hot path: Foundation's serialiser bridges every string through NSString) with the answer
-    /// schema spliced in already serialised.
+    /// The request body as JSON bytes (also the `body` of a Batch API line), written by hand (the hot path:
+    /// Foundation's serialiser bridges every string through NSString) with the answer schema spliced in
+    /// already serialised.
     func requestBody(system: String, user: String, maxTokens: Int, format: ResponseFormat) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(user.utf8.count + system.utf8.count + Self.schemaJSON.count + 512)

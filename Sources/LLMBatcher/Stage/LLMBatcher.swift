@@ -23,30 +23,30 @@ import Logging
 @LoopActor
 public final class LLMBatcher: ParsingStage {
     public let configuration: LLMConfiguration
-    private let client: OpenAIClient
+    let client: OpenAIClient
     private let consumer: any ParsedDocumentConsumer
-    private let logger: Logger
+    let logger: Logger
 
     private var budget: RateBudget
     private var concurrency: ConcurrencyLimit
     private var breaker = CircuitBreaker()
-    private let backoff = Backoff()
+    let backoff = Backoff()
     private var estimator: TokenEstimator
-    private var format: OpenAIClient.ResponseFormat
-    private var random = SystemRandomNumberGenerator()
+    var format: OpenAIClient.ResponseFormat
+    var random = SystemRandomNumberGenerator()
 
     /// Jobs not yet sent, in arrival order.
-    private var pending = Deque<JobState>()
+    var pending = Deque<JobState>()
     /// Groups to resend as they are (halves of a bisected group, retries), before anything new.
-    private var retries = GroupQueue()
+    var retries = GroupQueue()
     private var inFlight = 0
     /// The earliest time a waiting group may be tried again (rate limit, backoff, breaker).
-    private var notBefore: UInt64 = 0
+    var notBefore: UInt64 = 0
     private let wakeTimer = UVTimer()
     private var wakeAt: UInt64 = .max
     private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    private var unauthorized: String?
+    var unauthorized: String?
     private var lingerUntil: UInt64 = 0
 
     /// Results by (tenant, sha256), for reuse; and copies waiting for a result in flight.
@@ -70,11 +70,14 @@ public final class LLMBatcher: ParsingStage {
         public var parsed = 0
         public var failed = 0
         public var reused = 0
+        /// Batch API: batches created, and requests they carried.
+        public var batches = 0
+        public var batchRequests = 0
         /// Loop-thread CPU the batcher itself spent (queueing, budgets, packing, compaction, JSON both
         /// ways, validation), excluding the endpoint's time.
         public var overheadNanoseconds: UInt64 = 0
     }
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
 
     public init(configuration: LLMConfiguration, http: HTTPClient, consumer: any ParsedDocumentConsumer, logger: Logger) {
         self.configuration = configuration
@@ -106,14 +109,14 @@ public final class LLMBatcher: ParsingStage {
 
     /// Documents held (waiting, in flight, or waiting for a copy in flight).
     public var held: Int { pending.count + retryDocuments + inFlightDocuments + followers + compacting }
-    private var inFlightDocuments = 0
+    var inFlightDocuments = 0
     private var followers = 0
     private var retryDocuments: Int { retries.documents }
 
     // MARK: ParsingStage
 
     public func waitForRoom() async {
-        if held < configuration.queueCapacity { return }
+        if held < capacity { return }
         await withCheckedContinuation(isolation: LoopActor.shared) { roomWaiters.append($0) }
     }
 
@@ -148,6 +151,20 @@ public final class LLMBatcher: ParsingStage {
         pump()
     }
 
+    /// Documents the batcher takes before ``waitForRoom()`` waits: `LLM_QUEUE`, and in Batch API mode enough
+    /// for the batches in flight and one filling.
+    private var capacity: Int {
+        guard configuration.batchAPI else { return configuration.queueCapacity }
+        return max(configuration.queueCapacity, configuration.batchMaxDocuments * (configuration.batchesInFlight + 1))
+    }
+
+    /// Batch API state: batches created and not yet read, when the oldest waiting document arrived, whether
+    /// `drain` asked for the waiting documents to go now, whether ``close()`` was called.
+    var batchesInFlight = 0
+    var batchWaitingSince: UInt64?
+    var flushRequested = false
+    var closed = false
+
     /// Documents being compacted on the pool.
     private var compacting = 0
 
@@ -176,6 +193,9 @@ public final class LLMBatcher: ParsingStage {
 
     public func drain(timeoutMilliseconds: UInt64) async {
         if held == 0 { return }
+        // Batch API: what waits for company goes now.
+        flushRequested = true
+        pump()
         let timer = UVTimer()
         timer.schedule(after: timeoutMilliseconds) { [unowned self] in releaseDrainWaiters() }
         await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
@@ -184,6 +204,7 @@ public final class LLMBatcher: ParsingStage {
 
     /// Stops the timers (call after ``drain(timeoutMilliseconds:)``).
     public func close() {
+        closed = true
         wakeTimer.close()
         releaseDrainWaiters()
     }
@@ -193,17 +214,21 @@ public final class LLMBatcher: ParsingStage {
     private var measuringDepth = 0
 
     /// Starts counting loop CPU as the batcher's overhead (nested calls count once).
-    private func startMeasuring() -> UInt64 {
+    func startMeasuring() -> UInt64 {
         measuringDepth += 1
         return measuringDepth == 1 ? threadCPUNanoseconds() : 0
     }
 
-    private func stopMeasuring(_ start: UInt64) {
+    func stopMeasuring(_ start: UInt64) {
         measuringDepth -= 1
         if measuringDepth == 0 { counters.overheadNanoseconds += threadCPUNanoseconds() - start }
     }
 
-    private func pump() {
+    func pump() {
+        if configuration.batchAPI {
+            pumpBatches()
+            return
+        }
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
         let now = monotonicNanoseconds()
@@ -241,7 +266,7 @@ public final class LLMBatcher: ParsingStage {
         }
     }
 
-    private func wake(at time: UInt64) {
+    func wake(at time: UInt64) {
         guard time < wakeAt || wakeAt <= monotonicNanoseconds() else { return }
         wakeAt = time
         let now = monotonicNanoseconds()
@@ -263,6 +288,11 @@ public final class LLMBatcher: ParsingStage {
             lingerUntil = lingerEnds
             return nil
         }
+        return packGroup()
+    }
+
+    /// Pops the oldest pending jobs, as many as one request can carry.
+    func packGroup() -> [JobState]? {
         guard var first = pending.popFirst() else { return nil }
         prepare(&first)
         var group = [first]
@@ -326,13 +356,13 @@ public final class LLMBatcher: ParsingStage {
 
     /// The prompt's length in characters, from the cached lengths (building the message to count it would
     /// walk every text again).
-    private func promptCharacters(_ group: [JobState]) -> Int {
+    func promptCharacters(_ group: [JobState]) -> Int {
         Self.systemCharacters + group.reduce(PromptFormat.userMessageHeaderCharacters) {
             $0 + $1.preparedCount + $1.job.id.count + PromptFormat.perDocumentCharacters
         }
     }
 
-    private func maxTokens(for group: [JobState]) -> Int {
+    func maxTokens(for group: [JobState]) -> Int {
         min(configuration.maxTokens, group.reduce(0) { $0 + $1.maxTokens(configuration) } + 64)
     }
 
@@ -390,7 +420,18 @@ public final class LLMBatcher: ParsingStage {
             reply = r
         }
         budget.observe(headers: reply.rateLimits, reservation: reservation, now: now)
+        handle(group, reply, reservation: reservation, promptCharacters: promptCharacters, format: sentFormat,
+               sentAt: sentAt, maxTokensSent: maxTokensSent, reservedTokens: reservedTokens, now: now)
+    }
 
+    /// Acts on an answer: a direct call's (`reservation` set: the budgets settle) or a Batch API output line's
+    /// (`reservation` nil: batches have no per-minute budget).
+    func handle(_ group: [JobState], _ reply: OpenAIClient.Reply, reservation: UInt64?, promptCharacters: Int,
+                format sentFormat: OpenAIClient.ResponseFormat, sentAt: UInt64, maxTokensSent: Int,
+                reservedTokens: Int, now: UInt64) {
+        func release() {
+            if let reservation { _ = budget.release(id: reservation, now: now) }
+        }
         switch reply.status {
         case 200:
             breaker.record(success: true, now: now)
@@ -398,14 +439,16 @@ public final class LLMBatcher: ParsingStage {
             unauthorized = nil
             let prompt = reply.promptTokens ?? estimator.estimate(characters: promptCharacters)
             let completion = reply.completionTokens ?? 0
-            // OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted; refund the unused
-            // completion only for endpoints known to count actual usage.
-            var charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + maxTokensSent
-            // When the answer carried the server's remaining tokens, `observe` above has already taken any
-            // shortfall of our reservation off the budget: charging it again here would make the budget
-            // drift below the server's, a little with every under-estimated prompt.
-            if reply.rateLimits.remainingTokens != nil { charged = min(charged, reservedTokens) }
-            _ = budget.settle(id: reservation, actualTokens: charged, now: now)
+            if let reservation {
+                // OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted; refund the unused
+                // completion only for endpoints known to count actual usage.
+                var charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + maxTokensSent
+                // When the answer carried the server's remaining tokens, `observe` has already taken any
+                // shortfall of our reservation off the budget: charging it again here would make the budget
+                // drift below the server's, a little with every under-estimated prompt.
+                if reply.rateLimits.remainingTokens != nil { charged = min(charged, reservedTokens) }
+                _ = budget.settle(id: reservation, actualTokens: charged, now: now)
+            }
             if let p = reply.promptTokens { estimator.observe(characters: promptCharacters, promptTokens: p) }
             counters.promptTokens += prompt
             counters.completionTokens += completion
@@ -413,22 +456,26 @@ public final class LLMBatcher: ParsingStage {
             answered(group, reply, promptTokens: prompt, completionTokens: completion)
         case 429 where reply.error?.isInsufficientQuota == true:
             // Out of credit: waiting for the limit would not help; documents wait for an operator.
-            _ = budget.release(id: reservation, now: now)
+            release()
             unauthorized = "insufficient_quota: " + (reply.error?.message ?? "")
             for _ in 0..<5 { breaker.record(success: false, now: now) }
             retries.prepend(group)
         case 429:
             counters.rateLimited += 1
-            _ = budget.release(id: reservation, now: now)
+            release()
             let kind = reply.error?.rateLimitKind ?? .tokens
             let wait = reply.rateLimits.retryAfter ?? reply.error?.rateLimit?.retryIn ?? 1_000_000_000
-            budget.penalize(retryAfterNanoseconds: wait, kind: kind, now: now)
-            budget.resynchronize(after: reservation, headers: reply.rateLimits, now: now)
-            concurrency.throttled(now: now, sentAt: sentAt)
+            if let reservation {
+                budget.penalize(retryAfterNanoseconds: wait, kind: kind, now: now)
+                budget.resynchronize(after: reservation, headers: reply.rateLimits, now: now)
+                concurrency.throttled(now: now, sentAt: sentAt)
+            } else {
+                notBefore = max(notBefore, now + wait)
+            }
             retries.prepend(group)
         case 400 where reply.error?.code == "context_length_exceeded":
             counters.contextOverflows += 1
-            _ = budget.release(id: reservation, now: now)
+            release()
             if let overflow = reply.error?.contextOverflow,
                let sentTokens = overflow.promptTokens {
                 // The endpoint counted our prompt exactly: learn the real ratio before recomputing budgets.
@@ -449,19 +496,19 @@ public final class LLMBatcher: ParsingStage {
         case 400 where sentFormat == .jsonSchema && (reply.error?.param == "response_format"
                                                     || (reply.error?.message.contains("response_format") ?? false)):
             // The endpoint does not take structured outputs: JSON mode from now on.
-            _ = budget.release(id: reservation, now: now)
+            release()
             logger.notice("endpoint refuses json_schema response_format; using json_object")
             format = .jsonObject
             retries.prepend(group)
         case 401, 403:
-            _ = budget.release(id: reservation, now: now)
+            release()
             unauthorized = reply.error?.message ?? "HTTP \(reply.status)"
             breaker.record(success: false, now: now)
             // Documents wait for a working key; the breaker paces the probes.
             for _ in 0..<5 { breaker.record(success: false, now: now) }
             retries.prepend(group)
         case 400..<500:
-            _ = budget.release(id: reservation, now: now)
+            release()
             if group.count > 1 {
                 bisect(group)
             } else {
@@ -470,7 +517,7 @@ public final class LLMBatcher: ParsingStage {
             }
         default:
             counters.serverErrors += 1
-            _ = budget.release(id: reservation, now: now)
+            release()
             transientFailure(group, now: now, reason: "HTTP \(reply.status): \(reply.error?.message ?? "no error body")")
         }
     }
@@ -538,14 +585,14 @@ public final class LLMBatcher: ParsingStage {
         fail(job, .invalidOutput, "the model's answer stayed invalid after a retry: \(reason)")
     }
 
-    private func bisect(_ group: [JobState]) {
+    func bisect(_ group: [JobState]) {
         counters.bisections += 1
         let half = group.count / 2
         retries.prepend(Array(group[half...]))
         retries.prepend(Array(group[..<half]))
     }
 
-    private func transientFailure(_ group: [JobState], now: UInt64, reason: String) {
+    func transientFailure(_ group: [JobState], now: UInt64, reason: String) {
         let wasClosed: Bool = if case .closed = breaker.state { true } else { false }
         breaker.record(success: false, now: now)
         concurrency.failed()
@@ -584,7 +631,7 @@ public final class LLMBatcher: ParsingStage {
                               injectionSuspected: injection, reusedFrom: nil)
     }
 
-    private func fail(_ job: JobState, _ code: ParsedDocument.FailureCode, _ detail: String) {
+    func fail(_ job: JobState, _ code: ParsedDocument.FailureCode, _ detail: String) {
         var doc = document(job, status: .failed)
         doc.failureCode = code
         doc.failureDetail = detail
@@ -638,13 +685,16 @@ public final class LLMBatcher: ParsingStage {
         wakeWaiters()
     }
 
-    private func wakeWaiters() {
-        if held < configuration.queueCapacity, !roomWaiters.isEmpty {
+    func wakeWaiters() {
+        if held < capacity, !roomWaiters.isEmpty {
             let waiters = roomWaiters
             roomWaiters = []
             waiters.forEach { $0.resume() }
         }
-        if held == 0 { releaseDrainWaiters() }
+        if held == 0 {
+            flushRequested = false
+            releaseDrainWaiters()
+        }
     }
 
     private func releaseDrainWaiters() {

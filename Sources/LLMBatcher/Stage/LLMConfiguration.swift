@@ -42,6 +42,18 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// `LLM_QUEUE`: documents the batcher holds before it stops taking more.
     public var queueCapacity = 256
 
+    /// `LLM_BATCH_API`: send through the Batch API (JSONL file + `/v1/batches`, polled; answered within 24 h
+    /// at half price) instead of Chat Completions: for bulk imports that can wait.
+    public var batchAPI = false
+    /// `LLM_BATCH_MAX_DOCS`: documents in one batch at most.
+    public var batchMaxDocuments = 1_000
+    /// `LLM_BATCH_LINGER_MS`: how long the oldest waiting document waits for a full batch.
+    public var batchLingerMilliseconds = 60_000
+    /// `LLM_BATCH_POLL_MS`: how often a batch's status is read.
+    public var batchPollMilliseconds = 30_000
+    /// `LLM_BATCHES_IN_FLIGHT`: batches created and not yet read, at most.
+    public var batchesInFlight = 2
+
     public init() {}
 
     /// Whether the LLM is used (an API key is set).
@@ -76,6 +88,12 @@ public struct LLMConfiguration: Sendable, Equatable {
         }
         rateLimitCountsActualUsage = try env.bool("LLM_LIMITS_COUNT_USAGE", default: rateLimitCountsActualUsage)
         queueCapacity = try env.int("LLM_QUEUE", default: queueCapacity, range: 1...1_000_000)
+        batchAPI = try env.bool("LLM_BATCH_API", default: batchAPI)
+        batchMaxDocuments = try env.int("LLM_BATCH_MAX_DOCS", default: batchMaxDocuments, range: 1...50_000)
+        batchLingerMilliseconds = try env.int("LLM_BATCH_LINGER_MS", default: batchLingerMilliseconds,
+                                              range: 0...86_400_000)
+        batchPollMilliseconds = try env.int("LLM_BATCH_POLL_MS", default: batchPollMilliseconds, range: 10...3_600_000)
+        batchesInFlight = try env.int("LLM_BATCHES_IN_FLIGHT", default: batchesInFlight, range: 1...100)
     }
 
     /// `(variable, effective value)` pairs for `doctor` (the key itself is never printed).
@@ -92,6 +110,9 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_OUTPUT_TOKENS_PER_RESUME", String(outputTokensPerResume)),
             ("LLM_TIMEOUT_MS", String(requestTimeoutMilliseconds)), ("LLM_RESPONSE_FORMAT", responseFormat),
             ("LLM_LIMITS_COUNT_USAGE", String(rateLimitCountsActualUsage)), ("LLM_QUEUE", String(queueCapacity)),
+            ("LLM_BATCH_API", String(batchAPI)), ("LLM_BATCH_MAX_DOCS", String(batchMaxDocuments)),
+            ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
+            ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),
         ]
     }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import Ingest
+import Logging
+import Testing
+
+@testable import LLMBatcher
+
+/// Batch API mode against llm-sim's `/v1/files` and `/v1/batches`, over real sockets.
+@Suite("LLM batcher in Batch API mode")
+struct BatchAPITests {
+    /// Batch mode with short timings: batches complete after 100 ms and are polled every 20 ms.
+    static func batchMode(_ config: inout LLMConfiguration) {
+        config.batchAPI = true
+        config.batchLingerMilliseconds = 50
+        config.batchPollMilliseconds = 20
+        config.batchMaxDocuments = 100
+    }
+
+    static func fastBatches(_ sim: inout LLMSimulatorConfiguration) {
+        sim.batchCompletionMilliseconds = 100
+    }
+
+    @Test("documents go out as one coalesced batch file, not as direct calls, and each comes back with its own fields")
+    @LoopActor
+    func oneBatch() async throws {
+        let h = try BatcherHarness(simulator: Self.fastBatches, batcher: Self.batchMode)
+        for i in 0..<30 {
+            h.batcher.submit(ParseJob(id: "b\(i)", tenant: "t", contentSHA256: "b\(i)", text: BatcherHarness.resume(i)))
+        }
+        await h.collector.wait(for: 30)
+        #expect(h.collector.documents.count == 30)
+        for i in 0..<30 {
+            let doc = try #require(h.collector.documents["b\(i)"])
+            #expect(doc.status == .parsed, "\(doc.failureDetail ?? "")")
+            #expect(doc.resume?.basics?.email == "person\(i)@example.com")
+            #expect(doc.promptTokens > 0)
+        }
+        #expect(h.simulator.counters.batchesCreated == 1)
+        #expect(h.simulator.counters.requests == 0, "no direct Chat Completions call")
+        #expect(h.batcher.counters.batchRequests == h.simulator.counters.batchRequests)
+        #expect(h.batcher.counters.batchRequests < 30 / 2, "coalesced: \(h.batcher.counters.batchRequests) lines")
+        #expect(h.batcher.counters.promptTokens == h.simulator.counters.promptTokensBilled)
+        #expect(h.batcher.held == 0)
+        await h.stop()
+    }
+
+    @Test("a batch waits for company until the linger ends; drain sends it at once")
+    @LoopActor
+    func lingerAndDrain() async throws {
+        let h = try BatcherHarness(simulator: Self.fastBatches, batcher: {
+            Self.batchMode(&$0)
+            $0.batchLingerMilliseconds = 600_000
+        })
+        h.batcher.submit(ParseJob(id: "w", tenant: "t", contentSHA256: "w", text: BatcherHarness.resume(1)))
+        await h.collector.wait(for: 1, seconds: 1)
+        #expect(h.collector.documents.isEmpty, "one document does not fill a batch of 100")
+        #expect(h.simulator.counters.batchesCreated == 0)
+        #expect(h.batcher.held == 1)
+        await h.batcher.drain(timeoutMilliseconds: 30_000)
+        #expect(h.batcher.held == 0)
+        await h.collector.wait(for: 1, seconds: 5) // handed on: the collector takes it on the next turn of the loop
+        #expect(h.collector.documents["w"]?.status == .parsed)
+        #expect(h.simulator.counters.batchesCreated == 1)
+        await h.stop()
+    }
+
+    @Test("a request over the context window comes back in the error file; the document is compacted and parsed in a later batch")
+    @LoopActor
+    func contextOverflow() async throws {
+        let h = try BatcherHarness(simulator: { Self.fastBatches(&$0); $0.contextWindow = 3_000 },
+                                   batcher: { Self.batchMode(&$0); $0.contextWindow = 100_000 })
+        let long = BatcherHarness.resume(7, extra: (0..<2_000).map { "Project line \($0) with details" }.joined(separator: "\n"))
+        h.batcher.submit(ParseJob(id: "long", tenant: "t", contentSHA256: "x", text: long))
+        h.batcher.submit(ParseJob(id: "short", tenant: "t", contentSHA256: "y", text: BatcherHarness.resume(8)))
+        await h.collector.wait(for: 2)
+        let doc = try #require(h.collector.documents["long"])
+        #expect(doc.status == .parsed, "\(doc.failureDetail ?? "")")
+        #expect(doc.resume?.basics?.email == "person7@example.com")
+        #expect(doc.warnings.contains { $0.contains("compacted") })
+        #expect(h.collector.documents["short"]?.status == .parsed)
+        #expect(h.batcher.counters.contextOverflows >= 1)
+        #expect(h.simulator.counters.batchesCreated >= 2)
+        await h.stop()
+    }
+
+    @Test("requests the endpoint refuses (a model it does not serve) fail as llm_request_rejected with its message; none is lost")
+    @LoopActor
+    func refusedLines() async throws {
+        let h = try BatcherHarness(simulator: Self.fastBatches, batcher: { Self.batchMode(&$0); $0.model = "gpt-nonexistent" })
+        for i in 0..<5 {
+            h.batcher.submit(ParseJob(id: "m\(i)", tenant: "t", contentSHA256: "m\(i)", text: BatcherHarness.resume(i)))
+        }
+        await h.collector.wait(for: 5)
+        #expect(h.collector.documents.count == 5)
+        for i in 0..<5 {
+            let doc = try #require(h.collector.documents["m\(i)"])
+            #expect(doc.status == .failed)
+            #expect(doc.failureCode == .requestRejected)
+            #expect(doc.failureDetail?.contains("gpt-nonexistent") == true, "\(doc.failureDetail ?? "")")
+        }
+        #expect(h.batcher.held == 0)
+        await h.stop()
+    }
+
+    @Test("a wrong API key: the upload is refused, documents wait (not fail), and the reason is shown")
+    @LoopActor
+    func unauthorized() async throws {
+        let h = try BatcherHarness(simulator: Self.fastBatches, batcher: { Self.batchMode(&$0); $0.apiKey = "sk-wrong" })
+        h.batcher.submit(ParseJob(id: "u", tenant: "t", contentSHA256: "u", text: BatcherHarness.resume(1)))
+        await h.collector.wait(for: 1, seconds: 1)
+        #expect(h.collector.documents.isEmpty)
+        #expect(h.batcher.blockedReason?.contains("API key") == true, "\(h.batcher.blockedReason ?? "nil")")
+        #expect(h.batcher.held == 1)
+        #expect(h.simulator.counters.batchesCreated == 0)
+        await h.stop()
+    }
+
+    @Test("the endpoint down while a batch is polled: the poll retries, and the batch is read when it is back")
+    @LoopActor
+    func endpointDownDuringPoll() async throws {
+        var sim = LLMSimulatorConfiguration()
+        sim.port = 0
+        sim.apiKey = "sk-test"
+        sim.latencyBaseMilliseconds = 1
+        // The first endpoint never completes the batch: whatever is parsed comes from the second.
+        sim.batchCompletionMilliseconds = 3_600_000
+        let first = LLMSimulator(configuration: sim, logger: Logger(label: "sim"))
+        let port = try first.start()
+        var config = LLMConfiguration()
+        config.apiKey = "sk-test"
+        config.baseURL = "http://127.0.0.1:\(port)/v1"
+        Self.batchMode(&config)
+        config.batchPollMilliseconds = 100
+        let collector = ParsedCollector()
+        let http = HTTPClient()
+        let batcher = LLMBatcher(configuration: config, http: http, consumer: collector, logger: Logger(label: "batcher"))
+        batcher.submit(ParseJob(id: "p", tenant: "t", contentSHA256: "p", text: BatcherHarness.resume(2)))
+        // Wait for the batch to be created, then take the endpoint away while it is being polled.
+        for _ in 0..<2_000 where first.counters.batchesCreated == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(first.counters.batchesCreated == 1)
+        await first.shutdown(graceMilliseconds: 0)
+        for _ in 0..<2_000 where batcher.counters.transportErrors == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(batcher.counters.transportErrors >= 1, "the polls fail while the endpoint is down")
+        #expect(collector.documents.isEmpty, "nothing to read while the endpoint is down")
+        #expect(batcher.held == 1)
+        sim.batchCompletionMilliseconds = 100
+        // The endpoint comes back (a fresh one on the same port, which knows nothing of the batch: 404), and
+        // the document is sent again in a new batch rather than lost.
+        sim.port = port
+        let second = LLMSimulator(configuration: sim, logger: Logger(label: "sim2"))
+        _ = try second.start()
+        await collector.wait(for: 1, seconds: 60)
+        let doc = try #require(collector.documents["p"])
+        #expect(doc.status == .parsed, "\(doc.failureDetail ?? "")")
+        #expect(second.counters.batchesCreated == 1)
+        batcher.close()
+        http.close()
+        await second.shutdown(graceMilliseconds: 0)
+    }
+}
