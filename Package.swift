@@ -62,13 +62,22 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "Sink"),
+        .target(
+            name: "Sink",
+            dependencies: [
+                "Ingest",
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "resume-ingest",
             dependencies: [
                 "Ingest",
                 "ExtractPool",
                 "LLMBatcher",
+                "Sink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SinkTests",
-            dependencies: ["Sink"]
+            dependencies: ["Sink", "Ingest", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the engine needs on Debian 12, only when something is missing.
-#   scripts/install-deps.sh run    — system libraries to build and run the engine
+#   scripts/install-deps.sh run    — system libraries to build and run the engine, and PostgreSQL for scripts/pg
 #   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, nginx, wrk, h11)
 set -euo pipefail
 mode="${1:-run}"
 
 packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev zlib1g-dev libcurl4-openssl-dev)
+# The server behind scripts/pg's private cluster (the Sink's database in development and in the tests), and psql.
+packages+=(postgresql postgresql-client)
 # The converters ExtractPool drives (python3-uno: the bridge that keeps LibreOffice warm runs on Debian's python3).
 packages+=(poppler-utils antiword catdoc unrtf pandoc tesseract-ocr tesseract-ocr-eng libreoffice-writer-nogui python3-uno)
 if [[ "$mode" == test || "$mode" == bench ]]; then

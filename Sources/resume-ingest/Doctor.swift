@@ -2,6 +2,7 @@ import ArgumentParser
 import ExtractPool
 import Ingest
 import LLMBatcher
+import Sink
 
 /// `resume-ingest doctor`: the effective configuration and what this machine provides.
 struct Doctor: AsyncParsableCommand {
@@ -17,7 +18,9 @@ struct Doctor: AsyncParsableCommand {
         let pool = ProcessEnvironment.current["UV_THREADPOOL_SIZE"] ?? "16"
         let tools = ConverterTools(configuration: extract)
         let llm = try ProcessEnvironment.llmConfiguration()
-        let rows = configuration.printable + extract.printable + llm.printable + [("UV_THREADPOOL_SIZE", pool)]
+        let database = try ProcessEnvironment.sinkConfiguration()
+        let rows = configuration.printable + extract.printable + llm.printable + database.printable
+            + [("UV_THREADPOOL_SIZE", pool)]
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows {
             print(name.padding(toLength: width) + " = " + value)

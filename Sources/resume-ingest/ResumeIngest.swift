@@ -3,6 +3,7 @@ import ExtractPool
 import Ingest
 import LLMBatcher
 import Logging
+import Sink
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ struct ResumeIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume-ingest",
         abstract: "Streaming, high-throughput resume ingestion.",
-        subcommands: [Serve.self, Extract.self, Doctor.self, LLMSim.self, LLMBench.self, ScoreRules.self],
+        subcommands: [Serve.self, Migrate.self, Extract.self, Doctor.self, LLMSim.self, LLMBench.self, ScoreRules.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -55,6 +56,14 @@ enum ProcessEnvironment {
     static func llmConfiguration() throws -> LLMConfiguration {
         do {
             return try LLMConfiguration(environment: current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+    }
+
+    static func sinkConfiguration() throws -> SinkConfiguration {
+        do {
+            return try SinkConfiguration(environment: current)
         } catch {
             throw ValidationError("invalid configuration: \(error)")
         }

@@ -3,6 +3,7 @@ import ExtractPool
 import Ingest
 import LLMBatcher
 import Logging
+import Sink
 
 #if canImport(Glibc)
 import Glibc
@@ -32,8 +33,9 @@ struct Serve: AsyncParsableCommand {
             extract.workDirectory = configuration.spoolDirectory + "/work"
         }
         let llm = try ProcessEnvironment.llmConfiguration()
+        let database = try ProcessEnvironment.sinkConfiguration()
         let logger = Logger(label: "resume-ingest")
-        try await Self.serve(configuration, extract: extract, llm: llm, logger: logger)
+        try await Self.serve(configuration, extract: extract, llm: llm, database: database, logger: logger)
         // Every socket, timer and signal handle must be closed by now: report any that is not.
         let leaks = EventLoop.shared.stop()
         if !leaks.isEmpty {
@@ -44,7 +46,7 @@ struct Serve: AsyncParsableCommand {
 
     @LoopActor
     static func serve(_ configuration: IngestConfiguration, extract: ExtractConfiguration, llm: LLMConfiguration,
-                      logger: Logger) async throws
+                      database: SinkConfiguration, logger: Logger) async throws
     {
         let service = IngestService(configuration: configuration, logger: logger)
         let extractor = Extractor(configuration: extract, logger: logger)
@@ -61,10 +63,37 @@ struct Serve: AsyncParsableCommand {
             return .init(status: missing.isEmpty ? "ok" : "degraded",
                          detail: tools.summary.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
         }
-        // spool → extraction pool → parser (LLM batcher, or the rules parser without an API key) → until the
-        // database stage exists, results are logged and counted, and documents stay in the spool (only the
-        // database commit may remove them).
-        let results = ParsedDocumentLog(logger: logger)
+        // spool → extraction pool → parser (LLM batcher, or the rules parser without an API key) → database; each
+        // commit lets the spool forget the documents it holds. Without DATABASE_URL results are only logged and
+        // documents stay in the spool.
+        let results: any ResultStage
+        var sink: Sink?
+        if database.databaseURL != nil {
+            let stage = DatabaseResults(configuration: database, spool: service.spool, logger: logger)
+            stage.sink.start()
+            sink = stage.sink
+            results = stage
+            service.startupStatus.register("database") {
+                let c = stage.sink.counters
+                let counts = "\(c.committedRows) rows committed, \(c.recordedFailed) recorded failed, \(c.rejected) rejected, "
+                    + "\(stage.sink.held) waiting"
+                switch stage.sink.state {
+                case .ready(let version):
+                    return .init(status: "ok", detail: "PostgreSQL \(version / 10_000).\(version % 10_000) at "
+                                     + SinkConfiguration.redacted(database.databaseURL ?? "") + ": " + counts)
+                case .connecting: return .init(status: "degraded", detail: "connecting; " + counts)
+                case .down(let reason): return .init(status: "down", detail: reason + "; uploads are still spooled; " + counts)
+                case .closed: return .init(status: "down", detail: "closed")
+                }
+            }
+        } else {
+            results = ParsedDocumentLog(logger: logger)
+            logger.warning(
+                "DATABASE_URL is not set: results are logged, not stored, and documents stay in the spool (make run starts a private PostgreSQL and sets it)")
+            service.startupStatus.register("database") {
+                .init(status: "down", detail: "DATABASE_URL is not set: results are not stored; documents stay in the spool")
+            }
+        }
         let http = HTTPClient()
         let parser: any ParsingStage
         if llm.usesLLM {
@@ -87,7 +116,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let pool = ExtractPool(extractor: extractor, source: SpoolSource(spool: service.spool),
-                               consumer: ParserFeed(parser: parser, failed: results),
+                               consumer: ParserFeed(parser: parser, results: results),
                                metrics: ExtractMetrics(registry: service.metrics.registry), logger: logger)
         pool.start()
         service.startupStatus.register("extract_pool") {
@@ -103,53 +132,10 @@ struct Serve: AsyncParsableCommand {
         // Parsing in flight gets a moment; what does not finish is parsed again after a restart.
         await parser.drain(timeoutMilliseconds: 5_000)
         (parser as? LLMBatcher)?.close()
+        // What reached the database stage is committed if the database lets it within a few seconds.
+        await sink?.drain(timeoutMilliseconds: 10_000)
+        sink?.close()
         http.close()
         watcher.cancel()
-    }
-}
-
-/// Hands extracted documents to the parser; documents that failed extraction skip it.
-@LoopActor
-final class ParserFeed: ExtractionConsumer {
-    private let parser: any ParsingStage
-    private let failed: ParsedDocumentLog
-
-    init(parser: any ParsingStage, failed: ParsedDocumentLog) {
-        self.parser = parser
-        self.failed = failed
-    }
-
-    func waitForRoom() async { await parser.waitForRoom() }
-
-    func accept(_ document: ExtractedDocument) async {
-        guard document.status == .extracted else {
-            failed.extractionFailed(document)
-            return
-        }
-        let meta = document.input.spoolMetadata
-        parser.submit(ParseJob(id: document.input.id, tenant: meta["tenant"] ?? "default",
-                               contentSHA256: meta["sha256"], text: document.text))
-    }
-}
-
-/// The stage after the parser while there is none (issue 5 brings the database): each result is logged
-/// (debug) and counted; the document stays in the spool.
-@LoopActor
-final class ParsedDocumentLog: ParsedDocumentConsumer {
-    private let logger: Logger
-    init(logger: Logger) { self.logger = logger }
-    func waitForRoom() async {}
-
-    func accept(_ document: ParsedDocument) async {
-        logger.debug("document parsed", metadata: [
-            "id": "\(document.job.id)", "status": "\(document.status.rawValue)", "provider": "\(document.provider)",
-            "name": "\(document.resume?.basics?.name ?? "-")", "error_code": "\(document.failureCode?.rawValue ?? "-")",
-        ])
-    }
-
-    func extractionFailed(_ document: ExtractedDocument) {
-        logger.debug("document failed extraction", metadata: [
-            "id": "\(document.input.id)", "error_code": "\(document.failure?.code.rawValue ?? "-")",
-        ])
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 
+import Ingest
 @testable import LLMBatcher
 
 private let second: UInt64 = 1_000_000_000

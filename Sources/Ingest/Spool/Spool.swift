@@ -178,14 +178,24 @@ public final class Spool {
     /// Removes a document from `incoming/` (its metadata first, so a crash leaves an orphan that start-up
     /// removes rather than a document without bytes). For the stage that has made it durable elsewhere.
     public func remove(_ id: DocumentID, size: Int) async throws {
+        try await remove([(id, size)])
+    }
+
+    /// Forgets documents (their sizes given for the depth gauges): one pass of unlinks on the pool, then one
+    /// `fsync` of `incoming/` for them all. Call only once their results are durable elsewhere.
+    public func remove(_ documents: [(id: DocumentID, size: Int)]) async throws {
+        guard !documents.isEmpty else { return }
         let incoming = incomingDirectory
+        let ids = documents.map(\.id)
         try await Offload.run {
-            FileSystem.unlink(incoming + "/\(id).json")
-            FileSystem.unlink(incoming + "/\(id).data")
+            for id in ids {
+                FileSystem.unlink(incoming + "/\(id).json")
+                FileSystem.unlink(incoming + "/\(id).data")
+            }
         }
         try await syncIncoming([])
-        depthFiles -= 1
-        depthBytes -= size
+        depthFiles -= documents.count
+        depthBytes -= documents.reduce(0) { $0 + $1.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
     }
 

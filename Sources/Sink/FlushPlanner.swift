@@ -1,0 +1,123 @@
+import Ingest
+
+/// When a batch is due: rows, bytes or age, whichever comes first. A pure value.
+public struct FlushPolicy: Sendable, Equatable {
+    public var maxRows: Int
+    public var maxBytes: Int
+    public var maxAgeNanoseconds: UInt64
+
+    public init(maxRows: Int, maxBytes: Int, maxAgeNanoseconds: UInt64) {
+        self.maxRows = max(1, maxRows)
+        self.maxBytes = max(1, maxBytes)
+        self.maxAgeNanoseconds = maxAgeNanoseconds
+    }
+
+    /// Whether a batch of `rows` rows and `bytes` bytes, whose oldest row arrived at `oldest`, should go now.
+    public func isDue(rows: Int, bytes: Int, oldest: UInt64?, now: UInt64) -> Bool {
+        guard rows > 0, let oldest else { return false }
+        return rows >= maxRows || bytes >= maxBytes || now >= oldest &+ maxAgeNanoseconds
+    }
+
+    /// When a batch whose oldest row arrived at `oldest` becomes due by age.
+    public func deadline(oldest: UInt64) -> UInt64 { oldest &+ maxAgeNanoseconds }
+}
+
+/// What to do after a flush failed: the Sink's retry logic, pure (the caller passes the randomness).
+public enum FlushPlanner {
+    public enum Action: Sendable, Equatable {
+        /// The connection is gone (or the server restarting): reconnect after `delay` and write the same batch
+        /// again. Whatever the server did with it, the upsert makes the replay exact: no loss, no duplicate.
+        case reconnectAndReplay(delay: UInt64)
+        /// The server refused something that is not about the rows (a missing table, a permission): wait and try
+        /// again; the documents wait, they do not fail.
+        case retryLater(delay: UInt64)
+        /// The server refused a row of this batch: write the first `at` rows and the rest as separate batches, to
+        /// isolate the bad rows.
+        case split(at: Int)
+        /// A single row was refused: write it again as a `failed` document with the server's message.
+        case recordFailed(message: String)
+        /// A row already reduced to a failure record was refused too: keep its reason in `sink_rejects`.
+        case reject(message: String)
+    }
+
+    /// Backoff between reconnects and retries: 100 ms doubling to 10 s, with full jitter.
+    static let backoff = Backoff(base: 100_000_000, cap: 10_000_000_000, maxAttempts: .max)
+
+    /// The action for `error` on a batch of `rows` rows, after `attempt` failures in a row (1 for the first);
+    /// `reduced` says the batch is a single row already rewritten as a failure record.
+    public static func action(for error: PGError, rows: Int, reduced: Bool, attempt: Int, random: Double) -> Action {
+        let delay = backoff.delay(attempt: max(1, attempt), random: random) ?? backoff.cap
+        if error.isConnectionLoss { return .reconnectAndReplay(delay: delay) }
+        guard error.isRowError else { return .retryLater(delay: delay) }
+        if rows > 1 { return .split(at: rows / 2) }
+        return reduced ? .reject(message: error.description) : .recordFailed(message: error.description)
+    }
+}
+
+/// The SQL of a flush. Values the Sink writes into statements are UUIDs it formatted itself.
+enum SinkSQL {
+    /// The per-connection staging table: rows are COPYed here, then upserted. `ON COMMIT DELETE ROWS` empties it
+    /// at every commit; it has no constraints, so the server's checks happen in the upsert.
+    static let createStaging = """
+        CREATE TEMP TABLE IF NOT EXISTS sink_staging (
+            seq integer, id uuid, tenant_id uuid, batch_id uuid, content_sha256 bytea, filename text,
+            declared_type text, detected_type text, size_bytes bigint, status text, extractor text,
+            ocr_used boolean, page_count integer, text_chars integer, text text, parsed jsonb, provider text,
+            model text, prompt_tokens integer, completion_tokens integer, error_code text, error_detail text,
+            warnings jsonb, received_at timestamptz
+        ) ON COMMIT DELETE ROWS
+        """
+
+    static let copy = "COPY sink_staging (\(StagingEncoder.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+
+    /// Columns a later result replaces.
+    private static let replaced = [
+        "detected_type", "status", "extractor", "ocr_used", "page_count", "text_chars", "text", "parsed", "provider",
+        "model", "prompt_tokens", "completion_tokens", "error_code", "error_detail", "warnings",
+    ]
+
+    /// The statements that move one tenant's staged rows into `batches` and `documents`, with the tenant set for
+    /// row-level security for the rest of the transaction.
+    ///
+    /// - One row per (tenant, content): copies of the same content in one batch collapse to the latest
+    ///   (`DISTINCT ON`), and a row already there is updated only when the result differs (`IS DISTINCT FROM`),
+    ///   so an identical replay changes nothing. A failure never replaces a parsed result.
+    /// - Batch counters are recounted from `documents`, so replays cannot count twice.
+    static func upsert(tenantID: String) -> String {
+        let tenant = "'\(tenantID)'::uuid"
+        let insertColumns = StagingEncoder.columns.dropFirst().joined(separator: ", ")
+        let set = replaced.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let distinct = ["status", "text", "parsed", "error_code", "error_detail", "extractor", "provider", "model"]
+        let before = distinct.map { "d.\($0)" }.joined(separator: ", ")
+        let after = distinct.map { "excluded.\($0)" }.joined(separator: ", ")
+        return """
+            SELECT set_config('app.tenant_id', '\(tenantID)', true);
+            INSERT INTO batches (id, tenant_id)
+                SELECT DISTINCT batch_id, tenant_id FROM sink_staging WHERE tenant_id = \(tenant) AND batch_id IS NOT NULL
+                ON CONFLICT (id) DO NOTHING;
+            INSERT INTO documents AS d (\(insertColumns), updated_at)
+                SELECT DISTINCT ON (content_sha256) \(insertColumns), now() FROM sink_staging
+                WHERE tenant_id = \(tenant) ORDER BY content_sha256, seq DESC
+                ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET \(set), updated_at = now()
+                WHERE (\(before)) IS DISTINCT FROM (\(after))
+                  AND NOT (d.status = 'parsed' AND excluded.status = 'failed');
+            UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed, updated_at = now()
+                FROM (SELECT batch_id, count(*) AS total, count(*) FILTER (WHERE status = 'parsed') AS parsed,
+                             count(*) FILTER (WHERE status = 'failed') AS failed
+                      FROM documents
+                      WHERE batch_id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
+                      GROUP BY batch_id) c
+                WHERE b.id = c.batch_id;
+            """
+    }
+
+    /// Records documents that cannot be stored as rows of `documents`.
+    static func rejects(_ rows: [(row: DocumentRow, reason: String)]) -> String {
+        let values = rows.map { item in
+            "(\(SQLText.literal(Sanitizer.text(item.row.id))), \(SQLText.literal(Sanitizer.text(item.row.tenant))), "
+                + "'\(Hex.encode(item.row.contentSHA256))', \(SQLText.literal(Sanitizer.text(item.reason))))"
+        }
+        return "INSERT INTO sink_rejects (document_id, tenant, content_sha256, error) VALUES "
+            + values.joined(separator: ", ")
+    }
+}

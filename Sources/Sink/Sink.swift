@@ -1,0 +1,400 @@
+import DequeModule
+import Ingest
+import Logging
+
+/// Makes documents durable rows of PostgreSQL, in batches, exactly once; and says which are durable, so the
+/// spool can forget them.
+///
+/// - **Batches.** Rows gather until `SINK_BATCH_ROWS`, `SINK_BATCH_BYTES` or `SINK_BATCH_AGE_MS` (whichever
+///   first), then one transaction: binary `COPY` into a temporary staging table, one upsert per tenant (with
+///   the tenant set for row-level security), batch counters recounted, commit. The next batch fills while one
+///   is written; when both are full, ``waitForRoom()`` holds the stage before (backpressure).
+/// - **Exactly once.** The upsert is keyed on (tenant, content SHA-256) and changes a row only when the result
+///   differs, so a batch replayed after a lost connection (even one whose commit did happen) leaves the same
+///   rows.
+/// - **Faults.** A lost connection or a restarting server: reconnect with backoff, replay the batch. A row the
+///   server refuses: the batch is halved until the row is alone, the rest is committed, and the row is
+///   recorded as `failed` (`db_rejected`, with the server's message) or, if even that is refused, in
+///   `sink_rejects`. Other refusals (a missing table, a permission) are retried: documents wait, never fail.
+/// - **Start-up.** The engine does not wait for the database: the Sink connects (and migrates) in the
+///   background and keeps trying; until then documents wait upstream and `/startup-status` says why.
+@LoopActor
+public final class Sink {
+    public let configuration: SinkConfiguration
+    private let policy: FlushPolicy
+    private let logger: Logger
+    private let durable: @LoopActor ([SinkOutcome]) -> Void
+
+    private struct Batch {
+        var rows: [DocumentRow]
+        /// A single row already rewritten as a failure record.
+        var reduced = false
+        var bytes: Int { rows.reduce(0) { $0 + $1.approximateBytes } }
+    }
+
+    /// Rows gathering for the next batch, their bytes, and when the oldest arrived.
+    private var filling: [DocumentRow] = []
+    private var fillingBytes = 0
+    private var oldest: UInt64?
+    /// Batches ready to write, in order (halves of a bisected batch go first).
+    private var ready = Deque<Batch>()
+    private var readyRows = 0
+    private var readyBytes = 0
+    private var writing = false
+    private var writingRows = 0
+    private let ageTimer = UVTimer()
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var closed = false
+
+    private var connection: PGConnection?
+    private var tenants: [String: [UInt8]] = [:]
+    private var failures = 0
+    private var random = SystemRandomNumberGenerator()
+
+    /// Where the Sink stands, for `/startup-status`.
+    public enum State: Sendable, Equatable {
+        case connecting
+        case ready(serverVersion: Int)
+        /// The last attempt failed; the Sink keeps trying.
+        case down(String)
+        case closed
+    }
+    public private(set) var state: State = .connecting
+
+    /// What the Sink has done (tests, benchmarks, `/startup-status`).
+    public struct Counters: Sendable, Equatable {
+        public var committedRows = 0
+        public var recordedFailed = 0
+        public var rejected = 0
+        public var transactions = 0
+        public var bisections = 0
+        public var reconnects = 0
+        public var retries = 0
+        public var copiedBytes = 0
+    }
+    public private(set) var counters = Counters()
+
+    /// `durable` is called after each commit with the outcome of every document the commit settled.
+    public init(configuration: SinkConfiguration, logger: Logger, durable: @escaping @LoopActor ([SinkOutcome]) -> Void) {
+        self.configuration = configuration
+        self.policy = configuration.policy
+        self.logger = logger
+        self.durable = durable
+    }
+
+    /// Rows held: gathering, ready and being written.
+    public var held: Int { filling.count + readyRows + writingRows }
+
+    /// Connects (and migrates) in the background; returns at once.
+    public func start() {
+        guard configuration.databaseURL != nil else {
+            state = .down("DATABASE_URL is not set")
+            return
+        }
+        EventLoop.spawn { [self] in
+            _ = await connected()
+            await pump()
+        }
+    }
+
+    // MARK: Taking rows
+
+    /// Returns once the Sink can take another row: while a batch is written, one more fills; past that the
+    /// stage before waits.
+    public func waitForRoom() async {
+        if hasRoom { return }
+        await withCheckedContinuation(isolation: LoopActor.shared) { roomWaiters.append($0) }
+    }
+
+    private var hasRoom: Bool {
+        held < policy.maxRows * 2 && fillingBytes + readyBytes < policy.maxBytes * 2
+    }
+
+    /// Takes a row; it is written with the next batch.
+    public func accept(_ row: DocumentRow) {
+        if filling.isEmpty {
+            oldest = monotonicNanoseconds()
+            ageTimer.schedule(after: UInt64(configuration.batchAgeMilliseconds)) { [unowned self] in seal(force: true) }
+        }
+        filling.append(row)
+        fillingBytes += row.approximateBytes
+        seal(force: false)
+    }
+
+    /// Writes what is gathering now and returns once everything taken is committed (or `timeoutMilliseconds`
+    /// passed: the rest stays upstream, in the spool).
+    public func drain(timeoutMilliseconds: UInt64) async {
+        seal(force: true)
+        if held == 0 { return }
+        let timer = UVTimer()
+        timer.schedule(after: timeoutMilliseconds) { [unowned self] in releaseIdleWaiters() }
+        await withCheckedContinuation(isolation: LoopActor.shared) { idleWaiters.append($0) }
+        timer.close()
+    }
+
+    /// Stops writing and closes the connection (after ``drain(timeoutMilliseconds:)``).
+    public func close() {
+        closed = true
+        state = .closed
+        ageTimer.close()
+        connection?.close()
+        connection = nil
+        let paused = pauses
+        pauses = [:]
+        paused.values.forEach { $0.resume() }
+        releaseIdleWaiters()
+        let waiters = roomWaiters
+        roomWaiters = []
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Moves the gathering rows into a ready batch when due (or `force`d and not empty).
+    private func seal(force: Bool) {
+        let now = monotonicNanoseconds()
+        guard !filling.isEmpty,
+              force || policy.isDue(rows: filling.count, bytes: fillingBytes, oldest: oldest, now: now)
+        else { return }
+        ageTimer.cancel()
+        let batch = Batch(rows: filling)
+        ready.append(batch)
+        readyRows += batch.rows.count
+        readyBytes += fillingBytes
+        filling = []
+        fillingBytes = 0
+        oldest = nil
+        pump()
+    }
+
+    // MARK: Writing
+
+    private func pump() {
+        guard !writing, !closed, let batch = ready.popFirst() else { return }
+        readyRows -= batch.rows.count
+        readyBytes -= batch.bytes
+        writing = true
+        writingRows = batch.rows.count
+        EventLoop.spawn { [self] in
+            await write(batch)
+            await written()
+        }
+    }
+
+    private func written() {
+        writing = false
+        writingRows = 0
+        wakeWaiters()
+        pump()
+    }
+
+    /// Writes one batch until it is settled: committed, split, or reduced to failure records. Retries while
+    /// the database is away.
+    private func write(_ batch: Batch) async {
+        var batch = batch
+        while !closed {
+            guard let connection = await connected() else { return }
+            let outcome: Result<[SinkOutcome], PGError>
+            do throws(PGError) {
+                outcome = .success(try await transaction(batch, on: connection))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let outcomes):
+                failures = 0
+                if case .down = state { state = .ready(serverVersion: connection.serverVersion) }
+                counters.transactions += 1
+                for o in outcomes {
+                    switch o.result {
+                    case .committed: counters.committedRows += 1
+                    case .recordedFailed: counters.recordedFailed += 1
+                    case .rejected: counters.rejected += 1
+                    }
+                }
+                durable(outcomes)
+                return
+            case .failure(let error):
+                failures += 1
+                if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") }
+                let action = FlushPlanner.action(for: error, rows: batch.rows.count, reduced: batch.reduced,
+                                                 attempt: failures, random: Double.random(in: 0..<1, using: &random))
+                switch action {
+                case .reconnectAndReplay(let delay), .retryLater(let delay):
+                    logger.warning("database write failed; retrying", metadata: [
+                        "error": "\(error)", "rows": "\(batch.rows.count)", "delay_ms": "\(delay / 1_000_000)"])
+                    state = .down(error.description)
+                    counters.retries += 1
+                    if !connection.isOpen { dropConnection() }
+                    await pause(nanoseconds: delay)
+                case .split(let at):
+                    failures = 0
+                    counters.bisections += 1
+                    let second = Batch(rows: Array(batch.rows[at...]))
+                    ready.prepend(second)
+                    readyRows += second.rows.count
+                    readyBytes += second.bytes
+                    batch = Batch(rows: Array(batch.rows[..<at]))
+                    writingRows = batch.rows.count
+                case .recordFailed(let message):
+                    failures = 0
+                    logger.warning("database refused a document; recording it as failed", metadata: [
+                        "id": "\(batch.rows[0].id)", "error": "\(message)"])
+                    batch = Batch(rows: [batch.rows[0].rejected(message)], reduced: true)
+                case .reject(let message):
+                    failures = 0
+                    await reject([(batch.rows[0], "the database refused the document and its failure record: \(message)")])
+                    return
+                }
+            }
+        }
+    }
+
+    /// One transaction: tenants looked up, COPY into staging, upsert per tenant, commit.
+    private func transaction(_ batch: Batch, on connection: PGConnection) async throws(PGError) -> [SinkOutcome] {
+        var known: [(row: DocumentRow, tenant: [UInt8])] = []
+        var unknown: [(row: DocumentRow, reason: String)] = []
+        for row in batch.rows {
+            if let id = try await tenantID(row.tenant, on: connection) {
+                known.append((row, id))
+            } else {
+                unknown.append((row, "tenant '\(row.tenant)' does not exist"))
+            }
+        }
+        try await connection.simpleQuery("BEGIN")
+        if !known.isEmpty {
+            let rows = known
+            let stream = await Offload.runNonThrowing {
+                var encoder = CopyBinaryEncoder()
+                for (index, item) in rows.enumerated() {
+                    StagingEncoder.encode(item.row, seq: Int32(index), tenantID: item.tenant, into: &encoder)
+                }
+                return encoder.finish()
+            }
+            counters.copiedBytes += stream.count
+            try await connection.copyIn(SinkSQL.copy, stream)
+            var seen = Set<[UInt8]>()
+            var statements = ""
+            for item in known where seen.insert(item.tenant).inserted {
+                statements += SinkSQL.upsert(tenantID: UUIDText.text(item.tenant))
+            }
+            try await connection.simpleQuery(statements)
+        }
+        if !unknown.isEmpty { try await connection.simpleQuery(SinkSQL.rejects(unknown)) }
+        try await connection.simpleQuery("COMMIT")
+        var outcomes = known.map { item in
+            SinkOutcome(id: item.row.id, sizeBytes: item.row.sizeBytes,
+                        result: batch.reduced ? .recordedFailed(item.row.errorDetail ?? "") : .committed)
+        }
+        outcomes += unknown.map { SinkOutcome(id: $0.row.id, sizeBytes: $0.row.sizeBytes, result: .rejected($0.reason)) }
+        return outcomes
+    }
+
+    /// Writes `rows` into `sink_rejects` (retrying while the database is away) and reports them.
+    private func reject(_ rows: [(row: DocumentRow, reason: String)]) async {
+        while !closed {
+            guard let connection = await connected() else { return }
+            do throws(PGError) {
+                try await connection.simpleQuery("BEGIN;\n" + SinkSQL.rejects(rows) + ";\nCOMMIT")
+                counters.transactions += 1
+                counters.rejected += rows.count
+                durable(rows.map { SinkOutcome(id: $0.row.id, sizeBytes: $0.row.sizeBytes, result: .rejected($0.reason)) })
+                return
+            } catch {
+                failures += 1
+                if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") } else { dropConnection() }
+                logger.error("could not record rejected documents; retrying", metadata: ["error": "\(error)"])
+                state = .down(error.description)
+                let delay = FlushPlanner.backoff.delay(attempt: failures, random: Double.random(in: 0..<1, using: &random))
+                await pause(nanoseconds: delay ?? FlushPlanner.backoff.cap)
+            }
+        }
+    }
+
+    private func tenantID(_ slug: String, on connection: PGConnection) async throws(PGError) -> [UInt8]? {
+        if let id = tenants[slug] { return id }
+        let text = try await connection.query("SELECT id FROM tenants WHERE slug = $1", [Sanitizer.text(slug)]).scalar
+        guard let text, let id = UUIDText.bytes(text) else { return nil }
+        tenants[slug] = id
+        return id
+    }
+
+    // MARK: Connection
+
+    /// The open connection, connecting (and migrating, and creating the staging table) when there is none;
+    /// retries with backoff until it works or the Sink is closed (nil).
+    private func connected() async -> PGConnection? {
+        while !closed {
+            if let connection, connection.isOpen { return connection }
+            dropConnection()
+            guard let url = configuration.databaseURL else { return nil }
+            do throws(PGError) {
+                let c = try await PGConnection.connect(url, timeoutMilliseconds: UInt64(configuration.timeoutMilliseconds))
+                if configuration.migrate {
+                    let applied = try await Migrator.migrate(c)
+                    if !applied.isEmpty { logger.notice("database migrated", metadata: ["versions": "\(applied)"]) }
+                }
+                try await c.simpleQuery(SinkSQL.createStaging)
+                if closed {
+                    c.close()
+                    return nil
+                }
+                connection = c
+                if counters.transactions > 0 || failures > 0 { counters.reconnects += 1 }
+                state = .ready(serverVersion: c.serverVersion)
+                logger.info("database connected", metadata: ["server_version": "\(c.serverVersion)"])
+                return c
+            } catch {
+                failures += 1
+                state = .down(error.description)
+                let delay = error.kind == .setting ? 30_000_000_000
+                    : FlushPlanner.backoff.delay(attempt: failures, random: Double.random(in: 0..<1, using: &random))
+                        ?? FlushPlanner.backoff.cap
+                logger.warning("database unavailable; retrying", metadata: [
+                    "error": "\(error)", "delay_ms": "\(delay / 1_000_000)"])
+                await pause(nanoseconds: delay)
+            }
+        }
+        return nil
+    }
+
+    private func dropConnection() {
+        connection?.close()
+        connection = nil
+        tenants = [:]
+    }
+
+    /// Waits `nanoseconds`, or until ``close()``.
+    private func pause(nanoseconds: UInt64) async {
+        guard !closed else { return }
+        let timer = UVTimer()
+        pauseSerial += 1
+        let key = pauseSerial
+        await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
+            pauses[key] = continuation
+            timer.schedule(after: max(1, nanoseconds / 1_000_000)) { [unowned self] in
+                pauses.removeValue(forKey: key)?.resume()
+            }
+        }
+        timer.close()
+    }
+
+    private var pauses: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var pauseSerial = 0
+
+    // MARK: Waiters
+
+    private func wakeWaiters() {
+        if hasRoom, !roomWaiters.isEmpty {
+            let waiters = roomWaiters
+            roomWaiters = []
+            waiters.forEach { $0.resume() }
+        }
+        if held == 0 { releaseIdleWaiters() }
+    }
+
+    private func releaseIdleWaiters() {
+        let waiters = idleWaiters
+        idleWaiters = []
+        waiters.forEach { $0.resume() }
+    }
+}

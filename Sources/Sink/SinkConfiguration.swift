@@ -1,0 +1,62 @@
+import Ingest
+
+/// The Sink's settings, from the environment.
+public struct SinkConfiguration: Sendable, Equatable {
+    /// `DATABASE_URL`: a `postgres://` URL or a libpq keyword/value string (TLS through its `sslmode`).
+    public var databaseURL: String?
+    /// `SINK_BATCH_ROWS`, `SINK_BATCH_BYTES`, `SINK_BATCH_AGE_MS`: a batch is written when it has this many
+    /// rows, or this many bytes, or its oldest row has waited this long, whichever comes first.
+    public var batchRows = 5_000
+    public var batchBytes = 16 << 20
+    public var batchAgeMilliseconds = 200
+    /// `SINK_TIMEOUT_MS`: the longest wait for the server during one step (connect, COPY, statement) before the
+    /// connection counts as lost.
+    public var timeoutMilliseconds = 60_000
+    /// `DATABASE_MIGRATE`: apply the embedded migrations at start-up.
+    public var migrate = true
+
+    public init() {}
+
+    public init(environment: [String: String]) throws(IngestConfiguration.InvalidSetting) {
+        let env = EnvironmentReader(environment)
+        let url = env.string("DATABASE_URL", default: "")
+        databaseURL = url.isEmpty ? nil : url
+        batchRows = try env.int("SINK_BATCH_ROWS", default: batchRows, range: 1...1_000_000)
+        batchBytes = try env.bytes("SINK_BATCH_BYTES", default: batchBytes)
+        batchAgeMilliseconds = try env.int("SINK_BATCH_AGE_MS", default: batchAgeMilliseconds, range: 1...3_600_000)
+        timeoutMilliseconds = try env.int("SINK_TIMEOUT_MS", default: timeoutMilliseconds, range: 100...3_600_000)
+        migrate = try env.bool("DATABASE_MIGRATE", default: migrate)
+    }
+
+    var policy: FlushPolicy {
+        FlushPolicy(maxRows: batchRows, maxBytes: batchBytes,
+                    maxAgeNanoseconds: UInt64(batchAgeMilliseconds) * 1_000_000)
+    }
+
+    /// `(variable, effective value)` pairs for `doctor` (the URL without its password).
+    public var printable: [(String, String)] {
+        [
+            ("DATABASE_URL", databaseURL.map(Self.redacted) ?? "(unset)"),
+            ("SINK_BATCH_ROWS", String(batchRows)), ("SINK_BATCH_BYTES", String(batchBytes)),
+            ("SINK_BATCH_AGE_MS", String(batchAgeMilliseconds)), ("SINK_TIMEOUT_MS", String(timeoutMilliseconds)),
+            ("DATABASE_MIGRATE", String(migrate)),
+        ]
+    }
+
+    /// The URL or keyword/value string with any password replaced by `***`.
+    public static func redacted(_ conninfo: String) -> String {
+        var text = conninfo
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
+            let credentials = text[scheme.upperBound..<at]
+            if let colon = credentials.firstIndex(of: ":") {
+                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+            }
+            return text
+        }
+        // keyword/value: password=... up to the next space.
+        guard let range = text.range(of: "password=") else { return text }
+        let end = text[range.upperBound...].firstIndex(of: " ") ?? text.endIndex
+        text.replaceSubrange(range.upperBound..<end, with: "***")
+        return text
+    }
+}
