@@ -6,7 +6,7 @@ SWIFT_BUILD_FLAGS ?=
 FUZZ_SECONDS ?= 30
 BENCH_COUNT ?= 2000
 
-.PHONY: run build release test unit fuzz bench bench-data deps deps-test doctor clean
+.PHONY: run migrate build release test unit fuzz bench bench-data deps deps-test doctor clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -19,9 +19,16 @@ release: deps
 
 build: release
 
-## The engine's main job on embedded defaults (Ctrl-C stops it gracefully).
+## The engine's main job on embedded defaults (Ctrl-C stops it gracefully). Without DATABASE_URL, a private
+## PostgreSQL cluster under .data/pg (scripts/pg) is started and used.
 run: release
-	.build/release/resume-ingest serve
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest serve
+
+## Apply the database migrations (serve does it at start-up too).
+migrate: release
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest migrate
 
 doctor: release
 	.build/release/resume-ingest doctor

@@ -126,7 +126,9 @@ public final class Sink {
     /// passed: the rest stays upstream, in the spool).
     public func drain(timeoutMilliseconds: UInt64) async {
         seal(force: true)
+        // With the database away nothing will commit: the rows stay upstream, in the spool, for the next start.
         if held == 0 { return }
+        if case .down = state { return }
         let timer = UVTimer()
         timer.schedule(after: timeoutMilliseconds) { [unowned self] in releaseIdleWaiters() }
         await withCheckedContinuation(isolation: LoopActor.shared) { idleWaiters.append($0) }
