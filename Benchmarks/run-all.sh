@@ -5,6 +5,8 @@
 #   3. extraction: ours vs the same converters under xargs -P, loop stall per spawn (and uv_spawn vs
 #      posix_spawn), RSS over 2,000/4,000 documents
 #   4. LibreOffice: warm bridge vs cold soffice per document
+#   5. LLM batcher vs its limits, rules parser vs ground truth
+#   6. Sink: binary COPY through the Sink vs psql \copy and vs one INSERT per row, CPU, memory
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "== multipart parse (ours vs multipart-kit) =="
@@ -18,3 +20,12 @@ echo "== extraction pool (ours vs converters under xargs), loop stall, memory ==
 echo
 echo "== LibreOffice warm vs cold =="
 ./office/run.sh
+echo
+echo "== LLM batcher against llm-sim =="
+./llm/run.sh
+echo
+echo "== rules parser against bench-data ground truth =="
+./rules/run.sh
+echo
+echo "== Sink (ours vs psql \\copy and per-row INSERT) =="
+./sink/run.sh

@@ -27,7 +27,7 @@ if ((${#missing[@]})); then
     sudo=""
     [[ $(id -u) -ne 0 ]] && sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [[ "$mode" == test || "$mode" == bench ]]; then
@@ -35,7 +35,7 @@ if [[ "$mode" == test || "$mode" == bench ]]; then
     if ! python3 -m pip --version >/dev/null 2>&1; then
         sudo=""
         [[ $(id -u) -ne 0 ]] && sudo="sudo"
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
     fi
     if ! python3 -c 'import h11' 2>/dev/null; then
         python3 -m pip install --quiet --disable-pip-version-check h11 \
