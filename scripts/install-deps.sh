@@ -15,7 +15,8 @@ if [[ "$mode" == test || "$mode" == bench ]]; then
     packages+=(curl zstd python3 qpdf python3-pil)
 fi
 if [[ "$mode" == bench ]]; then
-    packages+=(nginx-light wrk)
+    # python3-psycopg2: the Sink benchmark's per-row peer (what the Python service did).
+    packages+=(nginx-light wrk python3-psycopg2)
 fi
 
 missing=()

@@ -20,7 +20,7 @@ work="$(mktemp -d /var/tmp/sink-bench.XXXXXX)"
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-scripts/install-deps.sh test
+scripts/install-deps.sh bench
 swift build -c release --product resume-ingest --scratch-path "$SCRATCH_PATH"
 bin="$SCRATCH_PATH/release/resume-ingest"
 scripts/pg start
@@ -46,7 +46,7 @@ tenant="$(psql -X -At "$url" -c "SELECT id FROM tenants WHERE slug = 'default'")
 psql -X -q "$url" -c "CREATE TABLE peer (LIKE documents INCLUDING ALL)"
 "$bin" sink-bench --rows "$ROWS" --emit-csv "$work/rows.csv" --tenant-id "$tenant"
 csv_bytes=$(stat -c %s "$work/rows.csv")
-psql -X -q "$url" -c "CHECKPOINT" >/dev/null
+psql -X -q "$admin" -c "CHECKPOINT" >/dev/null
 t0=$(now)
 columns='id, tenant_id, batch_id, content_sha256, filename, declared_type, detected_type, size_bytes, status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, completion_tokens, error_code, error_detail, warnings, received_at'
 psql -X -q "$url" -c "\\copy peer ($columns) FROM '$work/rows.csv' CSV"
@@ -58,7 +58,7 @@ rm -f "$work/rows.csv"
 
 # --- the Sink ----------------------------------------------------------------------------------------------
 url="$(fresh sink_bench_sink)"
-psql -X -q "$url" -c "CHECKPOINT" >/dev/null
+psql -X -q "$admin" -c "CHECKPOINT" >/dev/null
 sink_json="$("$bin" sink-bench --rows "$ROWS" --database-url "$url" --log-level warning)"
 echo "sink:              $sink_json"
 sink_rows=$(psql -X -At "$url" -c "SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug='default'), false)" -c "SELECT count(*) FROM documents" | tail -1)
@@ -68,21 +68,41 @@ echo "sink rows in documents: $sink_rows"
 url="$(fresh sink_bench_insert)"
 psql -X -q "$url" -c "CREATE TABLE peer (LIKE documents INCLUDING ALL)"
 "$bin" sink-bench --rows "$ROWS_INSERT" --emit-inserts "$work/inserts.sql" --tenant-id "$tenant"
-psql -X -q "$url" -c "CHECKPOINT" >/dev/null
+psql -X -q "$admin" -c "CHECKPOINT" >/dev/null
 t0=$(now)
 psql -X -q "$url" -v ON_ERROR_STOP=1 -f "$work/inserts.sql" >/dev/null
 t1=$(now)
 insert_s=$(seconds "$t0" "$t1")
 insert_rows=$(psql -X -At "$url" -c "SELECT count(*) FROM peer")
-echo "per-row INSERT:    $insert_rows rows in ${insert_s}s = $(/usr/bin/python3 -c "print(round($insert_rows/$insert_s))") rows/s"
+echo "per-row INSERT:    $insert_rows rows in ${insert_s}s = $(/usr/bin/python3 -c "print(round($insert_rows/$insert_s))") rows/s (psql -f, autocommit)"
+# The same statements from Python with psycopg2, one execute and one commit per row: the service this replaces.
+psql -X -q "$url" -c "TRUNCATE peer"
+py_out="$(/usr/bin/python3 - "$url" "$work/inserts.sql" <<'PY'
+import re, sys, time, psycopg2
+conn = psycopg2.connect(sys.argv[1])
+cur = conn.cursor()
+# One statement per row; their text spans lines, so split where the next INSERT begins.
+statements = re.split(r";\n(?=INSERT INTO )", open(sys.argv[2], encoding="utf-8").read().rstrip().rstrip(";"))
+t0 = time.monotonic()
+for statement in statements:
+    cur.execute(statement)
+    conn.commit()
+t1 = time.monotonic()
+print(len(statements), t1 - t0)
+PY
+)"
+read -r py_rows py_s <<<"$py_out"
+echo "per-row INSERT:    $py_rows rows in ${py_s}s = $(/usr/bin/python3 -c "print(round($py_rows/$py_s))") rows/s (Python psycopg2, commit per row)"
 
-/usr/bin/python3 - "$sink_json" "$copy_rows" "$copy_s" "$insert_rows" "$insert_s" <<'PY'
+/usr/bin/python3 - "$sink_json" "$copy_rows" "$copy_s" "$insert_rows" "$insert_s" "$py_rows" "$py_s" <<'PY'
 import json, sys
 sink = json.loads(sys.argv[1])
 copy_rate = int(sys.argv[2]) / float(sys.argv[3])
 insert_rate = int(sys.argv[4]) / float(sys.argv[5])
-print(f"RATIO sink / psql \\copy:      {sink['rows_per_second'] / copy_rate:.2f}  (goal >= 0.9)")
-print(f"RATIO sink / per-row INSERT:  {sink['rows_per_second'] / insert_rate:.1f}  (goal >= 20)")
+py_rate = int(sys.argv[6]) / float(sys.argv[7])
+print(f"RATIO sink / psql \\copy:                    {sink['rows_per_second'] / copy_rate:.2f}  (goal >= 0.9)")
+print(f"RATIO sink / per-row INSERT (psql -f):      {sink['rows_per_second'] / insert_rate:.1f}  (goal >= 20)")
+print(f"RATIO sink / per-row INSERT (psycopg2):     {sink['rows_per_second'] / py_rate:.1f}  (goal >= 20)")
 print(f"sink client CPU per 1,000 rows: {sink['sink_cpu_ms_per_1000_rows']:.1f} ms "
       f"(row generation {sink['generation_cpu_ms_per_1000_rows']:.1f} ms, subtracted)")
 PY

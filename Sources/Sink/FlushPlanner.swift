@@ -65,7 +65,8 @@ enum SinkSQL {
             ocr_used boolean, page_count integer, text_chars integer, text text, parsed jsonb, provider text,
             model text, prompt_tokens integer, completion_tokens integer, error_code text, error_detail text,
             warnings jsonb, received_at timestamptz
-        ) ON COMMIT DELETE ROWS
+        ) ON COMMIT DELETE ROWS;
+        ALTER TABLE sink_staging ALTER COLUMN text SET STORAGE EXTERNAL, ALTER COLUMN parsed SET STORAGE EXTERNAL
         """
 
     static let copy = "COPY sink_staging (\(StagingEncoder.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
@@ -79,9 +80,9 @@ enum SinkSQL {
     /// The statements that move one tenant's staged rows into `batches` and `documents`, with the tenant set for
     /// row-level security for the rest of the transaction.
     ///
-    /// - One row per (tenant, content): copies of the same content in one batch collapse to the latest
-    ///   (`DISTINCT ON`), and a row already there is updated only when the result differs (`IS DISTINCT FROM`),
-    ///   so an identical replay changes nothing. A failure never replaces a parsed result.
+    /// - One row per (tenant, content): the Sink sends each key once per batch (copies collapse to the latest
+    ///   before COPY), and a row already there is updated only when the result differs (`IS DISTINCT FROM`), so
+    ///   an identical replay changes nothing. A failure never replaces a parsed result.
     /// - Batch counters are recounted from `documents`, so replays cannot count twice.
     static func upsert(tenantID: String) -> String {
         let tenant = "'\(tenantID)'::uuid"
@@ -96,8 +97,7 @@ enum SinkSQL {
                 SELECT DISTINCT batch_id, tenant_id FROM sink_staging WHERE tenant_id = \(tenant) AND batch_id IS NOT NULL
                 ON CONFLICT (id) DO NOTHING;
             INSERT INTO documents AS d (\(insertColumns), updated_at)
-                SELECT DISTINCT ON (content_sha256) \(insertColumns), now() FROM sink_staging
-                WHERE tenant_id = \(tenant) ORDER BY content_sha256, seq DESC
+                SELECT \(insertColumns), now() FROM sink_staging WHERE tenant_id = \(tenant)
                 ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET \(set), updated_at = now()
                 WHERE (\(before)) IS DISTINCT FROM (\(after))
                   AND NOT (d.status = 'parsed' AND excluded.status = 'failed');

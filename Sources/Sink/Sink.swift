@@ -26,11 +26,33 @@ public final class Sink {
     private let durable: @LoopActor ([SinkOutcome]) -> Void
 
     private struct Batch {
+        /// Identifies the batch (an encoding prepared ahead names the batch it is for).
+        var serial: Int
         var rows: [DocumentRow]
         /// A single row already rewritten as a failure record.
         var reduced = false
         var bytes: Int { rows.reduce(0) { $0 + $1.approximateBytes } }
     }
+
+    private var serials = 0
+    private func makeBatch(_ rows: [DocumentRow], reduced: Bool = false) -> Batch {
+        serials += 1
+        return Batch(serial: serials, rows: rows, reduced: reduced)
+    }
+
+    /// A COPY stream being encoded ahead, while the batch before it is in the server.
+    @LoopActor
+    private final class Prepared {
+        let serial: Int
+        var stream: [UInt8]?
+        var waiter: CheckedContinuation<Void, Never>?
+        init(serial: Int) { self.serial = serial }
+    }
+    private var prepared: Prepared?
+    /// Encoding buffers kept for reuse (a fresh multi-megabyte buffer per batch, grown on whichever pool thread
+    /// encoded it, would leave that much behind in each thread's malloc arena: memory would climb with the
+    /// number of pool threads).
+    private var spareBuffers: [[UInt8]] = []
 
     /// Rows gathering for the next batch, their bytes, and when the oldest arrived.
     private var filling: [DocumentRow] = []
@@ -158,7 +180,7 @@ public final class Sink {
               force || policy.isDue(rows: filling.count, bytes: fillingBytes, oldest: oldest, now: now)
         else { return }
         ageTimer.cancel()
-        let batch = Batch(rows: filling)
+        let batch = makeBatch(filling)
         ready.append(batch)
         readyRows += batch.rows.count
         readyBytes += fillingBytes
@@ -185,8 +207,10 @@ public final class Sink {
     private func written() {
         writing = false
         writingRows = 0
-        wakeWaiters()
+        // The next write first, then the stages waiting for room: they share this loop, and the database
+        // should not sit idle while they refill.
         pump()
+        wakeWaiters()
     }
 
     /// Writes one batch until it is settled: committed, split, or reduced to failure records. Retries while
@@ -231,17 +255,17 @@ public final class Sink {
                 case .split(let at):
                     failures = 0
                     counters.bisections += 1
-                    let second = Batch(rows: Array(batch.rows[at...]))
+                    let second = makeBatch(Array(batch.rows[at...]))
                     ready.prepend(second)
                     readyRows += second.rows.count
                     readyBytes += second.bytes
-                    batch = Batch(rows: Array(batch.rows[..<at]))
+                    batch = makeBatch(Array(batch.rows[..<at]))
                     writingRows = batch.rows.count
                 case .recordFailed(let message):
                     failures = 0
                     logger.warning("database refused a document; recording it as failed", metadata: [
                         "id": "\(batch.rows[0].id)", "error": "\(message)"])
-                    batch = Batch(rows: [batch.rows[0].rejected(message)], reduced: true)
+                    batch = makeBatch([batch.rows[0].rejected(message)], reduced: true)
                 case .reject(let message):
                     failures = 0
                     await reject([(batch.rows[0], "the database refused the document and its failure record: \(message)")])
@@ -251,7 +275,8 @@ public final class Sink {
         }
     }
 
-    /// One transaction: tenants looked up, COPY into staging, upsert per tenant, commit.
+    /// One transaction: tenants looked up, COPY into staging, upsert per tenant, commit. While the server
+    /// works on the upsert, the next batch is encoded on the pool.
     private func transaction(_ batch: Batch, on connection: PGConnection) async throws(PGError) -> [SinkOutcome] {
         var known: [(row: DocumentRow, tenant: [UInt8])] = []
         var unknown: [(row: DocumentRow, reason: String)] = []
@@ -262,21 +287,23 @@ public final class Sink {
                 unknown.append((row, "tenant '\(row.tenant)' does not exist"))
             }
         }
+        let latest = Self.latestPerKey(known)
         try await connection.simpleQuery("BEGIN")
-        if !known.isEmpty {
-            let rows = known
-            let stream = await Offload.runNonThrowing {
-                var encoder = CopyBinaryEncoder()
-                for (index, item) in rows.enumerated() {
-                    StagingEncoder.encode(item.row, seq: Int32(index), tenantID: item.tenant, into: &encoder)
-                }
-                return encoder.finish()
+        if !latest.isEmpty {
+            var stream: [UInt8]
+            if let ahead = await takePrepared(batch.serial) {
+                stream = ahead
+            } else {
+                stream = await encode(latest)
             }
             counters.copiedBytes += stream.count
             try await connection.copyIn(SinkSQL.copy, stream)
+            if spareBuffers.count < 2 { spareBuffers.append(stream) }
+            stream = []
+            prepareNext()
             var seen = Set<[UInt8]>()
             var statements = ""
-            for item in known where seen.insert(item.tenant).inserted {
+            for item in latest where seen.insert(item.tenant).inserted {
                 statements += SinkSQL.upsert(tenantID: UUIDText.text(item.tenant))
             }
             try await connection.simpleQuery(statements)
@@ -289,6 +316,66 @@ public final class Sink {
         }
         outcomes += unknown.map { SinkOutcome(id: $0.row.id, sizeBytes: $0.row.sizeBytes, result: .rejected($0.reason)) }
         return outcomes
+    }
+
+    /// Copies of one content in a batch collapse to the latest before sending: one row per key reaches the
+    /// upsert (no sort on the server, no "cannot affect row a second time"), and every copy is reported
+    /// committed.
+    private static func latestPerKey(_ known: [(row: DocumentRow, tenant: [UInt8])]) -> [(row: DocumentRow, tenant: [UInt8])] {
+        var seen = Set<[UInt8]>()
+        var latest: [(row: DocumentRow, tenant: [UInt8])] = []
+        for item in known.reversed() where seen.insert(item.tenant + item.row.contentSHA256).inserted {
+            latest.append(item)
+        }
+        return latest.reversed()
+    }
+
+    /// Encodes rows for COPY on the pool, into a kept buffer.
+    private func encode(_ rows: [(row: DocumentRow, tenant: [UInt8])]) async -> [UInt8] {
+        let storage = Unique(spareBuffers.popLast() ?? [])
+        let stream = await Offload.runNonThrowing {
+            var encoder = CopyBinaryEncoder(reusing: storage.take())
+            for (index, item) in rows.enumerated() {
+                StagingEncoder.encode(item.row, seq: Int32(index), tenantID: item.tenant, into: &encoder)
+            }
+            return Unique(encoder.finish())
+        }
+        return stream.take()
+    }
+
+    /// Starts encoding the next ready batch, when every tenant in it is already known.
+    private func prepareNext() {
+        guard prepared == nil, let next = ready.first, !next.reduced else { return }
+        var known: [(row: DocumentRow, tenant: [UInt8])] = []
+        for row in next.rows {
+            guard let id = tenants[row.tenant] else { return }
+            known.append((row, id))
+        }
+        let ahead = Prepared(serial: next.serial)
+        prepared = ahead
+        let latest = Self.latestPerKey(known)
+        EventLoop.spawn { [self] in
+            let stream = await encode(latest)
+            await finished(ahead, stream)
+        }
+    }
+
+    private func finished(_ ahead: Prepared, _ stream: [UInt8]) {
+        ahead.stream = stream
+        ahead.waiter?.resume()
+        ahead.waiter = nil
+    }
+
+    /// The stream prepared for batch `serial`, waiting for it to finish; nil when none was (one prepared for
+    /// another batch, which a split overtook, is dropped).
+    private func takePrepared(_ serial: Int) async -> [UInt8]? {
+        guard let ahead = prepared else { return nil }
+        prepared = nil
+        guard ahead.serial == serial else { return nil }
+        if ahead.stream == nil {
+            await withCheckedContinuation(isolation: LoopActor.shared) { ahead.waiter = $0 }
+        }
+        return ahead.stream
     }
 
     /// Writes `rows` into `sink_rejects` (retrying while the database is away) and reports them.
@@ -335,6 +422,8 @@ public final class Sink {
                     let applied = try await Migrator.migrate(c)
                     if !applied.isEmpty { logger.notice("database migrated", metadata: ["versions": "\(applied)"]) }
                 }
+                // Staging lives in temporary buffers: room for a whole batch, so it does not spill to disk.
+                try await c.simpleQuery("SET temp_buffers = '64MB'")
                 try await c.simpleQuery(SinkSQL.createStaging)
                 if closed {
                     c.close()
@@ -399,4 +488,20 @@ public final class Sink {
         idleWaiters = []
         waiters.forEach { $0.resume() }
     }
+}
+
+/// A byte buffer handed between the loop and a pool thread without copying: whoever holds it takes the array
+/// out (leaving the box empty), so the array's storage stays uniquely referenced and appends never copy it.
+final class Unique: @unchecked Sendable {
+    // @unchecked: taken and given back in turn, on one side of an Offload at a time (libuv orders the two).
+    private(set) var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func take() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
+
+    func give(_ value: [UInt8]) { bytes = value }
 }

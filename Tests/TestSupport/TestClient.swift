@@ -13,7 +13,9 @@ public final class TestClient {
 
     /// Connects to `127.0.0.1:port`.
     public init(port: Int, timeoutSeconds: Int = 15) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // The socket is ours to close until the object is whole: once `self.fd` is set, a throwing init still
+        // runs `deinit`, and closing the number twice could close another thread's new pipe or socket.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -28,9 +30,11 @@ public final class TestClient {
             }
         }
         guard rc == 0 else {
+            let error = errno
             close(fd)
-            throw TestFailure("connect to port \(port): errno \(errno)")
+            throw TestFailure("connect to port \(port): errno \(error)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

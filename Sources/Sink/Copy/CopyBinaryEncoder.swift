@@ -17,6 +17,14 @@ public struct CopyBinaryEncoder: Sendable {
 
     /// Starts a stream: writes the header.
     public init() {
+        self.init(reusing: [])
+    }
+
+    /// Starts a stream in `storage`'s memory (emptied, its capacity kept): a caller that encodes batch after
+    /// batch reuses one allocation instead of growing a new one each time.
+    public init(reusing storage: consuming [UInt8]) {
+        buffer = storage
+        buffer.removeAll(keepingCapacity: true)
         buffer += [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00]
         appendInt32(0)
         appendInt32(0)
