@@ -86,7 +86,10 @@ enum SinkSQL {
     /// - One row per (tenant, content): the Sink sends each key once per batch (copies collapse to the latest
     ///   before COPY), and a row already there is updated only when the result differs (`IS DISTINCT FROM`), so
     ///   an identical replay changes nothing. A failure never replaces a parsed result.
-    /// - Batch counters are recounted from `documents`, so replays cannot count twice.
+    /// - Batch counters are recounted from `documents`, so replays cannot count twice. With several writers the
+    ///   batch rows are locked first, in id order and `FOR NO KEY UPDATE` (which the foreign keys' `KEY SHARE`
+    ///   locks do not block: no deadlock), and the recount, a statement of its own, then sees the rows of a
+    ///   writer that committed meanwhile.
     static func upsert(tenantID: String) -> String {
         let tenant = "'\(tenantID)'::uuid"
         let insertColumns = StagingEncoder.columns.dropFirst().joined(separator: ", ")
@@ -104,6 +107,9 @@ enum SinkSQL {
                 ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET \(set), updated_at = now()
                 WHERE (\(before)) IS DISTINCT FROM (\(after))
                   AND NOT (d.status = 'parsed' AND excluded.status = 'failed');
+            SELECT 1 FROM batches
+                WHERE id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
+                ORDER BY id FOR NO KEY UPDATE;
             UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed, updated_at = now()
                 FROM (SELECT batch_id, count(*) AS total, count(*) FILTER (WHERE status = 'parsed') AS parsed,
                              count(*) FILTER (WHERE status = 'failed') AS failed

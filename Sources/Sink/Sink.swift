@@ -7,8 +7,9 @@ import Logging
 ///
 /// - **Batches.** Rows gather until `SINK_BATCH_ROWS`, `SINK_BATCH_BYTES` or `SINK_BATCH_AGE_MS` (whichever
 ///   first), then one transaction: binary `COPY` into a temporary staging table, one upsert per tenant (with
-///   the tenant set for row-level security), batch counters recounted, commit. The next batch fills while one
-///   is written; when both are full, ``waitForRoom()`` holds the stage before (backpressure).
+///   the tenant set for row-level security), batch counters recounted, commit. `SINK_CONNECTIONS` batches
+///   are written at once, each on its own connection; the next is encoded while the server works and one more
+///   fills; beyond that ``waitForRoom()`` holds the stage before (backpressure).
 /// - **Exactly once.** The upsert is keyed on (tenant, content SHA-256) and changes a row only when the result
 ///   differs, so a batch replayed after a lost connection (even one whose commit did happen) leaves the same
 ///   rows.
@@ -62,14 +63,16 @@ public final class Sink {
     private var ready = Deque<Batch>()
     private var readyRows = 0
     private var readyBytes = 0
-    private var writing = false
+    /// Connections not writing a batch now (each writer has its own connection and staging table).
+    private var freeSlots: [Int]
     private var writingRows = 0
     private let ageTimer = UVTimer()
     private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
 
-    private var connection: PGConnection?
+    private var connections: [Int: PGConnection] = [:]
+    private var migrated = false
     private var tenants: [String: [UInt8]] = [:]
     private var failures = 0
     private var random = SystemRandomNumberGenerator()
@@ -103,6 +106,7 @@ public final class Sink {
         self.policy = configuration.policy
         self.logger = logger
         self.durable = durable
+        freeSlots = Array((0..<max(1, configuration.connections)).reversed())
     }
 
     /// Rows held: gathering, ready and being written.
@@ -114,9 +118,11 @@ public final class Sink {
             state = .down("DATABASE_URL is not set")
             return
         }
+        // The first connection (and the migrations) before any batch needs it; its slot is busy meanwhile.
+        let slot = freeSlots.removeLast()
         EventLoop.spawn { [self] in
-            _ = await connected()
-            await pump()
+            _ = await connected(slot)
+            await written(slot: slot, rows: 0)
         }
     }
 
@@ -130,7 +136,7 @@ public final class Sink {
     }
 
     private var hasRoom: Bool {
-        held < policy.maxRows * 2 && fillingBytes + readyBytes < policy.maxBytes * 2
+        held < policy.maxRows * (configuration.connections + 1) && fillingBytes + readyBytes < policy.maxBytes * 2
     }
 
     /// Takes a row; it is written with the next batch.
@@ -162,8 +168,8 @@ public final class Sink {
         closed = true
         state = .closed
         ageTimer.close()
-        connection?.close()
-        connection = nil
+        connections.values.forEach { $0.close() }
+        connections = [:]
         let paused = pauses
         pauses = [:]
         paused.values.forEach { $0.resume() }
@@ -192,33 +198,37 @@ public final class Sink {
 
     // MARK: Writing
 
+    /// Hands ready batches to free connections.
     private func pump() {
-        guard !writing, !closed, let batch = ready.popFirst() else { return }
-        readyRows -= batch.rows.count
-        readyBytes -= batch.bytes
-        writing = true
-        writingRows = batch.rows.count
-        EventLoop.spawn { [self] in
-            await write(batch)
-            await written()
+        while !closed, !freeSlots.isEmpty, let batch = ready.popFirst() {
+            let slot = freeSlots.removeLast()
+            readyRows -= batch.rows.count
+            readyBytes -= batch.bytes
+            writingRows += batch.rows.count
+            EventLoop.spawn { [self] in
+                let held = await write(batch, slot: slot)
+                await written(slot: slot, rows: held)
+            }
         }
     }
 
-    private func written() {
-        writing = false
-        writingRows = 0
+    private func written(slot: Int, rows: Int) {
+        freeSlots.append(slot)
+        writingRows -= rows
         // The next write first, then the stages waiting for room: they share this loop, and the database
         // should not sit idle while they refill.
         pump()
         wakeWaiters()
     }
 
-    /// Writes one batch until it is settled: committed, split, or reduced to failure records. Retries while
-    /// the database is away.
-    private func write(_ batch: Batch) async {
+    /// Writes one batch on connection `slot` until it is settled: committed, split, or reduced to failure
+    /// records. Retries while the database is away. Returns the rows it still counted as its own (a split
+    /// hands the second half back to the ready queue).
+    private func write(_ batch: Batch, slot: Int) async -> Int {
         var batch = batch
+        var holding: Int { batch.rows.count }
         while !closed {
-            guard let connection = await connected() else { return }
+            guard let connection = await connected(slot) else { return holding }
             let outcome: Result<[SinkOutcome], PGError>
             do throws(PGError) {
                 outcome = .success(try await transaction(batch, on: connection))
@@ -238,7 +248,7 @@ public final class Sink {
                     }
                 }
                 durable(outcomes)
-                return
+                return holding
             case .failure(let error):
                 failures += 1
                 if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") }
@@ -250,7 +260,7 @@ public final class Sink {
                         "error": "\(error)", "rows": "\(batch.rows.count)", "delay_ms": "\(delay / 1_000_000)"])
                     state = .down(error.description)
                     counters.retries += 1
-                    if !connection.isOpen { dropConnection() }
+                    if !connection.isOpen { dropConnection(slot) }
                     await pause(nanoseconds: delay)
                 case .split(let at):
                     failures = 0
@@ -260,7 +270,7 @@ public final class Sink {
                     readyRows += second.rows.count
                     readyBytes += second.bytes
                     batch = makeBatch(Array(batch.rows[..<at]))
-                    writingRows = batch.rows.count
+                    writingRows -= second.rows.count
                 case .recordFailed(let message):
                     failures = 0
                     logger.warning("database refused a document; recording it as failed", metadata: [
@@ -268,11 +278,13 @@ public final class Sink {
                     batch = makeBatch([batch.rows[0].rejected(message)], reduced: true)
                 case .reject(let message):
                     failures = 0
-                    await reject([(batch.rows[0], "the database refused the document and its failure record: \(message)")])
-                    return
+                    await reject([(batch.rows[0], "the database refused the document and its failure record: \(message)")],
+                                 slot: slot)
+                    return holding
                 }
             }
         }
+        return holding
     }
 
     /// One transaction: tenants looked up, COPY into staging, upsert per tenant, commit. While the server
@@ -379,9 +391,9 @@ public final class Sink {
     }
 
     /// Writes `rows` into `sink_rejects` (retrying while the database is away) and reports them.
-    private func reject(_ rows: [(row: DocumentRow, reason: String)]) async {
+    private func reject(_ rows: [(row: DocumentRow, reason: String)], slot: Int) async {
         while !closed {
-            guard let connection = await connected() else { return }
+            guard let connection = await connected(slot) else { return }
             do throws(PGError) {
                 try await connection.simpleQuery("BEGIN;\n" + SinkSQL.rejects(rows) + ";\nCOMMIT")
                 counters.transactions += 1
@@ -390,7 +402,7 @@ public final class Sink {
                 return
             } catch {
                 failures += 1
-                if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") } else { dropConnection() }
+                if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") } else { dropConnection(slot) }
                 logger.error("could not record rejected documents; retrying", metadata: ["error": "\(error)"])
                 state = .down(error.description)
                 let delay = FlushPlanner.backoff.delay(attempt: failures, random: Double.random(in: 0..<1, using: &random))
@@ -409,17 +421,18 @@ public final class Sink {
 
     // MARK: Connection
 
-    /// The open connection, connecting (and migrating, and creating the staging table) when there is none;
-    /// retries with backoff until it works or the Sink is closed (nil).
-    private func connected() async -> PGConnection? {
+    /// Connection `slot`, connecting (migrating once, and creating its staging table) when it has none; retries
+    /// with backoff until it works or the Sink is closed (nil).
+    private func connected(_ slot: Int) async -> PGConnection? {
         while !closed {
-            if let connection, connection.isOpen { return connection }
-            dropConnection()
+            if let connection = connections[slot], connection.isOpen { return connection }
+            dropConnection(slot)
             guard let url = configuration.databaseURL else { return nil }
             do throws(PGError) {
                 let c = try await PGConnection.connect(url, timeoutMilliseconds: UInt64(configuration.timeoutMilliseconds))
-                if configuration.migrate {
+                if configuration.migrate && !migrated {
                     let applied = try await Migrator.migrate(c)
+                    migrated = true
                     if !applied.isEmpty { logger.notice("database migrated", metadata: ["versions": "\(applied)"]) }
                 }
                 // Staging lives in temporary buffers: room for a whole batch, so it does not spill to disk.
@@ -429,7 +442,7 @@ public final class Sink {
                     c.close()
                     return nil
                 }
-                connection = c
+                connections[slot] = c
                 if counters.transactions > 0 || failures > 0 { counters.reconnects += 1 }
                 state = .ready(serverVersion: c.serverVersion)
                 logger.info("database connected", metadata: ["server_version": "\(c.serverVersion)"])
@@ -448,10 +461,8 @@ public final class Sink {
         return nil
     }
 
-    private func dropConnection() {
-        connection?.close()
-        connection = nil
-        tenants = [:]
+    private func dropConnection(_ slot: Int) {
+        connections.removeValue(forKey: slot)?.close()
     }
 
     /// Waits `nanoseconds`, or until ``close()``.
