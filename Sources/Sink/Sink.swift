@@ -215,6 +215,7 @@ public final class Sink {
     private func written(slot: Int, rows: Int) {
         freeSlots.append(slot)
         writingRows -= rows
+        if rows > 0 { trimMalloc() }
         // The next write first, then the stages waiting for room: they share this loop, and the database
         // should not sit idle while they refill.
         pump()
@@ -310,7 +311,7 @@ public final class Sink {
             }
             counters.copiedBytes += stream.count
             try await connection.copyIn(SinkSQL.copy, stream)
-            if spareBuffers.count < 2 { spareBuffers.append(stream) }
+            if spareBuffers.count <= configuration.connections { spareBuffers.append(stream) }
             stream = []
             prepareNext()
             var seen = Set<[UInt8]>()
@@ -342,9 +343,16 @@ public final class Sink {
         return latest.reversed()
     }
 
-    /// Encodes rows for COPY on the pool, into a kept buffer.
+    /// Encodes rows for COPY on the pool, into a kept buffer. The buffer is sized here, on the loop, so that
+    /// the pool threads never grow one themselves: every large allocation stays in one malloc arena and is
+    /// reused, whichever pool thread encodes.
     private func encode(_ rows: [(row: DocumentRow, tenant: [UInt8])]) async -> [UInt8] {
-        let storage = Unique(spareBuffers.popLast() ?? [])
+        var buffer = spareBuffers.popLast() ?? []
+        buffer.removeAll(keepingCapacity: true)
+        let estimate = rows.reduce(4_096) { $0 + $1.row.approximateBytes + 160 }
+        if buffer.capacity < estimate { buffer.reserveCapacity(estimate) }
+        let storage = Unique(buffer)
+        buffer = []
         let stream = await Offload.runNonThrowing {
             var encoder = CopyBinaryEncoder(reusing: storage.take())
             for (index, item) in rows.enumerated() {
@@ -516,3 +524,19 @@ final class Unique: @unchecked Sendable {
 
     func give(_ value: [UInt8]) { bytes = value }
 }
+
+/// Hands memory freed by a batch back to the system. A batch's COPY stream, rows and results are megabytes;
+/// glibc keeps what threads free in per-thread arenas, and with several writers and pool threads taking turns
+/// those arenas grew to hundreds of megabytes over a long run (measured: RSS 43 → 343 MB over 100,000 rows
+/// with two connections; flat with this).
+func trimMalloc() {
+    #if os(Linux)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `int malloc_trim(size_t pad)` (<malloc.h>, which Swift's Glibc module does not import).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
