@@ -107,6 +107,7 @@ public final class Sink {
         self.logger = logger
         self.durable = durable
         freeSlots = Array((0..<max(1, configuration.connections)).reversed())
+        mapLargeAllocations()
     }
 
     /// Rows held: gathering, ready and being written.
@@ -535,8 +536,21 @@ func trimMalloc() {
     #endif
 }
 
+/// Makes glibc map every allocation of a megabyte or more on its own (`M_MMAP_THRESHOLD`), so that the
+/// multi-megabyte COPY buffers and row arrays go back to the system when freed instead of staying in an arena.
+/// glibc's default threshold rises to the size of the largest block freed (up to 32 MiB), after which 16 MiB
+/// buffers came from arenas and pinned memory there.
+func mapLargeAllocations() {
+    #if os(Linux)
+    _ = glibcMallopt(-3, 1 << 20) // M_MMAP_THRESHOLD
+    #endif
+}
+
 #if os(Linux)
-/// glibc's `int malloc_trim(size_t pad)` (<malloc.h>, which Swift's Glibc module does not import).
+/// glibc's `int malloc_trim(size_t pad)` and `int mallopt(int param, int value)` (<malloc.h>, which Swift's
+/// Glibc module does not import).
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
