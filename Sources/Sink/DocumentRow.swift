@@ -1,3 +1,5 @@
+import Ingest
+
 /// One document as the Sink writes it: a row of `documents` (see ``Migrations``), parsed or failed.
 public struct DocumentRow: Sendable, Equatable {
     public enum Status: String, Sendable {
@@ -157,41 +159,11 @@ struct StagingEncoder {
     }
 }
 
-/// UUIDs in their text form.
+/// UUIDs in their text form (the spool's ``DocumentID`` reads and writes it).
 enum UUIDText {
     /// The 16 bytes of `8-4-4-4-12` hex text (either case), or nil when it is not one.
-    static func bytes(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        var high: UInt8?
-        for c in text.utf8 {
-            if c == UInt8(ascii: "-") { continue }
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if let h = high {
-                out.append(h << 4 | v)
-                high = nil
-            } else {
-                high = v
-            }
-        }
-        return out.count == 16 && high == nil && text.utf8.count == 36 ? out : nil
-    }
+    static func bytes(_ text: String) -> [UInt8]? { DocumentID(text)?.bytes }
 
     /// `8-4-4-4-12` lower-case hex text of 16 bytes.
-    static func text(_ bytes: [UInt8]) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func text(_ bytes: [UInt8]) -> String { DocumentID(bytes: bytes)?.description ?? "" }
 }

@@ -82,13 +82,7 @@ enum Sanitizer {
         guard start + 4 <= bytes.count else { return nil }
         var value: UInt16 = 0
         for b in bytes[start..<(start + 4)] {
-            let v: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = b - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = b - UInt8(ascii: "A") + 10
-            default: return nil
-            }
+            guard let v = Hex.digit(b) else { return nil }
             value = value << 4 | UInt16(v)
         }
         return value

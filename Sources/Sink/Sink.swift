@@ -292,15 +292,10 @@ public final class Sink {
     /// One transaction: tenants looked up, COPY into staging, upsert per tenant, commit. While the server
     /// works on the upsert, the next batch is encoded on the pool.
     private func transaction(_ batch: Batch, on connection: PGConnection) async throws(PGError) -> [SinkOutcome] {
-        var known: [(row: DocumentRow, tenant: [UInt8])] = []
-        var unknown: [(row: DocumentRow, reason: String)] = []
-        for row in batch.rows {
-            if let id = try await tenantID(row.tenant, on: connection) {
-                known.append((row, id))
-            } else {
-                unknown.append((row, "tenant '\(row.tenant)' does not exist"))
-            }
+        for slug in Set(batch.rows.map(\.tenant)) where tenants[slug] == nil {
+            try await lookUpTenant(slug, on: connection)
         }
+        let (known, unknown) = partition(batch.rows)
         let latest = Self.latestPerKey(known)
         try await connection.simpleQuery("BEGIN")
         if !latest.isEmpty {
@@ -367,11 +362,8 @@ public final class Sink {
     /// Starts encoding the next ready batch, when every tenant in it is already known.
     private func prepareNext() {
         guard prepared == nil, let next = ready.first, !next.reduced else { return }
-        var known: [(row: DocumentRow, tenant: [UInt8])] = []
-        for row in next.rows {
-            guard let id = tenants[row.tenant] else { return }
-            known.append((row, id))
-        }
+        let (known, unknown) = partition(next.rows)
+        guard unknown.isEmpty else { return }
         let ahead = Prepared(serial: next.serial)
         prepared = ahead
         let latest = Self.latestPerKey(known)
@@ -420,12 +412,27 @@ public final class Sink {
         }
     }
 
-    private func tenantID(_ slug: String, on connection: PGConnection) async throws(PGError) -> [UInt8]? {
-        if let id = tenants[slug] { return id }
+    /// Caches the id of tenant `slug`, if the database has one.
+    private func lookUpTenant(_ slug: String, on connection: PGConnection) async throws(PGError) {
         let text = try await connection.query("SELECT id FROM tenants WHERE slug = $1", [Sanitizer.text(slug)]).scalar
-        guard let text, let id = UUIDText.bytes(text) else { return nil }
-        tenants[slug] = id
-        return id
+        if let text, let id = UUIDText.bytes(text) { tenants[slug] = id }
+    }
+
+    /// Rows whose tenant is known (with its id), and the others (with the reason), from the cached tenants.
+    private func partition(_ rows: [DocumentRow])
+        -> (known: [(row: DocumentRow, tenant: [UInt8])], unknown: [(row: DocumentRow, reason: String)])
+    {
+        var known: [(row: DocumentRow, tenant: [UInt8])] = []
+        var unknown: [(row: DocumentRow, reason: String)] = []
+        known.reserveCapacity(rows.count)
+        for row in rows {
+            if let id = tenants[row.tenant] {
+                known.append((row, id))
+            } else {
+                unknown.append((row, "tenant '\(row.tenant)' does not exist"))
+            }
+        }
+        return (known, unknown)
     }
 
     // MARK: Connection

@@ -128,15 +128,8 @@ final class DatabaseResults: ResultStage {
             sizeBytes: Int64(document.input.size), status: .failed, extractor: document.extractor,
             ocrUsed: document.ocrUsed, pageCount: document.pageCount,
             textCharacters: document.status == .extracted ? document.textCharacters : nil, warnings: warnings,
-            receivedAtMilliseconds: meta["received_at"].flatMap(Self.unixMilliseconds) ?? Int64(Date().timeIntervalSince1970 * 1000))
-    }
-
-    private static func unixMilliseconds(_ rfc3339: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: rfc3339) { return Int64(date.timeIntervalSince1970 * 1000) }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: rfc3339).map { Int64($0.timeIntervalSince1970 * 1000) }
+            receivedAtMilliseconds: meta["received_at"].flatMap { ContinuousClockReference.unixMilliseconds(rfc3339: $0) }
+                ?? ContinuousClockReference.unixMilliseconds())
     }
 }
 

@@ -91,7 +91,7 @@ struct SinkBench: AsyncParsableCommand {
         }
         sink.start()
         // Connected and migrated before the clock starts.
-        while case .connecting = sink.state { await Self.sleep(milliseconds: 10) }
+        while case .connecting = sink.state { await UVTimer.sleep(milliseconds: 10) }
         var rss: [Double] = []
         let every = max(1, range.count / max(1, samples))
         var copied = 0
@@ -121,13 +121,6 @@ struct SinkBench: AsyncParsableCommand {
             "transactions": Double(counters.transactions), "cpu_ns": cpu,
             "cpu_ms_per_1000_rows": cpu / Double(range.count) * 1000 / 1e6, "peak_rss_mb": peakResidentMegabytes(),
         ], rss: rss.map { ($0 * 10).rounded() / 10 })
-    }
-
-    @LoopActor
-    static func sleep(milliseconds: UInt64) async {
-        let timer = UVTimer()
-        await withCheckedContinuation(isolation: LoopActor.shared) { c in timer.schedule(after: milliseconds) { c.resume() } }
-        timer.close()
     }
 
     static func emit(path: String, rows: Range<Int>, _ line: (Int) -> String) throws {
@@ -251,12 +244,7 @@ struct RowGenerator: Sendable {
         + "status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, "
         + "completion_tokens, error_code, error_detail, warnings, received_at"
 
-    static func timestamp(_ ms: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+    static func timestamp(_ ms: Int64) -> String { ContinuousClockReference.rfc3339(unixMilliseconds: ms) }
 }
 
 extension Array {

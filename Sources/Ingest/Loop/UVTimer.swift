@@ -35,6 +35,15 @@ package final class UVTimer: UVHandle {
 
     override func didClose() { callback = nil }
 
+    /// Suspends the calling loop task for `milliseconds`, on a timer of its own.
+    package static func sleep(milliseconds: UInt64) async {
+        let timer = UVTimer()
+        await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
+            timer.schedule(after: milliseconds) { continuation.resume() }
+        }
+        timer.close()
+    }
+
     /// The loop's cached clock, in milliseconds.
     static var now: UInt64 { uv_now(EventLoop.shared.raw) }
 

@@ -32,20 +32,17 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible, Comparabl
                 i += 1
                 continue
             }
-            guard let hi = DocumentID.hex(utf8[i]), let lo = DocumentID.hex(utf8[i + 1]) else { return nil }
+            guard let hi = Hex.digit(utf8[i]), let lo = Hex.digit(utf8[i + 1]) else { return nil }
             out.append(hi << 4 | lo)
             i += 2
         }
         bytes = out
     }
 
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
-        }
+    /// The id with these 16 bytes; nil for any other count.
+    package init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = bytes
     }
 
     public var description: String {
@@ -68,23 +65,25 @@ package enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The value of one hex digit (either case), or nil.
+    package static func digit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// The bytes of hex text (either case), or nil when it is not an even run of hex digits.
     package static func decode(_ text: String) -> [UInt8]? {
-        func value(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
         let digits = Array(text.utf8)
         guard digits.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(digits.count / 2)
         var i = 0
         while i < digits.count {
-            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            guard let high = digit(digits[i]), let low = digit(digits[i + 1]) else { return nil }
             out.append(high << 4 | low)
             i += 2
         }

@@ -110,7 +110,7 @@ extension LLMBatcher {
         }
         logger.info("batch created", metadata: ["batch": "\(batch.id)", "requests": "\(lines)"])
         while !batch.isFinished {
-            await pause(milliseconds: UInt64(configuration.batchPollMilliseconds))
+            await UVTimer.sleep(milliseconds: UInt64(configuration.batchPollMilliseconds))
             let id = batch.id
             switch await step("poll batch", { [client] () async throws(HTTPClientError) in try await client.batch(id) }) {
             case .value(let polled): batch = polled
@@ -180,17 +180,9 @@ extension LLMBatcher {
                 ?? 30_000_000_000
             logger.debug("Batch API call failed; retrying", metadata: ["step": "\(name)", "reason": "\(reason)",
                                                                        "delay_ms": "\(delay / 1_000_000)"])
-            await pause(milliseconds: delay / 1_000_000)
+            await UVTimer.sleep(milliseconds: delay / 1_000_000)
         }
         return .closed
-    }
-
-    private func pause(milliseconds: UInt64) async {
-        let timer = UVTimer()
-        await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
-            timer.schedule(after: milliseconds) { continuation.resume() }
-        }
-        timer.close()
     }
 
     /// Hands each answer to the common handling; requests without an answer go again.
