@@ -102,14 +102,21 @@ public enum TestDatabase {
 
     /// Stops the private cluster (fast shutdown: sessions end, open transactions roll back) and starts it again on
     /// the same port. Every test using the cluster sees it; prefer ``terminateConnections(database:)``.
+    ///
+    /// The start passes the port as `PG_PORT`, so should another process take the port in between, the restart fails
+    /// rather than `scripts/pg` moving the cluster to a free port, away from the URLs already handed out (to this
+    /// process's tests, and to a `make run` of the same checkout sharing the cluster).
     public static func restartServer() throws {
         guard environment["TEST_DATABASE_URL"] == nil else {
             throw TestFailure("restartServer needs the private cluster (scripts/pg), not TEST_DATABASE_URL")
         }
-        _ = try server()
+        let server = try server()
+        guard let port = URLComponents(string: server.url)?.port else {
+            throw TestFailure("no port in the private cluster's URL \(server.url)")
+        }
         try state.withLock { _ in
             try runScript("stop")
-            try runScript("start")
+            try runScript("start", environment: ["PG_PORT": String(port)])
         }
     }
 }
@@ -165,11 +172,12 @@ extension TestDatabase {
         return Server(url: url, adminURL: adminURL, owner: owner)
     }
 
-    /// Runs `scripts/pg <command>` and returns its standard output, trimmed.
+    /// Runs `scripts/pg <command>` (with `environment` added to this process's) and returns its standard output,
+    /// trimmed.
     @discardableResult
-    private static func runScript(_ command: String) throws -> String {
+    private static func runScript(_ command: String, environment: [String: String] = [:]) throws -> String {
         let script = repositoryRoot + "/scripts/pg"
-        let result = try run(script, [command], input: nil, timeout: startTimeout)
+        let result = try run(script, [command], input: nil, environment: environment, timeout: startTimeout)
         guard result.status == 0 else { throw TestFailure("\(script) \(command) failed: \(result.description)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -227,8 +235,15 @@ extension TestDatabase {
     }
 
     /// Runs a program to completion with stdin from `input` and output captured in temporary files (files, not
-    /// pipes: nothing to drain, and a daemon that inherits them cannot hold the call open). Kills it after `timeout`.
-    static func run(_ executable: String, _ arguments: [String], input: String?, timeout: Duration) throws -> Output {
+    /// pipes: nothing to drain, and a daemon that inherits them cannot hold the call open), with `extraEnvironment`
+    /// added to this process's environment. Kills it after `timeout`.
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        input: String?,
+        environment extraEnvironment: [String: String] = [:],
+        timeout: Duration
+    ) throws -> Output {
         let directory = try TemporaryDirectory.make(prefix: "pg")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let inPath = directory + "/stdin"
@@ -253,6 +268,7 @@ extension TestDatabase {
         var environment = ProcessInfo.processInfo.environment
         environment["PGCONNECT_TIMEOUT"] = environment["PGCONNECT_TIMEOUT"] ?? "10"
         environment["PGAPPNAME"] = "resume-ingest-tests"
+        environment.merge(extraEnvironment) { _, added in added }
         process.environment = environment
         process.standardInput = stdin
         process.standardOutput = stdout
