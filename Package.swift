@@ -1,15 +1,23 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The engine's package. System libraries come from Debian (`make deps` installs them);
-// Swift packages are the few well-kept ones each piece needs, chosen in DESIGN.md's spirit:
-// a library where one fits, by hand only what none does well.
+// The engine's package. System libraries come from Debian (`make deps` installs them); Swift packages are the
+// few well-kept ones each piece needs: a library where one fits, by hand only what none does well.
+//
+// The module map (../shared/DESIGN.md): arrows only point down.
+//
+//   resume-ingest (CLI)                       — ArgumentParser; links LLMSimulator for `llm-sim`
+//   Pipeline                                  — the Stage door, the typed record, the wiring serve and import share
+//   Ingest  ExtractPool  LLMBatcher  Sink     — the four stages (+ LLMSimulator, linked by the CLI and tests only)
+//   HTTP1                 ResumeModel         — the HTTP/1.1 server; JSON Resume, rules parser, scoring (pure)
+//   Loop                                      — the runtime every stage stands on
+//   CLibUV CLibPQ CMagic CZstd CCurl CSpawn   — C at arm's length
 let package = Package(
     name: "resume-ingest",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "resume-ingest", targets: ["resume-ingest"]),
-        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -30,12 +38,23 @@ let package = Package(
         // The one piece of C written here: vfork + rlimits + exec (see Sources/CSpawn/spawn.c for why).
         .target(name: "CSpawn"),
 
+        // MARK: The runtime and what the stages share.
+        .target(
+            name: "Loop",
+            dependencies: ["CLibUV", "CSpawn"]
+        ),
+        .target(
+            name: "HTTP1",
+            dependencies: ["Loop", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "ResumeModel"),
+
         // MARK: Stages.
         .target(
             name: "Ingest",
             dependencies: [
-                "CLibUV",
-                "CSpawn",
+                "Loop",
+                "HTTP1",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -46,7 +65,7 @@ let package = Package(
         .target(
             name: "ExtractPool",
             dependencies: [
-                "Ingest",
+                "Loop",
                 "CMagic",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,7 +75,8 @@ let package = Package(
         .target(
             name: "LLMBatcher",
             dependencies: [
-                "Ingest",
+                "Loop",
+                "ResumeModel",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -65,18 +85,37 @@ let package = Package(
         .target(
             name: "Sink",
             dependencies: [
-                "Ingest",
+                "Loop",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The OpenAI-compatible simulator: only the executable (`llm-sim`) and the tests link it.
+        .target(
+            name: "LLMSimulator",
+            dependencies: ["Loop", "HTTP1", "ResumeModel", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: The pipeline and the executable.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Loop", "Ingest", "ExtractPool", "LLMBatcher", "Sink", "ResumeModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "resume-ingest",
             dependencies: [
+                "Pipeline",
+                "Loop",
                 "Ingest",
                 "ExtractPool",
                 "LLMBatcher",
+                "LLMSimulator",
+                "ResumeModel",
                 "Sink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,35 +126,46 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "Loop",
                 "Ingest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "LoopTests", dependencies: ["Loop", "TestSupport"]),
+        .testTarget(
+            name: "HTTP1Tests",
+            dependencies: ["HTTP1", "Loop", "TestSupport"],
+            exclude: ["h11_reference.py"]
+        ),
+        .testTarget(name: "ResumeModelTests", dependencies: ["ResumeModel"]),
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest",
+                "Ingest", "HTTP1", "Loop",
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            exclude: ["HTTP/h11_reference.py"]
+            ]
         ),
         .testTarget(
             name: "ExtractPoolTests",
             dependencies: [
-                "ExtractPool", "Ingest", "TestSupport",
+                "ExtractPool", "Loop", "TestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(
             name: "LLMBatcherTests",
-            dependencies: ["LLMBatcher", "Ingest", "TestSupport"]
+            dependencies: ["LLMBatcher", "LLMSimulator", "ResumeModel", "HTTP1", "Loop", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Ingest", "ExtractPool", "LLMBatcher", "Sink", "HTTP1", "Loop", "TestSupport"]
         ),
         .testTarget(
             name: "SinkTests",
-            dependencies: ["Sink", "Ingest", "TestSupport"]
+            dependencies: ["Sink", "Loop", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -23,22 +23,22 @@ cd "$(dirname "$0")/.."
 
 case "$target" in
     http)
-        # The pure parser files only: the rest of Sources/Ingest/HTTP belongs to the server and imports more.
+        # The pure parser files only: the server (Sources/HTTP1/Server) and HTTPResponse import more.
         sources=(
-            Sources/Ingest/HTTP/HTTPParseError.swift
-            Sources/Ingest/HTTP/HTTPParserLimits.swift
-            Sources/Ingest/HTTP/HTTPHeaders.swift
-            Sources/Ingest/HTTP/HTTPRequestHead.swift
-            Sources/Ingest/HTTP/HTTPSyntax.swift
-            Sources/Ingest/HTTP/HTTPFieldLine.swift
-            Sources/Ingest/HTTP/HTTPRequestHeadBuilder.swift
-            Sources/Ingest/HTTP/HTTPRequestParser.swift
+            Sources/HTTP1/Parser/HTTPParseError.swift
+            Sources/HTTP1/Parser/HTTPParserLimits.swift
+            Sources/HTTP1/Parser/HTTPHeaders.swift
+            Sources/HTTP1/Parser/HTTPRequestHead.swift
+            Sources/HTTP1/Parser/HTTPSyntax.swift
+            Sources/HTTP1/Parser/HTTPFieldLine.swift
+            Sources/HTTP1/Parser/HTTPRequestHeadBuilder.swift
+            Sources/HTTP1/Parser/HTTPRequestParser.swift
             Tests/Fuzz/HTTPParserFuzz.swift
         )
         ;;
     multipart)
         shopt -s nullglob
-        sources=(Sources/Ingest/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift)
+        sources=(Sources/HTTP1/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift)
         ;;
     *)
         usage

@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +45,7 @@ public struct ExtractConfiguration: Sendable, Equatable {
     public init() {}
 
     /// Reads the settings; unset variables keep their defaults.
-    public init(environment: [String: String]) throws(IngestConfiguration.InvalidSetting) {
+    public init(environment: [String: String]) throws(InvalidSetting) {
         let env = EnvironmentReader(environment)
         concurrency = try env.int("EXTRACT_CONCURRENCY", default: concurrency, range: 1...256)
         enableAntiword = try env.bool("DOC_ENABLE_ANTIWORD", default: enableAntiword)

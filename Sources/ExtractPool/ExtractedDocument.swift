@@ -1,3 +1,5 @@
+import Loop
+
 /// What ExtractPool hands to the next stage for one document: its text, or why there is none.
 public struct ExtractedDocument: Sendable {
     /// `extracted` with text, or `failed` with ``failure``.
@@ -52,6 +54,19 @@ public struct ExtractedDocument: Sendable {
     public var failure: ExtractionFailure?
     /// Notes that are not failures (e.g. OCR stopped at the page cap).
     public var warnings: [String]
+
+    /// The extraction's part of the document's record (the text itself travels beside it).
+    public var recordPart: DocumentRecord.Extraction {
+        var notes = warnings
+        if status == .failed, !attempts.isEmpty {
+            notes += attempts.map { "\($0.converter): \($0.outcome)" }
+        }
+        return DocumentRecord.Extraction(
+            succeeded: status == .extracted, detectedType: detectedType, extractor: extractor, ocrUsed: ocrUsed,
+            pageCount: pageCount, textCharacters: status == .extracted ? textCharacters : nil, warnings: notes,
+            errorCode: status == .failed ? failure?.code.rawValue ?? "extract_failed" : nil,
+            errorDetail: status == .failed ? failure?.detail : nil)
+    }
 }
 
 /// A document to extract: a file on disk and what the client said about it.
@@ -67,16 +82,16 @@ public struct ExtractionInput: Sendable, Equatable {
     /// Size in bytes.
     public var size: Int
     /// What the spool recorded beside the document (tenant, batch, sha256, received_at…), for the stages
-    /// after this one; empty for files read from a command line.
-    public var spoolMetadata: [String: String]
+    /// after this one; nil for files read from a command line by `extract`.
+    public var metadata: DocumentMetadata?
 
     public init(id: String, path: String, filename: String? = nil, declaredType: String? = nil, size: Int,
-                spoolMetadata: [String: String] = [:]) {
+                metadata: DocumentMetadata? = nil) {
         self.id = id
         self.path = path
         self.filename = filename
         self.declaredType = declaredType
         self.size = size
-        self.spoolMetadata = spoolMetadata
+        self.metadata = metadata
     }
 }

@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import Logging
 
 /// The Ingest stage as one object: the spool, the HTTP server and its routes, on the loop.
@@ -23,7 +25,7 @@ public final class IngestService {
                       logger: logger)
         let router = IngestRouter(configuration: configuration, spool: spool, metrics: metrics,
                                   status: startupStatus, logger: logger)
-        server = HTTPServer(limits: configuration.limits, router: router, metrics: metrics, logger: logger)
+        server = HTTPServer(limits: configuration.limits.server, router: router, metrics: metrics, logger: logger)
     }
 
     /// Opens the spool (cleaning leftovers) and starts listening; returns the port.

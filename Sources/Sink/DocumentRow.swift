@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// One document as the Sink writes it: a row of `documents` (see ``Migrations``), parsed or failed.
 public struct DocumentRow: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// When a batch is due: rows, bytes or age, whichever comes first. A pure value.
 public struct FlushPolicy: Sendable, Equatable {

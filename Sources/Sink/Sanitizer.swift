@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// Makes values acceptable to PostgreSQL before they are encoded, so that one odd document does not cost a
 /// batch its bisection: `text` cannot hold NUL; `jsonb` refuses `\u0000` and unpaired UTF-16 surrogate escapes

@@ -1,5 +1,5 @@
 import DequeModule
-import Ingest
+import Loop
 import Logging
 
 /// Makes documents durable rows of PostgreSQL, in batches, exactly once; and says which are durable, so the

@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// The Sink's settings, from the environment.
 public struct SinkConfiguration: Sendable, Equatable {
@@ -21,7 +21,7 @@ public struct SinkConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public init(environment: [String: String]) throws(IngestConfiguration.InvalidSetting) {
+    public init(environment: [String: String]) throws(InvalidSetting) {
         let env = EnvironmentReader(environment)
         let url = env.string("DATABASE_URL", default: "")
         databaseURL = url.isEmpty ? nil : url

@@ -1,3 +1,5 @@
+import LLMSimulator
+import Loop
 import ArgumentParser
 import Foundation
 import Ingest

@@ -1,3 +1,5 @@
+import LLMSimulator
+import Loop
 import ArgumentParser
 import Ingest
 import LLMBatcher
@@ -108,14 +110,16 @@ struct LLMSim: AsyncParsableCommand {
 
     @LoopActor
     static func serve(_ configuration: LLMSimulatorConfiguration, logger: Logger) async throws {
+        let stop = StopSignal(logger: logger)
         let simulator = LLMSimulator(configuration: configuration, logger: logger)
         do {
             try simulator.start()
         } catch {
             logger.critical("could not start", metadata: ["error": "\(error)"])
+            stop.cancel()
             throw ExitCode(1)
         }
-        let watcher = await StopSignal.wait(logger: logger)
+        await stop.wait()
         await simulator.shutdown(graceMilliseconds: 2000)
         let c = simulator.counters
         logger.info("llm-sim stopped", metadata: [
@@ -123,6 +127,6 @@ struct LLMSim: AsyncParsableCommand {
             "429_tokens": "\(c.rateLimitedTokens)", "prompt_tokens": "\(c.promptTokensBilled)",
             "completion_tokens": "\(c.completionTokensBilled)", "cached_tokens": "\(c.cachedTokens)",
         ])
-        watcher.cancel()
+        stop.cancel()
     }
 }

@@ -1,3 +1,4 @@
+import Loop
 import ArgumentParser
 import ExtractPool
 import Ingest
@@ -86,26 +87,40 @@ enum ProcessEnvironment {
     }
 }
 
-/// Waiting for SIGINT or SIGTERM in the long-running commands.
-enum StopSignal {
-    /// Returns at the first SIGINT/SIGTERM (a second one exits at once); cancel the returned watcher once
-    /// shut down.
-    @LoopActor
-    static func wait(logger: Logger) async -> SignalWatcher {
-        var signalled = false
-        var watcher: SignalWatcher?
-        let signal = await withCheckedContinuation(isolation: LoopActor.shared) {
-            (continuation: CheckedContinuation<Int32, Never>) in
-            watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
-                if signalled {
-                    logger.warning("second signal: exiting without waiting")
-                    Glibc.exit(1)
-                }
-                signalled = true
-                continuation.resume(returning: signal)
+/// SIGINT and SIGTERM in the long-running commands: watched from before anything starts (a signal during
+/// start-up is not the default "die at once"), waited for once the command runs. A second signal while
+/// shutting down exits at once.
+@LoopActor
+final class StopSignal {
+    private var watcher: SignalWatcher?
+    private var received: Int32?
+    private let waiters = Waiters()
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+        watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { [unowned self] signal in
+            if received != nil {
+                logger.warning("second signal: exiting without waiting")
+                Glibc.exit(1)
             }
+            received = signal
+            logger.info("signal received", metadata: ["signal": "\(signal)"])
+            waiters.resumeAll()
         }
-        logger.info("signal received", metadata: ["signal": "\(signal)"])
-        return watcher!
+    }
+
+    /// Whether a signal came.
+    var isSignalled: Bool { received != nil }
+
+    /// Returns at the first SIGINT/SIGTERM (at once if one came already).
+    func wait() async {
+        while received == nil { await waiters.wait() }
+    }
+
+    /// Stops watching (after shutdown, so that the loop can close its handles).
+    func cancel() {
+        watcher?.cancel()
+        watcher = nil
     }
 }

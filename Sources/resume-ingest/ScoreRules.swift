@@ -1,3 +1,5 @@
+import ResumeModel
+import Loop
 import ArgumentParser
 import ExtractPool
 import Foundation

@@ -1,3 +1,4 @@
+import Loop
 import ArgumentParser
 import Foundation
 import Ingest

@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+@testable import Loop
 import Logging
 import Testing
 import TestSupport

@@ -1,5 +1,8 @@
+@testable import LLMSimulator
+import HTTP1
+import ResumeModel
 import Foundation
-import Ingest
+@testable import Loop
 import Logging
 import Testing
 

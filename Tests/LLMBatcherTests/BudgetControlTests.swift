@@ -1,6 +1,6 @@
 import Testing
 
-import Ingest
+@testable import Loop
 @testable import LLMBatcher
 
 private let second: UInt64 = 1_000_000_000

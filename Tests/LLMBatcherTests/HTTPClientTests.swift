@@ -1,5 +1,8 @@
+@testable import LLMSimulator
+import HTTP1
+import ResumeModel
 import Foundation
-import Ingest
+@testable import Loop
 import Logging
 import Testing
 import TestSupport
@@ -45,7 +48,7 @@ struct HTTPClientTests {
     @LoopActor
     private func server() throws -> (HTTPServer, EchoRoutes, Int) {
         let routes = EchoRoutes()
-        let server = HTTPServer(limits: IngestLimits(), router: routes, metrics: IngestMetrics(), logger: Logger(label: "t"))
+        let server = HTTPServer(limits: HTTPServerLimits(), router: routes, metrics: UnobservedHTTPServer(), logger: Logger(label: "t"))
         let port = try server.start(host: "127.0.0.1", port: 0)
         return (server, routes, port)
     }

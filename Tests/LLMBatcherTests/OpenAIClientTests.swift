@@ -1,5 +1,6 @@
+import ResumeModel
 import Foundation
-import Ingest
+@testable import Loop
 import Testing
 
 @testable import LLMBatcher

@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+@testable import Loop
 import Testing
 
 @testable import Sink
@@ -92,7 +92,7 @@ struct SinkUnitTests {
                                                     "SINK_BATCH_BYTES": "1MiB", "SINK_BATCH_AGE_MS": "50"])
         #expect(c.databaseURL == "postgres://x@y/z")
         #expect(c.batchRows == 100 && c.batchBytes == 1 << 20 && c.batchAgeMilliseconds == 50)
-        #expect(throws: IngestConfiguration.InvalidSetting.self) {
+        #expect(throws: InvalidSetting.self) {
             try SinkConfiguration(environment: ["SINK_BATCH_ROWS": "0"])
         }
     }

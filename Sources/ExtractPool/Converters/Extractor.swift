@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import Loop
 import Logging
 import Synchronization
 

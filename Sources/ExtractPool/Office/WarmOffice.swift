@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import Loop
 import Logging
 
 /// Warm LibreOffice instances: a cold `soffice --convert-to` costs over a second per document, so the

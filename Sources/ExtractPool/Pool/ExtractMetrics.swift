@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 import Prometheus
 
 /// ExtractPool's Prometheus metrics, registered into the registry `GET /metrics` renders.

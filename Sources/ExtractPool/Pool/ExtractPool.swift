@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 import Logging
 
 /// Where the pool's documents come from (the spool's backlog, or files named on a command line).

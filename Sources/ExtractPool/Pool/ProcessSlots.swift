@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// A counting semaphore on the loop: how many converter processes may run at once.
 ///

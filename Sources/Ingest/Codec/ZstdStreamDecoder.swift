@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 internal import CZstd
 
 /// Streaming decompression of a `Content-Encoding: zstd` request body, with a cap on the output.
@@ -5,9 +7,9 @@ internal import CZstd
 /// Input arrives in socket-sized chunks; output is handed on in slices of a fixed buffer, so memory stays
 /// bounded whatever the ratio. Exceeding `maxOutputBytes` is an error (a decompression bomb never gets
 /// further than the cap).
-struct ZstdStreamDecoder: ~Copyable {
+package struct ZstdStreamDecoder: ~Copyable {
     /// Why decoding stopped.
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         /// The bytes are not a valid zstd stream (libzstd's message).
         case corrupt(String)
         /// More than the cap would come out.
@@ -23,7 +25,7 @@ struct ZstdStreamDecoder: ~Copyable {
     /// Whether the last call ended exactly at a frame boundary.
     private var frameComplete = true
 
-    init(maxOutputBytes: Int, bufferSize: Int = 128 * 1024) {
+    package init(maxOutputBytes: Int, bufferSize: Int = 128 * 1024) {
         context = ZSTD_createDCtx()!
         // Bound the window a hostile frame may ask for (default limit is 128 MiB for streaming).
         ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, 27)
@@ -37,7 +39,7 @@ struct ZstdStreamDecoder: ~Copyable {
     }
 
     /// Decompresses `input`, calling `emit` with each slice of output (valid only during the call).
-    mutating func decode(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
+    package mutating func decode(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         repeat {
             var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
@@ -55,7 +57,7 @@ struct ZstdStreamDecoder: ~Copyable {
     }
 
     /// Checks that the stream ended on a frame boundary.
-    func finish() throws(Failure) {
+    package func finish() throws(Failure) {
         if !frameComplete { throw .truncated }
     }
 }

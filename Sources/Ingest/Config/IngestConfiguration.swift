@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 /// Everything the Ingest stage needs to know, as one value: filled from the environment in one place
 /// (``init(environment:)``), checked there, and printed by `resume-ingest doctor`.
 public struct IngestConfiguration: Sendable, Equatable {
@@ -15,22 +17,8 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// Defaults that work on a laptop.
     public init() {}
 
-    /// One variable that could not be understood.
-    public struct InvalidSetting: Error, Sendable, Equatable, CustomStringConvertible {
-        /// The variable's name.
-        public var name: String
-        /// Its value as given.
-        public var value: String
-        /// What was expected.
-        public var expected: String
-        public var description: String { "\(name)=\(value): expected \(expected)" }
-
-        package init(name: String, value: String, expected: String) {
-            self.name = name
-            self.value = value
-            self.expected = expected
-        }
-    }
+    /// A variable the engine could not read (its name, value and what was expected).
+    public typealias InvalidSetting = Loop.InvalidSetting
 
     /// Reads the configuration from environment variables; unset variables keep their defaults.
     public init(environment: [String: String]) throws(InvalidSetting) {
@@ -109,6 +97,18 @@ public struct IngestLimits: Sendable, Equatable {
     public var maxDecompressedBytes = 256 << 20
 
     public init() {}
+
+    /// The HTTP server's share of these limits.
+    public var server: HTTPServerLimits {
+        var server = HTTPServerLimits()
+        server.maxConnections = maxConnections
+        server.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+        server.bodyIdleTimeoutMilliseconds = bodyIdleTimeoutMilliseconds
+        server.keepAliveTimeoutMilliseconds = keepAliveTimeoutMilliseconds
+        server.maxHeaderBytes = maxHeaderBytes
+        server.maxHeaderCount = maxHeaderCount
+        return server
+    }
 }
 
 /// When the spool counts as full: above either mark, new uploads get `503` with `Retry-After`.
@@ -121,79 +121,4 @@ public struct SpoolMarks: Sendable, Equatable {
     public var retryAfterSeconds = 5
 
     public init() {}
-}
-
-/// Reads typed values out of an environment dictionary, naming the variable in every error.
-package struct EnvironmentReader {
-    private let environment: [String: String]
-
-    package init(_ environment: [String: String]) { self.environment = environment }
-
-    private func value(_ name: String) -> String? {
-        guard let v = environment[name]?.trimmingWhitespace(), !v.isEmpty else { return nil }
-        return v
-    }
-
-    package func string(_ name: String, default fallback: String) -> String { value(name) ?? fallback }
-
-    /// A switch: `1/true/yes/on` or `0/false/no/off`, any case.
-    package func bool(_ name: String, default fallback: Bool) throws(IngestConfiguration.InvalidSetting) -> Bool {
-        guard let raw = value(name) else { return fallback }
-        switch raw.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw .init(name: name, value: raw, expected: "true or false")
-        }
-    }
-
-    package func int(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(IngestConfiguration.InvalidSetting)
-        -> Int
-    {
-        guard let raw = value(name) else { return fallback }
-        guard let v = Int(raw), range.contains(v) else {
-            throw .init(name: name, value: raw, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return v
-    }
-
-    /// A decimal number within `range`.
-    package func double(_ name: String, default fallback: Double, range: ClosedRange<Double>)
-        throws(IngestConfiguration.InvalidSetting) -> Double
-    {
-        guard let raw = value(name) else { return fallback }
-        guard let v = Double(raw), range.contains(v) else {
-            throw .init(name: name, value: raw, expected: "a number in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return v
-    }
-
-    /// A size in bytes: a plain integer, or one with a binary suffix (`K`, `M`, `G`, `KiB`, `MiB`, `GiB`).
-    package func bytes(_ name: String, default fallback: Int) throws(IngestConfiguration.InvalidSetting) -> Int {
-        guard let raw = value(name) else { return fallback }
-        guard let v = EnvironmentReader.parseBytes(raw), v > 0 else {
-            throw .init(name: name, value: raw, expected: "a positive size in bytes, e.g. 10485760 or 10MiB")
-        }
-        return v
-    }
-
-    static func parseBytes(_ text: String) -> Int? {
-        let lower = text.lowercased()
-        let units: [(String, Int)] = [("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30),
-                                      ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
-        for (suffix, factor) in units where lower.hasSuffix(suffix) {
-            guard let n = Int(lower.dropLast(suffix.count)) else { return nil }
-            let (r, overflow) = n.multipliedReportingOverflow(by: factor)
-            return overflow ? nil : r
-        }
-        return Int(lower)
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
 }

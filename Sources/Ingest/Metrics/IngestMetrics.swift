@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import Prometheus
 
 /// The Ingest stage's Prometheus metrics, exposed at `GET /metrics`.
@@ -5,7 +7,7 @@ import Prometheus
 /// Backed by swift-prometheus' registry, which renders the text exposition format. Counters for each
 /// (route, status) pair are made on first use and cached here, on the loop.
 @LoopActor
-public final class IngestMetrics {
+public final class IngestMetrics: HTTPServerObserver {
     /// The registry `GET /metrics` renders; other stages may register their own metrics into it.
     public nonisolated let registry: PrometheusCollectorRegistry
     private var requestCounters: [RouteStatus: Counter] = [:]
@@ -19,8 +21,8 @@ public final class IngestMetrics {
     private let overloadRejections: Counter
 
     private struct RouteStatus: Hashable {
-        var route: String
-        var status: Int
+        package var route: String
+        package var status: Int
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -48,7 +50,7 @@ public final class IngestMetrics {
                                  helpText: "Requests answered 503 because the spool was full."))
     }
 
-    func request(route: String, status: Int) {
+    public func request(route: String, status: Int) {
         let key = RouteStatus(route: route, status: status)
         if let counter = requestCounters[key] {
             counter.increment()
@@ -62,16 +64,16 @@ public final class IngestMetrics {
         counter.increment()
     }
 
-    func received(bytes: Int) { bytesReceived.increment(by: Int64(bytes)) }
-    func connections(_ open: Int) { connectionsOpen.set(Int64(open)) }
-    func spoolDepth(files: Int, bytes: Int) {
+    public func received(bytes: Int) { bytesReceived.increment(by: Int64(bytes)) }
+    public func connections(_ open: Int) { connectionsOpen.set(Int64(open)) }
+    package func spoolDepth(files: Int, bytes: Int) {
         spoolDepthFiles.set(Int64(files))
         spoolDepthBytes.set(Int64(bytes))
     }
-    nonisolated func fsync(nanoseconds: Int64) { fsyncLatency.recordNanoseconds(nanoseconds) }
-    func accepted(files: Int) { filesAccepted.increment(by: Int64(files)) }
-    func rejected(files: Int) { filesRejected.increment(by: Int64(files)) }
-    func overloaded() { overloadRejections.increment() }
+    package nonisolated func fsync(nanoseconds: Int64) { fsyncLatency.recordNanoseconds(nanoseconds) }
+    package func accepted(files: Int) { filesAccepted.increment(by: Int64(files)) }
+    package func rejected(files: Int) { filesRejected.increment(by: Int64(files)) }
+    package func overloaded() { overloadRejections.increment() }
 
     /// The text exposition of every metric in the registry.
     public func render() -> [UInt8] { registry.emitToBuffer() }

@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import Logging
 
 /// `POST /api/v1/bulk-parse-resumes`: streams every `files` part of a multipart body into the spool and
@@ -9,12 +11,12 @@ import Logging
 /// bytes dropped, the rest kept). The request is acknowledged as a whole: if it fails or the client leaves,
 /// none of its files reach `incoming/`.
 @LoopActor
-final class BulkUploadHandler: HTTPRequestHandler {
+package final class BulkUploadHandler: HTTPRequestHandler {
     /// Unwritten bytes above which the socket is paused: one write in flight plus one gathering, so a
     /// connection holds about 2 × 128 KiB plus a read, whatever the upload's size.
-    static let pauseAbove = 2 * SpoolFile.flushThreshold
+    package static let pauseAbove = 2 * SpoolFile.flushThreshold
     /// Unwritten bytes below which a paused socket is resumed.
-    static let resumeBelow = SpoolFile.flushThreshold
+    package static let resumeBelow = SpoolFile.flushThreshold
 
     /// What happens to the bytes of the part being parsed.
     private enum Part {
@@ -28,12 +30,12 @@ final class BulkUploadHandler: HTTPRequestHandler {
 
     /// One entry of the response's `files` array.
     private struct Result {
-        var filename: String?
-        var declaredType: String?
-        var file: SpoolFile?
-        var finished: SpoolFile.Finished?
-        var failure: SystemError?
-        var error: (code: String, message: String)?
+        package var filename: String?
+        package var declaredType: String?
+        package var file: SpoolFile?
+        package var finished: SpoolFile.Finished?
+        package var failure: SystemError?
+        package var error: (code: String, message: String)?
     }
 
     private let exchange: HTTPExchange
@@ -54,7 +56,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
     private var waitingForFiles: (@LoopActor () -> Void)?
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
-    static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
+    package static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
         func reject(_ status: Int, _ code: String, _ message: String,
@@ -112,7 +114,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
 
     // MARK: Body
 
-    func receive(_ bytes: UnsafeRawBufferPointer) {
+    package func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !done else { return }
         if decoder != nil {
             do throws(ZstdStreamDecoder.Failure) {
@@ -165,7 +167,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
         case .partEnd:
             if case .file(let file, let index) = part {
                 finishing += 1
-                let metadata = SpoolMetadata(
+                let metadata = DocumentMetadata(
                     id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
                     declaredType: results[index].declaredType, size: 0, sha256: [],
                     receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
@@ -222,7 +224,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
 
     // MARK: End
 
-    func end() {
+    package func end() {
         guard !done else { return }
         do throws(ZstdStreamDecoder.Failure) {
             try decoder?.finish()
@@ -249,7 +251,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
     }
 
     private func complete() async {
-        var entries: [(file: SpoolFile, metadata: SpoolMetadata)] = []
+        var entries: [(file: SpoolFile, metadata: DocumentMetadata)] = []
         var writeFailure: SystemError?
         for index in results.indices {
             guard let file = results[index].file else { continue }
@@ -340,7 +342,7 @@ final class BulkUploadHandler: HTTPRequestHandler {
         exchange.respond(.error(status, code: code, message: message))
     }
 
-    func abort() {
+    package func abort() {
         guard !done else { return }
         done = true
         discardAll()

@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import Logging
 
 /// The engine's routes.
@@ -8,15 +10,15 @@ import Logging
 /// - `GET /metrics` — Prometheus text format.
 @LoopActor
 public final class IngestRouter: HTTPRouter {
-    let configuration: IngestConfiguration
-    let spool: Spool
-    let metrics: IngestMetrics
-    let status: StartupStatus
-    let logger: Logger
+    package let configuration: IngestConfiguration
+    package let spool: Spool
+    package let metrics: IngestMetrics
+    package let status: StartupStatus
+    package let logger: Logger
     /// The tenant uploads are filed under until authentication names one.
-    var defaultTenant = "default"
+    package var defaultTenant = "default"
 
-    init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
+    package init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
          logger: Logger) {
         self.configuration = configuration
         self.spool = spool
@@ -73,16 +75,16 @@ public final class IngestRouter: HTTPRouter {
 
 /// Answers once the (ignored) body is complete: for routes that take no body.
 @LoopActor
-final class Respond: HTTPRequestHandler {
+package final class Respond: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let make: @LoopActor () -> HTTPResponse
 
-    init(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse) {
+    package init(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse) {
         self.exchange = exchange
         self.make = make
     }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) {}
-    func end() { exchange.respond(make()) }
-    func abort() {}
+    package func receive(_ bytes: UnsafeRawBufferPointer) {}
+    package func end() { exchange.respond(make()) }
+    package func abort() {}
 }

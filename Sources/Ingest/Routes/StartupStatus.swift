@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 /// What `GET /startup-status` reports: one entry per component (spool, database, converters, LLM), each
 /// registered by the stage that owns it.
 @LoopActor
@@ -23,7 +25,7 @@ public final class StartupStatus {
         components.append((name, probe))
     }
 
-    func render(spool: Spool) -> [UInt8] {
+    package func render(spool: Spool) -> [UInt8] {
         var root = JSONText.Object()
         var spoolObject = JSONText.Object()
         spoolObject.string("status", spool.isFull ? "full" : "ok")

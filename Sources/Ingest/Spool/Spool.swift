@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import DequeModule
 import Logging
 #if canImport(Glibc)
@@ -117,19 +119,19 @@ public final class Spool {
     }
 
     /// A new file in `tmp/`, for one file part.
-    func makeFile() -> SpoolFile {
+    package func makeFile() -> SpoolFile {
         SpoolFile(id: DocumentID(), temporaryDirectory: temporaryDirectory, metrics: metrics)
     }
 
     /// Accounts bytes of uploads in progress against the byte mark.
-    func reserve(_ bytes: Int) { receivingBytes += bytes }
-    func release(_ bytes: Int) { receivingBytes -= bytes }
+    package func reserve(_ bytes: Int) { receivingBytes += bytes }
+    package func release(_ bytes: Int) { receivingBytes -= bytes }
 
     /// Makes finished files durable in `incoming/`, all of them or (on error) none acknowledged: their data
     /// and metadata are already synced in `tmp/` (``SpoolFile/finish(metadata:_:)``); each pair is renamed
     /// into `incoming/`, data first and metadata (the commit marker) last, and `incoming/` is synced. The
     /// renames ride along with the next grouped directory sync, in the same pool job.
-    func commit(_ files: [(file: SpoolFile, metadata: SpoolMetadata)]) async throws {
+    package func commit(_ files: [(file: SpoolFile, metadata: DocumentMetadata)]) async throws {
         guard !files.isEmpty else { return }
         let moves = files.map { Move(data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
                                      id: $0.file.id) }
@@ -200,21 +202,21 @@ public final class Spool {
     }
 
     /// One document's two renames from `tmp/` into `incoming/`.
-    struct Move: Sendable {
-        var data: String
-        var metadata: String
-        var id: DocumentID
+    package struct Move: Sendable {
+        package var data: String
+        package var metadata: String
+        package var id: DocumentID
     }
 
     /// A caller of ``syncIncoming(_:)``: its renames and how to wake it.
-    struct SyncWaiter {
-        var moves: [Move]
-        var continuation: CheckedContinuation<Void, any Error>
+    package struct SyncWaiter {
+        package var moves: [Move]
+        package var continuation: CheckedContinuation<Void, any Error>
     }
 
     /// Performs `moves` and `fsync`s `incoming/`, so those renames and every one made before are durable.
     /// Concurrent callers share rounds (group commit): one pool job renames for all of them, then syncs once.
-    func syncIncoming(_ moves: [Move]) async throws {
+    package func syncIncoming(_ moves: [Move]) async throws {
         try await withCheckedThrowingContinuation(isolation: LoopActor.shared) {
             (continuation: CheckedContinuation<Void, any Error>) in
             switch directorySync.request(SyncWaiter(moves: moves, continuation: continuation)) {
@@ -273,9 +275,9 @@ public final class Spool {
 
     private final class RoundResult: @unchecked Sendable {
         // @unchecked: written on the pool thread before completion, read on the loop after.
-        var errors: [SystemError?]
-        var syncError: SystemError?
-        init(count: Int) { errors = Array(repeating: nil, count: count) }
+        package var errors: [SystemError?]
+        package var syncError: SystemError?
+        package init(count: Int) { errors = Array(repeating: nil, count: count) }
     }
 }
 
@@ -284,19 +286,19 @@ public final class Spool {
 /// A waiter that arrives while a round is running cannot be served by it (its rename may come after the
 /// sync started), so it joins the next round; every waiter of a round is resumed together. Generic over the
 /// waiter so that tests can drive it with plain values.
-struct DirectorySyncState<Waiter> {
+package struct DirectorySyncState<Waiter> {
     private var running = false
     private var next: [Waiter] = []
 
     /// What to do for a new request.
-    enum RequestAction {
+    package enum RequestAction {
         /// Nothing is running: start a round now, for these waiters (the new one).
         case startRound([Waiter])
         /// A round is running: the waiter joins the next one.
         case wait
     }
 
-    mutating func request(_ waiter: Waiter) -> RequestAction {
+    package mutating func request(_ waiter: Waiter) -> RequestAction {
         if running {
             next.append(waiter)
             return .wait
@@ -307,7 +309,7 @@ struct DirectorySyncState<Waiter> {
 
     /// The running round finished (its waiters are resumed by the caller): the next round to start, if
     /// anyone came during this one.
-    mutating func roundCompleted() -> [Waiter]? {
+    package mutating func roundCompleted() -> [Waiter]? {
         precondition(running, "no round was running")
         guard !next.isEmpty else {
             running = false

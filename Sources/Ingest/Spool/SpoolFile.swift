@@ -1,3 +1,5 @@
+import HTTP1
+import Loop
 import Crypto
 #if canImport(Glibc)
 import Glibc
@@ -15,38 +17,38 @@ import Glibc
 /// and the fsyncs of both. (Two parallel fsync jobs waited less per upload but cost more CPU in thread
 /// hand-offs; on 2 cores under load the single job measured ~25% more uploads/s at 100 KiB.)
 @LoopActor
-final class SpoolFile {
+package final class SpoolFile {
     /// Bytes gathered before a write is queued.
-    static let flushThreshold = 128 * 1024
+    package static let flushThreshold = 128 * 1024
 
     /// The document's id, which names its files in the spool.
-    let id: DocumentID
+    package let id: DocumentID
     /// `spool/tmp/<id>.data`.
-    let temporaryPath: String
+    package let temporaryPath: String
     /// `spool/tmp/<id>.json`.
-    let temporaryMetadataPath: String
+    package let temporaryMetadataPath: String
     /// Bytes accepted so far.
     private(set) var size = 0
     /// Bytes copied but not yet on disk.
-    var bufferedBytes: Int { pending.count + inFlightBytes }
+    package var bufferedBytes: Int { pending.count + inFlightBytes }
     /// Called whenever a write completes (so a paused connection can look at ``bufferedBytes`` again).
-    var onProgress: (@LoopActor () -> Void)?
+    package var onProgress: (@LoopActor () -> Void)?
 
     private let writer: Writer
     private var pending: [UInt8] = []
     private var inFlightBytes = 0
     private var inFlight = false
-    private var finishing: SpoolMetadata?
+    private var finishing: DocumentMetadata?
     private var discarded = false
     private var completion: (@LoopActor (Result<Finished, SystemError>) -> Void)?
     private let metrics: IngestMetrics
 
     /// A finished file: its metadata complete (size, SHA-256), data and metadata durably on disk in `tmp/`.
-    struct Finished: Sendable {
-        var metadata: SpoolMetadata
+    package struct Finished: Sendable {
+        package var metadata: DocumentMetadata
     }
 
-    init(id: DocumentID, temporaryDirectory: String, metrics: IngestMetrics) {
+    package init(id: DocumentID, temporaryDirectory: String, metrics: IngestMetrics) {
         self.id = id
         self.temporaryPath = temporaryDirectory + "/\(id).data"
         self.temporaryMetadataPath = temporaryDirectory + "/\(id).json"
@@ -55,7 +57,7 @@ final class SpoolFile {
     }
 
     /// Copies `bytes` into the file's buffer; they reach the disk on the pool.
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         guard !discarded, finishing == nil else { return }
         if pending.capacity < Self.flushThreshold { pending.reserveCapacity(Self.flushThreshold + 64 * 1024) }
         pending.append(contentsOf: bytes)
@@ -68,7 +70,7 @@ final class SpoolFile {
     ///
     /// A callback rather than an `async` result on purpose: the upload handler gathers several files and must
     /// not make the loop wait on another task's value.
-    func finish(metadata: SpoolMetadata, _ completion: @escaping @LoopActor (Result<Finished, SystemError>) -> Void) {
+    package func finish(metadata: DocumentMetadata, _ completion: @escaping @LoopActor (Result<Finished, SystemError>) -> Void) {
         precondition(finishing == nil, "finish() called twice")
         finishing = metadata
         if discarded {
@@ -80,7 +82,7 @@ final class SpoolFile {
     }
 
     /// Drops the file: closes and unlinks it once any job in flight is done. Never acknowledged.
-    func discard() {
+    package func discard() {
         guard !discarded else { return }
         discarded = true
         pending = []
@@ -168,8 +170,8 @@ final class SpoolFile {
     private final class Writer: @unchecked Sendable {
         // @unchecked: jobs for one file are submitted strictly one after another (see `inFlight`), and libuv
         // orders each job before its completion callback, so there is never concurrent access.
-        let dataPath: String
-        let metadataPath: String
+        package let dataPath: String
+        package let metadataPath: String
         private var fd: Int32 = -1
         private var metadataFD: Int32 = -1
         private var hasher = SHA256()
@@ -177,7 +179,7 @@ final class SpoolFile {
         private(set) var metadataFailure: SystemError?
         private(set) var digest: [UInt8] = []
 
-        init(dataPath: String, metadataPath: String) {
+        package init(dataPath: String, metadataPath: String) {
             self.dataPath = dataPath
             self.metadataPath = metadataPath
         }
@@ -186,7 +188,7 @@ final class SpoolFile {
             if fd < 0 { fd = try FileSystem.open(dataPath, O_WRONLY | O_CREAT | O_EXCL) }
         }
 
-        func write(_ chunk: [UInt8]) {
+        package func write(_ chunk: [UInt8]) {
             guard failure == nil else { return }
             do throws(SystemError) {
                 try ensureOpen()
@@ -198,7 +200,7 @@ final class SpoolFile {
         }
 
         /// Finalises the digest and writes the metadata file (not yet synced).
-        func writeMetadata(_ metadata: SpoolMetadata) {
+        package func writeMetadata(_ metadata: DocumentMetadata) {
             guard failure == nil else { return }
             do throws(SystemError) {
                 try ensureOpen()
@@ -212,7 +214,7 @@ final class SpoolFile {
             }
         }
 
-        func syncData(metrics: IngestMetrics) {
+        package func syncData(metrics: IngestMetrics) {
             do throws(SystemError) {
                 metrics.fsync(nanoseconds: try FileSystem.fsync(fd, path: dataPath))
             } catch {
@@ -222,7 +224,7 @@ final class SpoolFile {
             fd = -1
         }
 
-        func syncMetadata(metrics: IngestMetrics) {
+        package func syncMetadata(metrics: IngestMetrics) {
             do throws(SystemError) {
                 metrics.fsync(nanoseconds: try FileSystem.fsync(metadataFD, path: metadataPath))
             } catch {
@@ -232,7 +234,7 @@ final class SpoolFile {
             metadataFD = -1
         }
 
-        func closeAndUnlink() {
+        package func closeAndUnlink() {
             if fd >= 0 {
                 FileSystem.close(fd)
                 fd = -1

@@ -1,5 +1,5 @@
 internal import CCurl
-import Ingest
+import Loop
 
 /// One outbound HTTP request.
 public struct HTTPClientRequest: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import Loop
 
 /// The Batch API (`/v1/files` with purpose `batch`, `/v1/batches`): requests written as JSONL, answered
 /// within the completion window at half the price of Chat Completions.

@@ -1,5 +1,6 @@
+import ResumeModel
 import Foundation
-import Ingest
+import Loop
 
 /// One Chat Completions call to an OpenAI-compatible endpoint, and what came back, decoded.
 @LoopActor

@@ -1,5 +1,6 @@
+import ResumeModel
 import Foundation
-import Ingest
+import Loop
 
 /// Batch API mode (`LLM_BATCH_API`): the same coalesced requests as Chat Completions mode, written as the lines
 /// of a JSONL file, uploaded (`POST /files`, purpose `batch`), run as a batch (`POST /batches`, 24 h window) and

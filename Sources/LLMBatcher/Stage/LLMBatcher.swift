@@ -1,6 +1,7 @@
+import ResumeModel
 import DequeModule
 import Foundation
-import Ingest
+import Loop
 import Logging
 
 /// Parses resumes with an OpenAI-compatible model, spending the account's rate limits to the last percent.
@@ -108,6 +109,15 @@ public final class LLMBatcher: ParsingStage {
     }
 
     /// Documents held (waiting, in flight, or waiting for a copy in flight).
+    public var summary: (healthy: Bool, detail: String) {
+        if let reason = blockedReason { return (false, reason) }
+        let c = counters
+        let mode = configuration.batchAPI ? "Batch API, \(c.batches) batches of \(c.batchRequests) requests"
+            : "\(c.requests) requests, \(c.rateLimited) answered 429"
+        return (true, "openai \(configuration.model) at \(configuration.baseURL): \(c.parsed) parsed, "
+                    + "\(c.failed) failed, \(held) waiting, \(mode)")
+    }
+
     public var held: Int { pending.count + retryDocuments + inFlightDocuments + followers + compacting }
     var inFlightDocuments = 0
     private var followers = 0

@@ -1,4 +1,4 @@
-import Ingest
+import Loop
 
 /// The parser's settings, from the environment (the `OPENAI_*` names of the Python service it replaces).
 public struct LLMConfiguration: Sendable, Equatable {
@@ -59,7 +59,7 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// Whether the LLM is used (an API key is set).
     public var usesLLM: Bool { !(apiKey ?? "").isEmpty }
 
-    public init(environment: [String: String]) throws(IngestConfiguration.InvalidSetting) {
+    public init(environment: [String: String]) throws(InvalidSetting) {
         let env = EnvironmentReader(environment)
         let key = env.string("OPENAI_API_KEY", default: "")
         apiKey = key.isEmpty ? nil : key

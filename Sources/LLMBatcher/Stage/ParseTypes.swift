@@ -1,4 +1,5 @@
-import Ingest
+import ResumeModel
+import Loop
 
 /// One document to parse: extracted text and what identifies its content.
 public struct ParseJob: Sendable {
@@ -10,12 +11,22 @@ public struct ParseJob: Sendable {
     public var contentSHA256: String?
     /// Clean text from ExtractPool.
     public var text: String
+    /// The document's record, carried through the parser untouched for the stage after it (nil for text
+    /// parsed on its own, e.g. by benchmarks).
+    public var record: DocumentRecord?
 
-    public init(id: String, tenant: String, contentSHA256: String?, text: String) {
+    public init(id: String, tenant: String, contentSHA256: String?, text: String, record: DocumentRecord? = nil) {
         self.id = id
         self.tenant = tenant
         self.contentSHA256 = contentSHA256
         self.text = text
+        self.record = record
+    }
+
+    /// A job for a document whose record extraction has filled.
+    public init(record: DocumentRecord, text: String) {
+        self.init(id: record.id.description, tenant: record.metadata.tenant,
+                  contentSHA256: Hex.encode(record.metadata.sha256), text: text, record: record)
     }
 }
 
@@ -58,6 +69,14 @@ public struct ParsedDocument: Sendable {
     public var injectionSuspected: Bool
     /// The id of the document whose result this one reuses (same tenant and content).
     public var reusedFrom: String?
+
+    /// The parser's part of the document's record; `encodeResume` turns the resume into JSON bytes.
+    public func recordPart(encodeResume: (JSONResume) -> [UInt8]?) -> DocumentRecord.Parse {
+        DocumentRecord.Parse(
+            succeeded: status == .parsed, resumeJSON: status == .parsed ? resume.flatMap(encodeResume) : nil,
+            provider: provider, model: model, promptTokens: promptTokens, completionTokens: completionTokens,
+            warnings: warnings, errorCode: failureCode?.rawValue, errorDetail: failureDetail)
+    }
 }
 
 /// The stage after the parser, as the parser sees it.
@@ -77,6 +96,10 @@ public protocol ParsingStage: AnyObject, Sendable {
     /// Waits until every submitted job has been handed on (or is waiting on an unavailable endpoint, for
     /// at most `timeoutMilliseconds`).
     @LoopActor func drain(timeoutMilliseconds: UInt64) async
+    /// Releases what the stage holds (timers, connections); after ``drain(timeoutMilliseconds:)``.
+    @LoopActor func close()
+    /// How it goes, for `/startup-status`: healthy or not, and counts in words.
+    @LoopActor var summary: (healthy: Bool, detail: String) { get }
 }
 
 /// Phrases that try to instruct a model from inside a document ("ignore previous instructions…").

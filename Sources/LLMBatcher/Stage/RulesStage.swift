@@ -1,5 +1,6 @@
+import ResumeModel
 import Foundation
-import Ingest
+import Loop
 
 /// The built-in parser as a stage: the default when no API key is set, and the floor the LLM must beat.
 /// Parsing is CPU work, so it runs on libuv's pool; at most `concurrency` documents at once.
@@ -35,6 +36,13 @@ public final class RulesStage: ParsingStage {
         if running == 0 && queue.isEmpty { return }
         await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
     }
+
+    public var summary: (healthy: Bool, detail: String) {
+        (true, "rules parser (no OPENAI_API_KEY): \(parsed) parsed, \(failed) failed")
+    }
+
+    /// Nothing to release: parsing runs on libuv's pool and holds no handle.
+    public func close() {}
 
     private func next() {
         while running < concurrency, !queue.isEmpty {

@@ -1,5 +1,5 @@
 internal import CLibPQ
-import Ingest
+import Loop
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import Loop
 
 /// The database schema, as numbered migrations embedded in the binary. Applied at start-up (and by
 /// `resume-ingest migrate`) under a session advisory lock, so engines starting at once apply each step once.

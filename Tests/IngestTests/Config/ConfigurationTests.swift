@@ -1,3 +1,5 @@
+@testable import Loop
+@testable import HTTP1
 import Testing
 
 @testable import Ingest

@@ -1,3 +1,5 @@
+@testable import Loop
+@testable import HTTP1
 import Logging
 import Testing
 import TestSupport

@@ -1,0 +1,292 @@
+import Loop
+import Logging
+
+/// One client connection: feeds socket bytes through ``HTTPRequestParser``, hands each request to a handler,
+/// writes responses in request order, and enforces the timeouts.
+///
+/// Requests are served one at a time: once a request's body is complete, reading stops until its response
+/// is written, and bytes of pipelined requests that already arrived wait in `stash`. That answers pipelined
+/// requests in order and lets TCP flow control hold back a client that runs ahead.
+@LoopActor
+package final class HTTPConnection: TCPStreamDelegate {
+    /// Where the connection is in its request/response cycle.
+    package enum State {
+        /// Between requests, or reading a request head. Next: `receiving`, `closing`.
+        case idle
+        /// Head received, body streaming to the handler. Next: `awaitingResponse` (body done), `closing`.
+        case receiving(HTTPExchange, any HTTPRequestHandler)
+        /// Body complete, reading paused, the handler is working. Next: `idle` (keep-alive) or `closing`.
+        case awaitingResponse(HTTPExchange)
+        /// Going away: the last response is being flushed, or the rest of an unread body is discarded.
+        case closing
+    }
+
+    /// Why the connection's timer is armed.
+    private enum TimerPurpose {
+        case keepAlive, header, bodyIdle, linger
+    }
+
+    package let stream: TCPStream
+    private weak var serverReference: HTTPServer?
+    private var server: HTTPServer { serverReference! }
+    private var parser: HTTPRequestParser
+    private var state = State.idle
+    private var stash: [UInt8] = []
+    private let timer = UVTimer()
+    private var timerPurpose = TimerPurpose.keepAlive
+    private var pauses = 0
+    private var inParse = false
+    private var peerClosed = false
+    private var closed = false
+
+    package init(stream: TCPStream, server: HTTPServer) {
+        self.stream = stream
+        self.serverReference = server
+        self.parser = HTTPRequestParser(limits: server.parserLimits)
+        stream.delegate = self
+        stream.setNoDelay()
+        arm(.keepAlive)
+        stream.startReading()
+    }
+
+    /// Whether the connection has no request in progress (shutdown closes such connections at once).
+    package var isIdle: Bool {
+        if case .idle = state { return parser.isIdle && stash.isEmpty }
+        return false
+    }
+
+    // MARK: Reading
+
+    package func stream(_ stream: TCPStream, didRead bytes: UnsafeRawBufferPointer) {
+        server.metrics.received(bytes: bytes.count)
+        switch state {
+        case .closing:
+            return
+        case .receiving:
+            arm(.bodyIdle)
+        case .awaitingResponse:
+            // Reading is stopped while a response is pending; a read that was already queued lands here.
+            stash.append(contentsOf: bytes)
+            return
+        case .idle:
+            break
+        }
+        feed(bytes)
+    }
+
+    private func feed(_ input: UnsafeRawBufferPointer) {
+        defer { readIfReady() }
+        var offset = 0
+        while offset < input.count {
+            switch state {
+            case .closing:
+                return
+            case .awaitingResponse:
+                stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[offset...]))
+                stream.stopReading()
+                return
+            case .idle, .receiving:
+                break
+            }
+            let wasIdle = parser.isIdle
+            let consumed: Int
+            do {
+                inParse = true
+                defer { inParse = false }
+                consumed = try parser.parse(UnsafeRawBufferPointer(rebasing: input[offset...])) { event in
+                    handle(event)
+                }
+            } catch {
+                failRequest(status: error.status, code: error.code, message: error.message)
+                return
+            }
+            offset += consumed
+            if wasIdle, case .idle = state, !parser.isIdle { arm(.header) }
+            if consumed == 0 { break }
+        }
+    }
+
+    private func handle(_ event: HTTPParserEvent) {
+        switch event {
+        case .head(let head):
+            let exchange = HTTPExchange(head: head, connection: self)
+            state = .receiving(exchange, DiscardBody.shared)
+            let handler = server.router.handler(for: exchange)
+            guard case .receiving(let current, _) = state, current === exchange else { return }
+            state = .receiving(exchange, handler)
+            if head.framing != .none {
+                if head.expectsContinue && !exchange.responded {
+                    stream.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }
+                arm(.bodyIdle)
+            } else {
+                timer.cancel()
+            }
+        case .body(let bytes):
+            if case .receiving(_, let handler) = state { handler.receive(bytes) }
+        case .end:
+            guard case .receiving(let exchange, let handler) = state else { return }
+            exchange.bodyComplete = true
+            state = .awaitingResponse(exchange)
+            timer.cancel()
+            // Pipelined bytes wait in the kernel (and `stash`) until this response is out: TCP flow control,
+            // not memory, holds back a client that runs ahead.
+            stream.stopReading()
+            handler.end()
+        }
+    }
+
+    package func streamDidEnd(_ stream: TCPStream, error: UVError?) {
+        peerClosed = true
+        switch state {
+        case .receiving(let exchange, let handler):
+            // The client went away mid-request: nothing of it may be acknowledged.
+            state = .closing
+            if !exchange.responded { handler.abort() }
+            close()
+        case .awaitingResponse:
+            // The request is complete: its response is still written if the socket allows, then we close.
+            break
+        case .idle, .closing:
+            close()
+        }
+    }
+
+    // MARK: Responding
+
+    package func respond(_ exchange: HTTPExchange, _ response: HTTPResponse) {
+        server.metrics.request(route: exchange.route, status: response.status)
+        let early: Bool
+        switch state {
+        case .receiving(let current, _) where current === exchange:
+            early = !exchange.bodyComplete
+        case .awaitingResponse(let current) where current === exchange:
+            early = false
+        default:
+            return
+        }
+        let keepAlive = exchange.head.keepAlive && !early && !server.isDraining && !peerClosed
+        let isHead = exchange.head.method == "HEAD"
+        stream.write(response.encode(keepAlive: keepAlive, date: server.currentDate(), includeBody: !isHead))
+        if keepAlive {
+            state = .idle
+            arm(.keepAlive)
+            if !inParse { resumeAfterResponse() }
+        } else if early {
+            // Unread body bytes may still arrive: half-close and discard them for a moment so the client
+            // reads our answer instead of a reset.
+            state = .closing
+            linger()
+        } else {
+            state = .closing
+            stream.shutdown { [self] in close() }
+        }
+    }
+
+    /// Answers a request the parser or a timeout cut short, then closes.
+    private func failRequest(status: Int, code: String, message: String) {
+        if case .receiving(let exchange, let handler) = state, !exchange.responded { handler.abort() }
+        server.metrics.request(route: "invalid", status: status)
+        state = .closing
+        let response = HTTPResponse.error(status, code: code, message: message)
+        stream.write(response.encode(keepAlive: false, date: server.currentDate()))
+        linger()
+    }
+
+    private func resumeAfterResponse() {
+        if !stash.isEmpty {
+            let pending = stash
+            stash = []
+            pending.withUnsafeBytes { feed($0) }
+        }
+        readIfReady()
+    }
+
+    /// Reads again when a request may arrive or continue and nobody asked for a pause.
+    private func readIfReady() {
+        switch state {
+        case .idle, .receiving:
+            if pauses == 0 && !closed { stream.startReading() }
+        case .awaitingResponse, .closing:
+            break
+        }
+    }
+
+    private func linger() {
+        stream.shutdown { [self] in
+            if peerClosed { close() }
+        }
+        arm(.linger)
+        stream.startReading()
+    }
+
+    // MARK: Flow control
+
+    package func pauseReading() {
+        pauses += 1
+        stream.stopReading()
+    }
+
+    package func resumeReading() {
+        pauses = max(0, pauses - 1)
+        guard pauses == 0 else { return }
+        switch state {
+        case .idle, .receiving, .closing: stream.startReading()
+        case .awaitingResponse: break
+        }
+    }
+
+    // MARK: Timers
+
+    private func arm(_ purpose: TimerPurpose) {
+        timerPurpose = purpose
+        let limits = server.limits
+        let ms: Int
+        switch purpose {
+        case .keepAlive: ms = limits.keepAliveTimeoutMilliseconds
+        case .header: ms = limits.headerTimeoutMilliseconds
+        case .bodyIdle: ms = limits.bodyIdleTimeoutMilliseconds
+        case .linger: ms = 2000
+        }
+        timer.schedule(after: UInt64(ms)) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        switch (timerPurpose, state) {
+        case (.keepAlive, .idle) where parser.isIdle:
+            close()
+        case (.header, .idle), (.keepAlive, .idle):
+            failRequest(status: 408, code: "request_timeout",
+                        message: "the request head did not arrive within \(server.limits.headerTimeoutMilliseconds) ms")
+        case (.bodyIdle, .receiving):
+            failRequest(status: 408, code: "request_timeout",
+                        message: "no body bytes for \(server.limits.bodyIdleTimeoutMilliseconds) ms")
+        case (.linger, _):
+            close()
+        default:
+            break
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the socket now. A request still receiving is aborted.
+    package func close() {
+        guard !closed else { return }
+        if case .receiving(let exchange, let handler) = state, !exchange.responded { handler.abort() }
+        closed = true
+        state = .closing
+        timer.close()
+        stream.close()
+        serverReference?.connectionClosed(self)
+    }
+
+    /// Asks the connection to finish: closes at once when idle, else after the current response.
+    package func drain() {
+        if isIdle {
+            close()
+        } else if case .closing = state {
+            close()
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Loop
+/// Receives one request's body and produces its response. Routes make one per request.
+@LoopActor
+public protocol HTTPRequestHandler: AnyObject {
+    /// Body bytes, in order. Valid only during the call: copy what must outlive it.
+    func receive(_ bytes: UnsafeRawBufferPointer)
+    /// The body is complete. The handler answers through ``HTTPExchange/respond(_:)`` (now or later).
+    func end()
+    /// The client went away, or timed out, before the body was complete: release everything; no response.
+    func abort()
+}
+
+/// Ignores a body: stands in while a route builds the real handler, and serves requests already answered.
+@LoopActor
+package final class DiscardBody: HTTPRequestHandler {
+    package static let shared = DiscardBody()
+    package func receive(_ bytes: UnsafeRawBufferPointer) {}
+    package func end() {}
+    package func abort() {}
+}
+
+/// Chooses the handler of each request.
+@LoopActor
+public protocol HTTPRouter: AnyObject {
+    /// A handler for the request in `exchange`. May answer at once through `exchange`.
+    func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler
+}
+
+/// One request on a connection, as its handler sees it: the head, the way to answer, and body flow control.
+@LoopActor
+public final class HTTPExchange {
+    /// The request head.
+    public let head: HTTPRequestHead
+    /// The route's name, for metrics (`requests by route and status`).
+    public var route = "unmatched"
+    /// Whether the whole body has been delivered.
+    public internal(set) var bodyComplete: Bool
+    /// Whether a response was given.
+    public private(set) var responded = false
+
+    package weak var connection: HTTPConnection?
+
+    package init(head: HTTPRequestHead, connection: HTTPConnection) {
+        self.head = head
+        self.connection = connection
+        self.bodyComplete = head.framing == .none
+    }
+
+    /// Sends the response (exactly once; later calls are ignored). Before the body is complete, this ends the
+    /// connection after the response (the rest of the body is not read).
+    public func respond(_ response: HTTPResponse) {
+        guard !responded else { return }
+        responded = true
+        connection?.respond(self, response)
+    }
+
+    /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``.
+    public func pauseBody() { connection?.pauseReading() }
+
+    /// Undoes one ``pauseBody()``.
+    public func resumeBody() { connection?.resumeReading() }
+}

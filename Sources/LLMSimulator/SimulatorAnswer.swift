@@ -1,0 +1,101 @@
+import HTTP1
+import ResumeModel
+import Foundation
+import Loop
+
+/// The content `llm-sim` answers with, and the `chat.completion` object around it.
+enum SimulatorAnswer {
+    /// The answer to the resumes in `userText`, in the shape `response_format` asks for.
+    static func content(userText: String, format: SimulatorChatRequest.ResponseFormat) -> String {
+        let documents = PromptFormat.documents(inUserMessage: userText)
+        let encoder = JSONEncoder()
+        var results: [[String: Any]] = []
+        for document in documents {
+            let (resume, injection) = SimulatorExtractor.extract(document.text)
+            let data = (try? encoder.encode(resume)) ?? Data("{}".utf8)
+            let object = (try? JSONSerialization.jsonObject(with: data)) ?? [String: Any]()
+            results.append(["id": document.id, "resume": object, "injection_suspected": injection])
+        }
+        var root: Any = ["results": results]
+        if case .jsonSchema(let schema, _, true) = format { root = fillNulls(root, schema: schema) }
+        let data = (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
+        let json = String(decoding: data, as: UTF8.self)
+        switch format {
+        case .text:
+            // Without a response format a chat model wraps JSON in a Markdown fence.
+            return "```json\n" + json + "\n```"
+        case .jsonObject, .jsonSchema:
+            return json
+        }
+    }
+
+    /// Strict structured outputs name every property of the schema: absent values come back as `null`.
+    static func fillNulls(_ value: Any, schema: [String: Any]) -> Any {
+        if var object = value as? [String: Any], let properties = schema["properties"] as? [String: Any] {
+            for (key, sub) in properties {
+                guard let sub = sub as? [String: Any] else { continue }
+                object[key] = object[key].map { fillNulls($0, schema: sub) } ?? NSNull()
+            }
+            return object
+        }
+        if let array = value as? [Any], let items = schema["items"] as? [String: Any] {
+            return array.map { fillNulls($0, schema: items) }
+        }
+        return value
+    }
+
+    /// Content that is not JSON, the way models fail: chatter before the JSON, a refusal, an answer cut short.
+    static func garbage(variant: Double, userText: String) -> String {
+        let ids = PromptFormat.documents(inUserMessage: userText).map(\.id)
+        switch variant {
+        case ..<0.34:
+            return "Sure! Here are the parsed resumes in JSON format:\n\n{\"results\": [{\"id\": "
+                + "\"\(ids.first ?? "1")\", \"resume\": {\"basics\": {\"name\": "
+        case ..<0.67:
+            return "I'm sorry, but I can't help with that request."
+        default:
+            return "{'results': [" + ids.map { "{'id': '\($0)', 'resume': {}, 'injection_suspected': False}" }
+                .joined(separator: ", ") + "]}"
+        }
+    }
+
+    /// OpenAI's `chat.completion` object.
+    static func completion(id: String, created: Int, model: String, content: String, finishReason: String,
+                           promptTokens: Int, completionTokens: Int, cachedTokens: Int) -> [UInt8] {
+        var message = JSONText.Object()
+        message.string("role", "assistant")
+        message.string("content", content)
+        message.string("refusal", nil)
+        message.raw("annotations", Array("[]".utf8))
+        var choice = JSONText.Object()
+        choice.int("index", 0)
+        choice.object("message", message)
+        choice.raw("logprobs", Array("null".utf8))
+        choice.string("finish_reason", finishReason)
+        var promptDetails = JSONText.Object()
+        promptDetails.int("cached_tokens", cachedTokens)
+        promptDetails.int("audio_tokens", 0)
+        var completionDetails = JSONText.Object()
+        completionDetails.int("reasoning_tokens", 0)
+        completionDetails.int("audio_tokens", 0)
+        completionDetails.int("accepted_prediction_tokens", 0)
+        completionDetails.int("rejected_prediction_tokens", 0)
+        var usage = JSONText.Object()
+        usage.int("prompt_tokens", promptTokens)
+        usage.int("completion_tokens", completionTokens)
+        usage.int("total_tokens", promptTokens + completionTokens)
+        usage.object("prompt_tokens_details", promptDetails)
+        usage.object("completion_tokens_details", completionDetails)
+        var root = JSONText.Object()
+        root.string("id", id)
+        root.string("object", "chat.completion")
+        root.int("created", created)
+        root.string("model", model)
+        root.array("choices", [choice])
+        root.object("usage", usage)
+        root.string("service_tier", "default")
+        root.string("system_fingerprint", "fp_llmsim")
+        return root.finished() + [0x0A]
+    }
+}

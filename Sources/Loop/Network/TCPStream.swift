@@ -1,0 +1,128 @@
+internal import CLibUV
+
+/// What a ``TCPStream`` reports to its owner, on the loop.
+@LoopActor
+package protocol TCPStreamDelegate: AnyObject {
+    /// Bytes arrived. The buffer is the loop's shared read buffer: valid only during the call.
+    func stream(_ stream: TCPStream, didRead bytes: UnsafeRawBufferPointer)
+    /// The peer closed its side, or the connection failed (`error` is nil for a clean EOF).
+    func streamDidEnd(_ stream: TCPStream, error: UVError?)
+}
+
+/// A connected TCP socket on the loop: reads into one loop-wide buffer, writes owned byte arrays.
+@LoopActor
+package final class TCPStream: UVHandle {
+    /// Reads are processed synchronously in the read callback, so one buffer serves every connection.
+    private static let readBufferSize = 64 * 1024
+    private static let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: readBufferSize, alignment: 64)
+
+    package var delegate: (any TCPStreamDelegate)?
+    private(set) var isReading = false
+
+    var tcp: UnsafeMutablePointer<uv_tcp_t> { raw.assumingMemoryBound(to: uv_tcp_t.self) }
+    private var stream: UnsafeMutablePointer<uv_stream_t> { raw.assumingMemoryBound(to: uv_stream_t.self) }
+
+    package init() {
+        super.init(type: UV_TCP)
+        let rc = uv_tcp_init(EventLoop.shared.raw, tcp)
+        precondition(rc == 0, "uv_tcp_init: \(UVError(rc))")
+        register()
+    }
+
+    package override func didClose() { delegate = nil }
+
+    /// Starts delivering reads to the delegate.
+    package func startReading() {
+        guard !isReading, !isClosing else { return }
+        let rc = uv_read_start(stream, { _, _, buf in
+            buf!.pointee.base = TCPStream.readBuffer.assumingMemoryBound(to: CChar.self)
+            buf!.pointee.len = TCPStream.readBufferSize
+        }, { s, nread, _ in
+            LoopActor.assumeIsolated {
+                let me: TCPStream = UVHandle.owner(UnsafeMutableRawPointer(s))
+                me.didRead(nread)
+            }
+        })
+        if rc == 0 {
+            isReading = true
+        } else {
+            delegate?.streamDidEnd(self, error: UVError(rc, "uv_read_start"))
+        }
+    }
+
+    /// Stops reads: the kernel buffers fill and TCP flow control pushes back on the client.
+    package func stopReading() {
+        guard isReading, !isClosing else { return }
+        uv_read_stop(stream)
+        isReading = false
+    }
+
+    private func didRead(_ nread: Int) {
+        if nread > 0 {
+            delegate?.stream(self, didRead: UnsafeRawBufferPointer(start: TCPStream.readBuffer, count: nread))
+        } else if nread < 0 {
+            stopReading()
+            let code = Int32(nread)
+            delegate?.streamDidEnd(self, error: code == cuv_eof() ? nil : UVError(code, "read"))
+        }
+    }
+
+    private final class WriteRequest {
+        package let bytes: [UInt8]
+        package let completion: (@LoopActor (UVError?) -> Void)?
+        package init(bytes: [UInt8], completion: (@LoopActor (UVError?) -> Void)?) {
+            self.bytes = bytes
+            self.completion = completion
+        }
+    }
+
+    /// Queues `bytes` for writing; `completion` runs once they are handed to the kernel (or failed).
+    package func write(_ bytes: [UInt8], completion: (@LoopActor (UVError?) -> Void)? = nil) {
+        guard !isClosing else {
+            completion?(UVError(cuv_ecanceled(), "write"))
+            return
+        }
+        let request = WriteRequest(bytes: bytes, completion: completion)
+        let req = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        req.pointee.data = Unmanaged.passRetained(request).toOpaque()
+        let rc = request.bytes.withUnsafeBytes { raw -> Int32 in
+            var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                                  UInt32(raw.count))
+            return uv_write(req, stream, &buf, 1) { req, status in
+                LoopActor.assumeIsolated {
+                    let request = Unmanaged<WriteRequest>.fromOpaque(req!.pointee.data!).takeRetainedValue()
+                    req!.deallocate()
+                    request.completion?(status < 0 ? UVError(status, "write") : nil)
+                }
+            }
+        }
+        if rc < 0 {
+            Unmanaged<WriteRequest>.fromOpaque(req.pointee.data!).release()
+            req.deallocate()
+            completion?(UVError(rc, "uv_write"))
+        }
+    }
+
+    /// Half-closes: sends FIN after queued writes; reads may go on.
+    package func shutdown(completion: @escaping @LoopActor () -> Void) {
+        guard !isClosing else { return completion() }
+        final class Box { let body: @LoopActor () -> Void; init(_ b: @escaping @LoopActor () -> Void) { body = b } }
+        let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        req.pointee.data = Unmanaged.passRetained(Box(completion)).toOpaque()
+        let rc = uv_shutdown(req, stream) { req, _ in
+            LoopActor.assumeIsolated {
+                let box = Unmanaged<Box>.fromOpaque(req!.pointee.data!).takeRetainedValue()
+                req!.deallocate()
+                box.body()
+            }
+        }
+        if rc < 0 {
+            Unmanaged<Box>.fromOpaque(req.pointee.data!).release()
+            req.deallocate()
+            completion()
+        }
+    }
+
+    /// Sets `TCP_NODELAY`: responses are small and should not wait for Nagle.
+    package func setNoDelay() { uv_tcp_nodelay(tcp, 1) }
+}

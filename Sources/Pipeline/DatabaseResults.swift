@@ -1,0 +1,115 @@
+import Foundation
+import Ingest
+import LLMBatcher
+import Logging
+import Loop
+import ResumeModel
+import Sink
+
+/// Results into PostgreSQL through the ``Sink``; after each commit the spool forgets the documents it settled.
+@LoopActor
+public final class DatabaseResults: ResultStage {
+    public let sink: Sink
+    private let logger: Logger
+    private let observe: @LoopActor (DocumentRecord) -> Void
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// `settled` hears every batch of outcomes once it is durable (after the spool has been told);
+    /// `observe` every record handed to the Sink.
+    public init(configuration: SinkConfiguration, spool: Spool, logger: Logger,
+                observe: @escaping @LoopActor (DocumentRecord) -> Void = { _ in },
+                settled: @escaping @LoopActor ([SinkOutcome]) -> Void = { _ in }) {
+        self.logger = logger
+        self.observe = observe
+        sink = Sink(configuration: configuration, logger: logger) { outcomes in
+            let forget = outcomes.compactMap { o in DocumentID(o.id).map { ($0, Int(o.sizeBytes)) } }
+            EventLoop.spawn {
+                do {
+                    try await spool.remove(forget)
+                } catch {
+                    // The rows are committed: after a restart these documents are processed again and the
+                    // upsert leaves the same rows.
+                    logger.error("could not remove committed documents from the spool", metadata: ["error": "\(error)"])
+                }
+                await settled(outcomes)
+            }
+        }
+    }
+
+    public nonisolated var name: String { "database" }
+
+    public func waitForRoom() async { await sink.waitForRoom() }
+
+    public func settle(_ record: DocumentRecord, text: String?) async {
+        await sink.waitForRoom()
+        observe(record)
+        sink.accept(DocumentRow(record: record, text: text))
+    }
+
+    public func accept(_ parsed: ParsedDocument) async {
+        guard var record = parsed.job.record else {
+            logger.error("a parsed document without its record", metadata: ["id": "\(parsed.job.id)"])
+            return
+        }
+        let encoder = self.encoder
+        record.parse = parsed.recordPart { try? Array(encoder.encode($0)) }
+        await settle(record, text: parsed.job.text)
+    }
+
+    public func drain(timeoutMilliseconds: UInt64) async { await sink.drain(timeoutMilliseconds: timeoutMilliseconds) }
+
+    public func close() async { sink.close() }
+
+    public var status: StartupStatus.Component {
+        let c = sink.counters
+        let counts = "\(c.committedRows) rows committed, \(c.recordedFailed) recorded failed, \(c.rejected) rejected, "
+            + "\(sink.held) waiting"
+        let url = SinkConfiguration.redacted(sink.configuration.databaseURL ?? "")
+        switch sink.state {
+        case .ready(let version):
+            return .init(status: "ok", detail: "PostgreSQL \(version / 10_000).\(version % 10_000) at \(url): " + counts)
+        case .connecting: return .init(status: "degraded", detail: "connecting; " + counts)
+        case .down(let reason): return .init(status: "down", detail: reason + "; uploads are still spooled; " + counts)
+        case .closed: return .init(status: "down", detail: "closed")
+        }
+    }
+}
+
+/// Results when no database is configured: each is logged (debug) and counted; documents stay in the spool.
+@LoopActor
+public final class LoggedResults: ResultStage {
+    private let logger: Logger
+    private(set) var settled = 0
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public nonisolated var name: String { "database" }
+
+    public func waitForRoom() async {}
+
+    public func settle(_ record: DocumentRecord, text: String?) async {
+        settled += 1
+        logger.debug("document done", metadata: [
+            "id": "\(record.id)", "parsed": "\(record.parse?.succeeded ?? false)",
+            "error_code": "\(record.metadata.refusal?.code ?? record.extraction?.errorCode ?? record.parse?.errorCode ?? "-")",
+        ])
+    }
+
+    public func accept(_ parsed: ParsedDocument) async {
+        guard var record = parsed.job.record else { return }
+        record.parse = parsed.recordPart { _ in nil }
+        await settle(record, text: nil)
+    }
+
+    public func drain(timeoutMilliseconds: UInt64) async {}
+    public func close() async {}
+
+    public var status: StartupStatus.Component {
+        .init(status: "down", detail: "DATABASE_URL is not set: results are not stored; documents stay in the spool "
+                  + "(\(settled) done since start)")
+    }
+}

@@ -1,0 +1,174 @@
+import ExtractPool
+import Ingest
+import LLMBatcher
+import Logging
+import Loop
+import Prometheus
+import Sink
+
+/// The stages after the spool, wired once for both front doors (`serve` and `import`):
+/// spool → extraction pool → parser (LLM batcher, or the rules parser without an API key) → database.
+/// Each commit lets the spool forget the documents it settled. Without a database, results are only logged
+/// and documents stay in the spool.
+@LoopActor
+public final class Engine {
+    /// What the engine is built from.
+    public struct Configuration: Sendable {
+        public var extract: ExtractConfiguration
+        public var llm: LLMConfiguration
+        public var database: SinkConfiguration
+        /// How long shutdown lets the parser and the database finish what they hold.
+        public var parserDrainMilliseconds: UInt64 = 5_000
+        public var databaseDrainMilliseconds: UInt64 = 10_000
+
+        public init(extract: ExtractConfiguration, llm: LLMConfiguration, database: SinkConfiguration) {
+            self.extract = extract
+            self.llm = llm
+            self.database = database
+        }
+    }
+
+    /// What happened to a document the engine settled without extracting it.
+    public enum Shortcut: Sendable {
+        /// Refused before extraction (e.g. an archive entry `unsafe_entry`): recorded failed with its code.
+        case refused
+        /// The tenant's stored result for the same content and parser was reused: nothing done again.
+        case reused(StoredResult)
+    }
+
+    public let configuration: Configuration
+    public let spool: Spool
+    /// In shutdown order: extraction, parsing, results.
+    public let stages: [any Stage]
+    public let extraction: ExtractionStage
+    public let parsing: ParsingStageDoor
+    public let results: any ResultStage
+    /// Stored results by content (nil without a database).
+    public let stored: StoredResults?
+    private let http: HTTPClient
+    private let logger: Logger
+    private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
+
+    /// Wires the stages; nothing runs before ``start()``. `observe` hears every record handed to the
+    /// database, `settled` every durable batch of outcomes, `shortcut` every document settled without
+    /// extraction.
+    public init(configuration: Configuration, spool: Spool, metrics: PrometheusCollectorRegistry, logger: Logger,
+                observe: @escaping @LoopActor (DocumentRecord) -> Void = { _ in },
+                settled: @escaping @LoopActor ([SinkOutcome]) -> Void = { _ in },
+                shortcut: @escaping @LoopActor (DocumentMetadata, Shortcut) -> Void = { _, _ in }) {
+        self.configuration = configuration
+        self.spool = spool
+        self.logger = logger
+        self.shortcut = shortcut
+        if configuration.database.databaseURL != nil {
+            results = DatabaseResults(configuration: configuration.database, spool: spool, logger: logger,
+                                      observe: observe, settled: settled)
+            stored = StoredResults(configuration: configuration.database, logger: logger)
+        } else {
+            results = LoggedResults(logger: logger)
+            stored = nil
+        }
+        http = HTTPClient()
+        let parser: any ParsingStage
+        if configuration.llm.usesLLM {
+            parser = LLMBatcher(configuration: configuration.llm, http: http, consumer: results, logger: logger)
+        } else {
+            parser = RulesStage(consumer: results, concurrency: configuration.extract.concurrency)
+        }
+        parsing = ParsingStageDoor(parser)
+        let feed = ParserFeed(parser: parser, results: results)
+        let extractor = Extractor(configuration: configuration.extract, logger: logger)
+        let source = SpoolSource(spool: spool, logger: logger)
+        extraction = ExtractionStage(extractor: extractor, source: source, consumer: feed,
+                                     metrics: ExtractMetrics(registry: metrics), logger: logger)
+        stages = [extraction, parsing, results]
+        source.screen = { [unowned self] metadata in await self.screen(metadata) }
+    }
+
+    /// The provider and model whose stored results count as this engine's own.
+    public var parserIdentity: (provider: String, model: String?) {
+        configuration.llm.usesLLM ? ("openai", configuration.llm.model) : ("rules", nil)
+    }
+
+    /// Opens the converters, connects the database and starts pulling from the spool.
+    public func start() async throws {
+        try await extraction.extractor.open()
+        (results as? DatabaseResults)?.sink.start()
+        if configuration.database.databaseURL == nil {
+            logger.warning(
+                "DATABASE_URL is not set: results are logged, not stored, and documents stay in the spool (make run starts a private PostgreSQL and sets it)")
+        }
+        if !configuration.llm.usesLLM {
+            logger.info("no OPENAI_API_KEY: the built-in rules parser fills the JSON Resume fields")
+        }
+        extraction.start()
+    }
+
+    /// Adds each stage's line to `/startup-status`.
+    public func register(in status: StartupStatus) {
+        let tools = extraction.extractor.tools
+        status.register("converters") {
+            let missing = tools.summary.filter { $0.1 == "missing" }.map(\.0)
+            return .init(status: missing.isEmpty ? "ok" : "degraded",
+                         detail: tools.summary.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
+        }
+        for stage in stages {
+            status.register(stage.name) { stage.status }
+        }
+    }
+
+    /// Shutdown, one loop over the stages: the spool stops handing out documents, then each stage drains
+    /// (by its deadline) and closes, in pipeline order. What is not finished stays in the spool.
+    public func shutdown() async {
+        spool.closeQueue()
+        let deadlines: [ObjectIdentifier: UInt64] = [
+            ObjectIdentifier(parsing): configuration.parserDrainMilliseconds,
+            ObjectIdentifier(results): configuration.databaseDrainMilliseconds,
+        ]
+        for stage in stages {
+            await stage.drain(timeoutMilliseconds: deadlines[ObjectIdentifier(stage)] ?? 0)
+            await stage.close()
+        }
+        stored?.close()
+        http.close()
+    }
+
+    /// Settles a document without extracting it when it was refused on the way in, or when the tenant's
+    /// stored result for the same content came from this engine's parser. True when it was settled.
+    private func screen(_ metadata: DocumentMetadata) async -> Bool {
+        if metadata.refusal != nil {
+            await results.waitForRoom()
+            await results.settle(DocumentRecord(metadata: metadata), text: nil)
+            shortcut(metadata, .refused)
+            return true
+        }
+        guard let stored, let found = await stored.lookUp(tenant: metadata.tenant, sha256: metadata.sha256),
+              Self.reusable(found, identity: parserIdentity)
+        else { return false }
+        do {
+            try await spool.remove(metadata.id, size: metadata.size)
+        } catch {
+            logger.error("could not remove a reused document from the spool", metadata: ["error": "\(error)"])
+        }
+        shortcut(metadata, .reused(found))
+        return true
+    }
+
+    /// Whether a stored row stands for what this engine would produce now: parsed by the same parser and
+    /// model, or failed for a reason in the bytes themselves (not a timeout, a missing converter or an
+    /// endpoint that was down).
+    nonisolated static func reusable(_ row: StoredResult, identity: (provider: String, model: String?)) -> Bool {
+        switch row.status {
+        case "parsed":
+            return row.provider == identity.provider && (identity.provider == "rules" || row.model == identity.model)
+        case "failed":
+            let lasting: Set<String> = [
+                "unsupported_type", "encrypted", "corrupt", "too_large", "decompression_bomb", "empty_text",
+                "unsafe_entry", "nested_archive",
+            ]
+            return row.errorCode.map(lasting.contains) ?? false
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,172 @@
+/// Reads `basics` from the header (the lines before the first heading) and any contact section: the name
+/// (the first line that looks like a person's name), the title under it, e-mail, phone, links and profiles,
+/// and a "City, Country" location.
+package enum Basics {
+    package static func read(header: [TextLine], contact: [TextLine], allLines: [TextLine], text: String)
+        -> JSONResume.Basics {
+        var basics = JSONResume.Basics()
+        let contactLines = (header + contact).map(\.text)
+        let contactText = contactLines.joined(separator: "\n")
+
+        basics.email = Contacts.emails(in: contactText).first ?? Contacts.emails(in: text).first
+        basics.phone = Contacts.phones(in: contactText).first ?? phoneElsewhere(allLines)
+
+        var links = Contacts.links(in: contactLines)
+        if links.isEmpty || !links.contains(where: { $0.network != nil }) {
+            let more = Contacts.links(in: allLines.map(\.text))
+            let known = Set(links.map { Contacts.normalizedURL($0.url) })
+            for link in more where !known.contains(Contacts.normalizedURL(link.url)) {
+                if link.network != nil || links.isEmpty { links.append(link) }
+            }
+        }
+        let profiles = links.filter { $0.network != nil }
+            .map { JSONResume.Profile(network: $0.network, username: $0.username, url: $0.url) }
+        if !profiles.isEmpty { basics.profiles = profiles }
+        basics.url = links.first(where: { $0.network == nil })?.url
+
+        // Name, title and location: the header's lines, contact details cut out, split at separators.
+        var candidates = header
+        if candidates.isEmpty { candidates = Array(allLines.prefix(3)) }
+        for line in candidates + contact {
+            let inContact = !header.contains(line)
+            for segment in segments(of: line.text) {
+                if basics.location == nil, let location = Places.location(segment, lenient: true),
+                   Vocabulary.titleScore(location.city ?? "") == 0,
+                   // "James E. Fitzgerald Manchester, UK": a name cell and a place cell run together.
+                   !(basics.name == nil && (location.city ?? "").wordCount >= 3 && trailingLocation(segment) != nil) {
+                    basics.location = location
+                    continue
+                }
+                if basics.location == nil, let (head, location) = trailingLocation(segment) {
+                    basics.location = location
+                    if basics.name == nil, isNameLike(head) {
+                        basics.name = head
+                    } else if basics.name != nil, basics.label == nil, EntryText.isTitleLike(head) {
+                        basics.label = head
+                    }
+                    continue
+                }
+                if inContact { continue }
+                if basics.name == nil {
+                    if isNameLike(segment) { basics.name = segment }
+                    continue
+                }
+                if basics.label == nil, EntryText.isTitleLike(segment), segment.wordCount <= 8,
+                   Sections.headingKind(segment) == nil, !segment.contains(Character(":")),
+                   segment.first?.isLetterFast == true {
+                    basics.label = segment
+                }
+            }
+        }
+        if basics.location == nil {
+            basics.location = allLines.lazy.compactMap { leadingLocation($0.text) }.first
+        }
+        return basics
+    }
+
+    /// A line that starts with "City, Country" or "City, ST" (a sidebar's contact line run into the main
+    /// column's text: "Bristol, United Kingdom HR Business Partner (2024)"). Only known countries and regions.
+    package static func leadingLocation(_ line: String) -> JSONResume.Location? {
+        guard let comma = line.firstIndex(of: ","), line[..<comma].wordCount <= 3 else { return nil }
+        let after = line[line.index(after: comma)...].split(separator: " ")
+        guard !after.isEmpty else { return nil }
+        for length in stride(from: min(3, after.count), through: 1, by: -1) {
+            let candidate = String(line[..<comma]) + ", " + after.prefix(length).joined(separator: " ")
+            if let location = Places.location(candidate.trimmed([",", ";", "·", "•", "|"]), lenient: false) {
+                return location
+            }
+        }
+        return nil
+    }
+
+    /// A phone number outside the header: only on a line that says it is one, or written with a "+".
+    package static func phoneElsewhere(_ lines: [TextLine]) -> String? {
+        let markers = ["phone", "tel", "mobile", "cell", "handy", "telefon", "telephone", "movil", "portable"]
+        for line in lines {
+            let words = TextFold.words(line.text)
+            if words.contains(where: { markers.contains($0) }), let phone = Contacts.phones(in: line.text).first {
+                return phone
+            }
+        }
+        for line in lines.prefix(40) {
+            if let phone = Contacts.phones(in: line.text).first(where: { $0.hasPrefix("+") }) { return phone }
+        }
+        return nil
+    }
+
+    /// The parts of a header line that are not contact details: e-mails, links and phones removed, split at
+    /// `|`, `·`, `•`, tabs, runs of spaces, and labels such as "Phone:" dropped.
+    package static func segments(of line: String) -> [String] {
+        var text = line
+        for email in Contacts.emails(in: text) { text = text.replacingAll(email, with: " | ") }
+        for link in Contacts.links(in: [text]) { text = text.replacingAll(link.url, with: " | ") }
+        for phone in Contacts.phones(in: text) { text = text.replacingAll(phone, with: " | ") }
+        var pieces: [String] = [text]
+        for separator in ["\t", " | ", "|", " · ", " • ", "   ", " — ", " ▪ ", " ◦ ", " / ", " – "] {
+            pieces = pieces.flatMap { $0.components(separatedByString: separator) }
+        }
+        return pieces.compactMap { piece -> String? in
+            var p = piece.trimmed([",", ";", "·", "•", "|", "-", "–", "—", "*", "°", ":"])
+            // "Phone: …", "E-Mail: …", "Adresse: …".
+            if let colon = p.firstIndex(of: ":"), p[..<colon].wordCount <= 2 {
+                p = p[p.index(after: colon)...].trimmed
+            }
+            return p.isEmpty ? nil : p
+        }
+    }
+
+    /// "Project Manager Göteborg, Sweden" (a title and a place in one table cell): the head and the place,
+    /// when the text after the comma is a known country or region and the city is the last word.
+    package static func trailingLocation(_ text: String) -> (String, JSONResume.Location)? {
+        guard let comma = text.lastIndex(of: ",") else { return nil }
+        let before = text[..<comma].split(separator: " ")
+        guard before.count >= 2, let cityWord = before.last else { return nil }
+        let place = String(cityWord) + text[comma...]
+        guard let location = Places.location(place, lenient: false) else { return nil }
+        return (before.dropLast().joined(separator: " "), location)
+    }
+
+    /// Two to five words of letters, each starting with a capital (or a name particle), or one word in a
+    /// script without spaces (王伟).
+    package static func isNameLike(_ text: String) -> Bool {
+        guard text.count <= 60, !text.contains(where: { $0.isNumberFast || "@/:()".contains($0) }) else { return false }
+        let words = text.split(separator: " ")
+        if words.count == 1 {
+            let scalars = text.unicodeScalars
+            return scalars.count >= 2 && scalars.count <= 6 && scalars.allSatisfy { isSpacelessScript($0) }
+        }
+        guard (2...5).contains(words.count) else { return false }
+        let folded = TextFold.key(text)
+        if ["curriculum vitae", "resume", "lebenslauf", "cv"].contains(folded) { return false }
+        if Sections.headingKind(text) != nil { return false }
+        let particles: Set<String> = [
+            "de", "van", "von", "der", "den", "da", "di", "del", "della", "la", "le", "bin", "binti", "al", "el", "y",
+            "dos", "das", "do", "du", "ten", "ter", "zu", "af", "av", "st", "mc", "ibn", "ben", "ap",
+        ]
+        for word in words {
+            guard let first = word.first else { return false }
+            if particles.contains(TextFold.key(word)) { continue }
+            guard first.isUppercaseFast, word.allSatisfy({ $0.isLetterFast || "'’-.".contains($0) }) else {
+                return false
+            }
+        }
+        // A title is not a name: "Analytics Engineer", "Head of Sales".
+        return Vocabulary.titleScore(text) == 0 && Vocabulary.companyScore(text) == 0
+    }
+
+    package static func isSpacelessScript(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x3040...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7AF, 0xF900...0xFAFF, 0x0E00...0x0E7F:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+extension String {
+    /// Every occurrence of `target` replaced with `replacement`.
+    package func replacingAll(_ target: String, with replacement: String) -> String {
+        components(separatedByString: target).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,132 @@
+/// Reads the degrees of an education section.
+///
+/// Lines are sorted into degree lines (starting with a degree: "Bachelor of Science, Physics",
+/// "MSc in Mathematics", "Diplom-Informatiker", "Licence en droit"), school lines ("University of Bristol",
+/// "Technische Universität München", or any other title-like line next to a degree) and dates. An entry
+/// collects one of each; a second degree or a second school starts the next entry, so the parser does not
+/// care whether the school, the degree or the dates come first.
+package enum EducationEntries {
+    package static func parse(_ input: [TextLine]) -> [JSONResume.Education] {
+        let lines = EntryText.unwrap(input)
+        var entries: [JSONResume.Education] = []
+        var current = JSONResume.Education()
+        var hasDates = false
+
+        func flush() {
+            if current.institution != nil || current.studyType != nil || current.area != nil {
+                entries.append(current)
+            }
+            current = JSONResume.Education()
+            hasDates = false
+        }
+
+        for line in lines {
+            let spans = DateScanner.scan(line.text)
+            let residual = EntryText.clean(DateScanner.removing(spans, from: line.text))
+            var degreeText: String?
+            var schoolText: String?
+            var otherText: String?
+            for part in pieces(residual) {
+                if degreeText == nil, Vocabulary.degreePrefix(part) != nil {
+                    degreeText = part
+                } else if schoolText == nil, Vocabulary.looksLikeInstitution(part) {
+                    schoolText = part
+                } else if otherText == nil {
+                    otherText = part
+                } else {
+                    otherText! += ", " + part
+                }
+            }
+            // A degree line keeps its own commas ("Master of Science, Physics"): re-read it whole.
+            if degreeText != nil, schoolText == nil {
+                degreeText = residual
+                otherText = nil
+            }
+            let startsNew = (degreeText != nil && (current.studyType != nil || current.area != nil))
+                || (schoolText != nil && current.institution != nil)
+                || (degreeText == nil && schoolText == nil && otherText != nil && current.institution != nil
+                    && current.studyType != nil && EntryText.isTitleLike(otherText!) && !line.isBullet)
+                || (!spans.isEmpty && hasDates && degreeText == nil && schoolText == nil && otherText == nil)
+            if startsNew { flush() }
+            if let degreeText { read(degree: degreeText, into: &current) }
+            if let schoolText { current.institution = schoolText }
+            if let otherText, schoolText == nil, current.institution == nil, !line.isBullet,
+               EntryText.isTitleLike(otherText), Vocabulary.degreePrefix(otherText) == nil {
+                current.institution = otherText
+            }
+            if let span = spans.first(where: \.isRange) ?? spans.first, !hasDates {
+                if span.isRange {
+                    current.startDate = span.start?.iso
+                    current.endDate = span.end?.iso
+                } else {
+                    current.endDate = span.start?.iso
+                }
+                hasDates = true
+            }
+        }
+        flush()
+        return entries
+    }
+
+    /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
+    package static func pieces(_ text: String) -> [String] {
+        guard !text.isEmpty else { return [] }
+        for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
+            let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
+            // "Université Toulouse III – Paul Sabatier" is one school.
+            if parts.count >= 2, !(Vocabulary.looksLikeInstitution(parts[0]) && !parts[1...].contains {
+                Vocabulary.degreePrefix($0) != nil || Vocabulary.looksLikeInstitution($0)
+            }) {
+                return parts
+            }
+        }
+        let commaParts = text.split(separator: ",").map { EntryText.clean(String($0)) }.filter { !$0.isEmpty }
+        if commaParts.count >= 2, let school = commaParts.firstIndex(where: Vocabulary.looksLikeInstitution),
+           Vocabulary.degreePrefix(commaParts[0]) != nil || school == 0 {
+            // "BSc Physics, University of Bristol, UK" or "University of Bristol, BSc Physics".
+            if school == 0 {
+                return [commaParts[0], commaParts[1...].joined(separator: ", ")]
+            }
+            return [commaParts[..<school].joined(separator: ", "), commaParts[school...].joined(separator: ", ")]
+        }
+        return [text]
+    }
+
+    /// "Bachelor of Science in Finance" → studyType "Bachelor of Science", area "Finance";
+    /// "BSc, Statistics"; "Master's degree in Economics"; "PhD Physics".
+    package static func read(degree text: String, into entry: inout JSONResume.Education) {
+        guard let (degree, rest) = Vocabulary.degreePrefix(text) else {
+            entry.studyType = text
+            return
+        }
+        var studyType = degree
+        var area = rest.trimmed
+        // "Bachelor's degree", "Master degree": the word "degree" belongs to the type.
+        for word in ["degree", "Degree", "(Hons)", "(Honours)", "Hons"] where area.hasPrefix(word) {
+            studyType += " " + word
+            area = String(area.dropFirst(word.count)).trimmed
+        }
+        for lead in [",", ":", "-", "–", "—", "in ", "In ", "of ", "en ", "in:", "im ", "de ", "en", "|"]
+        where area.hasPrefix(lead) {
+            area = String(area.dropFirst(lead.count)).trimmed
+            break
+        }
+        // Trailing remarks: grades in brackets, "with honours", a score after a comma.
+        if let open = area.firstIndex(of: "("), area.last == ")" {
+            let inside = area[area.index(after: open)..<area.index(before: area.endIndex)]
+            entry.score = inside.contains(where: \.isNumberFast) ? String(inside) : entry.score
+            area = String(area[..<open]).trimmed
+        }
+        if let comma = area.firstIndex(of: ",") {
+            let tail = area[area.index(after: comma)...].trimmed
+            let lower = tail.lowercased()
+            if lower.has("gpa") || lower.has("grade") || lower.has("note") || tail.contains(where: \.isNumberFast)
+                || lower.has("honour") || lower.has("honor") {
+                area = String(area[..<comma]).trimmed
+            }
+        }
+        entry.studyType = studyType.trimmed
+        let cleaned = EntryText.clean(area)
+        entry.area = cleaned.isEmpty ? nil : cleaned
+    }
+}

@@ -1,0 +1,194 @@
+/// What a resume section holds.
+package enum SectionKind: String, Equatable, Sendable, CaseIterable {
+    /// The lines before the first heading: name, title, contact details.
+    case header
+    case contact, summary, work, education, skills, languages, certificates, projects
+    /// A section the parser recognises but does not read (references, interests, publications…).
+    case other
+}
+
+/// A heading and the lines under it.
+package struct Section: Equatable, Sendable {
+    package var kind: SectionKind
+    package var heading: String?
+    package var lines: [TextLine]
+}
+
+/// Recognises section headings by their words, in English, German, French and Spanish: every word of the
+/// line must be a heading word ("Professional", "Experience", "&", "Berufserfahrung", "Formation"…) and at
+/// least one must say what the section holds. So "Work History", "EDUCATION & TRAINING", "Skills:",
+/// "## Languages", "Beruflicher Werdegang", "Compétences linguistiques", "Formación académica" are headings,
+/// and "Project Manager" or "Senior Software Engineer" are not.
+package enum Sections {
+    /// The kind of heading `line` is, or nil.
+    package static func headingKind(_ line: String) -> SectionKind? {
+        guard line.utf8.count >= 4, line.utf8.count <= 96,
+              !line.utf8.contains(where: { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x40 || $0 == 0x2F || $0 == 0x2C }),
+              line.count <= 48 else { return nil }
+        var text = line.trimmed(["#", ":", "=", "*", "_"])
+        if text.hasSuffix(":") { text.removeLast() }
+        // Headings are capitalised; "certification" alone on a line is a wrapped list item.
+        guard let first = text.first, first.isUppercaseFast else { return nil }
+        guard !text.contains(where: { $0.isNumberFast || $0 == "@" || $0 == "/" || $0 == "," || $0 == "." }) else {
+            return nil
+        }
+        let words = TextFold.words(text)
+        guard (1...5).contains(words.count) else { return nil }
+        var found: Set<SectionKind> = []
+        for word in words {
+            if let kind = definingWords[word] {
+                found.insert(kind)
+            } else if !neutralWords.contains(word) {
+                return nil
+            }
+        }
+        guard !found.isEmpty else { return nil }
+        // "Contact | Profile" (two sidebar headings on one line): the main column's heading wins.
+        if found.count > 1 { found.remove(.contact) }
+        for kind in precedence where found.contains(kind) { return kind }
+        return nil
+    }
+
+    /// A heading with text after it on the same line (`Skills: Swift, Go`, `Languages: English (native)`):
+    /// the heading's kind and the rest. Only a colon separates them.
+    package static func inlineHeading(_ line: String) -> (SectionKind, String)? {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        let head = String(line[..<colon])
+        let rest = line[line.index(after: colon)...].trimmed
+        guard !rest.isEmpty, let kind = headingKind(head) else { return nil }
+        return (kind, rest)
+    }
+
+    /// Splits lines into sections. Lines before the first heading form the `.header` section.
+    package static func split(_ lines: [TextLine]) -> [Section] {
+        var sections = [Section(kind: .header, heading: nil, lines: [])]
+        for line in lines {
+            if !line.isBullet, let kind = headingKind(line.text) {
+                sections.append(Section(kind: kind, heading: line.text, lines: []))
+                continue
+            }
+            if !line.isBullet, let (kind, rest) = inlineHeading(line.text),
+               !(sections[sections.count - 1].kind == .skills && kind != .skills) {
+                sections.append(Section(kind: kind, heading: line.text, lines: [TextLine(rest)]))
+                continue
+            }
+            if let (body, kind) = trailingHeading(line.text) {
+                sections[sections.count - 1].lines.append(TextLine(body, isBullet: line.isBullet,
+                                                                   blankBefore: line.blankBefore))
+                sections.append(Section(kind: kind, heading: line.text, lines: []))
+                continue
+            }
+            sections[sections.count - 1].lines.append(line)
+        }
+        return reassignSkillCategories(sections)
+    }
+
+    /// Two-column layouts flattened into one line end a line with the other column's heading
+    /// ("Japanese – Native speaker Academic Background"). A tail of two or more capitalised heading words
+    /// after other text is split off.
+    package static func trailingHeading(_ line: String) -> (String, SectionKind)? {
+        // Quick reject: the last word must be capitalised.
+        guard let space = line.lastIndex(of: " "), line[line.index(after: space)...].first?.isUppercaseFast == true
+        else { return nil }
+        let words = line.split(separator: " ")
+        guard words.count >= 2 else { return nil }
+        for length in stride(from: min(4, words.count - 1), through: 1, by: -1) {
+            // One word only after a closed entry ("German (fluent) Experience") or in capitals.
+            if length == 1 {
+                let word = words[words.count - 1]
+                guard words[words.count - 2].last == ")" || (word.count >= 4 && word == word.uppercased()) else {
+                    continue
+                }
+            }
+            let tail = words.suffix(length)
+            guard tail.allSatisfy({ $0.first.map { $0.isUppercaseFast || $0 == "&" } ?? false }) else { continue }
+            let tailText = tail.joined(separator: " ")
+            guard let kind = headingKind(tailText), kind != .contact else { continue }
+            let body = words.dropLast(length).joined(separator: " ")
+            let lastWord = TextFold.key(words[words.count - length - 1])
+            if ["of", "for", "and", "&", "in", "de", "des", "du", "und", "y", "et"].contains(lastWord) { return nil }
+            return (body, kind)
+        }
+        return nil
+    }
+
+    /// A heading word used as a skill category inside the skills (`Languages` / `Rust | Go | Swift`,
+    /// `Licences` / `Forklift certification | Hazmat awareness`): when the lines under such a heading right
+    /// after the skills are a `|`/`·` list (and, for languages, name no human language), they go back to the
+    /// skills.
+    package static func reassignSkillCategories(_ sections: [Section]) -> [Section] {
+        var result: [Section] = []
+        for section in sections {
+            if [.languages, .certificates, .other].contains(section.kind), let previous = result.last,
+               previous.kind == .skills, let heading = section.heading, let first = section.lines.first,
+               !heading.contains(Character(":")),
+               section.kind == .languages ? !Vocabulary.looksLikeLanguageLines(section.lines)
+                   : (first.text.has(" | ") || first.text.has(" · ") || first.text.has(" • "))
+                       && DateScanner.scan(first.text).isEmpty {
+                result[result.count - 1].lines.append(TextLine(heading))
+                result[result.count - 1].lines.append(contentsOf: section.lines)
+                continue
+            }
+            result.append(section)
+        }
+        return result
+    }
+
+    package static let precedence: [SectionKind] = [
+        .languages, .certificates, .projects, .summary, .education, .work, .skills, .contact, .other,
+    ]
+
+    /// Words that say what a section holds (folded: lower case, no diacritics).
+    package static let definingWords: [String: SectionKind] = {
+        var map: [String: SectionKind] = [:]
+        let table: [(SectionKind, [String])] = [
+            (.work, ["experience", "experiences", "employment", "employments", "work", "history", "internships",
+                     "berufserfahrung", "erfahrung", "berufspraxis", "werdegang", "praxiserfahrung", "praktika",
+                     "taetigkeiten", "experiencia", "experiencias", "trayectoria", "empleo", "empleos", "stages",
+                     "carriere", "emplois", "emploi"]),
+            (.education, ["education", "academic", "academics", "qualifications", "training", "studies", "schooling",
+                          "ausbildung", "bildung", "bildungsweg", "studium", "schulbildung", "hochschulbildung",
+                          "formation", "formations", "etudes", "diplomes", "educacion", "formacion", "estudios",
+                          "academica", "academico", "titulacion", "scolarite"]),
+            (.skills, ["skills", "skill", "competencies", "competences", "competency", "expertise", "technologies",
+                       "kenntnisse", "faehigkeiten", "fahigkeiten", "kompetenzen", "qualifikationen", "competences",
+                       "habilidades", "competencias", "conocimientos", "aptitudes", "savoir", "strengths",
+                       "proficiencies", "abilities", "stack", "informatique", "edv", "it"]),
+            (.languages, ["languages", "language", "sprachen", "sprachkenntnisse", "fremdsprachen", "langues",
+                          "linguistiques", "idiomas", "lenguas", "idioma", "langue"]),
+            (.certificates, ["certifications", "certificates", "certification", "certificate", "licenses", "licences",
+                             "license", "licence", "accreditations", "zertifikate", "zertifizierungen", "zertifikat",
+                             "weiterbildung", "weiterbildungen", "certificats", "certificat", "certificaciones",
+                             "certificados", "cursos", "courses"]),
+            (.projects, ["projects", "project", "projekte", "projets", "projet", "proyectos", "proyecto", "portfolio"]),
+            (.summary, ["summary", "profile", "about", "objective", "overview", "introduction", "zusammenfassung",
+                        "profil", "kurzprofil", "uber", "perfil", "resumen", "objectif", "objetivo", "propos",
+                        "presentation", "sobre"]),
+            (.contact, ["contact", "contacts", "kontakt", "kontaktdaten", "contacto", "coordonnees", "details",
+                        "personalien", "datos", "informations", "information"]),
+            (.other, ["references", "referenzen", "interests", "hobbies", "interessen", "loisirs", "awards", "honors",
+                      "honours", "achievements", "publications", "volunteer", "volunteering", "activities",
+                      "memberships", "affiliations", "publikationen", "auszeichnungen", "engagement",
+                      "ehrenamt", "referencias", "intereses", "aficiones", "centres", "interets", "distinctions",
+                      "premios", "publicaciones", "extracurricular", "additional", "miscellaneous", "sonstiges",
+                      "divers", "otros"]),
+        ]
+        for (kind, words) in table {
+            for word in words { map[word] = kind }
+        }
+        return map
+    }()
+
+    /// Words that may appear in a heading without saying what it holds.
+    package static let neutralWords: Set<String> = [
+        "professional", "relevant", "key", "core", "technical", "selected", "personal", "other", "and", "of", "my",
+        "areas", "area", "background", "career", "tools", "recent", "highlights", "notable", "main", "me", "previous",
+        "employment", "the", "related", "certified", "soft", "hard", "digital", "computer", "spoken",
+        "beruflicher", "berufliche", "beruflichen", "persoenliche", "personliche", "personliches", "akademische",
+        "akademischer", "schulische", "fachliche", "fachkenntnisse", "und", "zu", "mir", "meine", "weitere",
+        "professionnelle", "professionnel", "professionnelles", "professionnels", "academique", "academiques",
+        "personnelles", "personnel", "complementaire", "complementaires", "cles", "et", "de", "des", "du", "la", "le",
+        "les", "a", "en", "mi", "laboral", "profesional", "profesionales", "academica", "y", "el", "los", "las",
+        "del", "personales", "tecnicas", "tecnicos", "clave", "principales", "interet", "d'interet",
+    ]
+}

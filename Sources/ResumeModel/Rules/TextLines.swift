@@ -1,0 +1,159 @@
+/// One line of resume text as the parser sees it.
+package struct TextLine: Equatable, Sendable {
+    /// The text, trimmed, without its bullet marker.
+    package var text: String
+    /// The line started with a bullet (`•`, `-`, `*`, `▪`, `›`, `o`, …).
+    package var isBullet: Bool
+    /// A blank line came before it.
+    package var blankBefore: Bool
+    /// Written as a heading in plain text (`## Skills`, or underlined with `---`/`===`).
+    package var markedHeading: Bool = false
+
+    package init(_ text: String, isBullet: Bool = false, blankBefore: Bool = false, markedHeading: Bool = false) {
+        self.text = text
+        self.isBullet = isBullet
+        self.blankBefore = blankBefore
+        self.markedHeading = markedHeading
+    }
+}
+
+/// Turns extracted text into `TextLine`s: splits lines, drops rules (`-----`), marks bullets, and lays tables
+/// out in reading order. Tables arrive as tab-separated cells (DOCX, ODT, HTML) or as antiword's
+/// `|cell |cell |` rows (DOC). A layout table (a sidebar, a name/contact header) is read column by column,
+/// so the sidebar does not interleave with the main column; a table whose first column holds only dates is
+/// read row by row, and a small data table (skills) keeps its rows with cells joined by a tab.
+package enum TextLines {
+    package static func split(_ text: String) -> [TextLine] {
+        var raw: [(String, Bool)] = []  // text, blank before
+        var blank = false
+        for piece in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let trimmed = Substring(piece).trimmed
+            if trimmed.isEmpty {
+                blank = true
+                continue
+            }
+            raw.append((trimmed, blank))
+            blank = false
+        }
+        var result: [TextLine] = []
+        var i = 0
+        while i < raw.count {
+            if let cells = tableCells(raw[i].0) {
+                var rows = [cells]
+                var j = i + 1
+                while j < raw.count, let next = tableCells(raw[j].0) {
+                    rows.append(next)
+                    j += 1
+                }
+                let laidOut = layOut(rows)
+                for (offset, line) in laidOut.enumerated() {
+                    appendLine(line, blankBefore: offset == 0 ? raw[i].1 : false, to: &result)
+                }
+                i = j
+                continue
+            }
+            appendLine(raw[i].0, blankBefore: raw[i].1, to: &result)
+            i += 1
+        }
+        return result
+    }
+
+    private static func appendLine(_ text: String, blankBefore: Bool, to lines: inout [TextLine]) {
+        // A rule under a heading ("Skills" / "------") marks that heading; other rules are dropped.
+        if isRule(text) {
+            if !lines.isEmpty && !lines[lines.count - 1].isBullet { lines[lines.count - 1].markedHeading = true }
+            return
+        }
+        var text = text
+        var marked = false
+        if text.hasPrefix("#") {
+            text = text.trimmed(["#"])
+            marked = true
+            if text.isEmpty { return }
+        }
+        if let body = bulletBody(text) {
+            if body.isEmpty { return }
+            lines.append(TextLine(body, isBullet: true, blankBefore: blankBefore))
+        } else {
+            lines.append(TextLine(text, isBullet: false, blankBefore: blankBefore, markedHeading: marked))
+        }
+    }
+
+    package static func isRule(_ text: String) -> Bool {
+        guard let first = text.first, ruleCharacters.contains(first) else { return false }
+        return text.allSatisfy { ruleCharacters.contains($0) } && text.count >= 3
+    }
+
+    package static let ruleCharacters: Set<Character> = ["-", "=", "_", "*", "~", "#", "·", "•", "─", "━", "═"]
+
+    /// The text after a bullet marker, or nil when the line does not start with one.
+    package static func bulletBody(_ text: String) -> String? {
+        guard let first = text.first else { return nil }
+        if strongBullets.contains(first) {
+            return String(text.dropFirst()).trimmed
+        }
+        if weakBullets.contains(first) {
+            let rest = text.dropFirst()
+            guard let second = rest.first, second == " " || second == "\t" else { return nil }
+            return rest.trimmed
+        }
+        return nil
+    }
+
+    package static let strongBullets: Set<Character> = [
+        "•", "▪", "◦", "●", "○", "■", "□", "►", "▸", "›", "‣", "⁃",
+        "∙", "➢", "➤", "✓", "✔", "◆", "♦", "❖", "»", "→", "·",
+    ]
+    /// Marks that are bullets only when a space follows ("- item", "o item").
+    package static let weakBullets: Set<Character> = ["-", "–", "—", "*", "o", "+", "~"]
+
+    // MARK: Tables
+
+    /// The cells of a table row: tab-separated, or antiword's `|a |b |`. Nil for an ordinary line.
+    package static func tableCells(_ line: String) -> [String]? {
+        if line.has(ascii: 0x09) {
+            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmed }
+            return cells.count >= 2 ? cells : nil
+        }
+        guard line.count >= 3, line.first == "|", line.last == "|" else { return nil }
+        // antiword pads cells on the right and starts each at the pipe: a pipe followed by a space inside a
+        // cell is the cell's own text ("Go | Java"), a pipe followed by text starts the next cell.
+        let pieces = line.dropFirst().dropLast().split(separator: "|", omittingEmptySubsequences: false)
+        var cells: [String] = []
+        for piece in pieces {
+            if let first = piece.first, first == " ", !piece.trimmed.isEmpty, !cells.isEmpty {
+                cells[cells.count - 1] += " |" + piece
+            } else {
+                cells.append(String(piece))
+            }
+        }
+        let trimmedCells = cells.map { $0.trimmed }
+        return trimmedCells.count >= 2 ? trimmedCells : nil
+    }
+
+    /// Reading order for a run of table rows.
+    package static func layOut(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let firstColumn = rows.compactMap { $0.first }.filter { !$0.isEmpty }
+        let datesFirst = !firstColumn.isEmpty && firstColumn.allSatisfy { cell in
+            let spans = DateScanner.scan(cell)
+            guard !spans.isEmpty else { return false }
+            return DateScanner.removing(spans, from: cell).trimmed(["(", ")", ",", "-", "–"]).wordCount <= 1
+        }
+        if datesFirst {
+            // A date column: each row reads "dates  text"; rows without a date continue the entry.
+            return rows.map { $0.filter { !$0.isEmpty }.joined(separator: " ") }.filter { !$0.isEmpty }
+        }
+        let hasEmptyCell = rows.contains { row in row.count < columns || row.contains(where: \.isEmpty) }
+        if rows.count >= 6 || hasEmptyCell {
+            var lines: [String] = []
+            for column in 0..<columns {
+                for row in rows where column < row.count && !row[column].isEmpty {
+                    lines.append(row[column])
+                }
+            }
+            return lines
+        }
+        return rows.map { $0.filter { !$0.isEmpty }.joined(separator: "\t") }
+    }
+}

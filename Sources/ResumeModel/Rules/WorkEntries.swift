@@ -1,0 +1,140 @@
+/// Reads the jobs of an experience section.
+///
+/// Each job is anchored on a line holding a date range. The employer and the position sit on that line
+/// ("Data Engineer | Acme | 2019 – 2021", "Data Engineer, 2019 – 2021") or on the line next to it: before it
+/// when the first range is not the section's first line ("Acme" / "Data Engineer (2019 – 2021)", "Data
+/// Engineer — Acme" / "2019 – 2021"), after it otherwise ("2019 – 2021 Data Engineer" / "Acme"). Which
+/// part is the position and which the employer is decided by their words ("Engineer", "Manager"… against
+/// "GmbH", "Inc.", "Labs"…), first part = position when nothing tells. Bullets and sentences up to the next
+/// job are its highlights.
+package enum WorkEntries {
+    package enum Orientation { case before, after }
+
+    package static func parse(_ input: [TextLine]) -> [JSONResume.Work] {
+        let lines = EntryText.unwrap(input)
+        var anchors: [(index: Int, span: DateSpan)] = []
+        for (index, line) in lines.enumerated() {
+            guard let span = DateScanner.firstRange(in: line.text) else { continue }
+            let rest = EntryText.clean(DateScanner.removing([span], from: line.text))
+            if rest.wordCount <= 14 { anchors.append((index, span)) }
+        }
+        guard let firstAnchor = anchors.first else { return [] }
+        let orientation: Orientation
+        if firstAnchor.index > 0, !lines[firstAnchor.index - 1].isBullet,
+           EntryText.isTitleLike(lines[firstAnchor.index - 1].text) {
+            orientation = .before
+        } else {
+            orientation = .after
+        }
+
+        struct Header {
+            package var work = JSONResume.Work()
+            package var first: Int
+            package var last: Int
+        }
+        var headers: [Header] = []
+        for (k, anchor) in anchors.enumerated() {
+            let a = anchor.index
+            let lowerLimit = k == 0 ? 0 : anchors[k - 1].index + 1
+            let upperLimit = k + 1 < anchors.count ? anchors[k + 1].index : lines.count
+            var header = Header(first: a, last: a)
+            header.work.startDate = anchor.span.start?.iso
+            header.work.endDate = anchor.span.end?.iso
+            let residual = EntryText.clean(DateScanner.removing([anchor.span], from: lines[a].text))
+            var parts = residual.isEmpty ? [] : EntryText.parts(residual)
+
+            func usable(_ i: Int) -> Bool {
+                i >= lowerLimit && i < upperLimit && i != a && !lines[i].isBullet
+                    && EntryText.isTitleLike(lines[i].text)
+                    && Places.location(lines[i].text, lenient: false) == nil
+            }
+
+            if parts.count < 2 {
+                let neighbour = orientation == .before ? a - 1 : a + 1
+                if usable(neighbour) {
+                    let other = lines[neighbour].text
+                    header.first = min(header.first, neighbour)
+                    header.last = max(header.last, neighbour)
+                    if parts.isEmpty {
+                        parts = EntryText.parts(other)
+                        if parts.count == 1 {
+                            // "Position" / "Company" / "dates", or "dates" / "Position" / "Company".
+                            let further = orientation == .before ? a - 2 : a + 2
+                            if usable(further) {
+                                header.first = min(header.first, further)
+                                header.last = max(header.last, further)
+                                parts = orientation == .before
+                                    ? [lines[further].text, other] : [other, lines[further].text]
+                            }
+                        }
+                    } else {
+                        parts.append(employerPart(other, location: &header.work.location))
+                    }
+                }
+            }
+            assign(parts, to: &header.work)
+            headers.append(header)
+        }
+
+        var result: [JSONResume.Work] = []
+        for (k, header) in headers.enumerated() {
+            var work = header.work
+            let end = k + 1 < headers.count ? headers[k + 1].first : lines.count
+            var highlights: [String] = []
+            if header.last + 1 < end {
+                for line in lines[(header.last + 1)..<end] {
+                    if !line.isBullet, work.location == nil, EntryText.isTitleLike(line.text),
+                       Places.location(line.text, lenient: true) != nil {
+                        work.location = line.text
+                        continue
+                    }
+                    highlights.append(line.text)
+                }
+            }
+            if !highlights.isEmpty { work.highlights = highlights }
+            result.append(work)
+        }
+        return result
+    }
+
+    /// "Acme Ltd, London" → "Acme Ltd" (and the location); otherwise the text.
+    package static func employerPart(_ text: String, location: inout String?) -> String {
+        guard let comma = text.firstIndex(of: ",") else { return text }
+        let rest = text[text.index(after: comma)...].trimmed
+        let head = String(text[..<comma]).trimmed
+        if Places.location(text, lenient: false) != nil || Places.countries[TextFold.comparable(rest)] != nil
+            || (rest.count == 2 && Places.usStates.contains(rest)) {
+            location = rest
+            return head
+        }
+        if let place = Places.location(rest, lenient: false), place.city != nil {
+            location = rest
+            return head
+        }
+        return text
+    }
+
+    /// Decides which part is the position and which the employer.
+    package static func assign(_ parts: [String], to work: inout JSONResume.Work) {
+        guard let first = parts.first else { return }
+        guard parts.count >= 2 else {
+            if Vocabulary.companyScore(first) > Vocabulary.titleScore(first) {
+                work.name = first
+            } else {
+                work.position = first
+            }
+            return
+        }
+        var position = first
+        var employer = parts[1]
+        let a = Vocabulary.titleScore(position) - Vocabulary.companyScore(position)
+        let b = Vocabulary.titleScore(employer) - Vocabulary.companyScore(employer)
+        if b > a { swap(&position, &employer) }
+        work.position = position
+        work.name = employer
+        let rest = parts.count >= 3 ? parts[2...].joined(separator: ", ") : ""
+        if !rest.isEmpty, work.location == nil, Places.location(rest, lenient: true) != nil {
+            work.location = rest
+        }
+    }
+}

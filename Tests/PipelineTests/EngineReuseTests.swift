@@ -1,0 +1,32 @@
+@testable import Pipeline
+import Sink
+import Testing
+
+@Suite("Which stored results the engine reuses")
+struct EngineReuseTests {
+    private func row(_ status: String, provider: String? = nil, model: String? = nil, code: String? = nil)
+        -> StoredResult
+    {
+        StoredResult(id: "x", status: status, provider: provider, model: model, errorCode: code)
+    }
+
+    @Test("parsed by the same parser and model: reused; by another parser or model: parsed again")
+    func parsed() {
+        #expect(Engine.reusable(row("parsed", provider: "rules"), identity: ("rules", nil)))
+        #expect(Engine.reusable(row("parsed", provider: "openai", model: "m1"), identity: ("openai", "m1")))
+        #expect(!Engine.reusable(row("parsed", provider: "openai", model: "m1"), identity: ("openai", "m2")))
+        #expect(!Engine.reusable(row("parsed", provider: "rules"), identity: ("openai", "m1")))
+        #expect(!Engine.reusable(row("parsed", provider: "openai", model: "m1"), identity: ("rules", nil)))
+    }
+
+    @Test("failed for a reason in the bytes: reused; for a passing reason (timeout, endpoint down): tried again")
+    func failed() {
+        for code in ["unsupported_type", "encrypted", "corrupt", "decompression_bomb", "unsafe_entry", "nested_archive"] {
+            #expect(Engine.reusable(row("failed", code: code), identity: ("rules", nil)), "\(code)")
+        }
+        for code in ["timeout", "converter_missing", "llm_unavailable", "llm_invalid_output", "db_rejected"] {
+            #expect(!Engine.reusable(row("failed", code: code), identity: ("rules", nil)), "\(code)")
+        }
+        #expect(!Engine.reusable(row("queued"), identity: ("rules", nil)))
+    }
+}
