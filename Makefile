@@ -6,7 +6,9 @@ SWIFT_BUILD_FLAGS ?=
 FUZZ_SECONDS ?= 30
 BENCH_COUNT ?= 2000
 
-.PHONY: run migrate build release test unit fuzz bench bench-data deps deps-test doctor clean
+PATHS ?= bench-data/sample/files
+
+.PHONY: run import migrate build release test unit fuzz bench bench-data deps deps-test doctor clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -24,6 +26,12 @@ build: release
 run: release
 	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
 	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest serve
+
+## Import files, folders, globs or archives (zip, tar, tar.gz, tar.zst) through the same stages:
+##   make import PATHS="~/resumes resumes.tar.zst"   (IMPORT_ARGS for more options, e.g. --tenant acme --json)
+import: release
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest import $(IMPORT_ARGS) $(PATHS)
 
 ## Apply the database migrations (serve does it at start-up too).
 migrate: release

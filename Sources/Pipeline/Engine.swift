@@ -48,6 +48,10 @@ public final class Engine {
     private let http: HTTPClient
     private let logger: Logger
     private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
+    private let metrics: PipelineMetrics
+    /// Documents settled without extraction.
+    public private(set) var reused = 0
+    public private(set) var refused = 0
 
     /// Wires the stages; nothing runs before ``start()``. `observe` hears every record handed to the
     /// database, `settled` every durable batch of outcomes, `shortcut` every document settled without
@@ -60,6 +64,7 @@ public final class Engine {
         self.spool = spool
         self.logger = logger
         self.shortcut = shortcut
+        self.metrics = PipelineMetrics(registry: metrics)
         if configuration.database.databaseURL != nil {
             results = DatabaseResults(configuration: configuration.database, spool: spool, logger: logger,
                                       observe: observe, settled: settled)
@@ -83,6 +88,10 @@ public final class Engine {
                                      metrics: ExtractMetrics(registry: metrics), logger: logger)
         stages = [extraction, parsing, results]
         source.screen = { [unowned self] metadata in await self.screen(metadata) }
+        let pipelineMetrics = self.metrics
+        (results as? DatabaseResults)?.sink.onCommitted = { _, nanoseconds in
+            pipelineMetrics.committed(nanoseconds: nanoseconds)
+        }
     }
 
     /// The provider and model whose stored results count as this engine's own.
@@ -102,6 +111,12 @@ public final class Engine {
             logger.info("no OPENAI_API_KEY: the built-in rules parser fills the JSON Resume fields")
         }
         extraction.start()
+    }
+
+    /// Brings the parser's and the Sink's metrics up to date (call before rendering `/metrics`).
+    public func refreshMetrics() {
+        metrics.refresh(parser: parsing.parser, sink: (results as? DatabaseResults)?.sink, reused: reused,
+                        refused: refused)
     }
 
     /// Adds each stage's line to `/startup-status`.
@@ -139,6 +154,7 @@ public final class Engine {
         if metadata.refusal != nil {
             await results.waitForRoom()
             await results.settle(DocumentRecord(metadata: metadata), text: nil)
+            refused += 1
             shortcut(metadata, .refused)
             return true
         }
@@ -150,6 +166,7 @@ public final class Engine {
         } catch {
             logger.error("could not remove a reused document from the spool", metadata: ["error": "\(error)"])
         }
+        reused += 1
         shortcut(metadata, .reused(found))
         return true
     }

@@ -99,6 +99,8 @@ public final class Sink {
         public var copiedBytes = 0
     }
     public private(set) var counters = Counters()
+    /// Hears each committed transaction: its rows and how long it took from `BEGIN` to `COMMIT` (metrics).
+    public var onCommitted: (@LoopActor (_ rows: Int, _ nanoseconds: UInt64) -> Void)?
 
     /// `durable` is called after each commit with the outcome of every document the commit settled.
     public init(configuration: SinkConfiguration, logger: Logger, durable: @escaping @LoopActor ([SinkOutcome]) -> Void) {
@@ -297,6 +299,7 @@ public final class Sink {
         }
         let (known, unknown) = partition(batch.rows)
         let latest = Self.latestPerKey(known)
+        let began = monotonicNanoseconds()
         try await connection.simpleQuery("BEGIN")
         if !latest.isEmpty {
             var stream: [UInt8]
@@ -319,6 +322,7 @@ public final class Sink {
         }
         if !unknown.isEmpty { try await connection.simpleQuery(SinkSQL.rejects(unknown)) }
         try await connection.simpleQuery("COMMIT")
+        onCommitted?(batch.rows.count, monotonicNanoseconds() - began)
         var outcomes = known.map { item in
             SinkOutcome(id: item.row.id, sizeBytes: item.row.sizeBytes,
                         result: batch.reduced ? .recordedFailed(item.row.errorDetail ?? "") : .committed)

@@ -89,6 +89,28 @@ public final class StoredResults {
         if let failure { throw failure }
     }
 
+    /// Records a batch before its documents arrive, with what identifies it to people (`import --label`).
+    public func createBatch(_ id: DocumentID, tenant: String, label: String?, origin: String) async throws(PGError) {
+        let failure: PGError? = await turn.withLock {
+            do throws(PGError) {
+                let c = try await open()
+                guard let tenantID = try await tenantID(tenant, on: c) else {
+                    return PGError(kind: .server, message: "no tenant \(tenant)")
+                }
+                try await c.query("SELECT set_config('app.tenant_id', $1, false)", [tenantID])
+                try await c.query("""
+                    INSERT INTO batches (id, tenant_id, label, origin) VALUES ($1::uuid, $2::uuid, $3, $4)
+                    ON CONFLICT (id) DO UPDATE SET label = excluded.label, origin = excluded.origin
+                    """, [id.description, tenantID, label, origin])
+                return nil
+            } catch {
+                drop(error)
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     public func close() {
         closed = true
         connection?.close()

@@ -64,6 +64,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         engine.register(in: service.startupStatus)
+        service.metrics.onRender { engine.refreshMetrics() }
         if let port = service.port {
             let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
             logger.notice("""

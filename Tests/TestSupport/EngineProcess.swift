@@ -30,12 +30,14 @@ public final class EngineProcess: @unchecked Sendable {
 
     /// Starts `arguments` with the environment of the tests plus `environment` (a nil value removes a
     /// variable) and a fresh spool unless `spool` names one.
-    public init(_ arguments: [String], environment: [String: String?] = [:], spool: String? = nil) throws {
+    public init(_ arguments: [String], environment: [String: String?] = [:], spool: String? = nil,
+                input: String? = nil) throws {
         self.spool = try spool ?? TemporaryDirectory.make(prefix: "engine-spool")
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["SPOOL_DIR"] = self.spool
+        env["IMPORT_SPOOL_DIR"] = self.spool
         env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "info"
         env["OPENAI_API_KEY"] = nil
         for (k, v) in environment { env[k] = v }
@@ -54,7 +56,16 @@ public final class EngineProcess: @unchecked Sendable {
             guard let self, !data.isEmpty else { return }
             lock.withLock { standardOutputData.append(data) }
         }
-        try process.run()
+        if let input {
+            let stdin = Pipe()
+            process.standardInput = stdin
+            try process.run()
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
     }
 
     /// `resume-ingest serve` on a free port of 127.0.0.1, once it listens.

@@ -76,5 +76,14 @@ public final class IngestMetrics: HTTPServerObserver {
     package func overloaded() { overloadRejections.increment() }
 
     /// The text exposition of every metric in the registry.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    private var beforeRender: [@LoopActor () -> Void] = []
+
+    /// Runs `hook` before each rendering, so that stages whose counts live in their own counters bring the
+    /// registry up to date only when someone looks.
+    public func onRender(_ hook: @escaping @LoopActor () -> Void) { beforeRender.append(hook) }
+
+    public func render() -> [UInt8] {
+        beforeRender.forEach { $0() }
+        return registry.emitToBuffer()
+    }
 }

@@ -28,13 +28,13 @@ public final class Spool {
     public let marks: SpoolMarks
 
     /// Documents waiting in `incoming/`.
-    public private(set) var depthFiles = 0
+    public internal(set) var depthFiles = 0
     /// Bytes of documents waiting in `incoming/`.
-    public private(set) var depthBytes = 0
+    public internal(set) var depthBytes = 0
     /// Bytes of uploads in progress (not yet acknowledged).
     public private(set) var receivingBytes = 0
 
-    private let metrics: IngestMetrics
+    let metrics: IngestMetrics
     private let logger: Logger
     private var directorySync = DirectorySyncState<SyncWaiter>()
     /// Committed documents not yet handed to the next stage, oldest first (ids are time-ordered UUIDv7).
@@ -144,7 +144,7 @@ public final class Spool {
 
     // MARK: The queue for the next stage
 
-    private func enqueue(_ id: DocumentID) {
+    func enqueue(_ id: DocumentID) {
         if backlogWaiters.isEmpty {
             backlog.append(id)
         } else {

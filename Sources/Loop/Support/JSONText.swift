@@ -56,6 +56,12 @@ public enum JSONText {
             bytes += Array(String(value).utf8)
         }
 
+        /// A number with its fraction (non-finite values are written as 0).
+        public mutating func double(_ key: String, _ value: Double) {
+            self.key(key)
+            bytes += Array((value.isFinite ? String(value) : "0").utf8)
+        }
+
         public mutating func bool(_ key: String, _ value: Bool) {
             self.key(key)
             bytes += Array((value ? "true" : "false").utf8)
@@ -81,5 +87,22 @@ public enum JSONText {
 
         /// The closed object's bytes.
         public func finished() -> [UInt8] { bytes + [0x7D] }
+    }
+
+    /// `{"key": count, …}` in key order.
+    public static func counts(_ counts: [String: Int]) -> [UInt8] {
+        var o = Object()
+        for (k, v) in counts.sorted(by: { $0.key < $1.key }) { o.int(k, v) }
+        return o.finished()
+    }
+
+    /// `["…", …]`.
+    public static func strings(_ values: [String]) -> [UInt8] {
+        var out: [UInt8] = [0x5B]
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            appendString(v, to: &out)
+        }
+        return out + [0x5D]
     }
 }

@@ -102,6 +102,10 @@ public enum Migrations {
             CREATE POLICY tenant_isolation ON documents
                 USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
             """),
+        Migration(version: 2, name: "batch labels and origins", sql: """
+            ALTER TABLE batches ADD COLUMN label text;
+            ALTER TABLE batches ADD COLUMN origin text CHECK (origin IN ('upload', 'import'));
+            """),
     ]
 
     /// The newest version.

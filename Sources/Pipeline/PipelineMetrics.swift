@@ -1,0 +1,89 @@
+import Ingest
+import LLMBatcher
+import Loop
+import Prometheus
+import Sink
+
+/// The stages after extraction in `/metrics` (extraction registers its own, `extract_*`): documents in,
+/// out, failed by code and waiting; LLM requests, tokens and 429s; Sink rows, transactions, reconnects and
+/// commit latency; documents settled without extraction (reused, refused).
+///
+/// The parser and the Sink keep plain counters of their own (cheap, on the loop); this brings the registry
+/// up to date from them when `/metrics` is read, adding what changed since the last reading.
+@LoopActor
+final class PipelineMetrics {
+    private let registry: PrometheusCollectorRegistry
+    private var counters: [String: Counter] = [:]
+    private var last: [String: Int] = [:]
+    private var gauges: [String: Gauge] = [:]
+    private let commitLatency: DurationHistogram
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        commitLatency = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "sink", metricName: "commit_duration", unitName: "seconds",
+                                             helpText: "Time of one Sink transaction, BEGIN to COMMIT."),
+            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                      .seconds(2), .seconds(5)])
+    }
+
+    func committed(nanoseconds: UInt64) { commitLatency.recordNanoseconds(Int64(nanoseconds)) }
+
+    /// Brings every metric up to date from the stages' counters.
+    func refresh(parser: any ParsingStage, sink: Sink?, reused: Int, refused: Int) {
+        if let batcher = parser as? LLMBatcher {
+            let c = batcher.counters
+            total("llm", "requests", "Requests sent to the LLM endpoint.", c.requests)
+            total("llm", "rate_limited", "Requests answered 429.", c.rateLimited)
+            total("llm", "server_errors", "Requests answered 5xx.", c.serverErrors)
+            total("llm", "transport_errors", "Requests that failed below HTTP.", c.transportErrors)
+            total("llm", "prompt_tokens", "Prompt tokens billed.", c.promptTokens)
+            total("llm", "completion_tokens", "Completion tokens billed.", c.completionTokens)
+            total("llm", "cached_tokens", "Prompt tokens served from the endpoint's cache.", c.cachedTokens)
+            total("parser", "documents_parsed", "Documents parsed.", c.parsed)
+            total("parser", "documents_failed", "Documents the parser failed.", c.failed)
+            total("parser", "documents_reused", "Documents whose result was reused within the run.", c.reused)
+            gauge("parser", "documents_waiting", "Documents held by the parser.", batcher.held)
+        } else if let rules = parser as? RulesStage {
+            total("parser", "documents_parsed", "Documents parsed.", rules.parsed)
+            total("parser", "documents_failed", "Documents the parser failed.", rules.failed)
+        }
+        total("pipeline", "documents_reused", "Documents settled by reusing a stored result.", reused)
+        total("pipeline", "documents_refused", "Documents refused before extraction (e.g. unsafe archive entries).",
+              refused)
+        guard let sink else { return }
+        let c = sink.counters
+        total("sink", "rows_committed", "Rows committed.", c.committedRows)
+        total("sink", "rows_recorded_failed", "Rows the database refused, recorded as failed.", c.recordedFailed)
+        total("sink", "rows_rejected", "Documents kept in sink_rejects.", c.rejected)
+        total("sink", "transactions", "Transactions committed (batches).", c.transactions)
+        total("sink", "reconnects", "Reconnections after a lost connection.", c.reconnects)
+        total("sink", "retries", "Batches written again after a failure.", c.retries)
+        gauge("sink", "rows_waiting", "Rows held by the Sink, not yet committed.", sink.held)
+    }
+
+    private func total(_ namespace: String, _ name: String, _ help: String, _ value: Int) {
+        let key = namespace + "_" + name
+        let counter = counters[key] ?? {
+            let made = registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: namespace, metricName: name, unitName: "total", helpText: help))
+            counters[key] = made
+            return made
+        }()
+        let delta = value - (last[key] ?? 0)
+        if delta > 0 { counter.increment(by: Int64(delta)) }
+        last[key] = value
+    }
+
+    private func gauge(_ namespace: String, _ name: String, _ help: String, _ value: Int) {
+        let key = namespace + "_" + name
+        let gauge = gauges[key] ?? {
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: namespace, metricName: name, helpText: help))
+            gauges[key] = made
+            return made
+        }()
+        gauge.set(Int64(value))
+    }
+}
