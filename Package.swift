@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
-        // Reads DOCX/ODT in-process (the fast path): streaming inflate with a cap we enforce per entry.
+        // Writes the zips ExtractPool's tests read (the readers themselves are Archive's, on zlib).
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
     ],
     targets: [
@@ -34,6 +34,11 @@ let package = Package(
         .target(name: "CSpawn"),
 
         // MARK: Stages.
+        // Resume archives (zip, tar, tar.gz, tar.zst) read entry by entry as a stream, with limits.
+        .target(
+            name: "Archive",
+            dependencies: ["CLibZ"]
+        ),
         .target(
             name: "Ingest",
             dependencies: [
@@ -49,9 +54,9 @@ let package = Package(
         .target(
             name: "ExtractPool",
             dependencies: [
+                "Archive",
                 "Ingest",
                 "CMagic",
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
