@@ -37,8 +37,10 @@ final class FileInput {
 
     deinit { close(descriptor) }
 
-    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file (none past it, however far
+    /// past: offsets come from headers).
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(ArchiveError) -> Int {
+        guard offset < size else { return 0 }
         var done = 0
         while done < buffer.count {
             let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))

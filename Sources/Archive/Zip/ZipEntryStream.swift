@@ -162,7 +162,8 @@ public final class ZipEntryStream {
         let compressed = inflater?.totalIn ?? compressedRead
         switch extent {
         case .known:
-            endOffset = dataOffset + entry.compressedSize
+            let (end, overflow) = dataOffset.addingReportingOverflow(entry.compressedSize)
+            endOffset = overflow ? .max : end
         case .dataDescriptor(let zip64):
             let at = dataOffset + compressed
             let descriptor: [UInt8]
