@@ -37,7 +37,7 @@ let package = Package(
         // Resume archives (zip, tar, tar.gz, tar.zst) read entry by entry as a stream, with limits.
         .target(
             name: "Archive",
-            dependencies: ["CLibZ"]
+            dependencies: ["CLibZ", "CZstd"]
         ),
         .target(
             name: "Ingest",
@@ -109,6 +109,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["HTTP/h11_reference.py"]
+        ),
+        .testTarget(
+            name: "ArchiveTests",
+            dependencies: [
+                "Archive",
+                "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "ExtractPoolTests",
