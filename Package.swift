@@ -9,9 +9,9 @@ import PackageDescription
 //   resume-ingest (CLI)                       — ArgumentParser; links LLMSimulator for `llm-sim`
 //   Pipeline                                  — the Stage door, the typed record, the wiring serve and import share
 //   Ingest  ExtractPool  LLMBatcher  Sink     — the four stages (+ LLMSimulator, linked by the CLI and tests only)
-//   HTTP1                 ResumeModel         — the HTTP/1.1 server; JSON Resume, rules parser, scoring (pure)
+//   HTTP1  Archive        ResumeModel         — HTTP/1.1 server; archives entry by entry; JSON Resume, rules parser
 //   Loop                                      — the runtime every stage stands on
-//   CLibUV CLibPQ CMagic CZstd CCurl CSpawn   — C at arm's length
+//   CLibUV CLibPQ CMagic CZstd CLibZ CCurl CSpawn — C at arm's length
 let package = Package(
     name: "resume-ingest",
     platforms: [.macOS(.v15)],
@@ -25,7 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
-        // Reads DOCX/ODT in-process (the fast path): streaming inflate with a cap we enforce per entry.
+        // Writes the zips that ExtractPool's tests read (the engine reads zips through Archive, on zlib).
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
     ],
     targets: [
@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // zlib (libz). Not "CZlib": ZIPFoundation, which ExtractPool's tests still use to write zips, declares a
+        // clang module of that name, and two modules of one name cannot meet in a build.
+        .systemLibrary(name: "CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The one piece of C written here: vfork + rlimits + exec (see Sources/CSpawn/spawn.c for why).
         .target(name: "CSpawn"),
 
@@ -48,6 +51,9 @@ let package = Package(
             dependencies: ["Loop", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "ResumeModel"),
+        // Resume archives (zip, tar, tar.gz, tar.zst) read entry by entry as a stream, with limits; DOCX/ODT
+        // containers too.
+        .target(name: "Archive", dependencies: ["CLibZ", "CZstd"]),
 
         // MARK: Stages.
         .target(
@@ -66,8 +72,8 @@ let package = Package(
             name: "ExtractPool",
             dependencies: [
                 "Loop",
+                "Archive",
                 "CMagic",
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -101,7 +107,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Loop", "Ingest", "ExtractPool", "LLMBatcher", "Sink", "ResumeModel",
+                "Loop", "Archive", "Ingest", "ExtractPool", "LLMBatcher", "Sink", "ResumeModel",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -111,6 +118,7 @@ let package = Package(
             dependencies: [
                 "Pipeline",
                 "Loop",
+                "Archive",
                 "Ingest",
                 "ExtractPool",
                 "LLMBatcher",
@@ -140,6 +148,10 @@ let package = Package(
             exclude: ["h11_reference.py"]
         ),
         .testTarget(name: "ResumeModelTests", dependencies: ["ResumeModel"]),
+        .testTarget(
+            name: "ArchiveTests",
+            dependencies: ["Archive", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "IngestTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import Archive
 import Crypto
 import Foundation
 import Ingest
@@ -130,12 +131,14 @@ public final class ImportFeeder {
 
     private func feedFile(_ path: String) async throws {
         let format = await Offload.runNonThrowing { ArchiveFormat.detect(path: path) }
-        if let format {
+        let name = Self.displayName(of: path)
+        // DOCX, ODT and their kin are zips, and documents: a zip is read as an archive only when its name says
+        // so (`.zip`); tar, gzip and zstd streams by their bytes.
+        if let format, format != .zip || Self.namedAsArchive(name) {
             try await feedArchive(path, format: format)
             return
         }
-        let name = Self.displayName(of: path)
-        if ArchiveFormat.looksLikeArchive(name: name) {
+        if Self.namedAsArchive(name) {
             // Named as an archive but none of the formats: one failed document says so.
             try await refuse(name: name, key: ["not-an-archive", path], code: "corrupt",
                              detail: "\(name) is named as an archive but is not a zip, tar, tar.gz or tar.zst file")
@@ -160,16 +163,16 @@ public final class ImportFeeder {
         tally.archives += 1
         let archiveName = Self.displayName(of: path)
         let limits = options.archiveLimits
-        let opened = await Offload.runNonThrowing { () -> Result<ArchiveReader, ArchiveError> in
+        let opened = await Offload.runNonThrowing { () -> Result<ReaderBox, ArchiveError> in
             do throws(ArchiveError) {
-                return .success(try ArchiveReader(path: path, limits: limits))
+                return .success(ReaderBox(try ArchiveReader(path: path, limits: limits)))
             } catch {
                 return .failure(error)
             }
         }
-        let reader: ArchiveReader
+        let box: ReaderBox
         switch opened {
-        case .success(let r): reader = r
+        case .success(let opened): box = opened
         case .failure(let error) where error.code == ArchiveError.unreadable.code:
             unreadable(path, error.message)
             return
@@ -177,12 +180,12 @@ public final class ImportFeeder {
             try await refuse(name: archiveName, key: ["archive", path], code: Self.documentCode(error), detail: error.message)
             return
         }
-        let box = ReaderBox(reader)
         let temporary = spool.temporaryDirectory
         while !isCancelled {
             let template = metadata(filename: nil)
             let step = await Offload.runNonThrowing { () -> ArchiveStep in
-                Self.nextEntry(box.reader, archiveName: archiveName, into: temporary, metadata: template)
+                box.entriesRead += 1
+                return Self.nextEntry(box.reader, archiveName: archiveName, into: temporary, metadata: template)
             }
             switch step {
             case .end:
@@ -195,9 +198,9 @@ public final class ImportFeeder {
                 try await refuse(name: name, key: ["entry", archiveName, String(index), name], code: code, detail: detail)
             case .broken(let error):
                 // The entries before the damage are in; one failed document stands for the rest.
-                try await refuse(name: archiveName, key: ["broken", path, String(box.reader.entriesRead)],
+                try await refuse(name: archiveName, key: ["broken", path, String(box.entriesRead - 1)],
                                  code: Self.documentCode(error),
-                                 detail: "\(error.message) (after \(box.reader.entriesRead) entries)")
+                                 detail: "\(error.message) (after \(box.entriesRead - 1) entries)")
                 return
             case .spoolFailed(let error):
                 throw error
@@ -287,6 +290,8 @@ public final class ImportFeeder {
     /// The reader moves between pool jobs, one at a time (the feeder awaits each job before the next).
     private final class ReaderBox: @unchecked Sendable {
         let reader: ArchiveReader
+        /// Entries asked for so far (the last one may have been the damage).
+        var entriesRead = 0
         init(_ reader: ArchiveReader) { self.reader = reader }
     }
 
@@ -350,23 +355,15 @@ public final class ImportFeeder {
         } catch {
             return .spoolFailed(error)
         }
-        var spoolError: SystemError?
-        do throws(ArchiveError) {
-            try reader.readEntry { bytes in
-                do throws(SystemError) {
-                    try writer.write(bytes)
-                } catch {
-                    spoolError = error
-                    throw error
-                }
-            }
+        do throws(ArchiveReadError<SystemError>) {
+            try reader.readEntry { (bytes: UnsafeRawBufferPointer) throws(SystemError) in try writer.write(bytes) }
         } catch {
             writer.discard()
-            if let spoolError { return .spoolFailed(spoolError) }
-            if error.isEntryFailure {
-                return .refused(name: name, index: entry.index, code: error.code, detail: error.message)
+            switch error {
+            case .write(let spoolError): return .spoolFailed(spoolError)
+            case .entry(let failure):
+                return .refused(name: name, index: entry.index, code: failure.code, detail: failure.message)
             }
-            return .broken(error)
         }
         var metadata = metadata
         metadata.filename = name
@@ -375,6 +372,12 @@ public final class ImportFeeder {
         } catch {
             return .spoolFailed(error)
         }
+    }
+
+    /// Whether a name says "archive" (then a file that is none of the formats is an error, not a document).
+    nonisolated static func namedAsArchive(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return [".zip", ".tar", ".tgz", ".tar.gz", ".tar.zst", ".tzst"].contains { lower.hasSuffix($0) }
     }
 
     /// The last path component, for display.

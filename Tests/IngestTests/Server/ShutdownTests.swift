@@ -23,7 +23,7 @@ struct ShutdownTests {
         #expect(server.isRunning, "the server must wait for the upload in flight: \(server.log)")
         client.send(Array(request.dropFirst(100_000)))
         let response = try client.readResponse()
-        #expect(response.status == 202)
+        #expect(response.status == 202, "\(server.log)")
         #expect(response.header("Connection") == "close")
         #expect(server.waitForExit(seconds: 10) == 0)
         #expect(TemporaryDirectory.list(server.spool + "/incoming").count == 2)
