@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "Loop",
                 "HTTP1",
+                "Archive",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -8,6 +8,8 @@ public struct LLMSimulatorCounters: Sendable, Equatable {
     /// Accepted requests given a `200` (garbage and truncated answers included, drops excluded), counted when
     /// decided.
     public var completed = 0
+    /// Resumes answered (a coalesced request answers several).
+    public var documentsAnswered = 0
     /// `429` with type `requests` (RPM).
     public var rateLimitedRequests = 0
     /// `429` with type `tokens` (TPM, including "Request too large").

@@ -210,6 +210,7 @@ struct SimulatorEngine {
             content = SimulatorAnswer.garbage(variant: garbage, userText: request.userText)
         } else {
             content = SimulatorAnswer.content(userText: request.userText, format: request.responseFormat)
+            counters.documentsAnswered += PromptFormat.documents(inUserMessage: request.userText).count
         }
         var completionTokens = SimulatorTokenizer.count(content)
         var finishReason = "stop"

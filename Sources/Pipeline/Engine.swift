@@ -1,3 +1,4 @@
+import Archive
 import ExtractPool
 import Ingest
 import LLMBatcher
@@ -20,6 +21,8 @@ public final class Engine {
         /// How long shutdown lets the parser and the database finish what they hold.
         public var parserDrainMilliseconds: UInt64 = 5_000
         public var databaseDrainMilliseconds: UInt64 = 10_000
+        /// Limits on archives sent to `POST /api/v1/imports` (entries held to `MAX_FILE_SIZE`).
+        public var archiveLimits = ArchiveLimits()
 
         public init(extract: ExtractConfiguration, llm: LLMConfiguration, database: SinkConfiguration) {
             self.extract = extract
@@ -34,6 +37,8 @@ public final class Engine {
         case refused
         /// The tenant's stored result for the same content and parser was reused: nothing done again.
         case reused(StoredResult)
+        /// An archive (`POST /api/v1/imports`) was read into this many documents of its own and left the spool.
+        case expanded(Int)
     }
 
     public let configuration: Configuration
@@ -151,6 +156,10 @@ public final class Engine {
     /// Settles a document without extracting it when it was refused on the way in, or when the tenant's
     /// stored result for the same content came from this engine's parser. True when it was settled.
     private func screen(_ metadata: DocumentMetadata) async -> Bool {
+        if metadata.isArchive {
+            await expand(metadata)
+            return true
+        }
         if metadata.refusal != nil {
             await results.waitForRoom()
             await results.settle(DocumentRecord(metadata: metadata), text: nil)
@@ -169,6 +178,28 @@ public final class Engine {
         reused += 1
         shortcut(metadata, .reused(found))
         return true
+    }
+
+    /// Reads an archive document into documents of its own (same tenant and batch), then forgets the archive.
+    /// Interrupted, it is read again after a restart: entries already spooled are the same content, so they
+    /// end up as the same rows.
+    private func expand(_ metadata: DocumentMetadata) async {
+        let feeder = ImportFeeder(
+            spool: spool, options: ImportFeeder.Options(tenant: metadata.tenant, batchID: metadata.batchID,
+                                                        archiveLimits: configuration.archiveLimits),
+            logger: logger)
+        do {
+            try await feeder.expandArchive(at: spool.paths(of: metadata.id).data,
+                                           named: metadata.filename ?? "import")
+            try await spool.remove(metadata.id, size: metadata.size)
+            logger.info("archive read into documents", metadata: [
+                "id": "\(metadata.id)", "documents": "\(feeder.tally.spooled)"])
+            shortcut(metadata, .expanded(feeder.tally.spooled))
+        } catch {
+            // The spool failed: the archive stays and is read again after a restart.
+            logger.error("could not read an archive into the spool", metadata: [
+                "id": "\(metadata.id)", "error": "\(error)"])
+        }
     }
 
     /// Whether a stored row stands for what this engine would produce now: parsed by the same parser and

@@ -123,7 +123,7 @@ struct LLMSim: AsyncParsableCommand {
         await simulator.shutdown(graceMilliseconds: 2000)
         let c = simulator.counters
         logger.info("llm-sim stopped", metadata: [
-            "requests": "\(c.requests)", "completed": "\(c.completed)", "429_requests": "\(c.rateLimitedRequests)",
+            "requests": "\(c.requests)", "completed": "\(c.completed)", "documents": "\(c.documentsAnswered)", "429_requests": "\(c.rateLimitedRequests)",
             "429_tokens": "\(c.rateLimitedTokens)", "prompt_tokens": "\(c.promptTokensBilled)",
             "completion_tokens": "\(c.completionTokensBilled)", "cached_tokens": "\(c.cachedTokens)",
         ])

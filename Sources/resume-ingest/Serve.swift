@@ -52,8 +52,10 @@ struct Serve: AsyncParsableCommand {
     {
         let stop = StopSignal(logger: logger)
         let service = IngestService(configuration: configuration, logger: logger)
-        let engine = Engine(configuration: Engine.Configuration(extract: extract, llm: llm, database: database),
-                            spool: service.spool, metrics: service.metrics.registry, logger: logger)
+        var engineConfiguration = Engine.Configuration(extract: extract, llm: llm, database: database)
+        engineConfiguration.archiveLimits.maxEntryBytes = configuration.limits.maxFileBytes
+        let engine = Engine(configuration: engineConfiguration, spool: service.spool,
+                            metrics: service.metrics.registry, logger: logger)
         do {
             try await service.start()
             try await engine.start()

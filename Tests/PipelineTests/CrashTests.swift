@@ -79,7 +79,7 @@ struct CrashTests {
     }
 
     @Test("SIGKILL five times at random moments under upload load: acknowledged uploads lost 0, rows duplicated 0")
-    func killUnderLoad() throws {
+    func killUnderLoad() async throws {
         let url = try TestDatabase.freshDatabase("crash")
         defer { try? TestDatabase.dropDatabase(url) }
         let spool = try TemporaryDirectory.make(prefix: "crash-spool")
@@ -89,10 +89,10 @@ struct CrashTests {
         var attempted = 0
         var generator = SystemRandomNumberGenerator()
         for round in 0..<5 {
-            let serve = try EngineProcess.serve(environment: environment, spool: spool)
+            let serve = try await EngineProcess.serve(environment: environment, spool: spool)
             let uploader = Uploader(port: serve.port, directory: files, seed: round)
             // A random moment: while uploads arrive, are spooled, extracted, parsed or committed.
-            usleep(UInt32.random(in: 300_000...1_500_000, using: &generator))
+            try await Task.sleep(for: .microseconds(UInt64.random(in: 300_000...1_500_000, using: &generator)))
             serve.kill()
             let (acked, sent) = uploader.stop()
             acknowledged.merge(acked) { a, _ in a }
@@ -100,11 +100,11 @@ struct CrashTests {
         }
         #expect(acknowledged.count > 0, "the uploads never got through")
         // The last start finds what the crashes left in the spool and finishes it.
-        let serve = try EngineProcess.serve(environment: environment, spool: spool)
+        let serve = try await EngineProcess.serve(environment: environment, spool: spool)
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, !serve.spooled.isEmpty { usleep(100_000) }
+        while Date() < deadline, !serve.spooled.isEmpty { try await Task.sleep(for: .microseconds(100_000)) }
         #expect(serve.spooled.isEmpty, "the spool drains after the restart: \(serve.spooled.count) files left")
-        #expect(serve.stop() == 0, "\(serve.log)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
         let stored = try TestDatabase.psql(url, """
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT encode(content_sha256, 'hex') FROM documents

@@ -18,13 +18,13 @@ struct ImportTests {
 
     /// Runs `import` to its end; returns the exit status, the JSON summary and the log.
     static func runImport(_ arguments: [String], database: String, spool: String? = nil, input: String? = nil,
-                          environment: [String: String?] = [:]) throws -> (status: Int32, summary: [String: Any], log: String) {
+                          environment: [String: String?] = [:]) async throws -> (status: Int32, summary: [String: Any], log: String) {
         var env = environment
         env["DATABASE_URL"] = database
         env["SINK_BATCH_AGE_MS"] = "50"
         let engine = try EngineProcess(["import", "--json", "--quiet"] + arguments, environment: env, spool: spool,
                                        input: input)
-        guard let status = engine.waitForExit(seconds: 240) else {
+        guard let status = await engine.waitForExit(seconds: 240) else {
             engine.kill()
             throw TestFailure("import did not finish:\n\(engine.log)")
         }
@@ -59,14 +59,14 @@ struct ImportTests {
     }
 
     @Test("a folder tree and stdin: one row per document, the spool empty; again: every document reused, no new row")
-    func folderThenAgain() throws {
+    func folderThenAgain() async throws {
         let url = try TestDatabase.freshDatabase("import")
         defer { try? TestDatabase.dropDatabase(url) }
         let source = try Self.folder(Array(Self.files.prefix(4)))
         try FileManager.default.createDirectory(atPath: source + "/nested/deeper", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.sample + "/" + Self.files[4],
                                          toPath: source + "/nested/deeper/" + Self.files[4])
-        let first = try Self.runImport([source, "--label", "first"], database: url)
+        let first = try await Self.runImport([source, "--label", "first"], database: url)
         #expect(first.status == 0, "\(first.log)")
         #expect(first.summary["documents"] as? Int == 5, "\(first.summary)")
         #expect(first.summary["parsed"] as? Int == 5, "\(first.summary)")
@@ -80,7 +80,7 @@ struct ImportTests {
             """).split(separator: "\n").last == "first/import/5")
 
         // The same files again, this time named on standard input: nothing extracted or parsed again.
-        let again = try Self.runImport(["-"], database: url,
+        let again = try await Self.runImport(["-"], database: url,
                                        input: Self.files.prefix(4).map { source + "/" + $0 }.joined(separator: "\n") + "\n")
         #expect(again.status == 0, "\(again.log)")
         #expect(again.summary["documents"] as? Int == 4)
@@ -89,7 +89,7 @@ struct ImportTests {
     }
 
     @Test("every archive kind (zip, tar, tar.gz, tar.zst) is read entry by entry; the same content is one row")
-    func archiveKinds() throws {
+    func archiveKinds() async throws {
         let url = try TestDatabase.freshDatabase("import_archives")
         defer { try? TestDatabase.dropDatabase(url) }
         let source = try Self.folder(Array(Self.files.prefix(3)))
@@ -113,7 +113,7 @@ struct ImportTests {
         try zstd.run()
         zstd.waitUntilExit()
         #expect(zstd.terminationStatus == 0)
-        let result = try Self.runImport([out], database: url)
+        let result = try await Self.runImport([out], database: url)
         #expect(result.status == 0, "\(result.log)")
         #expect(result.summary["archives"] as? Int == 4, "\(result.summary)")
         #expect(result.summary["documents"] as? Int == 12, "\(result.summary)")
@@ -124,7 +124,7 @@ struct ImportTests {
     }
 
     @Test("hostile archives: each bad entry is a failed row with its code, every good entry is imported, nothing is written by an entry's name")
-    func hostileArchives() throws {
+    func hostileArchives() async throws {
         let url = try TestDatabase.freshDatabase("import_hostile")
         defer { try? TestDatabase.dropDatabase(url) }
         let out = try TemporaryDirectory.make(prefix: "import-hostile")
@@ -182,7 +182,7 @@ struct ImportTests {
             # Named as an archive, but it is not one.
             open(os.path.join(out, "fake.zip"), "wb").write(b"this is not a zip file at all\\n" * 10)
             """, [good, other, out, canary])
-        let result = try Self.runImport([out], database: url)
+        let result = try await Self.runImport([out], database: url)
         #expect(result.status == 0, "\(result.log)")
         #expect(!FileManager.default.fileExists(atPath: canary), "an entry's name was used as a path")
         let rows = try Self.rows(url)
@@ -209,11 +209,11 @@ struct ImportTests {
     }
 
     @Test("a path that does not exist: a clear message, exit status 2, the other paths imported")
-    func missingPath() throws {
+    func missingPath() async throws {
         let url = try TestDatabase.freshDatabase("import_missing")
         defer { try? TestDatabase.dropDatabase(url) }
         let source = try Self.folder([Self.files[0]])
-        let result = try Self.runImport(["/nonexistent/cvs", source], database: url)
+        let result = try await Self.runImport(["/nonexistent/cvs", source], database: url)
         #expect(result.status == 2)
         #expect(result.log.contains("/nonexistent/cvs"), "\(result.log)")
         #expect((result.summary["unreadable"] as? [String])?.first?.contains("no such file") == true, "\(result.summary)")
@@ -221,14 +221,14 @@ struct ImportTests {
     }
 
     @Test("without DATABASE_URL: a clear error and exit status 1")
-    func noDatabase() throws {
+    func noDatabase() async throws {
         let engine = try EngineProcess(["import", Self.sample + "/" + Self.files[0]], environment: ["DATABASE_URL": nil])
-        #expect(engine.waitForExit(seconds: 60) == 1)
+        #expect(await engine.waitForExit(seconds: 60) == 1)
         #expect(engine.log.contains("DATABASE_URL"), "\(engine.log)")
     }
 
     @Test("killed with SIGKILL half-way and run again: every document once, nothing parsed twice")
-    func killedAndResumed() throws {
+    func killedAndResumed() async throws {
         let url = try TestDatabase.freshDatabase("import_resume")
         defer { try? TestDatabase.dropDatabase(url) }
         // The sample's resumes without the nasty set: enough work that the kill lands half-way.
@@ -243,7 +243,7 @@ struct ImportTests {
         while Date() < deadline, engine.isRunning {
             let count = (try? Self.rows(url).count) ?? 0
             if count >= 3 { break }
-            usleep(20_000)
+            try await Task.sleep(for: .microseconds(20_000))
         }
         engine.kill()
         #expect(engine.process.terminationReason == .uncaughtSignal, "killed before it finished")
@@ -251,7 +251,7 @@ struct ImportTests {
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT count(*) FROM documents
             """).split(separator: "\n").last ?? "0") ?? 0
-        let again = try Self.runImport([source], database: url, spool: spool)
+        let again = try await Self.runImport([source], database: url, spool: spool)
         #expect(again.status == 0, "\(again.log)")
         let rows = try Self.rows(url)
         #expect(rows.count == names.count, "\(rows)")

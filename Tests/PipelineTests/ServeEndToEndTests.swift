@@ -12,10 +12,10 @@ struct ServeEndToEndTests {
         .deletingLastPathComponent().appendingPathComponent("bench-data/sample/files").path
 
     @Test("uploads become rows (parsed, or failed with the extraction code) and the spool forgets them after the commit")
-    func uploadsBecomeRows() throws {
+    func uploadsBecomeRows() async throws {
         let url = try TestDatabase.freshDatabase("serve")
         defer { try? TestDatabase.dropDatabase(url) }
-        let serve = try EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
         let files = ["0012-noor-de-vries.txt", "0003-youssef-haddad.docx", "0013-sophia-ward.html", "nasty-junk.pdf"]
         let answer = try serve.upload(files.map { Self.sample + "/" + $0 })
         #expect(answer.contains("\"status\":\"queued\""), "\(answer)")
@@ -28,7 +28,7 @@ struct ServeEndToEndTests {
                 || coalesce(parsed->'basics'->>'email', '-') FROM documents ORDER BY filename;
                 """)) ?? ""
             if rows.split(separator: "\n").count == 5 && serve.spooled.isEmpty { break }
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .seconds(0.2))
         }
         let lines = rows.split(separator: "\n").dropFirst().map(String.init)
         #expect(lines.count == 4, "\(rows)\n\(serve.log)")
@@ -42,20 +42,80 @@ struct ServeEndToEndTests {
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT documents || '/' || parsed || '/' || failed FROM batches;
             """).split(separator: "\n").last == "4/3/1")
-        #expect(serve.stop() == 0, "\(serve.log)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
+    }
+
+    @Test("POST /api/v1/imports: one archive body becomes one row per entry in its batch (a bad entry failed with its code); a body that is not an archive is 415 and nothing is kept")
+    func archiveImport() async throws {
+        let url = try TestDatabase.freshDatabase("serve_import")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        let dir = try TemporaryDirectory.make(prefix: "serve-import")
+        let archive = dir + "/cvs.tar.gz"
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", """
+            import io, sys, tarfile
+            out, src = sys.argv[1], sys.argv[2:]
+            with tarfile.open(out, "w:gz") as t:
+                for p in src: t.add(p, "cvs/" + p.rsplit("/", 1)[1])
+                i = tarfile.TarInfo("../../etc/cron.d/x"); i.size = 4; t.addfile(i, io.BytesIO(b"evil"))
+            """, archive] + ["0012-noor-de-vries.txt", "0013-sophia-ward.html", "0003-youssef-haddad.docx"].map { Self.sample + "/" + $0 }
+        try python.run()
+        python.waitUntilExit()
+        let answer = try serve.curl(["-H", "Content-Type: application/gzip", "--data-binary", "@" + archive,
+                                     "http://127.0.0.1:\(serve.port)/api/v1/imports?filename=cvs.tar.gz"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], "\(answer)")
+        let batch = try #require(json["batch_id"] as? String, "\(answer)")
+        #expect(json["status"] as? String == "queued")
+        var lines: [String] = []
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            lines = ((try? TestDatabase.psql(url, """
+                SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+                SELECT filename || ':' || status || ':' || coalesce(error_code, '-') || ':' || batch_id
+                FROM documents ORDER BY filename;
+                """)) ?? "").split(separator: "\n").dropFirst().map(String.init)
+            if lines.count == 4 && serve.spooled.isEmpty { break }
+            try await Task.sleep(for: .seconds(0.2))
+        }
+        #expect(lines.count == 4, "\(lines)\n\(serve.log)")
+        #expect(lines.allSatisfy { $0.hasSuffix(":" + batch) }, "every entry in the import's batch: \(lines)")
+        #expect(lines.filter { $0.contains(":parsed:-:") }.count == 3, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("../../etc/cron.d/x:failed:unsafe_entry:") }, "\(lines)")
+        #expect(serve.spooled.isEmpty, "the archive and its entries leave the spool: \(serve.spooled)")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/cron.d/x"))
+
+        // Not an archive: refused before anything is stored.
+        let refused = try serve.curl(["-s", "-o", "-", "-w", "\n%{http_code}", "--data-binary",
+                                      "@" + Self.sample + "/0012-noor-de-vries.txt",
+                                      "http://127.0.0.1:\(serve.port)/api/v1/imports"])
+        #expect(refused.hasSuffix("\n415"), "\(refused)")
+        #expect(refused.contains("\"code\":\"not_an_archive\""), "\(refused)")
+        let empty = try serve.curl(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST",
+                                    "http://127.0.0.1:\(serve.port)/api/v1/imports"])
+        #expect(empty.hasSuffix("\n400") && empty.contains("empty_body"), "\(empty)")
+        try await Task.sleep(for: .seconds(0.3))
+        #expect(serve.spooled.isEmpty, "\(serve.spooled)")
+        #expect(TemporaryDirectory.list(serve.spool + "/tmp").isEmpty)
+        #expect(try TestDatabase.psql(url, """
+            SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+            SELECT count(*) FROM documents
+            """).split(separator: "\n").last == "4", "nothing of the refused bodies reached the database")
+        #expect(await serve.stop() == 0, "\(serve.log)")
     }
 
     @Test("PostgreSQL unreachable: uploads are still accepted into the spool and /startup-status says the database is down")
-    func databaseDown() throws {
-        let serve = try EngineProcess.serve(environment: ["DATABASE_URL": "postgres://resume_ingest@127.0.0.1:1/nowhere?connect_timeout=2", "SINK_BATCH_AGE_MS": "50"])
+    func databaseDown() async throws {
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": "postgres://resume_ingest@127.0.0.1:1/nowhere?connect_timeout=2", "SINK_BATCH_AGE_MS": "50"])
         let answer = try serve.upload([Self.sample + "/0012-noor-de-vries.txt"])
         #expect(answer.contains("\"status\":\"queued\""), "\(answer)")
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         let status = try serve.startupStatus()
         let database = (status["components"] as? [String: Any])?["database"] as? [String: Any]
         #expect(database?["status"] as? String == "down", "\(status)")
         #expect((database?["detail"] as? String)?.contains("uploads are still spooled") == true, "\(status)")
         #expect(serve.spooled.count == 2, "the document waits in the spool: \(serve.spooled)")
-        #expect(serve.stop() == 0, "\(serve.log)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
     }
 }

@@ -22,7 +22,7 @@ struct UploadToExtractionTests {
 
     @Test("uploaded files are extracted from the spool (counted by type of outcome) and none leaves it")
     func uploadThenExtract() async throws {
-        let server = try EngineProcess.serve(environment: ["OPENAI_API_KEY": ""])
+        let server = try await EngineProcess.serve(environment: ["OPENAI_API_KEY": ""])
         defer { server.kill() }
         let docx = try #require(try FileManager.default.contentsOfDirectory(atPath: Self.sample)
             .sorted().first { $0.hasSuffix(".docx") && !$0.hasPrefix("nasty") })
@@ -57,7 +57,7 @@ struct UploadToExtractionTests {
         #expect(status.text.contains("rules parser (no OPENAI_API_KEY): 1 parsed, 0 failed"), "\(status.text)")
 
         server.signal(SIGTERM)
-        #expect(server.waitForExit(seconds: 20) == 0)
+        #expect(await server.waitForExit(seconds: 20) == 0)
         // Nothing left the spool, and no converter work directory was left behind.
         #expect(TemporaryDirectory.list(server.spool + "/incoming").count == 4)
         #expect(TemporaryDirectory.list(server.spool + "/work").filter { $0 != "office" }.isEmpty)

@@ -69,8 +69,11 @@ public final class EngineProcess: @unchecked Sendable {
     }
 
     /// `resume-ingest serve` on a free port of 127.0.0.1, once it listens.
+    ///
+    /// Async, and waits with `Task.sleep`: tests run on Swift's cooperative pool (two threads on a two-core
+    /// machine), and a test that blocks a thread while it waits stalls every other test's timing.
     public static func serve(environment: [String: String?] = [:], spool: String? = nil,
-                             timeoutSeconds: Double = 60) throws -> EngineProcess {
+                             timeoutSeconds: Double = 60) async throws -> EngineProcess {
         let engine = try EngineProcess(["serve", "--port", "0", "--host", "127.0.0.1"], environment: environment,
                                        spool: spool)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
@@ -78,7 +81,7 @@ public final class EngineProcess: @unchecked Sendable {
             if let match = engine.log.firstMatch(of: /port=(\d+) \[Ingest\] listening/) {
                 engine.port = Int(match.1) ?? 0
             }
-            if engine.port == 0 { usleep(20_000) }
+            if engine.port == 0 { try await Task.sleep(for: .milliseconds(20)) }
         }
         guard engine.port > 0 else {
             engine.kill()
@@ -98,12 +101,12 @@ public final class EngineProcess: @unchecked Sendable {
     public func signal(_ signal: Int32) { Foundation.kill(process.processIdentifier, signal) }
 
     /// The exit status, or nil if it did not exit in time.
-    public func waitForExit(seconds: Double) -> Int32? {
+    public func waitForExit(seconds: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { return nil }
         // Let the pipes' handlers take the last bytes.
-        usleep(50_000)
+        try? await Task.sleep(for: .milliseconds(50))
         return process.terminationStatus
     }
 
@@ -114,9 +117,9 @@ public final class EngineProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then waits; returns the exit status.
-    public func stop(seconds: Double = 60) -> Int32? {
+    public func stop(seconds: Double = 60) async -> Int32? {
         signal(SIGTERM)
-        return waitForExit(seconds: seconds)
+        return await waitForExit(seconds: seconds)
     }
 
     /// Files left in the spool's `incoming/` (data and metadata).

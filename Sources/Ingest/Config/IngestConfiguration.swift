@@ -42,6 +42,7 @@ public struct IngestConfiguration: Sendable, Equatable {
         limits.maxHeaderBytes = try env.int("MAX_HEADER_BYTES", default: limits.maxHeaderBytes, range: 1024...1 << 20)
         limits.maxHeaderCount = try env.int("MAX_HEADER_COUNT", default: limits.maxHeaderCount, range: 8...10_000)
         limits.maxDecompressedBytes = try env.bytes("MAX_DECOMPRESSED_SIZE", default: limits.maxDecompressedBytes)
+        limits.maxImportBytes = try env.bytes("MAX_IMPORT_SIZE", default: limits.maxImportBytes)
         spoolMarks.highWaterBytes = try env.bytes("SPOOL_HIGH_WATER_BYTES", default: spoolMarks.highWaterBytes)
         spoolMarks.highWaterFiles = try env.int("SPOOL_HIGH_WATER_FILES", default: spoolMarks.highWaterFiles,
                                                 range: 1...100_000_000)
@@ -64,6 +65,7 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("MAX_HEADER_BYTES", String(limits.maxHeaderBytes)),
             ("MAX_HEADER_COUNT", String(limits.maxHeaderCount)),
             ("MAX_DECOMPRESSED_SIZE", String(limits.maxDecompressedBytes)),
+            ("MAX_IMPORT_SIZE", String(limits.maxImportBytes)),
             ("SPOOL_HIGH_WATER_BYTES", String(spoolMarks.highWaterBytes)),
             ("SPOOL_HIGH_WATER_FILES", String(spoolMarks.highWaterFiles)),
             ("SPOOL_RETRY_AFTER", String(spoolMarks.retryAfterSeconds)),
@@ -95,6 +97,9 @@ public struct IngestLimits: Sendable, Equatable {
     public var maxHeaderCount = 100
     /// Cap on a `Content-Encoding: zstd` body once decompressed (`MAX_DECOMPRESSED_SIZE`).
     public var maxDecompressedBytes = 256 << 20
+    /// Largest archive body of `POST /api/v1/imports` (`MAX_IMPORT_SIZE`, 4 GiB); its entries are each held to
+    /// ``maxFileBytes``.
+    public var maxImportBytes = 4 << 30
 
     public init() {}
 

@@ -5,6 +5,7 @@ import Logging
 /// The engine's routes.
 ///
 /// - `POST /api/v1/bulk-parse-resumes` — multipart upload of one or many `files` parts (``BulkUploadHandler``).
+/// - `POST /api/v1/imports` — one archive body, read entry by entry after it is spooled (``ArchiveImportHandler``).
 /// - `GET /health` — liveness.
 /// - `GET /startup-status` — what each component found at start-up (``StartupStatus``).
 /// - `GET /metrics` — Prometheus text format.
@@ -36,6 +37,10 @@ public final class IngestRouter: HTTPRouter {
             exchange.route = "bulk-parse-resumes"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
             return BulkUploadHandler.make(exchange: exchange, router: self)
+        case "/api/v1/imports":
+            exchange.route = "imports"
+            guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
+            return ArchiveImportHandler.make(exchange: exchange, router: self)
         case "/health":
             exchange.route = "health"
             guard head.method == "GET" || head.method == "HEAD" else {

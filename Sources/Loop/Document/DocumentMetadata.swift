@@ -23,6 +23,9 @@ public struct DocumentMetadata: Sendable, Equatable {
     /// Set when the document could not be taken in as such (e.g. an archive entry refused as
     /// `unsafe_entry`): the stages record it as failed with this code and never read its bytes.
     public var refusal: Refusal?
+    /// An archive (`POST /api/v1/imports`) to be read entry by entry into documents of its own before
+    /// extraction; the archive itself never becomes a row.
+    public var isArchive = false
 
     /// Why a document was refused before extraction: a stable code and what happened.
     public struct Refusal: Sendable, Equatable {
@@ -64,6 +67,7 @@ public struct DocumentMetadata: Sendable, Equatable {
             o.string("refusal_code", refusal.code)
             o.string("refusal_detail", refusal.detail)
         }
+        if isArchive { o.bool("archive", true) }
         return o.finished() + [0x0A]
     }
 
@@ -89,6 +93,7 @@ public struct DocumentMetadata: Sendable, Equatable {
             declaredType: string("declared_type"), size: size, sha256: sha,
             receivedAtMilliseconds: string("received_at").flatMap(ContinuousClockReference.unixMilliseconds(rfc3339:))
                 ?? ContinuousClockReference.unixMilliseconds())
+        isArchive = object["archive"] as? Bool ?? false
         if let code = string("refusal_code") {
             refusal = Refusal(code: code, detail: string("refusal_detail") ?? code)
         }

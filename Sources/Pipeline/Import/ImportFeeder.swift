@@ -74,6 +74,18 @@ public final class ImportFeeder {
         try await flush()
     }
 
+    /// Reads the archive at `path` (a document of the spool sent to `POST /api/v1/imports`) into documents,
+    /// named `name` in what it reports.
+    public func expandArchive(at path: String, named name: String) async throws {
+        if let format = await Offload.runNonThrowing({ ArchiveFormat.detect(path: path) }) {
+            try await feedArchive(path, format: format, name: name)
+        } else {
+            try await refuse(name: name, key: ["not-an-archive", name, path], code: "corrupt",
+                             detail: "\(name) is not a zip, tar, tar.gz or tar.zst archive")
+        }
+        try await flush()
+    }
+
     // MARK: Paths
 
     private func feed(path: String) async throws {
@@ -159,9 +171,9 @@ public final class ImportFeeder {
     /// Each entry of the archive becomes a document; a refused entry becomes a failed document with its
     /// code, and the archive goes on. A damaged archive keeps the entries read before the damage and adds one
     /// failed document for the rest.
-    private func feedArchive(_ path: String, format: ArchiveFormat) async throws {
+    private func feedArchive(_ path: String, format: ArchiveFormat, name: String? = nil) async throws {
         tally.archives += 1
-        let archiveName = Self.displayName(of: path)
+        let archiveName = name ?? Self.displayName(of: path)
         let limits = options.archiveLimits
         let opened = await Offload.runNonThrowing { () -> Result<ReaderBox, ArchiveError> in
             do throws(ArchiveError) {

@@ -9,7 +9,7 @@ import TestSupport
 struct ShutdownTests {
     @Test("SIGTERM lets an upload in flight finish, then the process exits 0")
     func drainsInFlight() async throws {
-        let server = try EngineProcess.serve(environment: ["SHUTDOWN_GRACE_MS": "10000"])
+        let server = try await EngineProcess.serve(environment: ["SHUTDOWN_GRACE_MS": "10000"])
         defer { server.kill() }
         var body = MultipartBody()
         var rng = SeededBytes(seed: 4)
@@ -25,13 +25,13 @@ struct ShutdownTests {
         let response = try client.readResponse()
         #expect(response.status == 202, "\(server.log)")
         #expect(response.header("Connection") == "close")
-        #expect(server.waitForExit(seconds: 10) == 0)
+        #expect(await server.waitForExit(seconds: 10) == 0)
         #expect(TemporaryDirectory.list(server.spool + "/incoming").count == 2)
     }
 
     @Test("past the grace period, unfinished uploads are dropped and the process still exits 0")
     func graceExpires() async throws {
-        let server = try EngineProcess.serve(environment: ["SHUTDOWN_GRACE_MS": "300"])
+        let server = try await EngineProcess.serve(environment: ["SHUTDOWN_GRACE_MS": "300"])
         defer { server.kill() }
         var body = MultipartBody()
         body.file(filename: "never.pdf", Array(repeating: 0x41, count: 200_000))
@@ -39,7 +39,7 @@ struct ShutdownTests {
         client.send(Array(body.request().prefix(150_000)))
         try await Task.sleep(for: .milliseconds(100))
         server.signal(SIGINT)
-        #expect(server.waitForExit(seconds: 10) == 0)
+        #expect(await server.waitForExit(seconds: 10) == 0)
         #expect(TemporaryDirectory.list(server.spool + "/incoming").isEmpty)
         #expect(TemporaryDirectory.list(server.spool + "/tmp").isEmpty)
         #expect(client.waitForClose())

@@ -1,0 +1,204 @@
+import Archive
+import HTTP1
+import Loop
+
+/// `POST /api/v1/imports`: one archive body (zip, tar, tar.gz, tar.zst), streamed into the spool as one
+/// document marked as an archive, acknowledged (`202`) once it is durable. The pipeline then reads it entry by
+/// entry into documents of its own (as `resume-ingest import` does), and the archive leaves the spool.
+///
+/// The body is never held: it goes through a ``SpoolFile`` with the same backpressure as uploads. Its first
+/// bytes must be an archive's (checked as they arrive, so a wrong body is refused before it is stored).
+@LoopActor
+final class ArchiveImportHandler: HTTPRequestHandler {
+    private let exchange: HTTPExchange
+    private let router: IngestRouter
+    private let file: SpoolFile
+    private let batchID = DocumentID()
+    private let filename: String?
+    private let declaredType: String?
+    private let limit: Int
+    /// The first bytes, until the format is known.
+    private var head: [UInt8] = []
+    private var checked = false
+    private var size = 0
+    private var reserved = 0
+    private var paused = false
+    private var done = false
+
+    /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
+    static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
+        let head = exchange.head
+        let limits = router.configuration.limits
+        func reject(_ status: Int, _ code: String, _ message: String,
+                    headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
+            exchange.respond(.error(status, code: code, message: message, headers: headers))
+            return DiscardBody.shared
+        }
+        if router.spool.isFull {
+            router.metrics.overloaded()
+            return reject(503, "spool_full",
+                          "the spool is above its high-water mark; retry after \(router.spool.marks.retryAfterSeconds) s",
+                          headers: [("Retry-After", String(router.spool.marks.retryAfterSeconds))])
+        }
+        switch head.headers.first("Content-Encoding")?.lowercased().trimmingWhitespace() {
+        case nil, "", "identity": break
+        case let other?:
+            return reject(415, "unsupported_content_encoding",
+                          "Content-Encoding \(other) is not supported for imports; send the archive as it is "
+                              + "(.tar.zst and .tar.gz are compressed already)")
+        }
+        if head.framing == .none {
+            return reject(400, "empty_body", "the request has no body; send one archive (zip, tar, tar.gz, tar.zst)")
+        }
+        if case .contentLength(let length) = head.framing, length > limits.maxImportBytes {
+            return reject(413, "import_too_large",
+                          "the archive is \(length) bytes; the limit is \(limits.maxImportBytes) (MAX_IMPORT_SIZE)")
+        }
+        let query = head.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let name = query.split(separator: "&").first { $0.hasPrefix("filename=") }
+            .flatMap { $0.dropFirst("filename=".count).removingPercentEncoding() }
+        return ArchiveImportHandler(exchange: exchange, router: router, filename: name ?? "import",
+                                    declaredType: head.headers.first("Content-Type"), limit: limits.maxImportBytes)
+    }
+
+    private init(exchange: HTTPExchange, router: IngestRouter, filename: String?, declaredType: String?, limit: Int) {
+        self.exchange = exchange
+        self.router = router
+        self.filename = filename
+        self.declaredType = declaredType
+        self.limit = limit
+        file = router.spool.makeFile()
+        file.onProgress = { [weak self] in self?.applyBackpressure() }
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !done else { return }
+        size += bytes.count
+        if size > limit {
+            return fail(413, "import_too_large", "the archive is over \(limit) bytes (MAX_IMPORT_SIZE)")
+        }
+        if !checked {
+            head += bytes.prefix(ArchiveFormat.headLength - head.count)
+            if head.count >= ArchiveFormat.headLength, !check() { return }
+        }
+        router.spool.reserve(bytes.count)
+        reserved += bytes.count
+        file.append(bytes)
+        applyBackpressure()
+    }
+
+    /// Whether the first bytes are an archive's; refuses the request when not.
+    private func check() -> Bool {
+        checked = true
+        guard ArchiveFormat.detect(head: head) != nil else {
+            fail(415, "not_an_archive", "the body is not a zip, tar, tar.gz or tar.zst archive; send one archive "
+                     + "(or upload files with POST /api/v1/bulk-parse-resumes)")
+            return false
+        }
+        return true
+    }
+
+    private func applyBackpressure() {
+        guard !done else { return }
+        let unwritten = file.bufferedBytes
+        if !paused && unwritten > BulkUploadHandler.pauseAbove {
+            paused = true
+            exchange.pauseBody()
+        } else if paused && unwritten < BulkUploadHandler.resumeBelow {
+            paused = false
+            exchange.resumeBody()
+        }
+    }
+
+    func end() {
+        guard !done else { return }
+        if !checked, !check() { return }
+        if paused {
+            paused = false
+            exchange.resumeBody()
+        }
+        done = true
+        let metadata = DocumentMetadata(
+            id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: filename, declaredType: declaredType,
+            size: 0, sha256: [], receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
+        var marked = metadata
+        marked.isArchive = true
+        file.finish(metadata: marked) { [self] result in
+            switch result {
+            case .success(let finished):
+                EventLoop.spawn { [self] in await commit(finished.metadata) }
+            case .failure(let error):
+                release()
+                exchange.respond(.error(error.isNoSpace ? 507 : 500, code: "spool_write_failed",
+                                        message: "the archive could not be stored: \(error)"))
+            }
+        }
+    }
+
+    private func commit(_ metadata: DocumentMetadata) async {
+        do {
+            try await router.spool.commit([(file, metadata)])
+        } catch {
+            release()
+            router.logger.error("spool commit failed", metadata: ["error": "\(error)"])
+            return exchange.respond(.error(500, code: "spool_write_failed",
+                                           message: "the archive could not be stored: \(error)"))
+        }
+        release()
+        router.metrics.accepted(files: 1)
+        var archive = JSONText.Object()
+        archive.string("id", metadata.id.description)
+        archive.string("filename", metadata.filename)
+        archive.int("size", metadata.size)
+        archive.string("sha256", Hex.encode(metadata.sha256))
+        var body = JSONText.Object()
+        body.string("batch_id", batchID.description)
+        body.string("status", "queued")
+        body.object("archive", archive)
+        exchange.respond(.json(202, body.finished() + [0x0A]))
+    }
+
+    private func fail(_ status: Int, _ code: String, _ message: String) {
+        done = true
+        file.discard()
+        release()
+        if paused {
+            paused = false
+            exchange.resumeBody()
+        }
+        exchange.respond(.error(status, code: code, message: message))
+    }
+
+    func abort() {
+        done = true
+        file.discard()
+        release()
+    }
+
+    private func release() {
+        router.spool.release(reserved)
+        reserved = 0
+    }
+}
+
+extension Substring {
+    /// `%XX` decoded, `+` as a space (form encoding); nil when an escape is malformed or not UTF-8.
+    func removingPercentEncoding() -> String? {
+        var bytes: [UInt8] = []
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let c = utf8[i]
+            if c == UInt8(ascii: "%") {
+                let h = utf8.index(after: i)
+                guard h < utf8.endIndex, utf8.index(after: h) < utf8.endIndex,
+                      let hi = Hex.digit(utf8[h]), let lo = Hex.digit(utf8[utf8.index(after: h)]) else { return nil }
+                bytes.append(hi << 4 | lo)
+                i = utf8.index(h, offsetBy: 2)
+                continue
+            }
+            bytes.append(c == UInt8(ascii: "+") ? 0x20 : c)
+            i = utf8.index(after: i)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
