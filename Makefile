@@ -25,6 +25,8 @@ build: release
 ## PostgreSQL cluster under .data/pg (scripts/pg) is started and used.
 run: release
 	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	@echo "resume-ingest: send resumes with  curl -F files=@cv.pdf http://127.0.0.1:$${PORT:-8080}/api/v1/bulk-parse-resumes"
+	@echo "               import a folder or an archive with  make import PATHS=\"$$HOME/resumes cvs.tar.zst\"  (Ctrl-C stops)"
 	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest serve
 
 ## Import files, folders, globs or archives (zip, tar, tar.gz, tar.zst) through the same stages:

@@ -62,7 +62,7 @@ public final class DatabaseResults: ResultStage {
 
     public func drain(timeoutMilliseconds: UInt64) async { await sink.drain(timeoutMilliseconds: timeoutMilliseconds) }
 
-    public func close() async { sink.close() }
+    public func close() async { await sink.closeAndWait() }
 
     public var status: StartupStatus.Component {
         let c = sink.counters

@@ -39,6 +39,9 @@ public final class Engine {
         case reused(StoredResult)
         /// An archive (`POST /api/v1/imports`) was read into this many documents of its own and left the spool.
         case expanded(Int)
+        /// Its metadata could not be read: left in the spool for an operator, not handed out again by this
+        /// process.
+        case unreadable
     }
 
     public let configuration: Configuration
@@ -93,6 +96,11 @@ public final class Engine {
                                      metrics: ExtractMetrics(registry: metrics), logger: logger)
         stages = [extraction, parsing, results]
         source.screen = { [unowned self] metadata in await self.screen(metadata) }
+        source.skipped = { [unowned self] id in
+            let metadata = DocumentMetadata(id: id, tenant: "", batchID: id, filename: nil, declaredType: nil, size: 0,
+                                            sha256: [], receivedAtMilliseconds: 0)
+            self.shortcut(metadata, .unreadable)
+        }
         let pipelineMetrics = self.metrics
         (results as? DatabaseResults)?.sink.onCommitted = { _, nanoseconds in
             pipelineMetrics.committed(nanoseconds: nanoseconds)
@@ -142,6 +150,7 @@ public final class Engine {
     public func shutdown() async {
         spool.closeQueue()
         let deadlines: [ObjectIdentifier: UInt64] = [
+            ObjectIdentifier(extraction): UInt64(configuration.extract.timeoutMilliseconds) + 5_000,
             ObjectIdentifier(parsing): configuration.parserDrainMilliseconds,
             ObjectIdentifier(results): configuration.databaseDrainMilliseconds,
         ]
@@ -149,7 +158,7 @@ public final class Engine {
             await stage.drain(timeoutMilliseconds: deadlines[ObjectIdentifier(stage)] ?? 0)
             await stage.close()
         }
-        stored?.close()
+        await stored?.close()
         http.close()
     }
 
@@ -185,18 +194,22 @@ public final class Engine {
     /// end up as the same rows.
     private func expand(_ metadata: DocumentMetadata) async {
         let feeder = ImportFeeder(
-            spool: spool, options: ImportFeeder.Options(tenant: metadata.tenant, batchID: metadata.batchID,
-                                                        archiveLimits: configuration.archiveLimits),
+            spool: spool, options: {
+                var options = ImportFeeder.Options(tenant: metadata.tenant, batchID: metadata.batchID,
+                                                   archiveLimits: configuration.archiveLimits)
+                options.waitsForRoom = false
+                return options
+            }(),
             logger: logger)
         do {
             try await feeder.expandArchive(at: spool.paths(of: metadata.id).data,
-                                           named: metadata.filename ?? "import")
+                                           named: metadata.filename ?? "import", key: Hex.encode(metadata.sha256))
             try await spool.remove(metadata.id, size: metadata.size)
             logger.info("archive read into documents", metadata: [
                 "id": "\(metadata.id)", "documents": "\(feeder.tally.spooled)"])
             shortcut(metadata, .expanded(feeder.tally.spooled))
         } catch {
-            // The spool failed: the archive stays and is read again after a restart.
+            // The spool failed, or the archive cannot be read: it stays and is read again after a restart.
             logger.error("could not read an archive into the spool", metadata: [
                 "id": "\(metadata.id)", "error": "\(error)"])
         }
@@ -210,10 +223,10 @@ public final class Engine {
         case "parsed":
             return row.provider == identity.provider && (identity.provider == "rules" || row.model == identity.model)
         case "failed":
-            let lasting: Set<String> = [
-                "unsupported_type", "encrypted", "corrupt", "too_large", "decompression_bomb", "empty_text",
-                "unsafe_entry", "nested_archive",
-            ]
+            // Only reasons in the bytes themselves: `empty_text` (OCR off or missing), `too_large` (limits),
+            // `corrupt` (a converter that crashed) and the like may turn out otherwise with another setting.
+            let lasting: Set<String> = ["unsupported_type", "encrypted", "decompression_bomb", "unsafe_entry",
+                                        "nested_archive"]
             return row.errorCode.map(lasting.contains) ?? false
         default:
             return false

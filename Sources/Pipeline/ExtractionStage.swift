@@ -22,9 +22,12 @@ public final class ExtractionStage: Stage {
     /// The pool pulls from the spool when it has room: nothing waits to get in.
     public func waitForRoom() async {}
 
-    /// Documents being extracted finish (each is bounded by `EXTRACT_TIMEOUT_MS`, so no other deadline);
-    /// the spool has stopped handing out new ones.
-    public func drain(timeoutMilliseconds: UInt64) async { await pool.waitUntilDone() }
+    /// Documents being extracted finish (each is bounded by `EXTRACT_TIMEOUT_MS`); the spool has stopped
+    /// handing out new ones. Workers waiting for room behind a parser or database that is down are not
+    /// waited for past `timeoutMilliseconds`: they hold no document, and the later stages' close releases them.
+    public func drain(timeoutMilliseconds: UInt64) async {
+        _ = await EventLoop.wait(atMost: timeoutMilliseconds) { [pool] in await pool.waitUntilDone() }
+    }
 
     public func close() async { await extractor.close() }
 

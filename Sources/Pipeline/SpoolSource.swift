@@ -13,6 +13,8 @@ public final class SpoolSource: ExtractionSource {
     /// Looks at each document before extraction and returns true when it settled the document itself
     /// (refused on the way in, or a stored result reused); such documents are not handed to the pool.
     var screen: @LoopActor (DocumentMetadata) async -> Bool = { _ in false }
+    /// Hears each document left in the spool because its metadata could not be read.
+    var skipped: @LoopActor (DocumentID) -> Void = { _ in }
 
     public init(spool: Spool, logger: Logger = Logger(label: "resume-ingest")) {
         self.spool = spool
@@ -29,6 +31,7 @@ public final class SpoolSource: ExtractionSource {
                 // Leave both files for an operator rather than guess.
                 logger.error("a spooled document's metadata cannot be read; left in the spool",
                              metadata: ["id": "\(id)", "path": "\(metadataPath)"])
+                skipped(id)
                 continue
             }
             let metadata: DocumentMetadata
@@ -37,6 +40,7 @@ public final class SpoolSource: ExtractionSource {
             } catch {
                 logger.error("a spooled document's metadata is damaged; left in the spool",
                              metadata: ["id": "\(id)", "error": "\(error)"])
+                skipped(id)
                 continue
             }
             if await screen(metadata) { continue }

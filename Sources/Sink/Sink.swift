@@ -166,6 +166,17 @@ public final class Sink {
         timer.close()
     }
 
+    /// Connections being opened now (each ends by its timeout at the latest).
+    private var connecting = 0
+    private let connectsEnded = Waiters()
+
+    /// ``close()``, then waits until no connection is being opened any more (one that completes after
+    /// the close is closed at once), so the loop is left with no handle of the Sink's.
+    public func closeAndWait() async {
+        close()
+        while connecting > 0 { await connectsEnded.wait() }
+    }
+
     /// Stops writing and closes the connection (after ``drain(timeoutMilliseconds:)``).
     public func close() {
         closed = true
@@ -448,6 +459,11 @@ public final class Sink {
             if let connection = connections[slot], connection.isOpen { return connection }
             dropConnection(slot)
             guard let url = configuration.databaseURL else { return nil }
+            connecting += 1
+            defer {
+                connecting -= 1
+                if connecting == 0 { connectsEnded.resumeAll() }
+            }
             do throws(PGError) {
                 let c = try await PGConnection.connect(url, timeoutMilliseconds: UInt64(configuration.timeoutMilliseconds))
                 if configuration.migrate && !migrated {

@@ -37,6 +37,8 @@ public final class StoredResults {
     private var closed = false
     /// Tenant ids by slug (a tenant is never renamed or removed while the engine runs).
     private var tenants: [String: String] = [:]
+    /// The tenant the connection's session is set to (row-level security), so a lookup is one round trip.
+    private var sessionTenant: String?
     /// Lookups answered, and how many found a row.
     public private(set) var lookups = 0
     public private(set) var found = 0
@@ -58,8 +60,11 @@ public final class StoredResults {
             let c = try await open()
             guard let tenantID = try await tenantID(tenant, on: c) else { return nil }
             lookups += 1
-            // Row-level security is forced: the tenant is set for this session's statements.
-            try await c.query("SELECT set_config('app.tenant_id', $1, false)", [tenantID])
+            // Row-level security is forced: the tenant is set for this session's statements, once per tenant.
+            if sessionTenant != tenantID {
+                try await c.query("SELECT set_config('app.tenant_id', $1, false)", [tenantID])
+                sessionTenant = tenantID
+            }
             let result = try await c.query("""
                 SELECT id::text, status, provider, model, error_code FROM documents
                 WHERE tenant_id = $1::uuid AND content_sha256 = decode($2, 'hex')
@@ -98,6 +103,7 @@ public final class StoredResults {
                     return PGError(kind: .server, message: "no tenant \(tenant)")
                 }
                 try await c.query("SELECT set_config('app.tenant_id', $1, false)", [tenantID])
+                sessionTenant = tenantID
                 try await c.query("""
                     INSERT INTO batches (id, tenant_id, label, origin) VALUES ($1::uuid, $2::uuid, $3, $4)
                     ON CONFLICT (id) DO UPDATE SET label = excluded.label, origin = excluded.origin
@@ -111,16 +117,20 @@ public final class StoredResults {
         if let failure { throw failure }
     }
 
-    public func close() {
+    /// Closes the connection once the statement in progress (if any) is done.
+    public func close() async {
         closed = true
-        connection?.close()
-        connection = nil
+        await turn.withLock {
+            connection?.close()
+            connection = nil
+        }
     }
 
     private func open() async throws(PGError) -> PGConnection {
         if let connection, connection.isOpen { return connection }
         connection?.close()
         connection = nil
+        sessionTenant = nil
         if closed { throw PGError(kind: .connection, message: "closed") }
         guard let url = configuration.databaseURL else {
             throw PGError(kind: .setting, message: "DATABASE_URL is not set")

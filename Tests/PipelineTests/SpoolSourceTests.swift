@@ -12,7 +12,9 @@ struct SpoolSourceTests {
     @LoopActor
     func spoolSource() async throws {
         let root = try TemporaryDirectory.make(prefix: "spoolsource")
-        try await Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: .init(label: "t")).open()
+        let seed = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: .init(label: "t"))
+        try await seed.open()
+        seed.release()
         let spool = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: .init(label: "t"))
         let id = DocumentID()
         try TemporaryDirectory.write(root + "/incoming/\(id).data", Array("Jane Doe\njane@example.com\n".utf8))

@@ -31,6 +31,7 @@ public final class TestServer: Sendable {
     /// Shuts the server down (gracefully, within its grace period).
     public func stop() async {
         await service.shutdown()
+        await service.spool.release()
     }
 
     /// The service, for assertions on its state.

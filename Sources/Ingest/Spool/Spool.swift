@@ -64,12 +64,37 @@ public final class Spool {
         self.logger = logger
     }
 
-    /// Creates the directories, removes leftovers of interrupted uploads, and measures the backlog.
+    /// The open `.lock` file that makes this process the spool's only user (released when the spool goes).
+    private let lock = SpoolLock()
+
+    /// Another process uses the spool (two engines on one spool would take each other's documents and
+    /// empty each other's `tmp/`).
+    public struct InUse: Error, CustomStringConvertible {
+        public var directory: String
+        public var description: String {
+            "the spool at \(directory) is in use by another process (a server or an import); give each its own "
+                + "SPOOL_DIR / IMPORT_SPOOL_DIR"
+        }
+    }
+
+    /// Gives the spool up (its lock) for another process, or another spool object of this one; for after
+    /// shutdown. Dropping the spool does it too.
+    public func release() {
+        closeQueue()
+        lock.release()
+    }
+
+    /// Takes the spool (an exclusive lock on `<root>/.lock`), creates the directories, removes leftovers of
+    /// interrupted uploads, and measures the backlog.
     @discardableResult
     public func open() async throws -> Recovery {
         let tmp = temporaryDirectory
         let incoming = incomingDirectory
+        let root = directory
+        let lock = self.lock
         let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [DocumentID]) in
+            try FileSystem.makeDirectories(root)
+            guard try lock.take(root + "/.lock") else { throw InUse(directory: root) }
             try FileSystem.makeDirectories(tmp)
             try FileSystem.makeDirectories(incoming)
             var removedTemporary = 0
@@ -96,7 +121,9 @@ public final class Spool {
                 removedOrphans += 1
             }
             if removedOrphans > 0 || removedTemporary > 0 { try FileSystem.fsyncDirectory(incoming) }
-            let kept = data.filter { meta.contains($0.key) }
+            // Pairs whose name is not a document id were not written by the engine: counted neither as
+            // backlog nor handed out (an import waits for what it counts).
+            let kept = data.filter { meta.contains($0.key) && DocumentID($0.key) != nil }
             return (Recovery(backlogFiles: kept.count, backlogBytes: kept.values.reduce(0, +),
                              removedTemporary: removedTemporary, removedOrphans: removedOrphans),
                     kept.keys.compactMap(DocumentID.init).sorted())
@@ -156,8 +183,9 @@ public final class Spool {
     /// ``closeQueue()`` was called. Each document is handed out once per process; it stays in `incoming/`
     /// until ``remove(_:size:)``, so after a crash it is handed out again.
     public func nextCommitted() async -> DocumentID? {
-        if let id = backlog.popFirst() { return id }
+        // Closed for shutdown: what is still queued stays in `incoming/` for the next start.
         if backlogClosed { return nil }
+        if let id = backlog.popFirst() { return id }
         return await withCheckedContinuation(isolation: LoopActor.shared) { backlogWaiters.append($0) }
     }
 
@@ -318,4 +346,33 @@ package struct DirectorySyncState<Waiter> {
         defer { next = [] }
         return next
     }
+}
+
+/// An exclusive `flock` on the spool's `.lock`, held from ``Spool/open()`` until the spool is released (the
+/// kernel drops it if the process dies, so a crash never leaves the spool locked).
+final class SpoolLock: @unchecked Sendable {
+    // @unchecked: `fd` is written once, on the pool thread inside open(), before anyone else reads it.
+    private var fd: Int32 = -1
+
+    /// True when this process now holds the lock; false when another one does.
+    func take(_ path: String) throws(SystemError) -> Bool {
+        if fd >= 0 { return true }
+        let opened = try FileSystem.open(path, O_RDWR | O_CREAT)
+        if flock(opened, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            FileSystem.close(opened)
+            if error == EWOULDBLOCK { return false }
+            throw SystemError("flock", path: path, errno: error)
+        }
+        fd = opened
+        return true
+    }
+
+    /// Drops the lock (closing the file drops it).
+    func release() {
+        if fd >= 0 { FileSystem.close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
 }

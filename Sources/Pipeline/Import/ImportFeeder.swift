@@ -22,6 +22,13 @@ public final class ImportFeeder {
         public var archiveLimits: ArchiveLimits
         /// Documents committed together (one directory sync for the group).
         public var commitGroup = 32
+        /// Whether feeding waits while the spool is above its high-water mark (`import`). An archive the
+        /// server already acknowledged is read whatever the mark: the worker reading it is one of those that
+        /// drain the spool, and waiting on it could wait forever.
+        public var waitsForRoom = true
+        /// Files copied into the spool at once: each copy ends with two `fsync`s, and overlapping them keeps
+        /// the disk's queue full (the file system groups their journal commits).
+        public var parallelCopies = 8
 
         public init(tenant: String, batchID: DocumentID, archiveLimits: ArchiveLimits = ArchiveLimits()) {
             self.tenant = tenant
@@ -46,6 +53,10 @@ public final class ImportFeeder {
     private let options: Options
     private let logger: Logger
     private var group: [SpooledDocument] = []
+    private var copiesInFlight = 0
+    private let copySlots = Waiters()
+    /// The first spool failure of a copy running on its own; thrown at the next step.
+    private var copyFailure: SystemError?
     public private(set) var tally = Tally()
     /// Set to stop feeding (SIGINT): what is committed stays; the rest of the paths are not read.
     public var isCancelled = false
@@ -63,7 +74,7 @@ public final class ImportFeeder {
     public func feed(_ paths: [String]) async throws {
         for path in paths {
             if path == "-" {
-                while let line = await Offload.runNonThrowing({ readLine(strippingNewline: true) }) {
+                while !isCancelled, let line = await Offload.runNonThrowing({ readLine(strippingNewline: true) }) {
                     let trimmed = line.trimmingCharacters(in: .whitespaces)
                     if !trimmed.isEmpty { try await feed(path: trimmed) }
                 }
@@ -71,20 +82,31 @@ public final class ImportFeeder {
                 try await feed(path: path)
             }
         }
+        while copiesInFlight > 0 { await copySlots.wait() }
+        if let copyFailure { throw copyFailure }
         try await flush()
     }
 
     /// Reads the archive at `path` (a document of the spool sent to `POST /api/v1/imports`) into documents,
     /// named `name` in what it reports.
-    public func expandArchive(at path: String, named name: String) async throws {
+    /// `key` identifies the archive (its SHA-256) in the content keys of refused entries. Throws when the
+    /// archive cannot be read at all (it then stays in the spool), or when the spool fails.
+    public func expandArchive(at path: String, named name: String, key: String) async throws {
+        let readable = await Offload.runNonThrowing { access(path, R_OK) == 0 }
+        guard readable else { throw Unreadable(why: "cannot read the spooled archive \(path)") }
+        expanding = true
         if let format = await Offload.runNonThrowing({ ArchiveFormat.detect(path: path) }) {
-            try await feedArchive(path, format: format, name: name)
+            try await feedArchive(path, format: format, name: name, key: key)
         } else {
-            try await refuse(name: name, key: ["not-an-archive", name, path], code: "corrupt",
+            try await refuse(name: name, key: ["not-an-archive", key], code: "corrupt",
                              detail: "\(name) is not a zip, tar, tar.gz or tar.zst archive")
         }
         try await flush()
     }
+
+    /// Reading an archive the server acknowledged: an archive that cannot be opened is an error (it stays in
+    /// the spool), not a path to report.
+    private var expanding = false
 
     // MARK: Paths
 
@@ -147,7 +169,8 @@ public final class ImportFeeder {
         // DOCX, ODT and their kin are zips, and documents: a zip is read as an archive only when its name says
         // so (`.zip`); tar, gzip and zstd streams by their bytes.
         if let format, format != .zip || Self.namedAsArchive(name) {
-            try await feedArchive(path, format: format)
+            let size = await Offload.runNonThrowing { PathKind.size(path) }
+            try await feedArchive(path, format: format, key: "\(path)\0\(size)")
             return
         }
         if Self.namedAsArchive(name) {
@@ -156,22 +179,37 @@ public final class ImportFeeder {
                              detail: "\(name) is named as an archive but is not a zip, tar, tar.gz or tar.zst file")
             return
         }
+        while copiesInFlight >= options.parallelCopies { await copySlots.wait() }
+        if let copyFailure { throw copyFailure }
         let template = metadata(filename: name)
         let temporary = spool.temporaryDirectory
+        copiesInFlight += 1
+        EventLoop.spawn { [self] in await copy(path, into: temporary, metadata: template) }
+    }
+
+    /// One file into the spool, on its own task (``Options/parallelCopies`` of them at once).
+    private func copy(_ path: String, into temporary: String, metadata template: DocumentMetadata) async {
         let result = await Offload.runNonThrowing { () -> Result<SpooledDocument, ImportFailure> in
             Self.copy(path, into: temporary, metadata: template)
         }
         switch result {
-        case .success(let document): try await add(document)
+        case .success(let document):
+            do {
+                try await add(document)
+            } catch {
+                copyFailure = copyFailure ?? (error as? SystemError) ?? SystemError("commit", path: path, errno: EIO)
+            }
         case .failure(.source(let why)): unreadable(path, why)
-        case .failure(.spool(let error)): throw error
+        case .failure(.spool(let error)): copyFailure = copyFailure ?? error
         }
+        copiesInFlight -= 1
+        copySlots.resumeAll()
     }
 
     /// Each entry of the archive becomes a document; a refused entry becomes a failed document with its
     /// code, and the archive goes on. A damaged archive keeps the entries read before the damage and adds one
     /// failed document for the rest.
-    private func feedArchive(_ path: String, format: ArchiveFormat, name: String? = nil) async throws {
+    private func feedArchive(_ path: String, format: ArchiveFormat, name: String? = nil, key: String) async throws {
         tally.archives += 1
         let archiveName = name ?? Self.displayName(of: path)
         let limits = options.archiveLimits
@@ -186,10 +224,11 @@ public final class ImportFeeder {
         switch opened {
         case .success(let opened): box = opened
         case .failure(let error) where error.code == ArchiveError.unreadable.code:
+            if expanding { throw Unreadable(why: error.message) }
             unreadable(path, error.message)
             return
         case .failure(let error):
-            try await refuse(name: archiveName, key: ["archive", path], code: Self.documentCode(error), detail: error.message)
+            try await refuse(name: archiveName, key: ["archive", key], code: Self.documentCode(error), detail: error.message)
             return
         }
         let temporary = spool.temporaryDirectory
@@ -207,10 +246,10 @@ public final class ImportFeeder {
             case .document(let document):
                 try await add(document)
             case .refused(let name, let index, let code, let detail):
-                try await refuse(name: name, key: ["entry", archiveName, String(index), name], code: code, detail: detail)
+                try await refuse(name: name, key: ["entry", key, String(index), name], code: code, detail: detail)
             case .broken(let error):
                 // The entries before the damage are in; one failed document stands for the rest.
-                try await refuse(name: archiveName, key: ["broken", path, String(box.entriesRead - 1)],
+                try await refuse(name: archiveName, key: ["broken", key, String(box.entriesRead - 1)],
                                  code: Self.documentCode(error),
                                  detail: "\(error.message) (after \(box.entriesRead - 1) entries)")
                 return
@@ -268,7 +307,7 @@ public final class ImportFeeder {
         guard !group.isEmpty else { return }
         // Above the high-water mark the engine has to catch up first: the spool is the only large buffer,
         // and it stays within its marks.
-        while spool.isFull { await UVTimer.sleep(milliseconds: 100) }
+        while options.waitsForRoom, spool.isFull, !isCancelled { await UVTimer.sleep(milliseconds: 100) }
         let documents = group
         group = []
         try await spool.commit(documents)
@@ -279,8 +318,10 @@ public final class ImportFeeder {
 
     // MARK: On the pool
 
-    private struct Unreadable: Error {
-        var why: String
+    /// A path (or the spooled archive) that cannot be read.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var why: String
+        public var description: String { why }
     }
 
     private enum ImportFailure: Error {
@@ -402,6 +443,12 @@ public final class ImportFeeder {
 enum PathKind: Equatable {
     case file, directory, missing
     case other(String)
+
+    /// The file's size in bytes (0 when it cannot be read).
+    static func size(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
 
     static func of(_ path: String, followLinksToDirectories: Bool = true) -> PathKind {
         var info = stat()

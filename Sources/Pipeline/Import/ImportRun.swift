@@ -75,14 +75,23 @@ public final class ImportRun {
         }
         let engine = Engine(
             configuration: options.engine, spool: spool, metrics: metrics.registry, logger: logger,
-            observe: { [unowned self] record in report.count(record) },
-            settled: { [unowned self] outcomes in settled(outcomes) },
-            shortcut: { [unowned self] _, shortcut in
-                if case .reused = shortcut {
+            observe: { [weak self] record in self?.report.count(record) },
+            settled: { [weak self] outcomes in self?.settled(outcomes) },
+            shortcut: { [weak self] _, shortcut in
+                guard let self else { return }
+                switch shortcut {
+                case .reused:
                     report.reused += 1
                     report.done += 1
-                    progress()
+                case .unreadable:
+                    // Left in the spool (its metadata is damaged): counted so that the import can end.
+                    report.failed += 1
+                    report.byErrorCode["spool_metadata_unreadable", default: 0] += 1
+                    report.done += 1
+                case .refused, .expanded:
+                    return
                 }
+                progress()
             })
         if let stored = engine.stored {
             do {
@@ -93,24 +102,25 @@ public final class ImportRun {
                 throw Failure(description: "cannot reach the database to create tenant \(options.tenant): \(error)")
             }
         }
-        try await engine.start()
+        do {
+            try await engine.start()
+        } catch {
+            await engine.shutdown()
+            throw Failure(description: "cannot start the engine: \(error)")
+        }
         let feeder = ImportFeeder(
             spool: spool, options: ImportFeeder.Options(tenant: options.tenant, batchID: batchID,
                                                         archiveLimits: options.archiveLimits),
             logger: logger)
-        feeder.onCommit = { [unowned self] tally in
+        feeder.onCommit = { [weak self] tally in
+            guard let self else { return }
             report.spooled = tally.spooled
             report.bytes = tally.bytes
             report.archives = tally.archives
             progress()
         }
         // A stop request (SIGINT/SIGTERM) ends the wait; what is not committed stays in the spool.
-        let stopTask = Task { @LoopActor [unowned self] in
-            await stop()
-            stopped = true
-            feeder.isCancelled = true
-            done.resumeAll()
-        }
+        let stopTask = EventLoop.spawn { [self] in await stopWhen(stop, feeder: feeder) }
         var feedError: (any Error)?
         do {
             try await feeder.feed(options.paths)
@@ -136,6 +146,14 @@ public final class ImportRun {
                               + "(run the same import again to finish them)")
         }
         return report
+    }
+
+    /// Waits for the stop request, then stops feeding and ends the wait for documents.
+    private func stopWhen(_ stop: @LoopActor () async -> Void, feeder: ImportFeeder) async {
+        await stop()
+        stopped = true
+        feeder.isCancelled = true
+        done.resumeAll()
     }
 
     private func settled(_ outcomes: [SinkOutcome]) {

@@ -15,19 +15,25 @@ struct SpoolRecoveryTests {
         let root = try TemporaryDirectory.make(prefix: "recovery")
         let seed = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: Logger(label: "t"))
         try await seed.open()
+        seed.release()
+        let (a, b, c) = (DocumentID(), DocumentID(), DocumentID())
         try TemporaryDirectory.write(root + "/tmp/0001.data", Array("partial upload".utf8))
         try TemporaryDirectory.write(root + "/tmp/0001.json", Array("{}".utf8))
-        try TemporaryDirectory.write(root + "/incoming/a.data", Array(repeating: 1, count: 100))
-        try TemporaryDirectory.write(root + "/incoming/a.json", Array("{}".utf8))
-        try TemporaryDirectory.write(root + "/incoming/b.data", Array(repeating: 2, count: 50))
-        try TemporaryDirectory.write(root + "/incoming/c.json", Array("{}".utf8))
+        try TemporaryDirectory.write(root + "/incoming/\(a).data", Array(repeating: 1, count: 100))
+        try TemporaryDirectory.write(root + "/incoming/\(a).json", Array("{}".utf8))
+        try TemporaryDirectory.write(root + "/incoming/\(b).data", Array(repeating: 2, count: 50))
+        try TemporaryDirectory.write(root + "/incoming/\(c).json", Array("{}".utf8))
+        // A whole pair whose name is not a document id was not written by the engine: not backlog.
+        try TemporaryDirectory.write(root + "/incoming/stray.data", Array(repeating: 3, count: 10))
+        try TemporaryDirectory.write(root + "/incoming/stray.json", Array("{}".utf8))
 
         let spool = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: Logger(label: "t"))
         let recovery = try await spool.open()
         #expect(recovery == Spool.Recovery(backlogFiles: 1, backlogBytes: 100, removedTemporary: 2,
                                            removedOrphans: 2))
         #expect(TemporaryDirectory.list(root + "/tmp").isEmpty)
-        #expect(TemporaryDirectory.list(root + "/incoming").sorted() == ["a.data", "a.json"])
+        #expect(TemporaryDirectory.list(root + "/incoming").sorted()
+                    == ["\(a).data", "\(a).json", "stray.data", "stray.json"])
         #expect(spool.depthFiles == 1)
         #expect(spool.depthBytes == 100)
     }
@@ -50,5 +56,18 @@ struct SpoolRecoveryTests {
         #expect(json["components"]?["spool"]?["backlog_files"]?.int == 2)
         #expect(second.incoming().count == 4)
         await second.stop()
+    }
+
+    @Test("a spool is used by one process at a time: a second opener is told, and gets it once the first lets go")
+    @LoopActor
+    func oneUserAtATime() async throws {
+        let root = try TemporaryDirectory.make(prefix: "spool-lock")
+        let first = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: Logger(label: "t"))
+        try await first.open()
+        let second = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: Logger(label: "t"))
+        await #expect(throws: Spool.InUse.self) { try await second.open() }
+        first.release()
+        try await second.open()
+        second.release()
     }
 }
