@@ -7,6 +7,7 @@
 #   4. LibreOffice: warm bridge vs cold soffice per document
 #   5. LLM batcher vs its limits, rules parser vs ground truth
 #   6. Sink: binary COPY through the Sink vs psql \copy and vs one INSERT per row, CPU, memory
+#   7. the whole pipeline: import vs extract, RSS over 10,000 documents, upload->row latency, crashes, reuse
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "== multipart parse (ours vs multipart-kit) =="
@@ -29,3 +30,6 @@ echo "== rules parser against bench-data ground truth =="
 echo
 echo "== Sink (ours vs psql \\copy and per-row INSERT) =="
 ./sink/run.sh
+echo
+echo "== pipeline: import vs extract, memory over a long import, upload->row latency, crash test, restart reuse =="
+./pipeline/run.sh

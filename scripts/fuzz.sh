@@ -56,7 +56,7 @@ mkdir -p "$build/artifacts" "$build/corpus-$target" "$corpus"
 
 echo "fuzz.sh: building $binary" >&2
 # ld.gold warns about every ASan thunk it cannot export; keep the rest of the compiler's output.
-{ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 "${sources[@]}" -o "$binary" 2>&1 1>&3 \
+{ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -package-name resume_ingest "${sources[@]}" -o "$binary" 2>&1 1>&3 \
     | { grep -v "Cannot export local symbol" || true; } >&2; } 3>&1
 
 echo "fuzz.sh: fuzzing $target for ${seconds}s (corpus $corpus)" >&2

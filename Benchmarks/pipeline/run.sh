@@ -22,6 +22,8 @@ MEMORY_DOCS="${MEMORY_DOCS:-10000}"
 REUSE_DOCS="${REUSE_DOCS:-500}"
 LATENCY_DOCS="${LATENCY_DOCS:-600}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build}"
+PARTS="${PARTS:-1 2 3 4 5}"   # which of the five figures to measure (3 needs 1's rate, else RATE)
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 out="Benchmarks/results/pipeline-$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p Benchmarks/results
 work="$(mktemp -d /var/tmp/pipeline-bench.XXXXXX)"
@@ -61,6 +63,7 @@ echo "# pipeline benchmark $(date -u +%FT%TZ) on $(nproc) cores; PostgreSQL $(ps
 echo "# corpus: $files ($count documents, $(du -sh "$files" | cut -f1)); rules parser (no OPENAI_API_KEY)"
 
 # --- 1. import vs extract -----------------------------------------------------------------------------
+if part 1; then
 ratios=()
 for round in $(seq 1 "$ROUNDS"); do
     t0=$(now)
@@ -83,12 +86,14 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -g | python3 -c 'import sys,statistics; print(round(statistics.median(float(x) for x in sys.stdin), 3))')
 echo "import / extract --quiet, docs/s: median ratio $median over $ROUNDS rounds (goal >= 0.9)"
+fi
 
 # --- 2. RSS over a long import of one .tar.zst --------------------------------------------------------
+if part 2; then
 src="$files"
 if [[ -d "$MIX10K/files" ]]; then src="$MIX10K/files"; fi
-n=$(find "$src" -type f | head -n "$MEMORY_DOCS" | wc -l)
-(cd "$src" && find . -type f | sort | head -n "$MEMORY_DOCS" | tar -cf - -T - | zstd -q -T0 -o "$work/corpus.tar.zst")
+n=$(find "$src" -type f | sed -n "1,${MEMORY_DOCS}p" | wc -l)
+(cd "$src" && find . -type f | sort | sed -n "1,${MEMORY_DOCS}p" | tar -cf - -T - | zstd -q -T0 -o "$work/corpus.tar.zst")
 url="$(fresh pipeline_memory)"
 rm -rf "$work/spool"
 env -u OPENAI_API_KEY DATABASE_URL="$url" IMPORT_SPOOL_DIR="$work/spool" LOG_LEVEL=warning \
@@ -108,8 +113,10 @@ done
 wait "$pid" || true
 echo "$line"
 echo "one .tar.zst of $n documents ($(du -h "$work/corpus.tar.zst" | cut -f1)): rows $(rows "$url"), peak RSS ${peak} MiB"
+fi
 
 # --- 3. upload -> committed row latency at half the sustained rate -------------------------------------
+if part 3; then
 url="$(fresh pipeline_latency)"
 rm -rf "$work/spool"
 port=18480
@@ -118,6 +125,7 @@ env -u OPENAI_API_KEY DATABASE_URL="$url" SPOOL_DIR="$work/spool" LOG_LEVEL=warn
 spid=$!
 pids+=("$spid")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+import_rate="${RATE:-${import_rate:-50}}"
 rate=$(calc "round($import_rate / 2, 2)")
 /usr/bin/python3 - "$files" "$port" "$rate" "$LATENCY_DOCS" <<'PY'
 import os, sys, time, threading, http.client, uuid
@@ -149,15 +157,19 @@ psql -X -At "$url" -c "SELECT set_config('app.tenant_id', (SELECT id::text FROM 
         || ' ms, p99 ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 0) || ' ms, max '
         || round(max(ms)::numeric, 0) || ' ms'
     FROM (SELECT extract(epoch FROM updated_at - received_at) * 1000 AS ms FROM documents) d" | tail -1
+fi
 
 # --- 4. crash test ----------------------------------------------------------------------------------------
+if part 4; then
 swift build --build-tests >/dev/null 2>&1
-swift test --skip-build --filter CrashTests 2>&1 | grep -E "crash test:|✘|passed after" | tail -3
+swift test --skip-build --filter CrashTests 2>&1 | grep -aE "crash test:|✘ Test|✔ Test"
+fi
 
 # --- 5. restart reuse through llm-sim ---------------------------------------------------------------------
+if part 5; then
 subset="$work/reuse"
 mkdir -p "$subset"
-find "$files" -type f | sort | head -n "$REUSE_DOCS" | xargs -I{} cp {} "$subset/"
+find "$files" -type f | sort | sed -n "1,${REUSE_DOCS}p" | xargs -I{} cp {} "$subset/"
 url="$(fresh pipeline_reuse)"
 rm -rf "$work/spool"
 sim() { # sim PORT LOG: llm-sim with limits that do not bind, a real model's latency shape; pid in $simpid
@@ -167,7 +179,8 @@ sim() { # sim PORT LOG: llm-sim with limits that do not bind, a real model's lat
     pids+=("$simpid")
     for _ in $(seq 50); do curl -s "http://127.0.0.1:$1/v1/models" >/dev/null 2>&1 && break; sleep 0.1; done
 }
-llm() { env DATABASE_URL="$url" IMPORT_SPOOL_DIR="$work/spool" LOG_LEVEL=warning OPENAI_API_KEY=sk-bench \
+# exec: in the background the function's subshell becomes the import itself, so $! is the import's pid.
+llm() { exec env DATABASE_URL="$url" IMPORT_SPOOL_DIR="$work/spool" LOG_LEVEL=warning OPENAI_API_KEY=sk-bench \
     OPENAI_BASE_URL="http://127.0.0.1:$1/v1" "$bin" import --quiet --json "$subset"; }
 sim 18491 "$work/sim1.log"; sim1=$simpid
 llm 18491 >"$work/reuse1.json" 2>"$work/reuse1.log" &
@@ -178,7 +191,7 @@ kill -9 "$ipid" 2>/dev/null || true; wait "$ipid" 2>/dev/null || true
 committed=$(rows "$url"); openai_before=$(rows "$url" "WHERE provider = 'openai'")
 kill -TERM "$sim1"; wait "$sim1" 2>/dev/null || true
 sim 18492 "$work/sim2.log"; sim2=$simpid
-llm 18492 >"$work/reuse2.json" 2>"$work/reuse2.log" || true
+(llm 18492 >"$work/reuse2.json" 2>"$work/reuse2.log") || true
 kill -TERM "$sim2"; wait "$sim2" 2>/dev/null || true
 openai_after=$(rows "$url" "WHERE provider = 'openai'")
 sent=$(grep -o 'documents=[0-9]*' "$work/sim2.log" | tail -1 | cut -d= -f2)
@@ -186,5 +199,7 @@ reused=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reused
 echo "restart reuse: $REUSE_DOCS documents, killed after $committed rows ($openai_before parsed by the LLM);" \
     "second run: $reused reused, $sent resumes sent to the LLM for $((openai_after - openai_before)) new parsed rows;" \
     "resumes of committed content sent again: $((sent - (openai_after - openai_before)))"
+fi
+
 } | tee "$out"
 echo "results: $out"
