@@ -29,17 +29,10 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
-        func reject(_ status: Int, _ code: String, _ message: String,
-                    headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
-            exchange.respond(.error(status, code: code, message: message, headers: headers))
-            return DiscardBody.shared
+        func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
+            router.reject(exchange, status, code, message)
         }
-        if router.spool.isFull {
-            router.metrics.overloaded()
-            return reject(503, "spool_full",
-                          "the spool is above its high-water mark; retry after \(router.spool.marks.retryAfterSeconds) s",
-                          headers: [("Retry-After", String(router.spool.marks.retryAfterSeconds))])
-        }
+        if let refused = router.refuseWhenFull(exchange) { return refused }
         switch head.headers.first("Content-Encoding")?.lowercased().trimmingWhitespace() {
         case nil, "", "identity": break
         case let other?:

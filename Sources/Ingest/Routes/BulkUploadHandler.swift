@@ -59,17 +59,10 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     package static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
-        func reject(_ status: Int, _ code: String, _ message: String,
-                    headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
-            exchange.respond(.error(status, code: code, message: message, headers: headers))
-            return DiscardBody.shared
+        func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
+            router.reject(exchange, status, code, message)
         }
-        if router.spool.isFull {
-            router.metrics.overloaded()
-            return reject(503, "spool_full",
-                          "the spool is above its high-water mark; retry after \(router.spool.marks.retryAfterSeconds) s",
-                          headers: [("Retry-After", String(router.spool.marks.retryAfterSeconds))])
-        }
+        if let refused = router.refuseWhenFull(exchange) { return refused }
         guard let contentType = head.headers.first("Content-Type"),
               let boundary = MultipartParser.boundary(fromContentType: contentType)
         else {

@@ -69,6 +69,22 @@ public final class IngestRouter: HTTPRouter {
         }
     }
 
+    /// Answers `exchange` with an error at once; the returned handler ignores whatever body follows.
+    package func reject(_ exchange: HTTPExchange, _ status: Int, _ code: String, _ message: String,
+                        headers: [(name: String, value: String)] = []) -> any HTTPRequestHandler {
+        exchange.respond(.error(status, code: code, message: message, headers: headers))
+        return DiscardBody.shared
+    }
+
+    /// `503 spool_full` with `Retry-After` when the spool is above its high-water mark, else nil.
+    package func refuseWhenFull(_ exchange: HTTPExchange) -> (any HTTPRequestHandler)? {
+        guard spool.isFull else { return nil }
+        metrics.overloaded()
+        let retry = spool.marks.retryAfterSeconds
+        return reject(exchange, 503, "spool_full", "the spool is above its high-water mark; retry after \(retry) s",
+                      headers: [("Retry-After", String(retry))])
+    }
+
     private func methodNotAllowed(_ exchange: HTTPExchange, allow: String) -> any HTTPRequestHandler {
         let method = exchange.head.method
         return Respond(exchange) {
