@@ -13,7 +13,7 @@ extension LLMSimulator {
     func reply(_ exchange: HTTPExchange, authenticated: Bool = true, _ make: () -> HTTPResponse) {
         var response = (authenticated ? engine.refuseUnauthorized(exchange.head.headers.first("authorization")) : nil)
             ?? make()
-        response.headers += engine.rateLimitHeaders(now: clock.now())
+        response.headers += engine.rateLimitHeaders(now: now())
         exchange.respond(response)
     }
 
@@ -68,7 +68,7 @@ extension LLMSimulator {
                                                      param: "file", code: "missing_required_parameter")
             }
             let stored = batchStore.addFile(filename: file.head.filename ?? "upload.jsonl", purpose: purpose,
-                                            bytes: file.bytes, now: Int(time(nil)))
+                                            bytes: file.bytes, now: clock.unixSeconds())
             return .json(200, SimulatorBatchStore.fileObject(stored))
         }
     }
@@ -88,7 +88,7 @@ extension LLMSimulator {
     /// ``LLMSimulatorConfiguration/batchCompletionMilliseconds``.
     func createBatch(_ exchange: HTTPExchange, body: [UInt8]) {
         reply(exchange) {
-            let now = Int(time(nil))
+            let now = clock.unixSeconds()
             let result = batchStore.createBatch(body, now: now) { line in
                 engine.counters.batchRequests += 1
                 let requestID = engine.nextRequestID()

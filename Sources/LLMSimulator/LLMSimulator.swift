@@ -24,7 +24,10 @@ import Glibc
 public final class LLMSimulator {
     /// The configuration it runs with.
     public let configuration: LLMSimulatorConfiguration
-    let clock: any SimulatorClock
+    /// Drives the rate-limit buckets, the prompt cache and the timestamps of answers and batches.
+    let clock: any EngineClock
+    /// The clock's reading at start: the buckets run on time elapsed since.
+    private let origin: UInt64
     private let logger: Logger
     var engine: SimulatorEngine
     var batchStore = SimulatorBatchStore()
@@ -39,12 +42,13 @@ public final class LLMSimulator {
     private var running: [ObjectIdentifier: PendingAnswer] = [:]
 
     /// A simulator with `configuration`; `clock` drives the rate-limit buckets and prompt cache.
-    public init(configuration: LLMSimulatorConfiguration, clock: any SimulatorClock = SystemSimulatorClock(),
+    public init(configuration: LLMSimulatorConfiguration, clock: any EngineClock = SystemClock.shared,
                 logger: Logger) {
         self.configuration = configuration
         self.clock = clock
+        origin = clock.monotonicNanoseconds()
         self.logger = logger
-        engine = SimulatorEngine(configuration: configuration, now: clock.now())
+        engine = SimulatorEngine(configuration: configuration, now: .zero)
     }
 
     /// Binds and listens; returns the port bound.
@@ -72,7 +76,10 @@ public final class LLMSimulator {
     public var counters: LLMSimulatorCounters { engine.counters }
 
     /// The tokens-per-minute bucket's level now (benchmarks: capacity left unused is refill wasted).
-    public func availableTokens() -> Double { engine.availableTokens(now: clock.now()) }
+    /// Time since the simulator started, on its clock.
+    func now() -> Duration { clock.elapsed(since: origin) }
+
+    public func availableTokens() -> Double { engine.availableTokens(now: now()) }
 
     /// Requests generating now, and accepted requests waiting for a slot.
     public var inFlight: Int { running.count }
@@ -96,7 +103,7 @@ public final class LLMSimulator {
 
     func chatCompletion(_ exchange: HTTPExchange, body: [UInt8]) {
         let outcome = engine.chatCompletion(authorization: exchange.head.headers.first("authorization"), body: body,
-                                            now: clock.now(), unixTime: Int(time(nil)))
+                                            now: now(), unixTime: clock.unixSeconds())
         switch outcome {
         case .respond(let response):
             exchange.respond(response)
@@ -112,7 +119,7 @@ public final class LLMSimulator {
         timer.schedule(after: UInt64(configuration.batchCompletionMilliseconds)) { [weak self] in
             guard let self else { return }
             self.batchTimers.removeValue(forKey: id)?.close()
-            self.batchStore.complete(id, now: Int(time(nil)))
+            self.batchStore.complete(id, now: clock.unixSeconds())
         }
     }
 

@@ -21,11 +21,12 @@ public final class DatabaseResults: ResultStage {
     /// `settled` hears every batch of outcomes once it is durable (after the spool has been told);
     /// `observe` every record handed to the Sink.
     public init(configuration: SinkConfiguration, spool: Spool, logger: Logger,
+                clock: any EngineClock = SystemClock.shared,
                 observe: @escaping @LoopActor (DocumentRecord) -> Void = { _ in },
                 settled: @escaping @LoopActor ([SinkOutcome]) -> Void = { _ in }) {
         self.logger = logger
         self.observe = observe
-        sink = Sink(configuration: configuration, logger: logger) { outcomes in
+        sink = Sink(configuration: configuration, logger: logger, clock: clock) { outcomes in
             let forget = outcomes.compactMap { o in DocumentID(o.id).map { ($0, Int(o.sizeBytes)) } }
             EventLoop.spawn {
                 do {

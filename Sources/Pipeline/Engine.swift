@@ -61,10 +61,11 @@ public final class Engine {
     public private(set) var reused = 0
     public private(set) var refused = 0
 
-    /// Wires the stages; nothing runs before ``start()``. `observe` hears every record handed to the
+    /// Wires the stages (all on `clock`); nothing runs before ``start()``. `observe` hears every record handed to the
     /// database, `settled` every durable batch of outcomes, `shortcut` every document settled without
     /// extraction.
     public init(configuration: Configuration, spool: Spool, metrics: PrometheusCollectorRegistry, logger: Logger,
+                clock: any EngineClock = SystemClock.shared,
                 observe: @escaping @LoopActor (DocumentRecord) -> Void = { _ in },
                 settled: @escaping @LoopActor ([SinkOutcome]) -> Void = { _ in },
                 shortcut: @escaping @LoopActor (DocumentMetadata, Shortcut) -> Void = { _, _ in }) {
@@ -75,7 +76,7 @@ public final class Engine {
         self.metrics = PipelineMetrics(registry: metrics)
         if configuration.database.databaseURL != nil {
             results = DatabaseResults(configuration: configuration.database, spool: spool, logger: logger,
-                                      observe: observe, settled: settled)
+                                      clock: clock, observe: observe, settled: settled)
             stored = StoredResults(configuration: configuration.database, logger: logger)
         } else {
             results = LoggedResults(logger: logger)
@@ -84,9 +85,10 @@ public final class Engine {
         http = HTTPClient()
         let parser: any ParsingStage
         if configuration.llm.usesLLM {
-            parser = LLMBatcher(configuration: configuration.llm, http: http, consumer: results, logger: logger)
+            parser = LLMBatcher(configuration: configuration.llm, http: http, consumer: results, logger: logger,
+                                clock: clock)
         } else {
-            parser = RulesStage(consumer: results, concurrency: configuration.extract.concurrency)
+            parser = RulesStage(consumer: results, concurrency: configuration.extract.concurrency, clock: clock)
         }
         parsing = ParsingStageDoor(parser)
         let feed = ParserFeed(parser: parser, results: results)

@@ -21,6 +21,8 @@ import Logging
 ///   background and keeps trying; until then documents wait upstream and `/startup-status` says why.
 @LoopActor
 public final class Sink {
+    /// Time for batch ages, backoff and commit latency.
+    private let clock: any EngineClock
     public let configuration: SinkConfiguration
     private let policy: FlushPolicy
     private let logger: Logger
@@ -103,8 +105,10 @@ public final class Sink {
     public var onCommitted: (@LoopActor (_ rows: Int, _ nanoseconds: UInt64) -> Void)?
 
     /// `durable` is called after each commit with the outcome of every document the commit settled.
-    public init(configuration: SinkConfiguration, logger: Logger, durable: @escaping @LoopActor ([SinkOutcome]) -> Void) {
+    public init(configuration: SinkConfiguration, logger: Logger, clock: any EngineClock = SystemClock.shared,
+                durable: @escaping @LoopActor ([SinkOutcome]) -> Void) {
         self.configuration = configuration
+        self.clock = clock
         self.policy = configuration.policy
         self.logger = logger
         self.durable = durable
@@ -145,7 +149,7 @@ public final class Sink {
     /// Takes a row; it is written with the next batch.
     public func accept(_ row: DocumentRow) {
         if filling.isEmpty {
-            oldest = monotonicNanoseconds()
+            oldest = clock.monotonicNanoseconds()
             ageTimer.schedule(after: UInt64(configuration.batchAgeMilliseconds)) { [unowned self] in seal(force: true) }
         }
         filling.append(row)
@@ -195,7 +199,7 @@ public final class Sink {
 
     /// Moves the gathering rows into a ready batch when due (or `force`d and not empty).
     private func seal(force: Bool) {
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         guard !filling.isEmpty,
               force || policy.isDue(rows: filling.count, bytes: fillingBytes, oldest: oldest, now: now)
         else { return }
@@ -310,7 +314,7 @@ public final class Sink {
         }
         let (known, unknown) = partition(batch.rows)
         let latest = Self.latestPerKey(known)
-        let began = monotonicNanoseconds()
+        let began = clock.monotonicNanoseconds()
         try await connection.simpleQuery("BEGIN")
         if !latest.isEmpty {
             var stream: [UInt8]
@@ -333,7 +337,7 @@ public final class Sink {
         }
         if !unknown.isEmpty { try await connection.simpleQuery(SinkSQL.rejects(unknown)) }
         try await connection.simpleQuery("COMMIT")
-        onCommitted?(batch.rows.count, monotonicNanoseconds() - began)
+        onCommitted?(batch.rows.count, clock.monotonicNanoseconds() - began)
         var outcomes = known.map { item in
             SinkOutcome(id: item.row.id, sizeBytes: item.row.sizeBytes,
                         result: batch.reduced ? .recordedFailed(item.row.errorDetail ?? "") : .committed)

@@ -59,9 +59,9 @@ struct Extract: AsyncParsableCommand {
                                logger: logger)
         let probe = probeLoop ? LoopLagProbe() : nil
         probe?.start()
-        let started = monotonicNanoseconds()
+        let started = SystemClock.shared.monotonicNanoseconds()
         await pool.run()
-        let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        let seconds = Double(SystemClock.shared.monotonicNanoseconds() - started) / 1e9
         let lag = probe?.stop()
         await extractor.close()
         printer.flush()

@@ -167,7 +167,7 @@ final class ProgressLine {
 
     func update(_ r: ImportReport) {
         guard enabled else { return }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.shared.monotonicNanoseconds()
         let interval: UInt64 = terminal ? 200_000_000 : 10_000_000_000
         guard now - lastDraw >= interval else { return }
         lastDraw = now

@@ -76,7 +76,7 @@ struct LLMBench: AsyncParsableCommand {
         let counter = ResultCounter()
         let batcher = LLMBatcher(configuration: config, http: http, consumer: counter, logger: logger)
 
-        let start = monotonicNanoseconds()
+        let start = SystemClock.shared.monotonicNanoseconds()
         let end = start + UInt64(o.duration * 1e9)
         let windowStart = start + UInt64(o.measureFrom * 1e9)
         var admittedAtWindow: Int?
@@ -87,7 +87,7 @@ struct LLMBench: AsyncParsableCommand {
         // The steady-state window starts at the first sample past `measureFrom`; its length is measured from
         // that sample, not assumed.
         func sampleWindow() {
-            let now = monotonicNanoseconds()
+            let now = SystemClock.shared.monotonicNanoseconds()
             if admittedAtWindow == nil && now >= windowStart {
                 admittedAtWindow = simulator.counters.tokensAdmitted
                 levelAtWindow = simulator.availableTokens()
@@ -95,10 +95,10 @@ struct LLMBench: AsyncParsableCommand {
             }
         }
         // Keep the batcher's queue full: every document is new content (its own id and hash).
-        while monotonicNanoseconds() < end && (o.documents == 0 || submitted < o.documents) {
+        while SystemClock.shared.monotonicNanoseconds() < end && (o.documents == 0 || submitted < o.documents) {
             sampleWindow()
-            if ProcessEnvironment.current["LLM_BENCH_TRACE"] != nil, monotonicNanoseconds() - lastTrace > 5_000_000_000 {
-                lastTrace = monotonicNanoseconds()
+            if ProcessEnvironment.current["LLM_BENCH_TRACE"] != nil, SystemClock.shared.monotonicNanoseconds() - lastTrace > 5_000_000_000 {
+                lastTrace = SystemClock.shared.monotonicNanoseconds()
                 FileHandle.standardError.write(Data(String(format: "t=%.0f admitted=%d level=%.0f ours=%.0f requests=%d held=%d inflight=%d/%d\n",
                     Double(lastTrace - start) / 1e9, simulator.counters.tokensAdmitted, simulator.availableTokens(),
                     batcher.availableTokens, simulator.counters.requests, batcher.held, batcher.concurrencyState.inFlight,
@@ -116,10 +116,10 @@ struct LLMBench: AsyncParsableCommand {
         if o.documents > 0 {
             await batcher.drain(timeoutMilliseconds: UInt64(max(1, o.duration)) * 1000)
         } else {
-            while monotonicNanoseconds() < end {
+            while SystemClock.shared.monotonicNanoseconds() < end {
                 sampleWindow()
-            if ProcessEnvironment.current["LLM_BENCH_TRACE"] != nil, monotonicNanoseconds() - lastTrace > 5_000_000_000 {
-                    lastTrace = monotonicNanoseconds()
+            if ProcessEnvironment.current["LLM_BENCH_TRACE"] != nil, SystemClock.shared.monotonicNanoseconds() - lastTrace > 5_000_000_000 {
+                    lastTrace = SystemClock.shared.monotonicNanoseconds()
                     FileHandle.standardError.write(Data(String(format: "t=%.0f admitted=%d level=%.0f requests=%d\n",
                         Double(lastTrace - start) / 1e9, simulator.counters.tokensAdmitted, simulator.availableTokens(),
                         simulator.counters.requests).utf8))
@@ -128,7 +128,7 @@ struct LLMBench: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
-        let endedAt = monotonicNanoseconds()
+        let endedAt = SystemClock.shared.monotonicNanoseconds()
         let elapsed = Double(endedAt - start) / 1e9
         let levelAtEnd = simulator.availableTokens()
         let s = simulator.counters

@@ -97,7 +97,7 @@ struct SinkBench: AsyncParsableCommand {
         let every = max(1, range.count / max(1, samples))
         var copied = 0
         let cpuStart = cpuNanoseconds()
-        let start = monotonicNanoseconds()
+        let start = SystemClock.shared.monotonicNanoseconds()
         for (n, i) in range.enumerated() {
             await sink.waitForRoom()
             let row = generator.row(i)
@@ -109,7 +109,7 @@ struct SinkBench: AsyncParsableCommand {
         if progress.committed + progress.other < progress.target {
             await withCheckedContinuation(isolation: LoopActor.shared) { progress.done = $0 }
         }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        let seconds = Double(SystemClock.shared.monotonicNanoseconds() - start) / 1e9
         let cpu = Double(cpuNanoseconds() - cpuStart)
         rss.append(residentMegabytes())
         let counters = sink.counters
@@ -245,7 +245,7 @@ struct RowGenerator: Sendable {
         + "status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, "
         + "completion_tokens, error_code, error_detail, warnings, received_at"
 
-    static func timestamp(_ ms: Int64) -> String { ContinuousClockReference.rfc3339(unixMilliseconds: ms) }
+    static func timestamp(_ ms: Int64) -> String { Timestamp.rfc3339(unixMilliseconds: ms) }
 }
 
 extension Array {

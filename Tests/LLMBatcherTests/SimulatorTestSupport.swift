@@ -13,9 +13,9 @@ import TestSupport
 final class SimulatorHarness: Sendable {
     let simulator: LLMSimulator
     let port: Int
-    let clock: ManualSimulatorClock
+    let clock: ManualClock
 
-    private init(simulator: LLMSimulator, port: Int, clock: ManualSimulatorClock) {
+    private init(simulator: LLMSimulator, port: Int, clock: ManualClock) {
         self.simulator = simulator
         self.port = port
         self.clock = clock
@@ -29,13 +29,13 @@ final class SimulatorHarness: Sendable {
         configuration.latencyBaseMilliseconds = 0
         configuration.latencyPerTokenMilliseconds = 0
         configure(&configuration)
-        let clock = ManualSimulatorClock()
+        let clock = ManualClock()
         let (simulator, port) = try await launch(configuration, clock: clock)
         return SimulatorHarness(simulator: simulator, port: port, clock: clock)
     }
 
     @LoopActor
-    private static func launch(_ configuration: LLMSimulatorConfiguration, clock: ManualSimulatorClock) throws
+    private static func launch(_ configuration: LLMSimulatorConfiguration, clock: ManualClock) throws
         -> (LLMSimulator, Int)
     {
         var logger = Logger(label: "llm-sim-test")

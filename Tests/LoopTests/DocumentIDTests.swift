@@ -23,14 +23,14 @@ struct DocumentIDTests {
     @Test("RFC 3339 times read back to the millisecond they were written from; other shapes are refused")
     func rfc3339RoundTrip() {
         for ms: Int64 in [0, 1_795_000_000_007, 1_763_856_000_999, 951_782_400_500] {
-            let text = ContinuousClockReference.rfc3339(unixMilliseconds: ms)
-            #expect(ContinuousClockReference.unixMilliseconds(rfc3339: text) == ms, "\(text)")
+            let text = Timestamp.rfc3339(unixMilliseconds: ms)
+            #expect(Timestamp.unixMilliseconds(rfc3339: text) == ms, "\(text)")
         }
-        #expect(ContinuousClockReference.unixMilliseconds(rfc3339: "2026-11-23T01:04:12Z") == 1_795_395_852_000)
-        #expect(ContinuousClockReference.unixMilliseconds(rfc3339: "2026-11-23T01:04:12.5Z") == 1_795_395_852_500)
+        #expect(Timestamp.unixMilliseconds(rfc3339: "2026-11-23T01:04:12Z") == 1_795_395_852_000)
+        #expect(Timestamp.unixMilliseconds(rfc3339: "2026-11-23T01:04:12.5Z") == 1_795_395_852_500)
         for bad in ["", "2026-11-23", "2026-11-23 01:04:12Z", "2026-11-23T01:04:12+01:00", "2026-11-23T01:04:12.Z",
                     "2026-1x-23T01:04:12Z"] {
-            #expect(ContinuousClockReference.unixMilliseconds(rfc3339: bad) == nil, "\(bad)")
+            #expect(Timestamp.unixMilliseconds(rfc3339: bad) == nil, "\(bad)")
         }
     }
 

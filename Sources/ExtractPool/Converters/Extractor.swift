@@ -70,7 +70,7 @@ public final class Extractor {
 
     /// Extracts `input`; never throws: a failure is a document with status `failed` and a code.
     public func extract(_ input: ExtractionInput) async -> ExtractedDocument {
-        let started = monotonicNanoseconds()
+        let started = SystemClock.shared.monotonicNanoseconds()
         var doc = await extractTimed(input)
         doc.milliseconds = Self.milliseconds(since: started)
         return doc
@@ -146,7 +146,7 @@ public final class Extractor {
                 if let b = best, b.result.text.count >= configuration.minTextLengthForOCR { break steps }
                 if failures.contains(where: { $0.code == .encrypted }) { break steps }
             }
-            let t0 = monotonicNanoseconds()
+            let t0 = SystemClock.shared.monotonicNanoseconds()
             let result = await run(step, kind: kind, input: input, directory: directory,
                                    knownPages: best?.result.pageCount, warnings: &doc.warnings)
             let ms = Self.milliseconds(since: t0)
@@ -409,7 +409,7 @@ public final class Extractor {
     }
 
     static func milliseconds(since start: UInt64) -> Double {
-        Double(monotonicNanoseconds() - start) / 1e6
+        Double(SystemClock.shared.monotonicNanoseconds() - start) / 1e6
     }
 }
 

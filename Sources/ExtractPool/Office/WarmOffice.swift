@@ -140,7 +140,7 @@ public final class WarmOfficePool {
             arguments: ["-I", "-u", script, "--soffice", tools.path("soffice")!, "--profile", profile, "--pipe", pipeName],
             environment: ["PATH": "/usr/bin:/bin", "HOME": profile, "TMPDIR": directory, "LANG": "C.UTF-8"],
             workingDirectory: directory, limits: limits, stdinPipe: true)
-        let started = monotonicNanoseconds()
+        let started = SystemClock.shared.monotonicNanoseconds()
         let process = try await ChildProcess.start(command)
         let timer = UVTimer()
         timer.schedule(after: 60_000) { process.kill() }
@@ -155,7 +155,7 @@ public final class WarmOfficePool {
         }
         starts += 1
         logger.info("LibreOffice instance ready", metadata: [
-            "slot": "\(slot)", "ms": "\(Double(monotonicNanoseconds() - started) / 1e6)",
+            "slot": "\(slot)", "ms": "\(Double(SystemClock.shared.monotonicNanoseconds() - started) / 1e6)",
         ])
         let instance = OfficeInstance(process: process)
         instances[slot] = instance

@@ -9,7 +9,7 @@ extension HTTPExchange {
     /// client sees a short body and EOF. For simulators (`llm-sim`) and failure tests; never for real answers.
     package func respondThenDrop(_ response: HTTPResponse, afterBodyBytes bodyBytes: Int) {
         guard !responded, bodyComplete, let connection else { return }
-        let head = response.encode(keepAlive: false, date: HTTPResponse.httpDate(Int(time(nil))), includeBody: false)
+        let head = response.encode(keepAlive: false, date: HTTPResponse.httpDate(SystemClock.shared.unixSeconds()), includeBody: false)
         let cut = max(0, min(bodyBytes, response.body.count - 1))
         connection.stream.write(head + response.body[..<cut]) { _ in
             connection.close()

@@ -100,7 +100,7 @@ public final class HTTPServer {
 
     /// The `Date` header value, cached per second.
     package func currentDate() -> String {
-        let now = Int(time(nil))
+        let now = SystemClock.shared.unixSeconds()
         if dateCache.second != now { dateCache = (now, HTTPResponse.httpDate(now)) }
         return dateCache.text
     }

@@ -113,7 +113,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         done = true
         let metadata = DocumentMetadata(
             id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: filename, declaredType: declaredType,
-            size: 0, sha256: [], receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
+            size: 0, sha256: [], receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
         var marked = metadata
         marked.isArchive = true
         file.finish(metadata: marked) { [self] result in

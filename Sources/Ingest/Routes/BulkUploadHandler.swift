@@ -163,7 +163,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                 let metadata = DocumentMetadata(
                     id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
                     declaredType: results[index].declaredType, size: 0, sha256: [],
-                    receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
+                    receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
                 file.finish(metadata: metadata) { [self] result in
                     finishing -= 1
                     switch result {

@@ -37,7 +37,7 @@ extension LLMBatcher {
     func pumpBatches() {
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         while batchesInFlight < configuration.batchesInFlight, !closed {
             let waiting = pending.count + retries.documents
             guard waiting > 0 else {
@@ -124,7 +124,7 @@ extension LLMBatcher {
             logger.warning("batch failed", metadata: ["batch": "\(batch.id)", "errors": "\(batch.errors)"])
             // The limit on enqueued tokens clears as earlier batches finish: wait, do not count it.
             if batch.errors.allSatisfy({ $0.hasPrefix("token_limit_exceeded") }) && !batch.errors.isEmpty {
-                notBefore = max(notBefore, monotonicNanoseconds() + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
+                notBefore = max(notBefore, clock.monotonicNanoseconds() + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
                 return .notRun(reason: reason, code: .unavailable, limit: .max)
             }
             return .notRun(reason: reason, code: .requestRejected, limit: 3)
@@ -197,7 +197,7 @@ extension LLMBatcher {
             stopMeasuring(cpu)
         }
         var unanswered = lines
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         switch outcome {
         case .abandoned:
             // Closing: the documents are neither parsed nor failed; they stay in the spool for the next start.

@@ -23,6 +23,8 @@ import Logging
 ///   result, and copies arriving while it is in flight wait for it.
 @LoopActor
 public final class LLMBatcher: ParsingStage {
+    /// Time for budgets, backoff, lingering and latencies.
+    let clock: any EngineClock
     public let configuration: LLMConfiguration
     let client: OpenAIClient
     private let consumer: any ParsedDocumentConsumer
@@ -80,14 +82,16 @@ public final class LLMBatcher: ParsingStage {
     }
     public internal(set) var counters = Counters()
 
-    public init(configuration: LLMConfiguration, http: HTTPClient, consumer: any ParsedDocumentConsumer, logger: Logger) {
+    public init(configuration: LLMConfiguration, http: HTTPClient, consumer: any ParsedDocumentConsumer, logger: Logger,
+                clock: any EngineClock = SystemClock.shared) {
         self.configuration = configuration
+        self.clock = clock
         self.client = OpenAIClient(http: http, baseURL: configuration.baseURL, apiKey: configuration.apiKey ?? "",
                                    model: configuration.model, temperature: configuration.temperature,
                                    timeoutMilliseconds: configuration.requestTimeoutMilliseconds)
         self.consumer = consumer
         self.logger = logger
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         budget = RateBudget(requestsPerMinute: configuration.requestsPerMinute,
                             tokensPerMinute: configuration.tokensPerMinute, now: now)
         concurrency = ConcurrencyLimit(initial: min(4, configuration.maxConcurrency), maximum: configuration.maxConcurrency)
@@ -96,7 +100,7 @@ public final class LLMBatcher: ParsingStage {
     }
 
     /// Tokens the budget would grant now (benchmarks compare it with the server's view).
-    public var availableTokens: Double { budget.availableTokens(now: monotonicNanoseconds()) }
+    public var availableTokens: Double { budget.availableTokens(now: clock.monotonicNanoseconds()) }
 
     /// Requests in flight and the current concurrency limit.
     public var concurrencyState: (inFlight: Int, limit: Int) { (inFlight, concurrency.limit) }
@@ -133,7 +137,7 @@ public final class LLMBatcher: ParsingStage {
     public func submit(_ job: ParseJob) {
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
-        let state = JobState(job: job, submitted: monotonicNanoseconds())
+        let state = JobState(job: job, submitted: clock.monotonicNanoseconds())
         if job.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             emit(state, failure: .emptyText, detail: "the document has no text to parse")
             return
@@ -241,7 +245,7 @@ public final class LLMBatcher: ParsingStage {
         }
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         while inFlight < concurrency.limit {
             if now < notBefore {
                 wake(at: notBefore)
@@ -277,9 +281,9 @@ public final class LLMBatcher: ParsingStage {
     }
 
     func wake(at time: UInt64) {
-        guard time < wakeAt || wakeAt <= monotonicNanoseconds() else { return }
+        guard time < wakeAt || wakeAt <= clock.monotonicNanoseconds() else { return }
         wakeAt = time
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         let delay = time > now ? (time - now + 999_999) / 1_000_000 : 0
         wakeTimer.schedule(after: delay) { [unowned self] in
             wakeAt = .max
@@ -292,7 +296,7 @@ public final class LLMBatcher: ParsingStage {
     private func nextGroup() -> [JobState]? {
         if let group = retries.popFirst() { return group }
         guard let oldest = pending.first else { return nil }
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
         if now < lingerEnds && !fullGroupPending() {
             lingerUntil = lingerEnds
@@ -383,7 +387,7 @@ public final class LLMBatcher: ParsingStage {
         counters.requests += 1
         let user = PromptFormat.userMessage(group.map(\.document))
         let format = self.format
-        let sentAt = monotonicNanoseconds()
+        let sentAt = clock.monotonicNanoseconds()
         EventLoop.spawn { [self] in
             let outcome: Result<OpenAIClient.Reply, HTTPClientError>
             do {
@@ -406,7 +410,7 @@ public final class LLMBatcher: ParsingStage {
                           sentAt: UInt64, maxTokensSent: Int, reservedTokens: Int) {
         inFlight -= 1
         inFlightDocuments -= group.count
-        let now = monotonicNanoseconds()
+        let now = clock.monotonicNanoseconds()
         let cpu = startMeasuring()
         if case .success(let r) = outcome { counters.overheadNanoseconds += r.cpuNanoseconds }
         defer {
@@ -636,7 +640,7 @@ public final class LLMBatcher: ParsingStage {
         if injection { warnings.append("prompt_injection_suspected") }
         return ParsedDocument(job: job.job, status: status, resume: nil, provider: "openai", model: client.model,
                               promptTokens: 0, completionTokens: 0,
-                              milliseconds: Double(monotonicNanoseconds() - job.submitted) / 1e6,
+                              milliseconds: Double(clock.monotonicNanoseconds() - job.submitted) / 1e6,
                               warnings: warnings, failureCode: nil, failureDetail: nil,
                               injectionSuspected: injection, reusedFrom: nil)
     }
@@ -658,7 +662,7 @@ public final class LLMBatcher: ParsingStage {
         doc.promptTokens = 0
         doc.completionTokens = 0
         doc.reusedFrom = earlier.job.id
-        doc.milliseconds = Double(monotonicNanoseconds() - job.submitted) / 1e6
+        doc.milliseconds = Double(clock.monotonicNanoseconds() - job.submitted) / 1e6
         doc.warnings.append("reused the result of \(earlier.job.id) (same tenant and content)")
         counters.reused += 1
         send(doc)

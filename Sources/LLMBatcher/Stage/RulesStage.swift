@@ -6,6 +6,7 @@ import Loop
 /// Parsing is CPU work, so it runs on libuv's pool; at most `concurrency` documents at once.
 @LoopActor
 public final class RulesStage: ParsingStage {
+    private let clock: any EngineClock
     private let consumer: any ParsedDocumentConsumer
     private let parser = RulesParser()
     private let concurrency: Int
@@ -17,8 +18,9 @@ public final class RulesStage: ParsingStage {
     public private(set) var parsed = 0
     public private(set) var failed = 0
 
-    public init(consumer: any ParsedDocumentConsumer, concurrency: Int = 2) {
+    public init(consumer: any ParsedDocumentConsumer, concurrency: Int = 2, clock: any EngineClock = SystemClock.shared) {
         self.consumer = consumer
+        self.clock = clock
         self.concurrency = max(1, concurrency)
     }
 
@@ -53,7 +55,7 @@ public final class RulesStage: ParsingStage {
     }
 
     private func run(_ job: ParseJob) async {
-        let started = monotonicNanoseconds()
+        let started = clock.monotonicNanoseconds()
         let parser = self.parser
         let text = job.text
         let result = await Offload.runNonThrowing { parser.parse(text) }
@@ -68,7 +70,7 @@ public final class RulesStage: ParsingStage {
             doc.failureDetail = "the document has no text to parse"
         }
         if doc.injectionSuspected { doc.warnings.append("prompt_injection_suspected") }
-        doc.milliseconds = Double(monotonicNanoseconds() - started) / 1e6
+        doc.milliseconds = Double(clock.monotonicNanoseconds() - started) / 1e6
         if doc.status == .parsed { parsed += 1 } else { failed += 1 }
         await consumer.waitForRoom()
         await consumer.accept(doc)

@@ -62,7 +62,7 @@ public struct DocumentMetadata: Sendable, Equatable {
         o.string("declared_type", declaredType)
         o.int("size", size)
         o.string("sha256", Hex.encode(sha256))
-        o.string("received_at", ContinuousClockReference.rfc3339(unixMilliseconds: receivedAtMilliseconds))
+        o.string("received_at", Timestamp.rfc3339(unixMilliseconds: receivedAtMilliseconds))
         if let refusal {
             o.string("refusal_code", refusal.code)
             o.string("refusal_detail", refusal.detail)
@@ -91,8 +91,8 @@ public struct DocumentMetadata: Sendable, Equatable {
             id: id, tenant: string("tenant") ?? "default",
             batchID: string("batch_id").flatMap(DocumentID.init) ?? id, filename: string("filename"),
             declaredType: string("declared_type"), size: size, sha256: sha,
-            receivedAtMilliseconds: string("received_at").flatMap(ContinuousClockReference.unixMilliseconds(rfc3339:))
-                ?? ContinuousClockReference.unixMilliseconds())
+            receivedAtMilliseconds: string("received_at").flatMap(Timestamp.unixMilliseconds(rfc3339:))
+                ?? SystemClock.shared.unixMilliseconds())
         isArchive = object["archive"] as? Bool ?? false
         if let code = string("refusal_code") {
             refusal = Refusal(code: code, detail: string("refusal_detail") ?? code)

@@ -25,7 +25,7 @@ package final class LoopLagProbe {
 
     package func start() {
         prepare.start { [unowned self] in
-            let now = monotonicNanoseconds()
+            let now = SystemClock.shared.monotonicNanoseconds()
             let idle = uv_metrics_idle_time(EventLoop.shared.raw)
             var ts = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)

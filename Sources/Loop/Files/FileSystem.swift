@@ -41,11 +41,11 @@ package enum FileSystem {
     /// `fsync`, returning how long it took in nanoseconds.
     @discardableResult
     package static func fsync(_ fd: Int32, path: String) throws(SystemError) -> Int64 {
-        let start = ContinuousClockReference.monotonicNanoseconds()
+        let start = SystemClock.shared.monotonicNanoseconds()
         while Glibc.fsync(fd) != 0 {
             if errno != EINTR { throw SystemError("fsync", path: path) }
         }
-        return ContinuousClockReference.monotonicNanoseconds() - start
+        return Int64(SystemClock.shared.monotonicNanoseconds() - start)
     }
 
     /// Opens a directory read-only and fsyncs it, making renames into it durable.

@@ -141,7 +141,7 @@ package final class ChildProcess {
 
     /// Starts `command`; the returned process is running (or has already exited).
     package static func start(_ command: ChildCommand) async throws(ChildSpawnError) -> ChildProcess {
-        let t0 = monotonicNanoseconds()
+        let t0 = SystemClock.shared.monotonicNanoseconds()
         var fds: [Int32] = []
         func makePipe() throws(ChildSpawnError) -> (read: Int32, write: Int32) {
             var p: [Int32] = [-1, -1]
@@ -163,11 +163,11 @@ package final class ChildProcess {
             input = (null, -1)
             fds.append(null)
         }
-        let prepared = monotonicNanoseconds() - t0
+        let prepared = SystemClock.shared.monotonicNanoseconds() - t0
         let spawned = await Offload.runNonThrowing { () -> (pid: Int32, pidfd: Int32, errno: Int32, stage: String) in
             Self.spawnOnPool(command, stdin: input.read, stdout: out.write, stderr: err.write)
         }
-        let t1 = monotonicNanoseconds()
+        let t1 = SystemClock.shared.monotonicNanoseconds()
         // The child holds its own copies now; the parent keeps only its ends.
         _ = Glibc.close(input.read)
         _ = Glibc.close(out.write)
@@ -178,7 +178,7 @@ package final class ChildProcess {
         }
         let child = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, stdin: input.write, stdout: out.read,
                                  stderr: err.read, limits: command.limits, started: t0)
-        child.loopNanoseconds = prepared + (monotonicNanoseconds() - t1)
+        child.loopNanoseconds = prepared + (SystemClock.shared.monotonicNanoseconds() - t1)
         return child
     }
 
@@ -388,7 +388,7 @@ package final class ChildProcess {
     private func outcome() -> ChildOutcome {
         ChildOutcome(termination: termination!, stdout: Array(stdout[lineStart...]), stderrTail: stderrTail,
                      timedOut: timedOut, stdoutOverflowed: overflowed,
-                     wallNanoseconds: monotonicNanoseconds() - started, loopNanoseconds: loopNanoseconds)
+                     wallNanoseconds: SystemClock.shared.monotonicNanoseconds() - started, loopNanoseconds: loopNanoseconds)
     }
 
     // MARK: The pool-thread half
@@ -427,9 +427,3 @@ package func threadCPUNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-/// `CLOCK_MONOTONIC` in nanoseconds.
-package func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

@@ -8,7 +8,7 @@ public struct DocumentID: Hashable, Sendable, CustomStringConvertible, Comparabl
     public init() {
         var rng = SystemRandomNumberGenerator()
         var b = [UInt8](repeating: 0, count: 16)
-        let ms = UInt64(ContinuousClockReference.unixMilliseconds())
+        let ms = UInt64(SystemClock.shared.unixMilliseconds())
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
         // Two draws of 64 bits (two getrandom calls) rather than one per byte.
         let r1 = rng.next()

@@ -293,7 +293,7 @@ public final class ImportFeeder {
     private func metadata(filename: String?) -> DocumentMetadata {
         DocumentMetadata(id: DocumentID(), tenant: options.tenant, batchID: options.batchID, filename: filename,
                          declaredType: nil, size: 0, sha256: [],
-                         receivedAtMilliseconds: ContinuousClockReference.unixMilliseconds())
+                         receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
     }
 
     // MARK: Groups

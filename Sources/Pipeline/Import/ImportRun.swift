@@ -61,7 +61,7 @@ public final class ImportRun {
             throw Failure(description: "import stores its results in PostgreSQL: set DATABASE_URL (`make run` and "
                               + "`scripts/pg url` give the private cluster's)")
         }
-        started = monotonicNanoseconds()
+        started = SystemClock.shared.monotonicNanoseconds()
         let recovery: Spool.Recovery
         do {
             recovery = try await spool.open()
@@ -139,7 +139,7 @@ public final class ImportRun {
         }
         stopTask.cancel()
         await engine.shutdown()
-        report.seconds = Double(monotonicNanoseconds() - started) / 1e9
+        report.seconds = Double(SystemClock.shared.monotonicNanoseconds() - started) / 1e9
         if let feedError { throw Failure(description: "the spool failed: \(feedError)") }
         if stopped && report.done < report.expected {
             throw Failure(description: "stopped with \(report.expected - report.done) documents still in the spool "
@@ -165,7 +165,7 @@ public final class ImportRun {
     }
 
     private func progress() {
-        report.seconds = Double(monotonicNanoseconds() - started) / 1e9
+        report.seconds = Double(SystemClock.shared.monotonicNanoseconds() - started) / 1e9
         onProgress(report)
         if !feeding && report.done >= report.expected { done.resumeAll() }
     }

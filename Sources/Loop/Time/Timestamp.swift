@@ -2,22 +2,9 @@
 import Glibc
 #endif
 
-/// Wall-clock and monotonic readings, without Foundation.
-package enum ContinuousClockReference {
-    /// Milliseconds since the Unix epoch.
-    package static func unixMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
-    /// Monotonic nanoseconds, for latencies.
-    package static func monotonicNanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
+/// RFC 3339 timestamps (what the spool's metadata and the database exchange), without Foundation. The time
+/// itself comes from an ``EngineClock``.
+package enum Timestamp {
     /// RFC 3339 UTC timestamp with milliseconds, e.g. `2026-11-22T19:18:13.123Z`.
     package static func rfc3339(unixMilliseconds ms: Int64) -> String {
         var t = time_t(ms / 1000)
