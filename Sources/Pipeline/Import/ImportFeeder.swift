@@ -170,8 +170,9 @@ public final class ImportFeeder {
         // so (`.zip`); tar, gzip and zstd streams by their bytes.
         if let format, format != .zip || Self.namedAsArchive(name) {
             let size = await Offload.runNonThrowing { PathKind.size(path) }
-            try await feedArchive(path, format: format, key: "\(path)\0\(size)")
-            return
+            if try await feedArchive(path, format: format, key: "\(path)\0\(size)") { return }
+            // A gzip or zstd stream with no tar inside (`changelog.gz`): a document after all; extraction says
+            // what it is.
         }
         if Self.namedAsArchive(name) {
             // Named as an archive but none of the formats: one failed document says so.
@@ -209,8 +210,12 @@ public final class ImportFeeder {
     /// Each entry of the archive becomes a document; a refused entry becomes a failed document with its
     /// code, and the archive goes on. A damaged archive keeps the entries read before the damage and adds one
     /// failed document for the rest.
-    private func feedArchive(_ path: String, format: ArchiveFormat, name: String? = nil, key: String) async throws {
-        tally.archives += 1
+    /// Returns false, having done nothing, when the file turns out not to be an archive and neither its name
+    /// nor the request says it is one.
+    @discardableResult
+    private func feedArchive(_ path: String, format: ArchiveFormat, name: String? = nil, key: String) async throws
+        -> Bool
+    {
         let archiveName = name ?? Self.displayName(of: path)
         let limits = options.archiveLimits
         let opened = await Offload.runNonThrowing { () -> Result<ReaderBox, ArchiveError> in
@@ -226,11 +231,16 @@ public final class ImportFeeder {
         case .failure(let error) where error.code == ArchiveError.unreadable.code:
             if expanding { throw Unreadable(why: error.message) }
             unreadable(path, error.message)
-            return
+            return true
+        case .failure(let error) where error.code == ArchiveError.notAnArchive.code && !expanding
+            && !Self.namedAsArchive(archiveName):
+            return false
         case .failure(let error):
+            tally.archives += 1
             try await refuse(name: archiveName, key: ["archive", key], code: Self.documentCode(error), detail: error.message)
-            return
+            return true
         }
+        tally.archives += 1
         let temporary = spool.temporaryDirectory
         while !isCancelled {
             let template = metadata(filename: nil)
@@ -240,7 +250,7 @@ public final class ImportFeeder {
             }
             switch step {
             case .end:
-                return
+                return true
             case .skipped:
                 continue
             case .document(let document):
@@ -252,13 +262,13 @@ public final class ImportFeeder {
                 try await refuse(name: archiveName, key: ["broken", key, String(box.entriesRead - 1)],
                                  code: Self.documentCode(error),
                                  detail: "\(error.message) (after \(box.entriesRead - 1) entries)")
-                return
+                return true
             case .spoolFailed(let error):
                 throw error
             }
         }
+        return true
     }
-
 
     /// The document code for an archive that could not be read on.
     private static func documentCode(_ error: ArchiveError) -> String {
