@@ -203,6 +203,15 @@ public final class Engine {
                 return options
             }(),
             logger: logger)
+        // The batch exists (with the archive's name) even when the archive holds nothing to import.
+        if let stored {
+            do {
+                try await stored.createBatch(metadata.batchID, tenant: metadata.tenant, label: metadata.filename,
+                                             origin: "import")
+            } catch {
+                logger.warning("could not record the import's batch", metadata: ["error": "\(error)"])
+            }
+        }
         do {
             try await feeder.expandArchive(at: spool.paths(of: metadata.id).data,
                                            named: metadata.filename ?? "import", key: Hex.encode(metadata.sha256))

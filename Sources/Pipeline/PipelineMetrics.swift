@@ -32,34 +32,29 @@ final class PipelineMetrics {
 
     /// Brings every metric up to date from the stages' counters.
     func refresh(parser: any ParsingStage, sink: Sink?, reused: Int, refused: Int) {
-        if let batcher = parser as? LLMBatcher {
-            let c = batcher.counters
-            total("llm", "requests", "Requests sent to the LLM endpoint.", c.requests)
-            total("llm", "rate_limited", "Requests answered 429.", c.rateLimited)
-            total("llm", "server_errors", "Requests answered 5xx.", c.serverErrors)
-            total("llm", "transport_errors", "Requests that failed below HTTP.", c.transportErrors)
-            total("llm", "prompt_tokens", "Prompt tokens billed.", c.promptTokens)
-            total("llm", "completion_tokens", "Completion tokens billed.", c.completionTokens)
-            total("llm", "cached_tokens", "Prompt tokens served from the endpoint's cache.", c.cachedTokens)
-            total("parser", "documents_parsed", "Documents parsed.", c.parsed)
-            total("parser", "documents_failed", "Documents the parser failed.", c.failed)
-            total("parser", "documents_reused", "Documents whose result was reused within the run.", c.reused)
-            gauge("parser", "documents_waiting", "Documents held by the parser.", batcher.held)
-        } else if let rules = parser as? RulesStage {
-            total("parser", "documents_parsed", "Documents parsed.", rules.parsed)
-            total("parser", "documents_failed", "Documents the parser failed.", rules.failed)
-        }
+        let c = parser.counts
+        total("llm", "requests", "Requests sent to the LLM endpoint.", c.requests)
+        total("llm", "rate_limited", "Requests answered 429.", c.rateLimited)
+        total("llm", "server_errors", "Requests answered 5xx.", c.serverErrors)
+        total("llm", "transport_errors", "Requests that failed below HTTP.", c.transportErrors)
+        total("llm", "prompt_tokens", "Prompt tokens billed.", c.promptTokens)
+        total("llm", "completion_tokens", "Completion tokens billed.", c.completionTokens)
+        total("llm", "cached_tokens", "Prompt tokens served from the endpoint's cache.", c.cachedTokens)
+        total("parser", "documents_parsed", "Documents parsed.", c.parsed)
+        total("parser", "documents_failed", "Documents the parser failed.", c.failed)
+        total("parser", "documents_reused", "Documents whose result was reused within the run.", c.reused)
+        gauge("parser", "documents_waiting", "Documents held by the parser.", c.waiting)
         total("pipeline", "documents_reused", "Documents settled by reusing a stored result.", reused)
         total("pipeline", "documents_refused", "Documents refused before extraction (e.g. unsafe archive entries).",
               refused)
         guard let sink else { return }
-        let c = sink.counters
-        total("sink", "rows_committed", "Rows committed.", c.committedRows)
-        total("sink", "rows_recorded_failed", "Rows the database refused, recorded as failed.", c.recordedFailed)
-        total("sink", "rows_rejected", "Documents kept in sink_rejects.", c.rejected)
-        total("sink", "transactions", "Transactions committed (batches).", c.transactions)
-        total("sink", "reconnects", "Reconnections after a lost connection.", c.reconnects)
-        total("sink", "retries", "Batches written again after a failure.", c.retries)
+        let s = sink.counters
+        total("sink", "rows_committed", "Rows committed.", s.committedRows)
+        total("sink", "rows_recorded_failed", "Rows the database refused, recorded as failed.", s.recordedFailed)
+        total("sink", "rows_rejected", "Documents kept in sink_rejects.", s.rejected)
+        total("sink", "transactions", "Transactions committed (batches).", s.transactions)
+        total("sink", "reconnects", "Reconnections after a lost connection.", s.reconnects)
+        total("sink", "retries", "Batches written again after a failure.", s.retries)
         gauge("sink", "rows_waiting", "Rows held by the Sink, not yet committed.", sink.held)
     }
 

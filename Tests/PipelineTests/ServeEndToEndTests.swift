@@ -42,6 +42,13 @@ struct ServeEndToEndTests {
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT documents || '/' || parsed || '/' || failed FROM batches;
             """).split(separator: "\n").last == "4/3/1")
+        // Every stage in /metrics: extraction, the parser, the Sink.
+        let metrics = try serve.curl(["http://127.0.0.1:\(serve.port)/metrics"])
+        for line in ["parser_documents_parsed_total 3", "sink_rows_committed_total 4",
+                     "extract_documents_total{status=\"failed\",error_code=\"unsupported_type\"} 1"] {
+            #expect(metrics.contains(line), "\(line) in\n\(metrics)")
+        }
+        #expect(metrics.contains("sink_commit_duration_seconds_count"), "\(metrics)")
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
 
@@ -95,13 +102,28 @@ struct ServeEndToEndTests {
         let empty = try serve.curl(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST",
                                     "http://127.0.0.1:\(serve.port)/api/v1/imports"])
         #expect(empty.hasSuffix("\n400") && empty.contains("empty_body"), "\(empty)")
+        // An archive with nothing in it: its batch exists all the same, named after it.
+        let emptyZip = dir + "/empty.zip"
+        FileManager.default.createFile(atPath: emptyZip, contents: Data([0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18)))
+        let emptyAnswer = try serve.curl(["--data-binary", "@" + emptyZip,
+                                          "http://127.0.0.1:\(serve.port)/api/v1/imports?filename=empty.zip"])
+        let emptyBatch = try #require((try JSONSerialization.jsonObject(with: Data(emptyAnswer.utf8)) as? [String: Any])?["batch_id"] as? String, "\(emptyAnswer)")
+        var batchRow = ""
+        for _ in 0..<100 where batchRow.isEmpty || !serve.spooled.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            batchRow = (try? TestDatabase.psql(url, """
+                SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+                SELECT label || '/' || origin || '/' || documents FROM batches WHERE id = '\(emptyBatch)'
+                """).split(separator: "\n").dropFirst().first.map(String.init)) ?? ""
+        }
+        #expect(batchRow == "empty.zip/import/0", "\(batchRow)")
         try await Task.sleep(for: .seconds(0.3))
         #expect(serve.spooled.isEmpty, "\(serve.spooled)")
         #expect(TemporaryDirectory.list(serve.spool + "/tmp").isEmpty)
         #expect(try TestDatabase.psql(url, """
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT count(*) FROM documents
-            """).split(separator: "\n").last == "4", "nothing of the refused bodies reached the database")
+            """).split(separator: "\n").last == "4", "nothing of the refused or empty bodies reached the database")
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
 

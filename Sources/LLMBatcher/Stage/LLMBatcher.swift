@@ -113,6 +113,22 @@ public final class LLMBatcher: ParsingStage {
     }
 
     /// Documents held (waiting, in flight, or waiting for a copy in flight).
+    public var counts: ParserCounts {
+        var c = ParserCounts()
+        c.parsed = counters.parsed
+        c.failed = counters.failed
+        c.reused = counters.reused
+        c.waiting = held
+        c.requests = counters.requests
+        c.rateLimited = counters.rateLimited
+        c.serverErrors = counters.serverErrors
+        c.transportErrors = counters.transportErrors
+        c.promptTokens = counters.promptTokens
+        c.completionTokens = counters.completionTokens
+        c.cachedTokens = counters.cachedTokens
+        return c
+    }
+
     public var summary: (healthy: Bool, detail: String) {
         if let reason = blockedReason { return (false, reason) }
         let c = counters

@@ -100,6 +100,28 @@ public protocol ParsingStage: AnyObject, Sendable {
     @LoopActor func close()
     /// How it goes, for `/startup-status`: healthy or not, and counts in words.
     @LoopActor var summary: (healthy: Bool, detail: String) { get }
+    /// Its counts, for `/metrics`.
+    @LoopActor var counts: ParserCounts { get }
+}
+
+/// What a parser stage has done so far (monotonic counts, except `waiting`), for `/metrics`.
+public struct ParserCounts: Sendable, Equatable {
+    public var parsed = 0
+    public var failed = 0
+    /// Documents whose result was reused within the run (same tenant and content).
+    public var reused = 0
+    /// Documents the stage holds now.
+    public var waiting = 0
+    /// LLM requests and their outcomes (0 for the rules parser).
+    public var requests = 0
+    public var rateLimited = 0
+    public var serverErrors = 0
+    public var transportErrors = 0
+    public var promptTokens = 0
+    public var completionTokens = 0
+    public var cachedTokens = 0
+
+    public init() {}
 }
 
 /// Phrases that try to instruct a model from inside a document ("ignore previous instructions…").

@@ -43,6 +43,14 @@ public final class RulesStage: ParsingStage {
         (true, "rules parser (no OPENAI_API_KEY): \(parsed) parsed, \(failed) failed")
     }
 
+    public var counts: ParserCounts {
+        var c = ParserCounts()
+        c.parsed = parsed
+        c.failed = failed
+        c.waiting = running + queue.count
+        return c
+    }
+
     /// Nothing to release: parsing runs on libuv's pool and holds no handle.
     public func close() {}
 
