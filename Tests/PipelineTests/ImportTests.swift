@@ -247,7 +247,7 @@ struct ImportTests {
         while Date() < deadline, engine.isRunning {
             let count = (try? Self.rows(url).count) ?? 0
             if count >= 3 { break }
-            try await Task.sleep(for: .microseconds(20_000))
+            try await Task.sleep(for: .milliseconds(200))
         }
         engine.kill()
         #expect(engine.process.terminationReason == .uncaughtSignal, "killed before it finished")
