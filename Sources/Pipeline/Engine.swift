@@ -60,6 +60,7 @@ public final class Engine {
     /// Documents settled without extraction.
     public private(set) var reused = 0
     public private(set) var refused = 0
+    public private(set) var archives = 0
 
     /// Wires the stages (all on `clock`); nothing runs before ``start()``. `observe` hears every record handed to the
     /// database, `settled` every durable batch of outcomes, `shortcut` every document settled without
@@ -145,6 +146,10 @@ public final class Engine {
         for stage in stages {
             status.register(stage.name) { stage.status }
         }
+        status.register("screening") { [unowned self] in
+            .init(status: "ok", detail: "\(reused) reused from stored results (same tenant, content and parser), "
+                      + "\(refused) refused before extraction, \(archives) archives read into documents")
+        }
     }
 
     /// Shutdown, one loop over the stages: the spool stops handing out documents, then each stage drains
@@ -218,6 +223,7 @@ public final class Engine {
             try await spool.remove(metadata.id, size: metadata.size)
             logger.info("archive read into documents", metadata: [
                 "id": "\(metadata.id)", "documents": "\(feeder.tally.spooled)"])
+            archives += 1
             shortcut(metadata, .expanded(feeder.tally.spooled))
         } catch {
             // The spool failed, or the archive cannot be read: it stays and is read again after a restart.
