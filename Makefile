@@ -56,6 +56,7 @@ unit: deps-test
 fuzz:
 	scripts/fuzz.sh http $(FUZZ_SECONDS)
 	scripts/fuzz.sh multipart $(FUZZ_SECONDS)
+	scripts/fuzz.sh tar $(FUZZ_SECONDS)
 
 ## Benchmarks against named peers (see Benchmarks/README.md).
 bench:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target over the pure parsers for a while.
 #
-#   scripts/fuzz.sh http|multipart SECONDS
+#   scripts/fuzz.sh http|multipart|tar SECONDS
 #
 # Builds with swiftc -sanitize=fuzzer,address (SwiftPM's renamed `main` does not satisfy libFuzzer's), seeds from
 # the committed corpus in Tests/Fuzz/corpus/<target> (read only: new inputs go to .fuzz-build/corpus-<target>),
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 http|multipart SECONDS" >&2
+    echo "usage: $0 http|multipart|tar SECONDS" >&2
     exit 2
 }
 
@@ -20,6 +20,7 @@ seconds="$2"
 [[ "$seconds" =~ ^[0-9]+$ ]] || usage
 
 cd "$(dirname "$0")/.."
+flags=()
 
 case "$target" in
     http)
@@ -40,6 +41,20 @@ case "$target" in
         shopt -s nullglob
         sources=(Sources/HTTP1/Multipart/*.swift Tests/Fuzz/MultipartParserFuzz.swift)
         ;;
+    tar)
+        # The tar state machine and what it needs: headers, the entry kinds, the archive errors.
+        sources=(
+            Sources/Archive/Tar/TarParser.swift
+            Sources/Archive/Tar/TarHeader.swift
+            Sources/Archive/ArchiveEntry.swift
+            Sources/Archive/ArchiveEntryFailure.swift
+            Sources/Archive/ArchiveError.swift
+            Sources/Archive/Policy/EntryName.swift
+            Tests/ArchiveTests/TarFuzzDriver.swift
+            Tests/Fuzz/TarParserFuzz.swift
+        )
+        flags=(-D TAR_FUZZER)
+        ;;
     *)
         usage
         ;;
@@ -56,7 +71,7 @@ mkdir -p "$build/artifacts" "$build/corpus-$target" "$corpus"
 
 echo "fuzz.sh: building $binary" >&2
 # ld.gold warns about every ASan thunk it cannot export; keep the rest of the compiler's output.
-{ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -package-name resume_ingest "${sources[@]}" -o "$binary" 2>&1 1>&3 \
+{ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -package-name resume_ingest "${flags[@]}" "${sources[@]}" -o "$binary" 2>&1 1>&3 \
     | { grep -v "Cannot export local symbol" || true; } >&2; } 3>&1
 
 echo "fuzz.sh: fuzzing $target for ${seconds}s (corpus $corpus)" >&2

@@ -1,3 +1,4 @@
+import Foundation
 @testable import Loop
 @testable import HTTP1
 import Logging
@@ -13,9 +14,9 @@ struct SpoolRecoveryTests {
     @LoopActor
     func recovery() async throws {
         let root = try TemporaryDirectory.make(prefix: "recovery")
-        let seed = Spool(directory: root, marks: SpoolMarks(), metrics: IngestMetrics(), logger: Logger(label: "t"))
-        try await seed.open()
-        seed.release()
+        for sub in ["/tmp", "/incoming"] {
+            try FileManager.default.createDirectory(atPath: root + sub, withIntermediateDirectories: true)
+        }
         let (a, b, c) = (DocumentID(), DocumentID(), DocumentID())
         try TemporaryDirectory.write(root + "/tmp/0001.data", Array("partial upload".utf8))
         try TemporaryDirectory.write(root + "/tmp/0001.json", Array("{}".utf8))
