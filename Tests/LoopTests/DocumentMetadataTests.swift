@@ -78,10 +78,11 @@ struct DocumentMetadataTests {
                 trace.woken.append(i)
             }
         }
-        while waiters.count < 3 { await Task.yield() }
+        // Sleep, not Task.yield(): a yield loop on the loop re-queues itself at once and holds the loop's drain.
+        while waiters.count < 3 { try? await Task.sleep(for: .milliseconds(1)) }
         #expect(waiters.resumeOne())
-        while trace.woken.isEmpty { await Task.yield() }
-        for _ in 0..<10 { await Task.yield() }
+        while trace.woken.isEmpty { try? await Task.sleep(for: .milliseconds(1)) }
+        try? await Task.sleep(for: .milliseconds(20))
         #expect(trace.woken.count == 1)
         #expect(waiters.count == 2)
         waiters.resumeAll()
