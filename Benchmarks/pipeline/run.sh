@@ -39,16 +39,8 @@ scripts/install-deps.sh bench
 [[ -d "$MIX/files" ]] || /usr/bin/python3 bench-data/generate.py --set mix --count 2000 --no-scans --out "$MIX"
 swift build -c release --product resume-ingest --scratch-path "$SCRATCH_PATH"
 bin="$SCRATCH_PATH/release/resume-ingest"
-scripts/pg start
-admin="$(scripts/pg admin-url)"
-engine="$(scripts/pg url)"
-
-fresh() { # fresh NAME: an empty database owned by the engine's role, migrated; prints its URL
-    psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 OWNER resume_ingest" >/dev/null 2>&1
-    local url="${engine%/*}/$1"
-    "$bin" migrate --database-url "$url" --log-level warning >/dev/null
-    echo "$url"
-}
+# shellcheck source=../database.sh
+source Benchmarks/database.sh
 rows() { # rows URL [WHERE]: documents of the default tenant
     psql -X -At "$1" -c "SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false)" \
         -c "SELECT count(*) FROM documents ${2:-}" | tail -1

@@ -23,16 +23,8 @@ trap 'rm -rf "$work"' EXIT
 scripts/install-deps.sh bench
 swift build -c release --product resume-ingest --scratch-path "$SCRATCH_PATH"
 bin="$SCRATCH_PATH/release/resume-ingest"
-scripts/pg start
-admin="$(scripts/pg admin-url)"
-engine="$(scripts/pg url)"
-
-fresh() { # fresh NAME: an empty database owned by the engine's role, migrated; prints its URL
-    psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 OWNER resume_ingest" >/dev/null 2>&1
-    local url="${engine%/*}/$1"
-    "$bin" migrate --database-url "$url" --log-level warning >/dev/null
-    echo "$url"
-}
+# shellcheck source=../database.sh
+source Benchmarks/database.sh
 seconds() { /usr/bin/python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$@"; }
 now() { date +%s.%N; }
 
