@@ -27,8 +27,9 @@ package enum Basics {
         // Name, title and location: the header's lines, contact details cut out, split at separators.
         var candidates = header
         if candidates.isEmpty { candidates = Array(allLines.prefix(3)) }
+        let headerLines = Set(header)  // a header without headings after it can be the whole text
         for line in candidates + contact {
-            let inContact = !header.contains(line)
+            let inContact = !headerLines.contains(line)
             for segment in segments(of: line.text) {
                 if basics.location == nil, let location = Places.location(segment, lenient: true),
                    Vocabulary.titleScore(location.city ?? "") == 0,

@@ -15,29 +15,57 @@ package enum EntryText {
             index += 1
         }
         lines.removeAll { $0.text.isEmpty }
+        // Brackets the last joined line leaves open, kept as lines join so that no decision reads the whole
+        // joined line again: a paragraph of n wrapped lines costs O(n), not O(n²).
+        var unclosed = 0
         for line in lines {
             guard var previous = result.last else {
                 result.append(line)
+                unclosed = bracketBalance(line.text)
                 continue
             }
             if !line.isBullet, joinsDate(previous.text, line.text) {
                 previous.text += " " + line.text
                 result[result.count - 1] = previous
+                unclosed += bracketBalance(line.text)
                 continue
             }
-            if !line.isBullet, continues(previous, line) {
+            if !line.isBullet, continues(previous, line, unclosedBracket: unclosed > 0) {
                 previous.text += previous.text.hasSuffix("-") && line.text.first?.isLowercaseFast == true
                     ? line.text : " " + line.text
                 result[result.count - 1] = previous
+                unclosed += bracketBalance(line.text)
                 continue
             }
             result.append(line)
+            unclosed = bracketBalance(line.text)
         }
         return result
     }
 
+    /// Opening minus closing round brackets.
+    static func bracketBalance(_ text: String) -> Int {
+        var balance = 0
+        for byte in text.utf8 {
+            if byte == 0x28 { balance += 1 } else if byte == 0x29 { balance -= 1 }
+        }
+        return balance
+    }
+
+    /// The end of `text` a date decision needs: at most the last 120 bytes, from a space on (the longest date
+    /// range, "Septembre 2013 – aujourd'hui", is about 30 characters). A wrapped paragraph joined line by line
+    /// would otherwise be tokenized whole at every line.
+    static func dateTail(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.count > 160 else { return text }
+        var start = utf8.index(utf8.endIndex, offsetBy: -120)
+        while start < utf8.endIndex, utf8[start] != 0x20 { start = utf8.index(after: start) }
+        return start < utf8.endIndex ? String(text[utf8.index(after: start)...]) : text
+    }
+
     /// `first` ends a date range's first half (or the range's separator) and `second` completes it.
-    package static func joinsDate(_ first: String, _ second: String) -> Bool {
+    package static func joinsDate(_ whole: String, _ second: String) -> Bool {
+        let first = dateTail(whole)
         // Every case needs a year: on the second line's start, or on the first line with a separator at the
         // end of the first or the start of the second.
         let secondStartsWithDigit = second.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false
@@ -115,10 +143,10 @@ package enum EntryText {
     }
 
     /// `line` is the wrapped tail of the bullet (or list) `previous`.
-    package static func continues(_ previous: TextLine, _ line: TextLine) -> Bool {
+    package static func continues(_ previous: TextLine, _ line: TextLine, unclosedBracket: Bool? = nil) -> Bool {
         guard let first = line.text.first else { return false }
         let candidate: Bool
-        if previous.text.count(ascii: 0x28) > previous.text.count(ascii: 0x29) {
+        if unclosedBracket ?? (bracketBalance(previous.text) > 0) {
             candidate = true
         } else if previous.isBullet {
             candidate = first.isLowercaseFast || first == "("

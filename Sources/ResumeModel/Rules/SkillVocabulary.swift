@@ -21,7 +21,7 @@ package enum SkillVocabulary {
         var tokens: [String] = []
         var current = ""
         for character in text {
-            if character.isWhitespaceFast || ",;|()·•[]{}\"".contains(character) {
+            if isTokenSeparator(character) {
                 if !current.isEmpty { tokens.append(current) }
                 current = ""
             } else {
@@ -39,7 +39,9 @@ package enum SkillVocabulary {
         var i = 0
         while i < folded.count {
             var matched = 0
-            for length in stride(from: min(maxWords, folded.count - i), through: 1, by: -1) {
+            // Only a word some entry of several words starts with can begin a longer match.
+            let longest = multiWordStarts.contains(firstWord(folded[i])) ? min(maxWords, folded.count - i) : 1
+            for length in stride(from: longest, through: 1, by: -1) {
                 let key = folded[i..<(i + length)].joined(separator: " ")
                 if let skill = canonical[key], !(prose && everydayWords.contains(key)) {
                     if seen.insert(skill).inserted { found.append(skill) }
@@ -50,6 +52,28 @@ package enum SkillVocabulary {
             i += max(matched, 1)
         }
         return found
+    }
+
+    /// The first words of the entries of more than one word: `find` tries longer keys only from these.
+    static let multiWordStarts: Set<String> = Set(canonical.keys.compactMap { key in
+        key.contains(" ") ? firstWord(key) : nil
+    })
+
+    static func firstWord(_ key: String) -> String {
+        guard let space = key.utf8.firstIndex(of: 0x20) else { return key }
+        return String(key[..<space])
+    }
+
+    /// Whitespace and `,;|()·•[]{}"`: what `find` splits a text at (ASCII tested by byte, which a
+    /// `String.contains(Character)` per character was not).
+    static func isTokenSeparator(_ character: Character) -> Bool {
+        if let ascii = character.asciiValue {
+            switch ascii {
+            case 0x2C, 0x3B, 0x7C, 0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D, 0x22: return true
+            default: return character.isWhitespaceFast
+            }
+        }
+        return character == "·" || character == "•" || character.isWhitespaceFast
     }
 
     /// Entries that are also everyday words, folded.

@@ -1,5 +1,5 @@
 /// One line of resume text as the parser sees it.
-package struct TextLine: Equatable, Sendable {
+package struct TextLine: Hashable, Sendable {
     /// The text, trimmed, without its bullet marker.
     package var text: String
     /// The line started with a bullet (`•`, `-`, `*`, `▪`, `›`, `o`, …).
