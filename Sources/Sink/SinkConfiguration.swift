@@ -48,20 +48,6 @@ public struct SinkConfiguration: Sendable, Equatable {
         ]
     }
 
-    /// The URL or keyword/value string with any password replaced by `***`.
-    public static func redacted(_ conninfo: String) -> String {
-        var text = conninfo
-        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
-            let credentials = text[scheme.upperBound..<at]
-            if let colon = credentials.firstIndex(of: ":") {
-                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
-            }
-            return text
-        }
-        // keyword/value: password=... up to the next space.
-        guard let range = text.range(of: "password=") else { return text }
-        let end = text[range.upperBound...].firstIndex(of: " ") ?? text.endIndex
-        text.replaceSubrange(range.upperBound..<end, with: "***")
-        return text
-    }
+    /// The URL or keyword/value string with every password it carries replaced by `***` (``ConninfoRedaction``).
+    public static func redacted(_ conninfo: String) -> String { ConninfoRedaction.redacted(conninfo) }
 }

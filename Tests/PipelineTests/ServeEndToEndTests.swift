@@ -52,6 +52,26 @@ struct ServeEndToEndTests {
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
 
+    @Test("a password in DATABASE_URL's query never reaches /startup-status, before or after the database is connected")
+    func passwordRedactedInStatus() async throws {
+        let url = try TestDatabase.freshDatabase("serve_redact")
+        defer { try? TestDatabase.dropDatabase(url) }
+        // The private cluster trusts local connections, so the password is carried but not needed.
+        let withPassword = url + (url.contains("?") ? "&" : "?") + "password=hunter2-in-query"
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": withPassword])
+        var body = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            body = try serve.curl(["http://127.0.0.1:\(serve.port)/startup-status"])
+            #expect(!body.contains("hunter2"), "\(body)")
+            if body.contains("PostgreSQL ") { break }
+            try await Task.sleep(for: .seconds(0.2))
+        }
+        #expect(body.contains("password=***"), "the database line names its URL, masked: \(body)")
+        #expect(!serve.log.contains("hunter2"), "\(serve.log)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
+    }
+
     @Test("POST /api/v1/imports: one archive body becomes one row per entry in its batch (a bad entry failed with its code); a body that is not an archive is 415 and nothing is kept")
     func archiveImport() async throws {
         let url = try TestDatabase.freshDatabase("serve_import")

@@ -86,6 +86,28 @@ struct SinkUnitTests {
         #expect(SinkConfiguration.redacted("host=h password=secret dbname=d") == "host=h password=*** dbname=d")
     }
 
+    @Test("every form of password libpq accepts is masked, and nothing else changes", arguments: [
+        ("postgresql://app:secret@db:5432/x", "postgresql://app:***@db:5432/x"),
+        ("postgres://app@db/x?password=secret", "postgres://app@db/x?password=***"),
+        ("postgres://app@db/x?sslmode=require&password=secret&connect_timeout=5",
+         "postgres://app@db/x?sslmode=require&password=***&connect_timeout=5"),
+        ("postgres://app@db/x?pass%77ord=secret", "postgres://app@db/x?pass%77ord=***"),
+        ("postgres://app:s%40cret@h1:5432,h2:5433/x?password=again#frag", "postgres://app:***@h1:5432,h2:5433/x?password=***#frag"),
+        ("postgres://db/x?application_name=a@b", "postgres://db/x?application_name=a@b"),
+        ("  postgres://:secret@/x?host=/run/pg", "  postgres://:***@/x?host=/run/pg"),
+        ("host=db password = secret user=app", "host=db password = *** user=app"),
+        ("password='se cret \\' x' host=db", "password=*** host=db"),
+        ("host=db password=a\\ b user=app", "host=db password=*** user=app"),
+        ("password=one password=two", "password=*** password=***"),
+        ("host=db user=app", "host=db user=app"),
+        ("host=db passfile=/p password", "host=db passfile=/p password"),
+    ] as [(String, String)])
+    func redactionForms(conninfo: String, expected: String) {
+        let redacted = SinkConfiguration.redacted(conninfo)
+        #expect(redacted == expected)
+        #expect(!redacted.contains("secret") && !redacted.contains("cret") && !redacted.contains("again"))
+    }
+
     @Test("settings are read and checked")
     func settings() throws {
         let c = try SinkConfiguration(environment: ["DATABASE_URL": "postgres://x@y/z", "SINK_BATCH_ROWS": "100",
