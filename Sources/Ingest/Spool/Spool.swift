@@ -37,6 +37,10 @@ public final class Spool {
     let metrics: IngestMetrics
     private let logger: Logger
     private var directorySync = DirectorySyncState<SyncWaiter>()
+    /// How `incoming/` is synced: `fsync` of the directory; tests put a failing one in its place.
+    package var syncDirectory: @Sendable (String) throws(SystemError) -> Int64 = { path throws(SystemError) in
+        try FileSystem.fsyncDirectory(path)
+    }
     /// Committed documents not yet handed to the next stage, oldest first (ids are time-ordered UUIDv7).
     private var backlog = Deque<DocumentID>()
     private var backlogWaiters: [CheckedContinuation<DocumentID?, Never>] = []
@@ -259,14 +263,22 @@ public final class Spool {
         let metrics = self.metrics
         let moves = round.map(\.moves)
         let box = RoundResult(count: round.count)
+        let sync = syncDirectory
         Offload.submit({
             for (index, group) in moves.enumerated() {
                 box.errors[index] = Spool.rename(group, into: incoming)
             }
             do throws(SystemError) {
-                metrics.fsync(nanoseconds: try FileSystem.fsyncDirectory(incoming))
+                metrics.fsync(nanoseconds: try sync(incoming))
             } catch {
                 box.syncError = error
+                // Every caller of this round is told its documents were not stored, so none of them may stay
+                // in `incoming/` to be ingested after a restart: undo the renames (commit marker first) and
+                // sync again, as far as the disk still allows.
+                for (index, group) in moves.enumerated() where box.errors[index] == nil {
+                    Spool.unlinkCommitted(group, in: incoming)
+                }
+                _ = try? sync(incoming)
             }
         }, after: { [self] in
             for (index, waiter) in round.enumerated() {
@@ -298,6 +310,14 @@ public final class Spool {
                 FileSystem.unlink(move.metadata)
             }
             return error
+        }
+    }
+
+    /// Removes renamed documents from `incoming/`, each metadata file (the commit marker) before its data.
+    private nonisolated static func unlinkCommitted(_ moves: [Move], in incoming: String) {
+        for move in moves {
+            FileSystem.unlink(incoming + "/\(move.id).json")
+            FileSystem.unlink(incoming + "/\(move.id).data")
         }
     }
 

@@ -1,3 +1,7 @@
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Loop
 @testable import HTTP1
 import Testing
@@ -67,6 +71,43 @@ struct FailureTests {
         #expect(await server.waitForEmptyTemporary(), "left in tmp: \(server.temporary())")
         #expect(server.incoming() == [keptID + ".data", keptID + ".json"])
         await server.stop()
+    }
+
+    @Test("a failed fsync of incoming/ is 500 spool_write_failed and leaves nothing to be ingested after a restart")
+    func directorySyncFailure() async throws {
+        let server = try await TestServer()
+        let spool = await server.ingest.spool
+        await SpoolFaults.set(spool) { path throws(SystemError) in
+            throw SystemError("fsync", path: path, errno: EIO)
+        }
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array("refused one".utf8))
+        body.file(filename: "b.txt", Array("refused two".utf8))
+        let client = try TestClient(port: server.port)
+        client.send(body.request())
+        let refused = try client.readResponse()
+        #expect(refused.status == 500)
+        #expect(try JSON.parse(refused.body)["error"]?["code"]?.string == "spool_write_failed")
+        #expect(server.incoming().isEmpty, "told it failed, yet kept: \(server.incoming())")
+        #expect(await server.waitForEmptyTemporary())
+        #expect(await spool.pendingCount == 0)
+
+        // The disk recovers: the next upload is stored, and a restart finds exactly that one.
+        await SpoolFaults.set(spool) { path throws(SystemError) in try FileSystem.fsyncDirectory(path) }
+        var next = MultipartBody()
+        next.file(filename: "c.txt", Array("stored".utf8))
+        let second = try TestClient(port: server.port)
+        second.send(next.request())
+        let stored = try second.readResponse()
+        #expect(stored.status == 202)
+        let id = try #require(try JSON.parse(stored.body)["files"]?.array?.first?["id"]?.string)
+        await server.stop()
+        let reopened = await Spool(directory: server.spoolDirectory, marks: SpoolMarks(), metrics: IngestMetrics(),
+                                   logger: Logger(label: "t"))
+        let recovery = try await reopened.open()
+        #expect(recovery.backlogFiles == 1)
+        #expect(server.incoming() == [id + ".data", id + ".json"])
+        await reopened.release()
     }
 
     @Test("above the spool's high-water mark new uploads get 503 with Retry-After")
@@ -153,5 +194,13 @@ struct FailureTests {
         body.file(filename: "a.txt", Array("x".utf8))
         try await expectRejected(body.request(extraHeaders: "Content-Encoding: br\r\n"), status: 415,
                                  code: "unsupported_content_encoding")
+    }
+}
+
+/// Sets the spool's directory sync from a test (the spool lives on the loop's actor).
+enum SpoolFaults {
+    @LoopActor
+    static func set(_ spool: Spool, _ sync: @escaping @Sendable (String) throws(SystemError) -> Int64) {
+        spool.syncDirectory = sync
     }
 }
