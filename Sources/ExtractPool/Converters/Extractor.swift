@@ -1,7 +1,6 @@
 import Foundation
 import Loop
 import Logging
-import Synchronization
 
 /// Turns one document into clean text: sniff its real type, run its converter chain, normalise.
 ///
@@ -437,16 +436,5 @@ final class PageGather {
     func all() async -> [Extractor.StepResult?] {
         if remaining > 0 { await withCheckedContinuation(isolation: LoopActor.shared) { waiter = $0 } }
         return results
-    }
-}
-
-/// libmagic cookies for pool threads: each is used by one thread at a time.
-final class SnifferPool: Sendable {
-    private let idle = Mutex<[ContentSniffer]>([])
-
-    func mimeType(ofFile path: String) throws -> String {
-        let sniffer = try idle.withLock { $0.popLast() } ?? ContentSniffer()
-        defer { idle.withLock { $0.append(sniffer) } }
-        return try sniffer.mimeType(ofFile: path)
     }
 }
