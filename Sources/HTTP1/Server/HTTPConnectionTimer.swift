@@ -12,15 +12,15 @@
 ///
 /// The timer is re-armed lazily: a deadline that moves later (each body read) leaves the armed timer alone, and
 /// its ``tick(at:)`` arms it again for the rest, so a stream of reads costs no timer calls.
-package struct HTTPConnectionTimer: Sendable {
+struct HTTPConnectionTimer: Sendable {
     /// The time limits, in milliseconds.
-    package struct Timeouts: Sendable, Equatable {
-        package var keepAlive: Int
-        package var header: Int
-        package var bodyIdle: Int
-        package var linger: Int
+    struct Timeouts: Sendable, Equatable {
+        var keepAlive: Int
+        var header: Int
+        var bodyIdle: Int
+        var linger: Int
 
-        package init(keepAlive: Int, header: Int, bodyIdle: Int, linger: Int = 2_000) {
+        init(keepAlive: Int, header: Int, bodyIdle: Int, linger: Int = 2_000) {
             self.keepAlive = keepAlive
             self.header = header
             self.bodyIdle = bodyIdle
@@ -28,14 +28,14 @@ package struct HTTPConnectionTimer: Sendable {
         }
 
         /// A server's limits; unread bytes are discarded for two seconds after an early answer.
-        package init(_ limits: HTTPServerLimits) {
+        init(_ limits: HTTPServerLimits) {
             self.init(keepAlive: limits.keepAliveTimeoutMilliseconds, header: limits.headerTimeoutMilliseconds,
                       bodyIdle: limits.bodyIdleTimeoutMilliseconds)
         }
     }
 
     /// Where the connection is, as far as time goes.
-    package enum Phase: Sendable, Equatable {
+    enum Phase: Sendable, Equatable {
         /// Between requests since `since`, no byte of the next head yet. Next: `head`, `closing`, `closed`
         /// (the keep-alive time passed).
         case idle(since: UInt64)
@@ -56,7 +56,7 @@ package struct HTTPConnectionTimer: Sendable {
     }
 
     /// What the connection does.
-    package enum Action: Sendable, Equatable {
+    enum Action: Sendable, Equatable {
         /// Nothing.
         case none
         /// Arm the timer to fire at `deadline` (replacing the armed one); call ``tick(at:)`` when it fires.
@@ -69,13 +69,13 @@ package struct HTTPConnectionTimer: Sendable {
         case requestTimeout(message: String)
     }
 
-    package let timeouts: Timeouts
-    package private(set) var phase: Phase
+    let timeouts: Timeouts
+    private(set) var phase: Phase
     /// The deadline the timer is armed for, if it is.
-    package private(set) var armed: UInt64?
+    private(set) var armed: UInt64?
 
     /// A connection opened at `now`, idle.
-    package init(timeouts: Timeouts, openedAt now: UInt64) {
+    init(timeouts: Timeouts, openedAt now: UInt64) {
         self.timeouts = timeouts
         phase = .idle(since: now)
     }
@@ -83,27 +83,27 @@ package struct HTTPConnectionTimer: Sendable {
     // MARK: Events
 
     /// Arms the timer for the connection just opened.
-    package mutating func opened() -> Action {
+    mutating func opened() -> Action {
         schedule()
     }
 
     /// The first bytes of a request head arrived at `now` (the head is not complete). Later calls during the
     /// same head change nothing: the head's time counts from its first byte.
-    package mutating func headStarted(at now: UInt64) -> Action {
+    mutating func headStarted(at now: UInt64) -> Action {
         guard case .idle = phase else { return .none }
         phase = .head(start: now)
         return schedule()
     }
 
     /// Bytes arrived at `now`; in a body they hold off its idle deadline.
-    package mutating func bytesArrived(at now: UInt64) -> Action {
+    mutating func bytesArrived(at now: UInt64) -> Action {
         guard case .body = phase else { return .none }
         phase = .body(lastByte: now)
         return schedule()
     }
 
     /// A request head was complete at `now`; a body follows or not.
-    package mutating func headComplete(at now: UInt64, expectingBody: Bool) -> Action {
+    mutating func headComplete(at now: UInt64, expectingBody: Bool) -> Action {
         switch phase {
         case .idle, .head, .body, .handling:
             phase = expectingBody ? .body(lastByte: now) : .handling
@@ -114,14 +114,14 @@ package struct HTTPConnectionTimer: Sendable {
     }
 
     /// The request's body is complete: the handler works without a deadline.
-    package mutating func bodyComplete() -> Action {
+    mutating func bodyComplete() -> Action {
         guard case .body = phase else { return .none }
         phase = .handling
         return schedule()
     }
 
     /// A response was sent at `now` and the connection stays open for the next request.
-    package mutating func keptAlive(at now: UInt64) -> Action {
+    mutating func keptAlive(at now: UInt64) -> Action {
         switch phase {
         case .idle, .head, .body, .handling:
             phase = .idle(since: now)
@@ -132,7 +132,7 @@ package struct HTTPConnectionTimer: Sendable {
     }
 
     /// The connection closes once its last response is flushed: no deadline of ours.
-    package mutating func closing() -> Action {
+    mutating func closing() -> Action {
         switch phase {
         case .idle, .head, .body, .handling:
             phase = .closing
@@ -143,7 +143,7 @@ package struct HTTPConnectionTimer: Sendable {
     }
 
     /// An early answer was sent at `now`: discard what the client still sends for a moment, then close.
-    package mutating func linger(at now: UInt64) -> Action {
+    mutating func linger(at now: UInt64) -> Action {
         switch phase {
         case .lingering, .closed:
             return .none
@@ -155,7 +155,7 @@ package struct HTTPConnectionTimer: Sendable {
 
     /// The timer fired at `now`. Before the deadline (it moved later, or the timer ran early) the timer is armed
     /// again for the rest; from the deadline on, the phase's timeout happens.
-    package mutating func tick(at now: UInt64) -> Action {
+    mutating func tick(at now: UInt64) -> Action {
         armed = nil
         guard let deadline = deadline else { return .none }
         if now < deadline { return schedule() }
@@ -175,7 +175,7 @@ package struct HTTPConnectionTimer: Sendable {
     }
 
     /// The connection closed: nothing is armed any more.
-    package mutating func closed() {
+    mutating func closed() {
         phase = .closed
         armed = nil
     }
@@ -183,7 +183,7 @@ package struct HTTPConnectionTimer: Sendable {
     // MARK: Decisions
 
     /// When the current phase times out, if it does.
-    package var deadline: UInt64? {
+    var deadline: UInt64? {
         switch phase {
         case .idle(let since): since + Self.nanoseconds(timeouts.keepAlive)
         case .head(let start): start + Self.nanoseconds(timeouts.header)

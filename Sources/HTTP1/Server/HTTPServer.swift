@@ -12,7 +12,7 @@ public final class HTTPServer {
     package let metrics: any HTTPServerObserver
     package let parserLimits: HTTPParserLimits
     /// Where connections read the time for their deadlines, and the `Date` header its second.
-    package let clock: any EngineClock
+    let clock: any EngineClock
     private let logger: Logger
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
