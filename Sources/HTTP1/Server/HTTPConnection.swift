@@ -2,7 +2,7 @@ import Loop
 import Logging
 
 /// One client connection: feeds socket bytes through ``HTTPRequestParser``, hands each request to a handler,
-/// writes responses in request order, and enforces the timeouts.
+/// writes responses in request order, and enforces the timeouts that ``HTTPConnectionTimer`` decides.
 ///
 /// Requests are served one at a time: once a request's body is complete, reading stops until its response
 /// is written, and bytes of pipelined requests that already arrived wait in `stash`. That answers pipelined
@@ -21,19 +21,15 @@ package final class HTTPConnection: TCPStreamDelegate {
         case closing
     }
 
-    /// Why the connection's timer is armed.
-    private enum TimerPurpose {
-        case keepAlive, header, bodyIdle, linger
-    }
-
     package let stream: TCPStream
     private weak var serverReference: HTTPServer?
     private var server: HTTPServer { serverReference! }
     private var parser: HTTPRequestParser
     private var state = State.idle
     private var stash: [UInt8] = []
+    private let clock: any EngineClock
     private let timer = UVTimer()
-    private var timerPurpose = TimerPurpose.keepAlive
+    private var timers: HTTPConnectionTimer
     private var pauses = 0
     private var inParse = false
     private var peerClosed = false
@@ -43,9 +39,11 @@ package final class HTTPConnection: TCPStreamDelegate {
         self.stream = stream
         self.serverReference = server
         self.parser = HTTPRequestParser(limits: server.parserLimits)
+        self.clock = server.clock
+        self.timers = HTTPConnectionTimer(timeouts: .init(server.limits), openedAt: server.clock.monotonicNanoseconds())
         stream.delegate = self
         stream.setNoDelay()
-        arm(.keepAlive)
+        run(timers.opened())
         stream.startReading()
     }
 
@@ -63,7 +61,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         case .closing:
             return
         case .receiving:
-            arm(.bodyIdle)
+            run(timers.bytesArrived(at: clock.monotonicNanoseconds()))
         case .awaitingResponse:
             // Reading is stopped while a response is pending; a read that was already queued lands here.
             stash.append(contentsOf: bytes)
@@ -88,7 +86,6 @@ package final class HTTPConnection: TCPStreamDelegate {
             case .idle, .receiving:
                 break
             }
-            let wasIdle = parser.isIdle
             let consumed: Int
             do {
                 inParse = true
@@ -101,7 +98,8 @@ package final class HTTPConnection: TCPStreamDelegate {
                 return
             }
             offset += consumed
-            if wasIdle, case .idle = state, !parser.isIdle { arm(.header) }
+            // A head begun and not complete: its time runs from here (later calls change nothing).
+            if case .idle = state, !parser.isIdle { run(timers.headStarted(at: clock.monotonicNanoseconds())) }
             if consumed == 0 { break }
         }
     }
@@ -114,21 +112,17 @@ package final class HTTPConnection: TCPStreamDelegate {
             let handler = server.router.handler(for: exchange)
             guard case .receiving(let current, _) = state, current === exchange else { return }
             state = .receiving(exchange, handler)
-            if head.framing != .none {
-                if head.expectsContinue && !exchange.responded {
-                    stream.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-                }
-                arm(.bodyIdle)
-            } else {
-                timer.cancel()
+            if head.framing != .none && head.expectsContinue && !exchange.responded {
+                stream.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
+            run(timers.headComplete(at: clock.monotonicNanoseconds(), expectingBody: head.framing != .none))
         case .body(let bytes):
             if case .receiving(_, let handler) = state { handler.receive(bytes) }
         case .end:
             guard case .receiving(let exchange, let handler) = state else { return }
             exchange.bodyComplete = true
             state = .awaitingResponse(exchange)
-            timer.cancel()
+            run(timers.bodyComplete())
             // Pipelined bytes wait in the kernel (and `stash`) until this response is out: TCP flow control,
             // not memory, holds back a client that runs ahead.
             stream.stopReading()
@@ -170,7 +164,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         stream.write(response.encode(keepAlive: keepAlive, date: server.currentDate(), includeBody: !isHead))
         if keepAlive {
             state = .idle
-            arm(.keepAlive)
+            run(timers.keptAlive(at: clock.monotonicNanoseconds()))
             if !inParse { resumeAfterResponse() }
         } else if early {
             // Unread body bytes may still arrive: half-close and discard them for a moment so the client
@@ -179,6 +173,7 @@ package final class HTTPConnection: TCPStreamDelegate {
             linger()
         } else {
             state = .closing
+            run(timers.closing())
             stream.shutdown { [self] in close() }
         }
     }
@@ -216,7 +211,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         stream.shutdown { [self] in
             if peerClosed { close() }
         }
-        arm(.linger)
+        run(timers.linger(at: clock.monotonicNanoseconds()))
         stream.startReading()
     }
 
@@ -238,34 +233,27 @@ package final class HTTPConnection: TCPStreamDelegate {
 
     // MARK: Timers
 
-    private func arm(_ purpose: TimerPurpose) {
-        timerPurpose = purpose
-        let limits = server.limits
-        let ms: Int
-        switch purpose {
-        case .keepAlive: ms = limits.keepAliveTimeoutMilliseconds
-        case .header: ms = limits.headerTimeoutMilliseconds
-        case .bodyIdle: ms = limits.bodyIdleTimeoutMilliseconds
-        case .linger: ms = 2000
+    /// Carries out what ``HTTPConnectionTimer`` decided.
+    private func run(_ action: HTTPConnectionTimer.Action) {
+        switch action {
+        case .none:
+            break
+        case .arm(let deadline):
+            let now = clock.monotonicNanoseconds()
+            // Rounded up: a timer that fires before the deadline is only armed again for the rest.
+            let milliseconds = deadline > now ? (deadline - now + 999_999) / 1_000_000 : 0
+            timer.schedule(after: milliseconds) { [weak self] in self?.timerFired() }
+        case .cancel:
+            timer.cancel()
+        case .close:
+            close()
+        case .requestTimeout(let message):
+            failRequest(status: 408, code: "request_timeout", message: message)
         }
-        timer.schedule(after: UInt64(ms)) { [weak self] in self?.timerFired() }
     }
 
     private func timerFired() {
-        switch (timerPurpose, state) {
-        case (.keepAlive, .idle) where parser.isIdle:
-            close()
-        case (.header, .idle), (.keepAlive, .idle):
-            failRequest(status: 408, code: "request_timeout",
-                        message: "the request head did not arrive within \(server.limits.headerTimeoutMilliseconds) ms")
-        case (.bodyIdle, .receiving):
-            failRequest(status: 408, code: "request_timeout",
-                        message: "no body bytes for \(server.limits.bodyIdleTimeoutMilliseconds) ms")
-        case (.linger, _):
-            close()
-        default:
-            break
-        }
+        run(timers.tick(at: clock.monotonicNanoseconds()))
     }
 
     // MARK: Closing
@@ -276,6 +264,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         if case .receiving(let exchange, let handler) = state, !exchange.responded { handler.abort() }
         closed = true
         state = .closing
+        timers.closed()
         timer.close()
         stream.close()
         serverReference?.connectionClosed(self)

@@ -11,6 +11,8 @@ public final class HTTPServer {
     package let router: any HTTPRouter
     package let metrics: any HTTPServerObserver
     package let parserLimits: HTTPParserLimits
+    /// Where connections read the time for their deadlines, and the `Date` header its second.
+    let clock: any EngineClock
     private let logger: Logger
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
@@ -19,8 +21,10 @@ public final class HTTPServer {
     /// Whether shutdown has begun: no new connections, no keep-alive.
     public private(set) var isDraining = false
 
-    public init(limits: HTTPServerLimits, router: any HTTPRouter, metrics: any HTTPServerObserver, logger: Logger) {
+    public init(limits: HTTPServerLimits, router: any HTTPRouter, metrics: any HTTPServerObserver, logger: Logger,
+                clock: any EngineClock = SystemClock.shared) {
         self.limits = limits
+        self.clock = clock
         self.router = router
         self.metrics = metrics
         self.logger = logger
@@ -100,7 +104,7 @@ public final class HTTPServer {
 
     /// The `Date` header value, cached per second.
     package func currentDate() -> String {
-        let now = SystemClock.shared.unixSeconds()
+        let now = clock.unixSeconds()
         if dateCache.second != now { dateCache = (now, HTTPResponse.httpDate(now)) }
         return dateCache.text
     }
