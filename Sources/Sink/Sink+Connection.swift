@@ -4,6 +4,12 @@ extension Sink {
     /// Opens connection `slot` (migrating once, and creating its staging table) and reports how it went.
     func connect(_ slot: Int) async {
         dropConnection(slot)
+        guard !scheduler.isClosed else {
+            // Closed since the connection was asked for: none is opened (the scheduler frees the slot).
+            run(scheduler.connectFailed(slot: slot, error: PGError(kind: .connection, message: "the Sink is closed"),
+                                        random: randomUnit()))
+            return
+        }
         guard let url = configuration.databaseURL else {
             run(scheduler.connectFailed(slot: slot, error: PGError(kind: .setting, message: "DATABASE_URL is not set"),
                                         random: randomUnit()))
