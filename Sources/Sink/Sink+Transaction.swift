@@ -88,7 +88,9 @@ extension Sink {
             SinkOutcome(id: item.row.id, sizeBytes: item.row.sizeBytes,
                         result: batch.reduced ? .recordedFailed(item.row.errorDetail ?? "") : .committed)
         }
-        outcomes += unknown.map { SinkOutcome(id: $0.row.id, sizeBytes: $0.row.sizeBytes, result: .rejected($0.reason)) }
+        outcomes += unknown.map {
+            SinkOutcome(id: $0.row.id, sizeBytes: $0.row.sizeBytes, result: .rejected($0.reason))
+        }
         return outcomes
     }
 

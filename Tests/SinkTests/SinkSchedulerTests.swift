@@ -82,7 +82,8 @@ struct SinkSchedulerTests {
         // Bytes: 256 + 800 ≥ 1,000 on the first row.
         let big = Self.row(3, text: 800)
         #expect(m.rowArrived(big, now: 2_000)
-                == [.armAgeTimer(deadline: 2_200), .cancelAgeTimer, .write(slot: 0, batch: SinkBatch(serial: 2, rows: [big]))])
+                == [.armAgeTimer(deadline: 2_200), .cancelAgeTimer,
+                    .write(slot: 0, batch: SinkBatch(serial: 2, rows: [big]))])
         #expect(m.committed(slot: 0, outcomes: [], serverVersion: 170_000) == [.trimMemory])
         // The timer: whatever gathers goes when it fires; with nothing gathering it does nothing.
         #expect(m.rowArrived(Self.row(4), now: 3_000) == [.armAgeTimer(deadline: 3_200)])
@@ -239,8 +240,8 @@ struct SinkSchedulerTests {
         #expect(m.start() == [.connect(slot: 0)])
         var delays: [UInt64] = []
         for _ in 0..<9 {
-            guard case .backOff(0, let delay, .connect)? = m.connectFailed(slot: 0, error: Self.refused, random: 0.5).first
-            else {
+            let actions = m.connectFailed(slot: 0, error: Self.refused, random: 0.5)
+            guard case .backOff(0, let delay, .connect)? = actions.first, actions.count == 1 else {
                 Issue.record("a failed connect backs off")
                 return
             }
@@ -321,7 +322,7 @@ struct SinkSchedulerTests {
 
     // MARK: Encode ahead
 
-    @Test("encode ahead: after a COPY the next ready batch, one at a time; its own transaction takes it, any other drops it")
+    @Test("encode ahead: after a COPY the next ready batch, one at a time; its transaction takes it, another drops it")
     func encodeAhead() {
         var m = Self.machine(rows: 1)
         let r = (0..<3).map { Self.row($0) }
@@ -331,7 +332,8 @@ struct SinkSchedulerTests {
         #expect(m.copied(slot: 0, bytes: 100) == [.encodeAhead(b[1])])
         #expect(m.copied(slot: 0, bytes: 50) == [], "one at a time")
         #expect(m.counters.copiedBytes == 150)
-        #expect(m.committed(slot: 0, outcomes: [], serverVersion: 170_000) == [.trimMemory, .write(slot: 0, batch: b[1])])
+        #expect(m.committed(slot: 0, outcomes: [], serverVersion: 170_000)
+                == [.trimMemory, .write(slot: 0, batch: b[1])])
         #expect(m.copyWillStart(slot: 0) == true)
         #expect(m.copyWillStart(slot: 0) == false, "a replay encodes again")
         // A batch that cannot be encoded ahead (a tenant not yet known) is offered again after the next COPY.
@@ -342,14 +344,15 @@ struct SinkSchedulerTests {
         // encoded ahead for b[2].
         _ = m.writeFailed(slot: 0, error: Self.badJSON, connectionOpen: true, random: 0)
         #expect(m.copyWillStart(slot: 0) == false)
-        #expect(m.committed(slot: 0, outcomes: [], serverVersion: 170_000) == [.trimMemory, .write(slot: 0, batch: b[2])])
+        #expect(m.committed(slot: 0, outcomes: [], serverVersion: 170_000)
+                == [.trimMemory, .write(slot: 0, batch: b[2])])
         #expect(m.copyWillStart(slot: 0) == false)
         #expect(m.copied(slot: 0, bytes: 1) == [], "nothing left ready")
     }
 
     // MARK: Close
 
-    @Test("close: everyone waiting resumes, backoffs end, a connection that opens afterwards is closed, and the close is over when none connects")
+    @Test("close: waiters resume, backoffs end, a connection opened afterwards is closed; over when none connects")
     func close() {
         var m = Self.machine(connections: 2, rows: 1, started: false)
         let r = (0..<4).map { Self.row($0) }
@@ -383,7 +386,8 @@ struct SinkSchedulerTests {
         var m = Self.machine(connections: 3, rows: 1)
         let r = (0..<3).map { Self.row($0) }
         for row in r { _ = m.rowArrived(row, now: 0) }
-        #expect(m.connected(slot: 2, serverVersion: 170_000) == [.write(slot: 2, batch: SinkBatch(serial: 3, rows: [r[2]]))])
+        #expect(m.connected(slot: 2, serverVersion: 170_000)
+                == [.write(slot: 2, batch: SinkBatch(serial: 3, rows: [r[2]]))])
         #expect(m.slots[1] == .connecting(.batch(SinkBatch(serial: 2, rows: [r[1]]))))
         #expect(m.connectsEnded("closer") == [], "slot 1 is connecting")
         #expect(m.close() == [.closeAll])

@@ -103,7 +103,7 @@ struct SinkScheduler<Waiter> {
     }
 
     /// When a batch is due.
-    let policy: FlushPolicy
+    private let policy: FlushPolicy
     /// Without a database, no connection is opened: the rows stay upstream, in the spool.
     private let databaseConfigured: Bool
     private(set) var slots: [Slot]
