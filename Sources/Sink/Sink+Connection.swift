@@ -17,6 +17,8 @@ extension Sink {
         }
         do throws(PGError) {
             let c = try await PGConnection.connect(url, timeoutMilliseconds: UInt64(configuration.timeoutMilliseconds))
+            // Held from here, so that a failure below (or a close meanwhile) closes it.
+            connections[slot] = c
             if configuration.migrate && !migrated {
                 let applied = try await Migrator.migrate(c)
                 migrated = true
@@ -25,12 +27,12 @@ extension Sink {
             // Staging lives in temporary buffers: room for a whole batch, so it does not spill to disk.
             try await c.simpleQuery("SET temp_buffers = '64MB'")
             try await c.simpleQuery(SinkSQL.createStaging)
-            connections[slot] = c
             if !scheduler.isClosed {
                 logger.info("database connected", metadata: ["server_version": "\(c.serverVersion)"])
             }
             run(scheduler.connected(slot: slot, serverVersion: c.serverVersion))
         } catch {
+            dropConnection(slot)
             run(scheduler.connectFailed(slot: slot, error: error, random: randomUnit()))
         }
     }
