@@ -54,6 +54,21 @@ public struct SplitMix64: RandomNumberGenerator {
     public mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     /// `count` pseudo-random bytes.
+    /// `count` lower-case letters and spaces: text that compresses about two to one, like prose.
+    public mutating func letters(_ count: Int) -> [UInt8] {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz ".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count + 8)
+        while out.count < count {
+            var v = next()
+            for _ in 0..<8 {
+                out.append(alphabet[Int(v % UInt64(alphabet.count))])
+                v /= UInt64(alphabet.count)
+            }
+        }
+        return Array(out.prefix(count))
+    }
+
     public mutating func bytes(_ count: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count + 8)

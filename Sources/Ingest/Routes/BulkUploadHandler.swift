@@ -17,6 +17,9 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     package static let pauseAbove = 2 * SpoolFile.flushThreshold
     /// Unwritten bytes below which a paused socket is resumed.
     package static let resumeBelow = SpoolFile.flushThreshold
+    /// Decompressed bytes one turn of the loop may produce for a zstd body; the rest of the read waits (the
+    /// socket paused) for the next turn, so a small read that inflates a lot never holds the loop.
+    package static let decodeSlice = 1 << 20
 
     /// What happens to the bytes of the part being parsed.
     private enum Part {
@@ -49,6 +52,13 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private var reserved = 0
     private var paused = false
     private var done = false
+    /// zstd input not decoded yet (the decoder stopped at ``decodeSlice``), and whether output is pending.
+    private var compressed: [UInt8] = []
+    private var decoderHasMore = false
+    /// The socket is paused until `compressed` is decoded; `end()` came meanwhile.
+    private var decodingPaused = false
+    private var endAfterDecoding = false
+    private var sliceTimer: UVTimer?
     private let batchID = DocumentID()
     /// Files whose final write and fsync are still running.
     private var finishing = 0
@@ -110,14 +120,53 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     package func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !done else { return }
         if decoder != nil {
-            do throws(ZstdStreamDecoder.Failure) {
-                try decoder!.decode(bytes) { out in parse(out) }
-            } catch {
-                fail(error)
+            // Pausing takes effect after the read being parsed: bytes of it still to come queue behind the
+            // undecoded rest, in order (at most one read).
+            if !compressed.isEmpty || decoderHasMore {
+                compressed.append(contentsOf: bytes)
+                return
             }
+            decodeSlice(bytes)
         } else {
             parse(bytes)
         }
+        applyBackpressure()
+    }
+
+    /// Decodes up to ``decodeSlice`` bytes of output from `input`; keeps what is left for the next turn.
+    private func decodeSlice(_ input: UnsafeRawBufferPointer) {
+        let progress: ZstdStreamDecoder.Progress
+        do throws(ZstdStreamDecoder.Failure) {
+            progress = try decoder!.decode(input, budget: Self.decodeSlice) { out in parse(out) }
+        } catch {
+            return fail(error)
+        }
+        guard !done else { return }
+        decoderHasMore = progress.more
+        compressed = Array(input[progress.consumed...])
+        if compressed.isEmpty && !decoderHasMore {
+            if decodingPaused {
+                decodingPaused = false
+                exchange.resumeBody()
+            }
+            if endAfterDecoding { end() }
+            return
+        }
+        if !decodingPaused {
+            decodingPaused = true
+            exchange.pauseBody()
+        }
+        let timer = sliceTimer ?? UVTimer()
+        sliceTimer = timer
+        // A timer, not a task: the loop polls its sockets before timers run again.
+        // Strong: after `end()` the connection lets go of the handler, and the timer keeps it until it fires.
+        timer.schedule(after: 0) { [self] in decodeCompressed() }
+    }
+
+    private func decodeCompressed() {
+        guard !done else { return }
+        let pending = compressed
+        pending.withUnsafeBytes { decodeSlice($0) }
         applyBackpressure()
     }
 
@@ -129,8 +178,6 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                  message: "the body exceeds \(limits.maxRequestBytes) bytes (MAX_REQUEST_SIZE)")
             return
         }
-        router.spool.reserve(bytes.count)
-        reserved += bytes.count
         do throws(MultipartError) {
             try parser.parse(bytes) { event in handle(event) }
         } catch {
@@ -152,6 +199,10 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                                             "the file exceeds \(limits.maxFileBytes) bytes (MAX_FILE_SIZE)")
                     part = .skip(index)
                 } else {
+                    // Only bytes kept count against the spool's mark: a preamble, a skipped part or an
+                    // oversized file's rest, decompressed and thrown away, must not fill it for everyone.
+                    router.spool.reserve(bytes.count)
+                    reserved += bytes.count
                     file.append(bytes)
                 }
             case .skip, .none:
@@ -219,6 +270,11 @@ package final class BulkUploadHandler: HTTPRequestHandler {
 
     package func end() {
         guard !done else { return }
+        if !compressed.isEmpty || decoderHasMore {
+            endAfterDecoding = true
+            return
+        }
+        closeSliceTimer()
         do throws(ZstdStreamDecoder.Failure) {
             try decoder?.finish()
         } catch {
@@ -323,6 +379,13 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                  message: "the body decompresses to more than \(limit) bytes (MAX_DECOMPRESSED_SIZE)")
         case .truncated:
             fail(status: 400, code: "invalid_zstd", message: "the zstd body ends inside a frame")
+        case .ratioExceeded(let limit):
+            fail(status: 413, code: "decompression_ratio_exceeded",
+                 message: "the body decompresses to more than \(limit) times its compressed size")
+        case .windowTooLarge(let limit):
+            fail(status: 413, code: "zstd_window_too_large",
+                 message: "a zstd frame needs a window above \(limit >> 20) MiB; compress at level 19 or below, "
+                    + "without --long")
         }
     }
 
@@ -332,6 +395,11 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         done = true
         discardAll()
         releaseReservation()
+        if decodingPaused {
+            // Undo this handler's pause, so the connection can read on (to discard the rest or close).
+            decodingPaused = false
+            exchange.resumeBody()
+        }
         exchange.respond(.error(status, code: code, message: message))
     }
 
@@ -345,6 +413,13 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private func discardAll() {
         for result in results { result.file?.discard() }
         part = .none
+        compressed = []
+        closeSliceTimer()
+    }
+
+    private func closeSliceTimer() {
+        sliceTimer?.close()
+        sliceTimer = nil
     }
 
     private func releaseReservation() {

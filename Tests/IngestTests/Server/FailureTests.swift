@@ -178,6 +178,70 @@ struct FailureTests {
         }
     }
 
+    @Test("a zstd body that inflates more than 100 times its size is 413 decompression_ratio_exceeded, under every other cap")
+    func zstdRatio() async throws {
+        var body = MultipartBody()
+        body.file(filename: "zeros.txt", Array(repeating: 0, count: 8 << 20))
+        let compressed = try Zstd.compress(body.closed)
+        #expect(compressed.count < (8 << 20) / 1000)
+        // The default caps (256 MiB decompressed, 100 MiB per request) would take it whole.
+        try await expectRejected(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"),
+                                 status: 413, code: "decompression_ratio_exceeded")
+    }
+
+    @Test("a zstd frame that asks for a window over 8 MiB is 413 zstd_window_too_large before anything is inflated")
+    func zstdWindow() async throws {
+        var body = MultipartBody()
+        var rng = SeededBytes(seed: 21)
+        body.file(filename: "long.txt", rng.letters(12 << 20))
+        let compressed = try Zstd.compress(body.closed, arguments: ["--long=27", "-1"])
+        try await expectRejected(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"),
+                                 status: 413, code: "zstd_window_too_large")
+    }
+
+    @Test("a zstd body inflated over many turns of the loop arrives whole")
+    func zstdSlices() async throws {
+        let server = try await TestServer()
+        var body = MultipartBody()
+        var rng = SeededBytes(seed: 22)
+        let content = rng.letters(5 << 20)
+        body.file(filename: "a.txt", content)
+        body.file(filename: "b.txt", Array("second".utf8))
+        let compressed = try Zstd.compress(body.closed, arguments: ["-3"])
+        #expect(compressed.count < content.count)
+        let client = try TestClient(port: server.port)
+        client.send(body.request(body: compressed, extraHeaders: "Content-Encoding: zstd\r\n"))
+        let response = try client.readResponse()
+        #expect(response.status == 202, "\(response.body)")
+        let files = try #require(try JSON.parse(response.body)["files"]?.array)
+        let id = try #require(files.first?["id"]?.string)
+        #expect(server.read("incoming/\(id).data") == content)
+        #expect(files.count == 2)
+        await server.stop()
+    }
+
+    @Test("bytes thrown away (a form field, a preamble) do not count against the spool's byte mark")
+    func discardedBytesDoNotFillTheSpool() async throws {
+        let server = try await TestServer { $0.spoolMarks.highWaterBytes = 1 << 20 }
+        // A request holding a 3 MiB form field and not finishing: nothing of it will be kept.
+        var held = MultipartBody()
+        held.field(name: "note", String(repeating: "n", count: 3 << 20))
+        let request = held.request()
+        let holder = try TestClient(port: server.port)
+        holder.send(Array(request.prefix(request.count - 100)))
+        // The server has read the field (it parses as it reads) when a legitimate upload arrives.
+        try await Task.sleep(for: .milliseconds(300))
+        var body = MultipartBody()
+        body.file(filename: "cv.txt", Array("A real resume".utf8))
+        let client = try TestClient(port: server.port)
+        client.send(body.request())
+        let response = try client.readResponse()
+        #expect(response.status == 202, "\(response.body)")
+        #expect(server.incoming().count == 2)
+        holder.reset()
+        await server.stop()
+    }
+
     @Test("a corrupt zstd body is 400 invalid_zstd")
     func zstdCorrupt() async throws {
         var body = MultipartBody()
