@@ -14,9 +14,23 @@ import Logging
 package final class BulkUploadHandler: HTTPRequestHandler {
     /// Unwritten bytes above which the socket is paused: one write in flight plus one gathering, so a
     /// connection holds about 2 × 128 KiB plus a read, whatever the upload's size.
-    package static let pauseAbove = 2 * SpoolFile.flushThreshold
+    package nonisolated static let pauseAbove = 2 * SpoolFile.flushThreshold
     /// Unwritten bytes below which a paused socket is resumed.
-    package static let resumeBelow = SpoolFile.flushThreshold
+    package nonisolated static let resumeBelow = SpoolFile.flushThreshold
+    /// Files of one request finishing (their last write and two fsyncs) at once; past it the socket is paused
+    /// until some are done, so a flood of tiny parts cannot queue thousands of fsyncs.
+    package nonisolated static let maxFinishing = 16
+
+    /// Whether the socket should be paused: when the memory reserved for unwritten bytes passes
+    /// ``pauseAbove`` or too many files are finishing; once paused, until the unwritten bytes drop below
+    /// ``resumeBelow`` and the files below ``maxFinishing``. Resuming looks at bytes, not reservations: a
+    /// buffer below the write threshold is never written, so waiting for its capacity to shrink would wait
+    /// forever.
+    package nonisolated static func shouldPause(reserved: Int, unwritten: Int, finishing: Int, paused: Bool) -> Bool {
+        if finishing >= maxFinishing { return true }
+        return paused ? unwritten >= resumeBelow : reserved > pauseAbove
+    }
+
     /// Decompressed bytes one turn of the loop may produce for a zstd body; the rest of the read waits (the
     /// socket paused) for the next turn, so a small read that inflates a lot never holds the loop.
     package static let decodeSlice = 1 << 20
@@ -224,6 +238,8 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                     if finishing == 0, let waiting = waitingForFiles {
                         waitingForFiles = nil
                         waiting()
+                    } else {
+                        applyBackpressure()
                     }
                 }
             }
@@ -254,13 +270,18 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         results.reduce(0) { $0 + ($1.file?.bufferedBytes ?? 0) }
     }
 
+    private var reservedBytes: Int {
+        results.reduce(0) { $0 + ($1.file?.reservedBytes ?? 0) }
+    }
+
     private func applyBackpressure() {
         guard !done else { return }
-        let unwritten = unwrittenBytes
-        if !paused && unwritten > Self.pauseAbove {
+        let pause = Self.shouldPause(reserved: reservedBytes, unwritten: unwrittenBytes, finishing: finishing,
+                                     paused: paused)
+        if pause && !paused {
             paused = true
             exchange.pauseBody()
-        } else if paused && unwritten < Self.resumeBelow {
+        } else if !pause && paused {
             paused = false
             exchange.resumeBody()
         }

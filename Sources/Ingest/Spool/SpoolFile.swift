@@ -19,7 +19,7 @@ import Glibc
 @LoopActor
 package final class SpoolFile {
     /// Bytes gathered before a write is queued.
-    package static let flushThreshold = 128 * 1024
+    package nonisolated static let flushThreshold = 128 * 1024
 
     /// The document's id, which names its files in the spool.
     package let id: DocumentID
@@ -31,12 +31,18 @@ package final class SpoolFile {
     private(set) var size = 0
     /// Bytes copied but not yet on disk.
     package var bufferedBytes: Int { pending.count + inFlightBytes }
+    /// Memory the file holds for them: the buffers' reserved capacity, which is what a flood of tiny parts
+    /// costs (a part's buffer is never smaller than its allocation).
+    package var reservedBytes: Int { pending.capacity + inFlightCapacity }
+    /// Most a buffer reserves ahead of what arrived: a threshold plus one socket read.
+    nonisolated static let bufferCapacity = flushThreshold + 64 * 1024
     /// Called whenever a write completes (so a paused connection can look at ``bufferedBytes`` again).
     package var onProgress: (@LoopActor () -> Void)?
 
     private let writer: Writer
     private var pending: [UInt8] = []
     private var inFlightBytes = 0
+    private var inFlightCapacity = 0
     private var inFlight = false
     private var finishing: DocumentMetadata?
     private var discarded = false
@@ -59,7 +65,11 @@ package final class SpoolFile {
     /// Copies `bytes` into the file's buffer; they reach the disk on the pool.
     package func append(_ bytes: UnsafeRawBufferPointer) {
         guard !discarded, finishing == nil else { return }
-        if pending.capacity < Self.flushThreshold { pending.reserveCapacity(Self.flushThreshold + 64 * 1024) }
+        // Grown to what arrives (doubling up to a threshold and a read), not reserved whole at the first byte.
+        let needed = pending.count + bytes.count
+        if needed > pending.capacity {
+            pending.reserveCapacity(min(Self.bufferCapacity, max(needed, 2 * pending.capacity)))
+        }
         pending.append(contentsOf: bytes)
         size += bytes.count
         pump()
@@ -121,10 +131,12 @@ package final class SpoolFile {
             pending = []
             inFlight = true
             inFlightBytes = chunk.count
+            inFlightCapacity = chunk.capacity
             let writer = self.writer
             Offload.submit({ writer.write(chunk) }, after: { [self] in
                 inFlight = false
                 inFlightBytes = 0
+                inFlightCapacity = 0
                 pump()
                 onProgress?()
             })
@@ -136,6 +148,7 @@ package final class SpoolFile {
             pending = []
             inFlight = true
             inFlightBytes = chunk.count
+            inFlightCapacity = chunk.capacity
             metadata.size = size
             let writer = self.writer
             let metrics = self.metrics
@@ -149,6 +162,7 @@ package final class SpoolFile {
                 }
             }, after: { [self] in
                 inFlightBytes = 0
+                inFlightCapacity = 0
                 inFlight = false
                 // The bytes of this last write no longer count against the connection's buffer: a paused
                 // connection must hear it (or it would wait for a progress that never comes).

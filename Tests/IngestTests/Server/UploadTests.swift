@@ -49,6 +49,23 @@ struct UploadTests {
         await server.stop()
     }
 
+    @Test("a thousand one-byte parts are all stored, the request paused while too many of them are finishing")
+    func thousandTinyParts() async throws {
+        let server = try await TestServer()
+        var body = MultipartBody()
+        for i in 0..<1000 { body.file(filename: "p\(i).txt", [UInt8(0x30 + i % 10)]) }
+        let client = try TestClient(port: server.port)
+        client.send(body.request())
+        let response = try client.readResponse()
+        #expect(response.status == 202)
+        let files = try #require(try JSON.parse(response.body)["files"]?.array)
+        #expect(files.count == 1000)
+        #expect(files.allSatisfy { $0["status"]?.string == "queued" && $0["size"]?.int == 1 })
+        #expect(server.incoming().count == 2000)
+        #expect(await server.waitForEmptyTemporary())
+        await server.stop()
+    }
+
     @Test("a part over MAX_FILE_SIZE is rejected alone; the others are kept")
     func oversizedPartRejectedAlone() async throws {
         let server = try await TestServer { $0.limits.maxFileBytes = 1000 }
