@@ -91,6 +91,9 @@ enum SinkSQL {
     ///   locks do not block: no deadlock), and the recount, a statement of its own, then sees the rows of a
     ///   writer that committed meanwhile.
     static func upsert(tenantID: String) -> String {
+        // The one value written into this text: a UUID the Sink formats from the 16 bytes the database gave it
+        // (`UUIDText.text`), so it holds hex digits and dashes only. The statements go as one simple query
+        // (one round trip per tenant), which has no parameters.
         let tenant = "'\(tenantID)'::uuid"
         let insertColumns = StagingEncoder.columns.dropFirst().joined(separator: ", ")
         let set = replaced.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
@@ -120,13 +123,24 @@ enum SinkSQL {
             """
     }
 
-    /// Records documents that cannot be stored as rows of `documents`.
-    static func rejects(_ rows: [(row: DocumentRow, reason: String)]) -> String {
-        let values = rows.map { item in
-            "(\(SQLText.literal(Sanitizer.text(item.row.id))), \(SQLText.literal(Sanitizer.text(item.row.tenant))), "
-                + "'\(Hex.encode(item.row.contentSHA256))', \(SQLText.literal(Sanitizer.text(item.reason))))"
+    /// Records documents that cannot be stored as rows of `documents`: one statement per ``rejectsPerStatement``
+    /// rows, every value a parameter (a reason or tenant slug is text from outside; no quoting of ours can be
+    /// trusted with it, `standard_conforming_strings` off included).
+    static func rejects(_ rows: ArraySlice<(row: DocumentRow, reason: String)>) -> (sql: String, parameters: [String?]) {
+        var placeholders: [String] = []
+        var parameters: [String?] = []
+        placeholders.reserveCapacity(rows.count)
+        parameters.reserveCapacity(rows.count * 4)
+        for item in rows {
+            let n = parameters.count
+            placeholders.append("($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4))")
+            parameters += [Sanitizer.text(item.row.id), Sanitizer.text(item.row.tenant),
+                           Hex.encode(item.row.contentSHA256), Sanitizer.text(item.reason)]
         }
-        return "INSERT INTO sink_rejects (document_id, tenant, content_sha256, error) VALUES "
-            + values.joined(separator: ", ")
+        return ("INSERT INTO sink_rejects (document_id, tenant, content_sha256, error) VALUES "
+                    + placeholders.joined(separator: ", "), parameters)
     }
+
+    /// Rows per INSERT into `sink_rejects` (four parameters each, PostgreSQL allows 65,535).
+    static let rejectsPerStatement = 1000
 }

@@ -33,13 +33,28 @@ extension Sink {
             return
         }
         do throws(PGError) {
-            try await connection.simpleQuery("BEGIN;\n" + SinkSQL.rejects([(row, reason)]) + ";\nCOMMIT")
+            try await connection.simpleQuery("BEGIN")
+            try await insertRejects([(row, reason)], on: connection)
+            try await connection.simpleQuery("COMMIT")
             let outcomes = [SinkOutcome(id: row.id, sizeBytes: row.sizeBytes, result: .rejected(reason))]
             let actions = scheduler.committed(slot: slot, outcomes: outcomes, serverVersion: connection.serverVersion)
             durable(outcomes)
             run(actions)
         } catch {
             await failed(error, slot: slot, on: connection)
+        }
+    }
+
+    /// Inserts rows into `sink_rejects` with parameters, a statement per ``SinkSQL/rejectsPerStatement`` rows.
+    private func insertRejects(_ rows: [(row: DocumentRow, reason: String)], on connection: PGConnection)
+        async throws(PGError)
+    {
+        var start = 0
+        while start < rows.count {
+            let end = min(start + SinkSQL.rejectsPerStatement, rows.count)
+            let statement = SinkSQL.rejects(rows[start..<end])
+            try await connection.query(statement.sql, statement.parameters)
+            start = end
         }
     }
 
@@ -81,7 +96,7 @@ extension Sink {
             }
             try await connection.simpleQuery(statements)
         }
-        if !unknown.isEmpty { try await connection.simpleQuery(SinkSQL.rejects(unknown)) }
+        if !unknown.isEmpty { try await insertRejects(unknown, on: connection) }
         try await connection.simpleQuery("COMMIT")
         onCommitted?(batch.rows.count, clock.monotonicNanoseconds() - began)
         var outcomes = known.map { item in

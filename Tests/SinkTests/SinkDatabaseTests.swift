@@ -308,6 +308,24 @@ struct SinkDatabaseTests {
                 == "nobody:tenant 'nobody' does not exist")
     }
 
+    @Test("a reject's tenant and reason reach sink_rejects verbatim, even with standard_conforming_strings off")
+    func rejectsAreParameters() async throws {
+        let url = try TestDatabase.freshDatabase("rejectparams")
+        defer { try? TestDatabase.dropDatabase(url) }
+        // A legacy setting under which quoting by doubling quotes is not enough: backslashes escape.
+        let database = try #require(url.split(separator: "/").last.map { String($0.split(separator: "?")[0]) })
+        _ = try TestDatabase.psql(url, "ALTER DATABASE \(database) SET standard_conforming_strings = off")
+        let slug = #"back\slash', 'x'); DROP TABLE documents; --"#
+        let rows = [SinkHarness.row(0), SinkHarness.row(1, tenant: slug)]
+        let h = await SinkHarness(url: url)
+        await h.write(rows)
+        await h.waitForOutcomes(2)
+        await h.stop()
+        #expect(try count(url) == 1)
+        let stored = try TestDatabase.psql(url, "SET standard_conforming_strings = on; SELECT tenant FROM sink_rejects")
+        #expect(stored.split(separator: "\n").last.map(String.init) == slug, "\(stored)")
+    }
+
     @Test("the connection killed in the middle of a transaction, and again at commit: reconnect, replay, every row once")
     func killedMidTransaction() async throws {
         let url = try TestDatabase.freshDatabase("kill")

@@ -131,10 +131,11 @@ public enum Migrator {
             let done = Set(try await connection.query("SELECT version FROM schema_migrations").rows
                 .compactMap { $0.first.flatMap { $0 }.flatMap { Int($0) } })
             for migration in Migrations.all where !done.contains(migration.version) {
-                let record = "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), "
-                    + SQLText.literal(migration.name) + ")"
                 do throws(PGError) {
-                    try await connection.simpleQuery("BEGIN;\n" + migration.sql + ";\n" + record + ";\nCOMMIT")
+                    try await connection.simpleQuery("BEGIN;\n" + migration.sql)
+                    try await connection.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                                               [String(migration.version), migration.name])
+                    try await connection.simpleQuery("COMMIT")
                 } catch {
                     if connection.isOpen { _ = try? await connection.simpleQuery("ROLLBACK") }
                     throw PGError(kind: error.kind, message: "migration \(migration.version) (\(migration.name)): "
@@ -155,13 +156,5 @@ public enum Migrator {
         let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").scalar
         guard exists == "t" else { return 0 }
         return Int(try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations").scalar ?? "0") ?? 0
-    }
-}
-
-/// SQL text helpers for the few values the Sink writes into statements itself (never user input unquoted).
-enum SQLText {
-    /// A string literal: single quotes doubled, and `E''` never used, so backslashes are literal.
-    static func literal(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }
