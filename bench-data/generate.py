@@ -111,14 +111,17 @@ class Doc:
         self.entry = None  # manifest line
 
 
-def build_mix(seed, set_name, count, no_scans):
-    """Records and rendered sources for `count` documents, all from the seed."""
+def build_mix(seed, set_name, count, no_scans, sizes=None):
+    """Records and rendered sources for `count` documents, all from the seed. `sizes`: the record sizes to draw
+    from (short, medium, long), all by default."""
     weights = {k: v for k, v in MIX.items() if not (no_scans and k in SCANS)}
     fmts = allocate(count, weights, random.Random(f"{seed}:{set_name}:formats"))
     docs = []
     for i, fmt in enumerate(fmts):
         rng = random.Random(f"{seed}:{set_name}:{i}")
         size = {"png": "short", "scan-pdf": rng.choice(["short", "short", "medium"])}.get(fmt)
+        if sizes:
+            size = rng.choice(sizes)
         rec = records.make_record(rng, allow_hanzi=fmt in TEXT_FORMATS, size=size)
         st = render.pick_style(rng, fmt)
         slug = records.ascii_slug(rec["basics"]["name"], "-") or "resume"
@@ -285,6 +288,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                     help="parallel soffice / scan workers (default: cores, at most 4)")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary work directory")
+    ap.add_argument("--sizes", default=None,
+                    help="comma-separated record sizes to draw from (short: about a page, medium: 1-2 pages, "
+                         "long: 3-4 pages, xlong: 5-7 pages); default: the realistic mix (no xlong)")
     a = ap.parse_args()
 
     count = 0 if a.set == "nasty" else (a.count if a.count is not None else (SAMPLE_COUNT if a.set == "sample"
@@ -306,7 +312,10 @@ def main():
     t_start = time.monotonic()
     try:
         seed = str(a.seed)
-        docs = build_mix(seed, a.set, count, a.no_scans)
+        sizes = [x.strip() for x in a.sizes.split(",")] if a.sizes else None
+        if sizes and not set(sizes) <= {"short", "medium", "long", "xlong"}:
+            ap.error("--sizes takes short, medium, long and xlong")
+        docs = build_mix(seed, a.set, count, a.no_scans, sizes)
         write_sources(docs, files, src_dir)
         batches = lo_batches(docs, files, src_dir, pdf_dir)
         with_nasty = a.set in ("sample", "nasty")

@@ -8,6 +8,9 @@ enum SimulatorAnswer {
     /// The answer to the resumes in `userText`, in the shape `response_format` asks for.
     static func content(userText: String, format: SimulatorChatRequest.ResponseFormat) -> String {
         let documents = PromptFormat.documents(inUserMessage: userText)
+        if documents.isEmpty, !userText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return render(singleResume(userText), format: format)
+        }
         let encoder = JSONEncoder()
         var results: [[String: Any]] = []
         for document in documents {
@@ -16,7 +19,40 @@ enum SimulatorAnswer {
             let object = (try? JSONSerialization.jsonObject(with: data)) ?? [String: Any]()
             results.append(["id": document.id, "resume": object, "injection_suspected": injection])
         }
-        var root: Any = ["results": results]
+        return render(["results": results], format: format)
+    }
+
+    /// The flat object a one-resume prompt asks for (the keys prompts of "one request per resume" services
+    /// name: name, email, phone, location, summary, skills, experience, education, links; `null` for what the
+    /// text does not say), from the same extraction as coalesced answers, so the two ways of asking get
+    /// answers of comparable length for the same resume.
+    static func singleResume(_ text: String) -> [String: Any] {
+        let (resume, _) = SimulatorExtractor.extract(text)
+        let basics = resume.basics
+        func value(_ string: String?) -> Any { string.map { $0 as Any } ?? NSNull() }
+        let location = [basics?.location?.city, basics?.location?.region].compactMap { $0 }.joined(separator: ", ")
+        let experience: [[String: Any]] = (resume.work ?? []).map { job in
+            ["title": value(job.position), "company": value(job.name), "start": value(job.startDate),
+             "end": value(job.endDate), "description": value(job.highlights.map { $0.joined(separator: " ") })]
+        }
+        let education: [[String: Any]] = (resume.education ?? []).map { entry in
+            let degree = [entry.studyType, entry.area].compactMap { $0 }.joined(separator: " in ")
+            return ["degree": degree.isEmpty ? NSNull() : degree, "institution": value(entry.institution),
+                    "year": value(entry.endDate.map { String($0.prefix(4)) })]
+        }
+        let links = (basics?.profiles ?? []).compactMap(\.url) + [basics?.url].compactMap { $0 }
+        return [
+            "name": value(basics?.name), "email": value(basics?.email), "phone": value(basics?.phone),
+            "location": location.isEmpty ? NSNull() : location, "summary": value(basics?.summary),
+            "skills": (resume.skills ?? []).flatMap { [$0.name].compactMap { $0 } + ($0.keywords ?? []) },
+            "experience": experience,
+            "education": education, "links": links,
+        ]
+    }
+
+    /// `root` as the content of a message, in the shape `format` asks for.
+    private static func render(_ value: Any, format: SimulatorChatRequest.ResponseFormat) -> String {
+        var root = value
         if case .jsonSchema(let schema, _, true) = format { root = fillNulls(root, schema: schema) }
         let data = (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data()

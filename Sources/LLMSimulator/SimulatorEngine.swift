@@ -210,7 +210,8 @@ struct SimulatorEngine {
             content = SimulatorAnswer.garbage(variant: garbage, userText: request.userText)
         } else {
             content = SimulatorAnswer.content(userText: request.userText, format: request.responseFormat)
-            counters.documentsAnswered += PromptFormat.documents(inUserMessage: request.userText).count
+            // A prompt without resume blocks is one resume (one request per resume).
+            counters.documentsAnswered += max(1, PromptFormat.documents(inUserMessage: request.userText).count)
         }
         var completionTokens = SimulatorTokenizer.count(content)
         var finishReason = "stop"

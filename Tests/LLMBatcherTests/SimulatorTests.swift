@@ -67,6 +67,33 @@ struct SimulatorTests {
         await sim.stop()
     }
 
+    @Test("one resume sent as the whole user message (one request per resume) gets the flat object such prompts ask for")
+    func singleResumePrompt() async throws {
+        let sim = try await SimulatorHarness.start()
+        let root: [String: Any] = [
+            "model": "gpt-4o-mini", "max_tokens": 2000, "response_format": ["type": "json_object"],
+            "messages": [
+                ["role": "system", "content": "You are a resume parser. Answer with a single JSON object."],
+                ["role": "user", "content": SimulatorFixtures.jane],
+            ],
+        ]
+        let response = try sim.post(Array(try JSONSerialization.data(withJSONObject: root)))
+        #expect(response.status == 200)
+        let content = try #require(response.content)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any])
+        #expect(object["name"] as? String == "Jane Doe")
+        #expect(object["email"] as? String == "jane.doe@example.com")
+        let experience = try #require(object["experience"] as? [[String: Any]])
+        #expect(experience.count == 2)
+        #expect(experience.first?["company"] as? String == "Acme Corp")
+        #expect(experience.first?["end"] is NSNull)
+        #expect((object["skills"] as? [String])?.contains("Swift") == true)
+        // An answer as long as what it says: the same resume in a coalesced answer costs about as much.
+        let completion = try #require(response.completionTokens)
+        #expect(completion > 80, "\(completion) completion tokens for \(content)")
+        #expect(await sim.counters.documentsAnswered == 1)
+    }
+
     @Test("a wrong key gets OpenAI's exact 401 invalid_api_key body; a missing key the missing-key message")
     func unauthorized() async throws {
         let sim = try await SimulatorHarness.start { $0.apiKey = "sk-right-key" }

@@ -117,7 +117,8 @@ def company_name(rng, cc, family):
 
 
 def make_record(rng, *, allow_hanzi=True, size=None):
-    """One resume record. size: 'short' (about a page), 'medium' (1–2 pages) or 'long' (3–4 pages)."""
+    """One resume record. size: 'short' (about a page), 'medium' (1–2 pages), 'long' (3–4 pages) or 'xlong' (a
+    senior career of 5–7 pages, the 10–16 k characters real resumes reach; only when asked for)."""
     if size is None:
         size = weighted(rng, {"short": 40, "medium": 48, "long": 12})
     cc = weighted(rng, W.COUNTRY_WEIGHTS)
@@ -128,8 +129,9 @@ def make_record(rng, *, allow_hanzi=True, size=None):
     fam = W.FAMILIES[family]
 
     # Career: years of experience drive the number of jobs.
-    n_jobs = {"short": rng.randint(1, 3), "medium": rng.randint(3, 5), "long": rng.randint(7, 10)}[size]
-    n_high = {"short": (2, 3), "medium": (3, 5), "long": (5, 8)}[size]
+    n_jobs = {"short": rng.randint(1, 3), "medium": rng.randint(3, 5), "long": rng.randint(7, 10),
+              "xlong": rng.randint(10, 14)}[size]
+    n_high = {"short": (2, 3), "medium": (3, 5), "long": (5, 8), "xlong": (7, 11)}[size]
     work_precision = "year" if rng.random() < 0.15 else "month"
     ongoing = rng.random() < 0.8
     y, m = (NOW_YEAR, NOW_MONTH) if ongoing else ym_add(NOW_YEAR, NOW_MONTH, -rng.randint(2, 9))
@@ -138,7 +140,7 @@ def make_record(rng, *, allow_hanzi=True, size=None):
     unused = []
     jobs = []
     for i in range(n_jobs):
-        months = rng.randint(8, 60) if size != "long" else rng.randint(10, 40)
+        months = rng.randint(8, 60) if size not in ("long", "xlong") else rng.randint(10, 36)
         sy, sm = ym_add(y, m, -months)
         job = {"name": company_name(rng, cc, family), "position": titles[i % len(titles)]}
         job["startDate"] = fmt_date(sy, sm, work_precision)
@@ -164,7 +166,7 @@ def make_record(rng, *, allow_hanzi=True, size=None):
     r = rng.random()
     if r < 0.35:
         levels.append("master")
-    if r < 0.05 or (size == "long" and r < 0.12):
+    if r < 0.05 or (size in ("long", "xlong") and r < 0.12):
         levels += ["phd"]
     if rng.random() < 0.08 and size == "short":
         levels = ["associate"]
@@ -245,7 +247,8 @@ def make_record(rng, *, allow_hanzi=True, size=None):
         langs = []
 
     certs = []
-    n_certs = {"short": rng.choice([0, 0, 1]), "medium": rng.choice([0, 1, 2]), "long": rng.randint(2, 4)}[size]
+    n_certs = {"short": rng.choice([0, 0, 1]), "medium": rng.choice([0, 1, 2]), "long": rng.randint(2, 4),
+               "xlong": rng.randint(3, 6)}[size]
     cert_precision = "year" if rng.random() < 0.3 else "month"
     for cname, issuer in rng.sample(fam["certs"], min(n_certs, len(fam["certs"]))):
         cy, cm = ym_add(NOW_YEAR, NOW_MONTH, -rng.randint(3, 96))
@@ -253,7 +256,8 @@ def make_record(rng, *, allow_hanzi=True, size=None):
     certs.sort(key=lambda c: c["date"], reverse=True)
 
     projects = []
-    n_proj = {"short": rng.choice([0, 0, 1]), "medium": rng.choice([0, 1, 2]), "long": rng.randint(2, 4)}[size]
+    n_proj = {"short": rng.choice([0, 0, 1]), "medium": rng.choice([0, 1, 2]), "long": rng.randint(2, 4),
+              "xlong": rng.randint(3, 6)}[size]
     for pname, desc in rng.sample(fam["projects"], min(n_proj, len(fam["projects"]))):
         projects.append({"name": pname, "description": fill(rng, desc, fam["pool"])})
 
