@@ -1,3 +1,5 @@
+import Loop
+
 /// A libpq connection string with every password it carries replaced by `***`, for logs, `doctor` and
 /// `/startup-status`. Both forms libpq accepts are read the way libpq reads them
 /// (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING):
@@ -65,7 +67,7 @@ enum ConninfoRedaction {
         var i = bytes.startIndex
         while i < bytes.endIndex {
             if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
-               let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
+               let high = Hex.digit(bytes[i + 1]), let low = Hex.digit(bytes[i + 2]) {
                 out.append(high << 4 | low)
                 i += 3
             } else {
@@ -74,15 +76,6 @@ enum ConninfoRedaction {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// `keyword = value` pairs separated by white space; a value is a run of non-space bytes or a quoted
