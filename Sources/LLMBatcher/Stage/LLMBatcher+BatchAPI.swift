@@ -12,14 +12,6 @@ import Loop
 /// batch, each document at most eight times before it fails with `llm_unavailable`; an upload or batch the
 /// endpoint refuses fails its documents with `llm_request_rejected` after three tries.
 extension LLMBatcher {
-    /// One request line of a batch.
-    struct BatchLine {
-        var group: [JobState]
-        var promptCharacters: Int
-        var maxTokens: Int
-        var format: OpenAIClient.ResponseFormat
-    }
-
     /// How a batch ended, as ``runBatch(_:lines:)`` reports it.
     enum BatchOutcome {
         /// The batch finished (completed, expired or cancelled): its answers (possibly not all of them).
@@ -38,40 +30,23 @@ extension LLMBatcher {
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
         let now = clock.monotonicNanoseconds()
-        while batchesInFlight < configuration.batchesInFlight, !closed {
-            let waiting = pending.count + retries.documents
-            guard waiting > 0 else {
-                batchWaitingSince = nil
+        while !closed {
+            switch dispatch.nextBatch(now: now, flush: flushRequested) {
+            case .submit(let lines, let documents):
+                submitBatch(lines, documents: documents)
+            case .armTimer(let time):
+                wake(at: time)
+                return
+            case .idle:
                 return
             }
-            if now < notBefore {
-                wake(at: notBefore)
-                return
-            }
-            let since = batchWaitingSince ?? now
-            batchWaitingSince = since
-            let due = since + UInt64(configuration.batchLingerMilliseconds) * 1_000_000
-            if waiting < configuration.batchMaxDocuments && now < due && !flushRequested {
-                wake(at: due)
-                return
-            }
-            var lines: [BatchLine] = []
-            var documents = 0
-            while documents < configuration.batchMaxDocuments, let group = retries.popFirst() ?? packGroup() {
-                lines.append(BatchLine(group: group, promptCharacters: promptCharacters(group),
-                                       maxTokens: maxTokens(for: group), format: format))
-                documents += group.count
-            }
-            batchWaitingSince = pending.isEmpty && retries.documents == 0 ? nil : now
-            submitBatch(lines, documents: documents)
         }
     }
 
     private func submitBatch(_ lines: [BatchLine], documents: Int) {
-        batchesInFlight += 1
         inFlightDocuments += documents
-        counters.batches += 1
-        counters.batchRequests += lines.count
+        tally.batches += 1
+        tally.batchRequests += lines.count
         var byID: [String: BatchLine] = [:]
         var jsonl: [UInt8] = []
         for (index, line) in lines.enumerated() {
@@ -124,7 +99,8 @@ extension LLMBatcher {
             logger.warning("batch failed", metadata: ["batch": "\(batch.id)", "errors": "\(batch.errors)"])
             // The limit on enqueued tokens clears as earlier batches finish: wait, do not count it.
             if batch.errors.allSatisfy({ $0.hasPrefix("token_limit_exceeded") }) && !batch.errors.isEmpty {
-                notBefore = max(notBefore, clock.monotonicNanoseconds() + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
+                dispatch.postpone(until: clock.monotonicNanoseconds()
+                                      + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
                 return .notRun(reason: reason, code: .unavailable, limit: .max)
             }
             return .notRun(reason: reason, code: .requestRejected, limit: 3)
@@ -174,7 +150,7 @@ extension LLMBatcher {
                     return .refused("\(name) refused (HTTP \(status)): \(error?.message ?? "no error body")")
                 }
             } catch {
-                counters.transportErrors += 1
+                tally.transportErrors += 1
                 reason = error.description
             }
             let delay = backoff.delay(attempt: min(attempt, 8), random: Double.random(in: 0..<1, using: &random))
@@ -188,7 +164,7 @@ extension LLMBatcher {
 
     /// Hands each answer to the common handling; requests without an answer go again.
     private func batchFinished(_ lines: [String: BatchLine], _ outcome: BatchOutcome, documents: Int) {
-        batchesInFlight -= 1
+        dispatch.batchEnded()
         inFlightDocuments -= documents
         let cpu = startMeasuring()
         defer {
@@ -226,13 +202,14 @@ extension LLMBatcher {
     private func requeue(_ group: [JobState], reason: String, code: ParsedDocument.FailureCode, limit: Int) {
         var again: [JobState] = []
         for var job in group {
-            job.attempts += 1
-            if job.attempts >= limit {
+            let fate = ReplyPolicy.afterUnansweredBatchLine(attempts: job.attempts, limit: limit)
+            job.attempts = fate.attempts
+            if fate.fail {
                 fail(job, code, "the Batch API did not answer after \(job.attempts) tries: \(reason)")
             } else {
                 again.append(job)
             }
         }
-        if !again.isEmpty { retries.append(again) }
+        if !again.isEmpty { dispatch.retries.append(again) }
     }
 }
