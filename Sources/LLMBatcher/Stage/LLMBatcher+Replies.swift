@@ -95,18 +95,8 @@ extension LLMBatcher {
             }
             // Tokens are shared out by text length, so per-document costs add up to the bill.
             let share = Double(job.preparedCount) / Double(totalChars)
-            var doc = document(job, status: .parsed)
-            doc.resume = answer.resume
-            doc.promptTokens = Int((Double(promptTokens) * share).rounded())
-            doc.completionTokens = Int((Double(completionTokens) * share).rounded())
-            doc.injectionSuspected = doc.injectionSuspected || answer.injectionSuspected
-            if answer.injectionSuspected && !doc.warnings.contains("prompt_injection_suspected") {
-                doc.warnings.append("prompt_injection_suspected")
-            }
-            let r = answer.resume
-            if r.basics?.email == nil && r.basics?.phone == nil && (r.work ?? []).isEmpty && (r.education ?? []).isEmpty {
-                doc.warnings.append("not_a_resume: no e-mail, phone, work or education found")
-            }
+            let doc = parsedDocument(job, answer, promptTokens: Int((Double(promptTokens) * share).rounded()),
+                                     completionTokens: Int((Double(completionTokens) * share).rounded()))
             deliver(doc, job: job)
         }
         if !missing.isEmpty {

@@ -18,6 +18,25 @@ extension LLMBatcher {
                               injectionSuspected: injection, reusedFrom: nil)
     }
 
+    /// The parsed document for `job` from the model's `answer`, with its share of the tokens.
+    func parsedDocument(_ job: JobState, _ answer: PromptFormat.Answer, promptTokens: Int, completionTokens: Int)
+        -> ParsedDocument
+    {
+        var doc = document(job, status: .parsed)
+        doc.resume = answer.resume
+        doc.promptTokens = promptTokens
+        doc.completionTokens = completionTokens
+        doc.injectionSuspected = doc.injectionSuspected || answer.injectionSuspected
+        if answer.injectionSuspected && !doc.warnings.contains("prompt_injection_suspected") {
+            doc.warnings.append("prompt_injection_suspected")
+        }
+        let r = answer.resume
+        if r.basics?.email == nil && r.basics?.phone == nil && (r.work ?? []).isEmpty && (r.education ?? []).isEmpty {
+            doc.warnings.append("not_a_resume: no e-mail, phone, work or education found")
+        }
+        return doc
+    }
+
     func fail(_ job: JobState, _ code: ParsedDocument.FailureCode, _ detail: String) {
         var doc = document(job, status: .failed)
         doc.failureCode = code

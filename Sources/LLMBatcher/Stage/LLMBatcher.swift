@@ -36,6 +36,12 @@ public final class LLMBatcher: ParsingStage {
 
     var dispatch: DispatchMachine
     var dedupe = ContentDedupe<JobState, ParsedDocument>()
+    /// Batch API: where batches are kept across restarts, the batches resumed from it, whether it is being read,
+    /// and the claim-window timers of resumed batches whose answers wait for documents.
+    let journal: (any BatchJournal)?
+    var resumed = ResumedBatches<JobState, ResumedAnswer>()
+    var resuming = false
+    var claimTimers: [String: UVTimer] = [:]
     let backoff = Backoff()
     var random = SystemRandomNumberGenerator()
 
@@ -72,6 +78,8 @@ public final class LLMBatcher: ParsingStage {
         /// Batch API: batches created, and requests they carried.
         public var batches = 0
         public var batchRequests = 0
+        /// Batch API: unfinished batches found in the journal at start-up and polled again.
+        public var resumedBatches = 0
         /// Loop-thread CPU the batcher itself spent (queueing, budgets, packing, compaction, JSON both
         /// ways, validation), excluding the endpoint's time.
         public var overheadNanoseconds: UInt64 = 0
@@ -87,9 +95,12 @@ public final class LLMBatcher: ParsingStage {
         return counters
     }
 
+    /// A batcher sending to `configuration`'s endpoint; in Batch API mode, `journal` keeps its batches across
+    /// restarts (call ``resumeJournaledBatches()`` before submitting).
     public init(configuration: LLMConfiguration, http: HTTPClient, consumer: any ParsedDocumentConsumer, logger: Logger,
-                clock: any EngineClock = SystemClock.shared) {
+                clock: any EngineClock = SystemClock.shared, journal: (any BatchJournal)? = nil) {
         self.configuration = configuration
+        self.journal = journal
         self.clock = clock
         self.client = OpenAIClient(http: http, baseURL: configuration.baseURL, apiKey: configuration.apiKey ?? "",
                                    model: configuration.model, temperature: configuration.temperature,
@@ -139,7 +150,9 @@ public final class LLMBatcher: ParsingStage {
                     + "\(c.failed) failed, \(held) waiting, \(mode)")
     }
 
-    public var held: Int { dispatch.waiting + inFlightDocuments + dedupe.followers + compacting }
+    public var held: Int {
+        dispatch.waiting + inFlightDocuments + dedupe.followers + compacting + resumed.waitingCount
+    }
 
     // MARK: ParsingStage
 
@@ -164,7 +177,7 @@ public final class LLMBatcher: ParsingStage {
             case .follow:
                 return
             case .lead:
-                break
+                if claimResumed(state) { return }
             }
         }
         enqueue(state)
@@ -228,6 +241,8 @@ public final class LLMBatcher: ParsingStage {
     public func close() {
         closed = true
         wakeTimer.close()
+        for timer in claimTimers.values { timer.close() }
+        claimTimers = [:]
         releaseDrainWaiters()
     }
 
