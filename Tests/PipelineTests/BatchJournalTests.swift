@@ -219,4 +219,72 @@ struct BatchJournalTests {
         await store.close()
         await simulator.shutdown(graceMilliseconds: 0)
     }
+
+    @Test("the engine killed while its batch runs, restarted on the same spool and database: it waits for that batch; one batch in all, one parsed row per document")
+    @LoopActor
+    func engineRestart() async throws {
+        let url = try TestDatabase.freshDatabase("batch_journal_engine")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let (simulator, port) = try Self.simulator(completionMilliseconds: 3_600_000)
+        let spool = try TemporaryDirectory.make(prefix: "journal-spool")
+        let files = try TemporaryDirectory.make(prefix: "journal-files")
+        var paths: [String] = []
+        for i in 0..<3 {
+            let path = files + "/cv-\(i).txt"
+            FileManager.default.createFile(atPath: path, contents: Data(Self.resume(i).utf8))
+            paths.append(path)
+        }
+        let environment: [String: String?] = [
+            "DATABASE_URL": url, "SINK_BATCH_AGE_MS": "20", "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": "http://127.0.0.1:\(port)/v1", "LLM_BATCH_API": "1", "LLM_BATCH_LINGER_MS": "100",
+            "LLM_BATCH_POLL_MS": "50",
+        ]
+        let first = try await EngineProcess.serve(environment: environment, spool: spool)
+        defer { first.kill() }
+        let answer = try first.curl(paths.flatMap { ["-F", "files=@\($0)"] }
+                                        + ["http://127.0.0.1:\(first.port)/api/v1/bulk-parse-resumes"])
+        #expect(answer.contains("queued"), "\(answer)")
+        var batchID = ""
+        for _ in 0..<600 where batchID.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            // (Fails until the engine has applied the migrations.)
+            batchID = (try? TestDatabase.psql(url, "SELECT batch_id FROM llm_batches WHERE finished_at IS NULL")) ?? ""
+        }
+        #expect(!batchID.isEmpty, "the batch is journaled: \(first.log)")
+        #expect(simulator.counters.batchesCreated == 1)
+        first.kill()
+
+        let second = try await EngineProcess.serve(environment: environment, spool: spool)
+        defer { second.kill() }
+        for _ in 0..<600 where !second.log.contains("resuming a Batch API batch") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(second.log.contains("resuming a Batch API batch"))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(simulator.counters.batchesCreated == 1, "the documents wait for the batch; nothing is sent again")
+        simulator.batchStore.complete(batchID, now: 0)
+        var parsed = ""
+        for _ in 0..<600 where parsed != "3" {
+            try await Task.sleep(for: .milliseconds(50))
+            // As the superuser: row-level security hides every tenant's rows from a session that names none.
+            parsed = try TestDatabase.psqlAdmin(database: url, sql: "SELECT count(*) FROM documents WHERE status = 'parsed'")
+        }
+        #expect(parsed == "3", "\(second.log)")
+        let emails = try TestDatabase.psqlAdmin(database: url, sql: """
+            SELECT parsed->'basics'->>'email' || ' ' || provider || ' ' || prompt_tokens FROM documents ORDER BY 1
+            """)
+        #expect(emails.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") } ==
+                    ["person0@example.com openai", "person1@example.com openai", "person2@example.com openai"])
+        #expect(!emails.contains(" 0\n") && !emails.hasSuffix(" 0"), "each row carries its share of the tokens")
+        #expect(simulator.counters.batchesCreated == 1)
+        #expect(simulator.counters.requests == 0)
+        var finished = ""
+        for _ in 0..<200 where finished != "t" {
+            try await Task.sleep(for: .milliseconds(20))
+            finished = try TestDatabase.psql(url, "SELECT finished_at IS NOT NULL FROM llm_batches")
+        }
+        #expect(finished == "t")
+        #expect(await second.stop() == 0)
+        await simulator.shutdown(graceMilliseconds: 0)
+    }
 }
