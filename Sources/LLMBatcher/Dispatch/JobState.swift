@@ -30,7 +30,11 @@ struct JobState: Sendable {
         textCount = job.text.utf8.count
     }
 
-    var key: String? { job.contentSHA256.map { job.tenant + "\u{0}" + $0 } }
+    /// What identifies the job's content for reuse: its tenant and SHA-256 (nil without a hash).
+    var key: String? { job.contentSHA256.map { Self.contentKey(tenant: job.tenant, sha256: $0) } }
+
+    /// The key of content `sha256` (hex) of `tenant`.
+    static func contentKey(tenant: String, sha256: String) -> String { tenant + "\u{0}" + sha256 }
 
     var document: PromptFormat.Document { PromptFormat.Document(id: job.id, text: prepared) }
 

@@ -153,7 +153,7 @@ extension LLMBatcher {
 
     /// Runs one Batch API call until it gives an answer: transport failures, 5xx and 429 back off and try
     /// again; 401/403 wait for a working key; another refusal is returned.
-    func step<Value>(_ name: String,
+    private func step<Value>(_ name: String,
                              _ call: @LoopActor () async throws(HTTPClientError) -> OpenAIClient.BatchResult<Value>)
         async -> StepResult<Value>
     {
@@ -227,7 +227,7 @@ extension LLMBatcher {
     }
 
     /// Sends a group again in a later batch, counting an attempt; documents past `limit` attempts fail.
-    func requeue(_ group: [JobState], reason: String, code: ParsedDocument.FailureCode, limit: Int) {
+    private func requeue(_ group: [JobState], reason: String, code: ParsedDocument.FailureCode, limit: Int) {
         var again: [JobState] = []
         for var job in group {
             let fate = ReplyPolicy.afterUnansweredBatchLine(attempts: job.attempts, limit: limit)

@@ -22,9 +22,11 @@ extension LLMBatcher {
 
     /// Reads the journal's unfinished batches of this endpoint and model and resumes polling them. Documents
     /// submitted meanwhile wait (Batch API mode sends nothing until this returns). Without a journal, or when it
-    /// cannot be read, nothing is resumed (the documents are sent again, as without a journal).
+    /// cannot be read, nothing is resumed (the documents are sent again, as without a journal). Only the first call
+    /// reads it.
     public func resumeJournaledBatches() async {
-        guard configuration.batchAPI, let journal else { return }
+        guard configuration.batchAPI, let journal, !journalRead else { return }
+        journalRead = true
         resuming = true
         defer {
             resuming = false
@@ -40,7 +42,7 @@ extension LLMBatcher {
         }
         for batch in batches {
             let keys = batch.lines.flatMap(\.documents).compactMap { document in
-                document.contentSHA256.map { document.tenant + "\u{0}" + $0 }
+                document.contentSHA256.map { JobState.contentKey(tenant: document.tenant, sha256: $0) }
             }
             resumed.add(batchID: batch.batchID, contentKeys: keys)
             tally.resumedBatches += 1
@@ -112,7 +114,7 @@ extension LLMBatcher {
             for document in line.documents {
                 guard let sha = document.contentSHA256, let found = decoded[document.id] else { continue }
                 let share = Double(document.characters) / Double(total)
-                byKey[document.tenant + "\u{0}" + sha] = ResumedAnswer(
+                byKey[JobState.contentKey(tenant: document.tenant, sha256: sha)] = ResumedAnswer(
                     answer: found, promptTokens: Int((Double(prompt) * share).rounded()),
                     completionTokens: Int((Double(completion) * share).rounded()), batchID: batch.batchID)
             }

@@ -36,10 +36,11 @@ public final class LLMBatcher: ParsingStage {
 
     var dispatch: DispatchMachine
     var dedupe = ContentDedupe<JobState, ParsedDocument>()
-    /// Batch API: where batches are kept across restarts, the batches resumed from it, whether it is being read,
-    /// and the claim-window timers of resumed batches whose answers wait for documents.
+    /// Batch API: where batches are kept across restarts, the batches resumed from it, whether it has been read
+    /// and is being read, and the claim-window timers of resumed batches whose answers wait for documents.
     let journal: (any BatchJournal)?
     var resumed = ResumedBatches<JobState, ResumedAnswer>()
+    var journalRead = false
     var resuming = false
     var claimTimers: [String: UVTimer] = [:]
     let backoff = Backoff()
