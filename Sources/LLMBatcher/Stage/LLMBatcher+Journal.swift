@@ -34,7 +34,11 @@ extension LLMBatcher {
         }
         let batches: [JournaledBatch]
         do {
-            batches = try await journal.unfinished(endpoint: configuration.baseURL, model: client.model)
+            let (endpoint, model) = (configuration.baseURL, client.model)
+            // Two tries only: start-up waits for this (a database that hangs costs each try the Sink's timeout).
+            batches = try await retryingJournal(attempts: 2) {
+                try await journal.unfinished(endpoint: endpoint, model: model)
+            }
         } catch {
             logger.warning("could not read the Batch API journal; its batches are not resumed",
                            metadata: ["error": "\(error)"])
@@ -151,7 +155,7 @@ extension LLMBatcher {
     func record(_ batch: JournaledBatch) async {
         guard let journal else { return }
         do {
-            try await journal.record(batch)
+            try await retryingJournal { try await journal.record(batch) }
         } catch {
             logger.warning("could not journal a Batch API batch; a restart would send its documents again",
                            metadata: ["batch": "\(batch.batchID)", "error": "\(error)"])
@@ -162,13 +166,35 @@ extension LLMBatcher {
     func markFinished(_ batchID: String) {
         guard let journal else { return }
         let logger = self.logger
-        EventLoop.spawn {
+        EventLoop.spawn { [self] in
             do {
-                try await journal.markFinished(batchID: batchID)
+                try await retryingJournal { try await journal.markFinished(batchID: batchID) }
             } catch {
                 logger.warning("could not mark a Batch API batch finished; the next start polls it once more",
                                metadata: ["batch": "\(batchID)", "error": "\(error)"])
             }
         }
     }
+
+    /// Runs a journal call, again after a failure (a dropped connection, the database restarting), `attempts` times
+    /// at most (the backoff's five by default: about three seconds of waiting); then its last error is thrown.
+    private func retryingJournal<Value>(attempts: Int = journalBackoff.maxAttempts,
+                                        _ call: @LoopActor () async throws -> Value) async throws -> Value {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await call()
+            } catch {
+                guard attempt < attempts, !closed else { throw error }
+                let delay = Self.journalBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1, using: &random))
+                    ?? Self.journalBackoff.cap
+                logger.debug("Batch API journal call failed; retrying", metadata: ["error": "\(error)"])
+                await UVTimer.sleep(milliseconds: delay / 1_000_000)
+            }
+        }
+    }
+
+    /// Backoff between journal retries: 200 ms doubling to 1.6 s, with full jitter; five attempts.
+    static let journalBackoff = Backoff(base: 200_000_000, cap: 1_600_000_000, maxAttempts: 5)
 }
