@@ -268,11 +268,9 @@ struct BatchJournalTests {
         let answer = try first.curl(paths.flatMap { ["-F", "files=@\($0)"] }
                                         + ["http://127.0.0.1:\(first.port)/api/v1/bulk-parse-resumes"])
         #expect(answer.contains("queued"), "\(answer)")
-        var batchID = ""
-        for _ in 0..<600 where batchID.isEmpty {
-            try await Task.sleep(for: .milliseconds(50))
-            // (Fails until the engine has applied the migrations.)
-            batchID = (try? TestDatabase.psql(url, "SELECT batch_id FROM llm_batches WHERE finished_at IS NULL")) ?? ""
+        // (Fails until the engine has applied the migrations.)
+        let batchID = await Self.poll(url, "SELECT batch_id FROM llm_batches WHERE finished_at IS NULL") {
+            !$0.isEmpty
         }
         #expect(!batchID.isEmpty, "the batch is journaled: \(first.log)")
         #expect(await simulator.counters.batchesCreated == 1)
@@ -287,13 +285,13 @@ struct BatchJournalTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(await simulator.counters.batchesCreated == 1, "the documents wait for the batch; nothing is sent again")
         await Self.complete(batchID, on: simulator)
-        var parsed = ""
-        for _ in 0..<600 where parsed != "3" {
-            try await Task.sleep(for: .milliseconds(50))
-            // As the superuser: row-level security hides every tenant's rows from a session that names none.
-            parsed = try TestDatabase.psqlAdmin(database: url, sql: "SELECT count(*) FROM documents WHERE status = 'parsed'")
-        }
+        // Row-level security shows a session only the rows of the tenant it names.
+        let parsed = await Self.poll(url, """
+            SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+            SELECT count(*) FROM documents WHERE status = 'parsed'
+            """) { $0 == "3" }
         #expect(parsed == "3", "\(second.log)")
+        // As the superuser: row-level security hides every tenant's rows from a session that names none.
         let emails = try TestDatabase.psqlAdmin(database: url, sql: """
             SELECT parsed->'basics'->>'email' || ' ' || provider || ' ' || prompt_tokens FROM documents ORDER BY 1
             """)
@@ -302,14 +300,30 @@ struct BatchJournalTests {
         #expect(!emails.contains(" 0\n") && !emails.hasSuffix(" 0"), "each row carries its share of the tokens")
         #expect(await simulator.counters.batchesCreated == 1)
         #expect(await simulator.counters.requests == 0)
-        var finished = ""
-        for _ in 0..<200 where finished != "t" {
-            try await Task.sleep(for: .milliseconds(20))
-            finished = try TestDatabase.psql(url, "SELECT finished_at IS NOT NULL FROM llm_batches")
-        }
-        #expect(finished == "t")
+        #expect(await Self.poll(url, "SELECT finished_at IS NOT NULL FROM llm_batches") { $0 == "t" } == "t")
         #expect(await second.stop() == 0)
         await simulator.shutdown(graceMilliseconds: 0)
+    }
+
+    /// Runs `sql` every 50 ms until `done` takes the first column of its last statement's first row, or 60 s have
+    /// passed; returns that value. On the loop, with a connection of the test's own: waiting this way blocks no
+    /// thread, as a psql in a loop would (tests share a cooperative pool of two threads).
+    @LoopActor
+    static func poll(_ url: String, _ sql: String, until done: (String) -> Bool) async -> String {
+        var connection: PGConnection?
+        var value = ""
+        for _ in 0..<1_200 {
+            do throws(PGError) {
+                if connection?.isOpen != true { connection = try await PGConnection.connect(url) }
+                value = try await connection?.simpleQuery(sql).last?.scalar ?? ""
+                if done(value) { break }
+            } catch {
+                if connection?.isOpen != true { connection = nil }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        connection?.close()
+        return value
     }
 
     /// Completes a batch of the simulator now.
