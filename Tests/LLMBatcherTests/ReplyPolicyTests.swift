@@ -35,7 +35,8 @@ struct ReplyPolicyTests {
     @Test("out of credit and a refused key make documents wait for an operator, never fail")
     func waitForOperator() {
         let quota = OpenAIError(message: "You exceeded your current quota.", type: "insufficient_quota")
-        #expect(Self.action(429, quota) == .waitForOperator(reason: "insufficient_quota: You exceeded your current quota."))
+        #expect(Self.action(429, quota) ==
+                    .waitForOperator(reason: "insufficient_quota: You exceeded your current quota."))
         #expect(Self.action(401, OpenAIError(message: "Incorrect API key provided")) ==
                     .waitForOperator(reason: "Incorrect API key provided"))
         #expect(Self.action(403, group: 5) == .waitForOperator(reason: "HTTP 403"))
@@ -59,12 +60,14 @@ struct ReplyPolicyTests {
     @Test("another 4xx bisects a group and fails a single document with llm_request_rejected")
     func rejected() {
         #expect(Self.action(404, group: 2) == .bisect(contextOverflow: false, countedPromptTokens: nil))
-        #expect(Self.action(422) == .fail(.requestRejected, detail: "the endpoint refused the request (422): no error body"))
+        #expect(Self.action(422) ==
+                    .fail(.requestRejected, detail: "the endpoint refused the request (422): no error body"))
     }
 
     @Test("a 5xx (and anything unexpected) is retried after a backoff")
     func serverErrors() {
-        #expect(Self.action(503, OpenAIError(message: "overloaded")) == .retryAfterBackoff(reason: "HTTP 503: overloaded"))
+        #expect(Self.action(503, OpenAIError(message: "overloaded")) ==
+                    .retryAfterBackoff(reason: "HTTP 503: overloaded"))
         #expect(Self.action(302) == .retryAfterBackoff(reason: "HTTP 302: no error body"))
     }
 
@@ -99,7 +102,8 @@ struct ReplyPolicyTests {
         let backoff = Backoff()
         #expect(ReplyPolicy.backoffDelay(backoff, attempt: 0, random: 0.5) == 250_000_000, "attempt 1: under 500 ms")
         #expect(ReplyPolicy.backoffDelay(backoff, attempt: 3, random: 0.5) == 1_000_000_000)
-        #expect(ReplyPolicy.backoffDelay(backoff, attempt: 6, random: 0.5) == 30_000_000_000, "past the backoff's attempts")
+        #expect(ReplyPolicy.backoffDelay(backoff, attempt: 6, random: 0.5) == 30_000_000_000,
+                "past the backoff's attempts")
     }
 
     @Test("an unanswered Batch API line counts an attempt and fails at its limit")

@@ -263,7 +263,7 @@ struct BatchJournalTests {
         var paths: [String] = []
         for i in 0..<3 {
             let path = files + "/cv-\(i).txt"
-            FileManager.default.createFile(atPath: path, contents: Data(Self.resume(i).utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(Self.resume(i).utf8))
             paths.append(path)
         }
         let environment: [String: String?] = [
@@ -273,7 +273,8 @@ struct BatchJournalTests {
         ]
         let first = try await EngineProcess.serve(environment: environment, spool: spool)
         defer { first.kill() }
-        let upload = paths.flatMap { ["-F", "files=@\($0)"] } + ["http://127.0.0.1:\(first.port)/api/v1/bulk-parse-resumes"]
+        let upload = paths.flatMap { ["-F", "files=@\($0)"] }
+            + ["http://127.0.0.1:\(first.port)/api/v1/bulk-parse-resumes"]
         let answer = try await Self.offThread { try first.curl(upload) }
         #expect(answer.contains("queued"), "\(answer)")
         // (Fails until the engine has applied the migrations.)

@@ -53,8 +53,8 @@ extension LLMBatcher {
         tally.batchRequests += lines.count
         var byID: [String: BatchLine] = [:]
         var jsonl: [UInt8] = []
-        var journaled = JournaledBatch(batchID: "", inputFileID: "", provider: "openai", endpoint: configuration.baseURL,
-                                       model: client.model, lines: [])
+        var journaled = JournaledBatch(batchID: "", inputFileID: "", provider: "openai",
+                                       endpoint: configuration.baseURL, model: client.model, lines: [])
         for (index, line) in lines.enumerated() {
             // Unique within the file, and readable in the provider's dashboard.
             let customID = "r\(index)-\(line.group[0].job.id)"
@@ -111,7 +111,9 @@ extension LLMBatcher {
         var polled = known
         while polled?.isFinished != true {
             if polled != nil { await UVTimer.sleep(milliseconds: UInt64(configuration.batchPollMilliseconds)) }
-            switch await step("poll batch", { [client] () async throws(HTTPClientError) in try await client.batch(id) }) {
+            switch await step("poll batch", { [client] () async throws(HTTPClientError) in
+                try await client.batch(id)
+            }) {
             case .value(let object): polled = object
             case .refused(let reason): return .notRun(reason: "batch \(id): \(reason)", code: .unavailable, limit: 8)
             case .closed: return .abandoned

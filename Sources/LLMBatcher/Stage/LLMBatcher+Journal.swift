@@ -146,7 +146,8 @@ extension LLMBatcher {
     }
 
     private func deliverResumed(_ job: JobState, _ answer: ResumedAnswer) {
-        logger.debug("answered by a resumed batch", metadata: ["batch": "\(answer.batchID)", "document": "\(job.job.id)"])
+        logger.debug("answered by a resumed batch",
+                     metadata: ["batch": "\(answer.batchID)", "document": "\(job.job.id)"])
         deliver(parsedDocument(job, answer.answer, promptTokens: answer.promptTokens,
                                completionTokens: answer.completionTokens), job: job)
     }
@@ -187,8 +188,8 @@ extension LLMBatcher {
                 return try await call()
             } catch {
                 guard attempt < attempts, !closed else { throw error }
-                let delay = Self.journalBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1, using: &random))
-                    ?? Self.journalBackoff.cap
+                let jitter = Double.random(in: 0..<1, using: &random)
+                let delay = Self.journalBackoff.delay(attempt: attempt, random: jitter) ?? Self.journalBackoff.cap
                 logger.debug("Batch API journal call failed; retrying", metadata: ["error": "\(error)"])
                 await UVTimer.sleep(milliseconds: delay / 1_000_000)
             }

@@ -145,7 +145,8 @@ public final class LLMBatcher: ParsingStage {
     public var summary: (healthy: Bool, detail: String) {
         if let reason = blockedReason { return (false, reason) }
         let c = counters
-        let mode = configuration.batchAPI ? "Batch API, \(c.batches) batches of \(c.batchRequests) requests"
+        let resumed = c.resumedBatches > 0 ? ", \(c.resumedBatches) resumed after a restart" : ""
+        let mode = configuration.batchAPI ? "Batch API, \(c.batches) batches of \(c.batchRequests) requests" + resumed
             : "\(c.requests) requests, \(c.rateLimited) answered 429"
         return (true, "openai \(configuration.model) at \(configuration.baseURL): \(c.parsed) parsed, "
                     + "\(c.failed) failed, \(held) waiting, \(mode)")

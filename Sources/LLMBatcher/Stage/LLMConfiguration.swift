@@ -117,7 +117,8 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_LIMITS_COUNT_USAGE", String(rateLimitCountsActualUsage)), ("LLM_QUEUE", String(queueCapacity)),
             ("LLM_BATCH_API", String(batchAPI)), ("LLM_BATCH_MAX_DOCS", String(batchMaxDocuments)),
             ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
-            ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)), ("LLM_BATCH_CLAIM_MS", String(batchClaimMilliseconds)),
+            ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),
+            ("LLM_BATCH_CLAIM_MS", String(batchClaimMilliseconds)),
         ]
     }
 }
