@@ -174,7 +174,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Ingest", "ExtractPool", "LLMBatcher", "Sink", "HTTP1", "Loop", "TestSupport"]
+            dependencies: ["Pipeline", "Ingest", "ExtractPool", "LLMBatcher", "LLMSimulator", "Sink", "HTTP1", "Loop",
+                           "TestSupport"]
         ),
         .testTarget(
             name: "SinkTests",

@@ -53,6 +53,9 @@ public final class Engine {
     public let results: any ResultStage
     /// Stored results by content (nil without a database).
     public let stored: StoredResults?
+    /// The LLM batcher, when the parser is one; and its Batch API journal (Batch API mode with a database).
+    private let batcher: LLMBatcher?
+    private let batchJournal: LLMBatchJournalStore?
     private let http: HTTPClient
     private let logger: Logger
     private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
@@ -86,10 +89,18 @@ public final class Engine {
         http = HTTPClient()
         let parser: any ParsingStage
         if configuration.llm.usesLLM {
-            parser = LLMBatcher(configuration: configuration.llm, http: http, consumer: results, logger: logger,
-                                clock: clock)
+            // Batch API batches are journaled in the database, so a restart resumes them instead of paying again.
+            let journal = configuration.llm.batchAPI && configuration.database.databaseURL != nil
+                ? LLMBatchJournalStore(configuration: configuration.database, logger: logger) : nil
+            let batcher = LLMBatcher(configuration: configuration.llm, http: http, consumer: results, logger: logger,
+                                     clock: clock, journal: journal.map(DatabaseBatchJournal.init(store:)))
+            self.batcher = batcher
+            batchJournal = journal
+            parser = batcher
         } else {
             parser = RulesStage(consumer: results, concurrency: configuration.extract.concurrency, clock: clock)
+            batcher = nil
+            batchJournal = nil
         }
         parsing = ParsingStageDoor(parser)
         let feed = ParserFeed(parser: parser, results: results)
@@ -126,6 +137,8 @@ public final class Engine {
         if !configuration.llm.usesLLM {
             logger.info("no OPENAI_API_KEY: the built-in rules parser fills the JSON Resume fields")
         }
+        // Before any document arrives: those in a batch still running wait for it.
+        await batcher?.resumeJournaledBatches()
         extraction.start()
     }
 
@@ -166,6 +179,7 @@ public final class Engine {
             await stage.close()
         }
         await stored?.close()
+        await batchJournal?.close()
         http.close()
     }
 

@@ -11,16 +11,11 @@ import Loop
 /// documents wait); a batch that fails, expires or is cancelled sends its unanswered requests again in a later
 /// batch, each document at most eight times before it fails with `llm_unavailable`; an upload or batch the
 /// endpoint refuses fails its documents with `llm_request_rejected` after three tries.
+///
+/// With a ``BatchJournal``, each batch the endpoint creates is recorded and marked finished once its answers are
+/// handed on (or it is dead), so that a restart resumes polling it (`LLMBatcher+Journal.swift`).
 extension LLMBatcher {
-    /// One request line of a batch.
-    struct BatchLine {
-        var group: [JobState]
-        var promptCharacters: Int
-        var maxTokens: Int
-        var format: OpenAIClient.ResponseFormat
-    }
-
-    /// How a batch ended, as ``runBatch(_:lines:)`` reports it.
+    /// How a batch ended, as ``runBatch(_:journal:)`` and ``pollAndRead(_:known:)`` report it.
     enum BatchOutcome {
         /// The batch finished (completed, expired or cancelled): its answers (possibly not all of them).
         case answered([OpenAIClient.BatchAnswer], status: String)
@@ -38,46 +33,36 @@ extension LLMBatcher {
         let cpu = startMeasuring()
         defer { stopMeasuring(cpu) }
         let now = clock.monotonicNanoseconds()
-        while batchesInFlight < configuration.batchesInFlight, !closed {
-            let waiting = pending.count + retries.documents
-            guard waiting > 0 else {
-                batchWaitingSince = nil
+        // While the journal is read, nothing goes: a waiting document may be in a batch about to be resumed.
+        while !closed && !resuming {
+            switch dispatch.nextBatch(now: now, flush: flushRequested) {
+            case .submit(let lines, let documents):
+                submitBatch(lines, documents: documents)
+            case .armTimer(let time):
+                wake(at: time)
+                return
+            case .idle:
                 return
             }
-            if now < notBefore {
-                wake(at: notBefore)
-                return
-            }
-            let since = batchWaitingSince ?? now
-            batchWaitingSince = since
-            let due = since + UInt64(configuration.batchLingerMilliseconds) * 1_000_000
-            if waiting < configuration.batchMaxDocuments && now < due && !flushRequested {
-                wake(at: due)
-                return
-            }
-            var lines: [BatchLine] = []
-            var documents = 0
-            while documents < configuration.batchMaxDocuments, let group = retries.popFirst() ?? packGroup() {
-                lines.append(BatchLine(group: group, promptCharacters: promptCharacters(group),
-                                       maxTokens: maxTokens(for: group), format: format))
-                documents += group.count
-            }
-            batchWaitingSince = pending.isEmpty && retries.documents == 0 ? nil : now
-            submitBatch(lines, documents: documents)
         }
     }
 
     private func submitBatch(_ lines: [BatchLine], documents: Int) {
-        batchesInFlight += 1
         inFlightDocuments += documents
-        counters.batches += 1
-        counters.batchRequests += lines.count
+        tally.batches += 1
+        tally.batchRequests += lines.count
         var byID: [String: BatchLine] = [:]
         var jsonl: [UInt8] = []
+        var journaled = JournaledBatch(batchID: "", inputFileID: "", provider: "openai",
+                                       endpoint: configuration.baseURL, model: client.model, lines: [])
         for (index, line) in lines.enumerated() {
             // Unique within the file, and readable in the provider's dashboard.
             let customID = "r\(index)-\(line.group[0].job.id)"
             byID[customID] = line
+            journaled.lines.append(JournaledBatch.Line(customID: customID, documents: line.group.map {
+                JournaledBatch.Document(id: $0.job.id, tenant: $0.job.tenant, contentSHA256: $0.job.contentSHA256,
+                                        characters: $0.preparedCount)
+            }))
             client.appendBatchLine(customID: customID, system: PromptFormat.systemMessage,
                                    user: PromptFormat.userMessage(line.group.map(\.document)),
                                    maxTokens: line.maxTokens, format: line.format, to: &jsonl)
@@ -85,46 +70,63 @@ extension LLMBatcher {
         logger.info("sending a batch", metadata: ["documents": "\(documents)", "requests": "\(lines.count)",
                                                   "bytes": "\(jsonl.count)"])
         EventLoop.spawn { [self] in
-            let outcome = await runBatch(jsonl, lines: lines.count)
-            await batchFinished(byID, outcome, documents: documents)
+            let (outcome, batchID) = await runBatch(jsonl, journal: journaled)
+            await batchFinished(byID, outcome, documents: documents, batchID: batchID)
         }
     }
 
-    /// Uploads, creates, polls and reads one batch. Network failures, 5xx and 429 are retried with backoff;
-    /// the key being refused is waited out (documents wait for a working key).
-    private func runBatch(_ jsonl: [UInt8], lines: Int) async -> BatchOutcome {
+    /// Uploads, creates (and journals), polls and reads one batch. Network failures, 5xx and 429 are retried with
+    /// backoff; the key being refused is waited out (documents wait for a working key). Returns the batch's id too,
+    /// once created.
+    private func runBatch(_ jsonl: [UInt8], journal entry: JournaledBatch) async
+        -> (BatchOutcome, batchID: String?)
+    {
         let fileID: String
+        let lines = entry.lines.count
         switch await step("upload", { [client] () async throws(HTTPClientError) in
             try await client.uploadBatchFile(jsonl, filename: "resume-ingest-\(lines).jsonl")
         }) {
         case .value(let id): fileID = id
-        case .refused(let reason): return .notRun(reason: reason, code: .requestRejected, limit: 3)
-        case .closed: return .abandoned
+        case .refused(let reason): return (.notRun(reason: reason, code: .requestRejected, limit: 3), nil)
+        case .closed: return (.abandoned, nil)
         }
-        var batch: OpenAIClient.BatchObject
+        let batch: OpenAIClient.BatchObject
         switch await step("create batch", { [client] () async throws(HTTPClientError) in
             try await client.createBatch(inputFileID: fileID)
         }) {
         case .value(let created): batch = created
-        case .refused(let reason): return .notRun(reason: reason, code: .requestRejected, limit: 3)
-        case .closed: return .abandoned
+        case .refused(let reason): return (.notRun(reason: reason, code: .requestRejected, limit: 3), nil)
+        case .closed: return (.abandoned, nil)
         }
         logger.info("batch created", metadata: ["batch": "\(batch.id)", "requests": "\(lines)"])
-        while !batch.isFinished {
-            await UVTimer.sleep(milliseconds: UInt64(configuration.batchPollMilliseconds))
-            let id = batch.id
-            switch await step("poll batch", { [client] () async throws(HTTPClientError) in try await client.batch(id) }) {
-            case .value(let polled): batch = polled
+        var recorded = entry
+        recorded.batchID = batch.id
+        recorded.inputFileID = fileID
+        await record(recorded)
+        return (await pollAndRead(batch.id, known: batch), batch.id)
+    }
+
+    /// Polls batch `id` (from `known`, or from a first poll at once) until it is finished, then reads its answers.
+    func pollAndRead(_ id: String, known: OpenAIClient.BatchObject?) async -> BatchOutcome {
+        var polled = known
+        while polled?.isFinished != true {
+            if polled != nil { await UVTimer.sleep(milliseconds: UInt64(configuration.batchPollMilliseconds)) }
+            switch await step("poll batch", { [client] () async throws(HTTPClientError) in
+                try await client.batch(id)
+            }) {
+            case .value(let object): polled = object
             case .refused(let reason): return .notRun(reason: "batch \(id): \(reason)", code: .unavailable, limit: 8)
             case .closed: return .abandoned
             }
         }
+        guard let batch = polled else { return .abandoned }
         if batch.status == "failed" {
             let reason = "batch \(batch.id) failed: " + (batch.errors.isEmpty ? "no reason given" : batch.errors.joined(separator: "; "))
             logger.warning("batch failed", metadata: ["batch": "\(batch.id)", "errors": "\(batch.errors)"])
             // The limit on enqueued tokens clears as earlier batches finish: wait, do not count it.
             if batch.errors.allSatisfy({ $0.hasPrefix("token_limit_exceeded") }) && !batch.errors.isEmpty {
-                notBefore = max(notBefore, clock.monotonicNanoseconds() + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
+                dispatch.postpone(until: clock.monotonicNanoseconds()
+                                      + UInt64(configuration.batchPollMilliseconds) * 1_000_000)
                 return .notRun(reason: reason, code: .unavailable, limit: .max)
             }
             return .notRun(reason: reason, code: .requestRejected, limit: 3)
@@ -144,6 +146,7 @@ extension LLMBatcher {
         return .answered(answers, status: batch.status)
     }
 
+    /// What ``step(_:_:)`` got: the value, a refusal, or nothing because ``close()`` was called.
     enum StepResult<Value> {
         case value(Value)
         case refused(String)
@@ -174,7 +177,7 @@ extension LLMBatcher {
                     return .refused("\(name) refused (HTTP \(status)): \(error?.message ?? "no error body")")
                 }
             } catch {
-                counters.transportErrors += 1
+                tally.transportErrors += 1
                 reason = error.description
             }
             let delay = backoff.delay(attempt: min(attempt, 8), random: Double.random(in: 0..<1, using: &random))
@@ -186,12 +189,15 @@ extension LLMBatcher {
         return .closed
     }
 
-    /// Hands each answer to the common handling; requests without an answer go again.
-    private func batchFinished(_ lines: [String: BatchLine], _ outcome: BatchOutcome, documents: Int) {
-        batchesInFlight -= 1
+    /// Hands each answer to the common handling; requests without an answer go again. The journal entry is
+    /// then finished (unless closing: the batch is resumed at the next start).
+    private func batchFinished(_ lines: [String: BatchLine], _ outcome: BatchOutcome, documents: Int,
+                               batchID: String?) {
+        dispatch.batchEnded()
         inFlightDocuments -= documents
         let cpu = startMeasuring()
         defer {
+            if case .abandoned = outcome {} else if let batchID { markFinished(batchID) }
             pump()
             wakeWaiters()
             stopMeasuring(cpu)
@@ -226,13 +232,14 @@ extension LLMBatcher {
     private func requeue(_ group: [JobState], reason: String, code: ParsedDocument.FailureCode, limit: Int) {
         var again: [JobState] = []
         for var job in group {
-            job.attempts += 1
-            if job.attempts >= limit {
+            let fate = ReplyPolicy.afterUnansweredBatchLine(attempts: job.attempts, limit: limit)
+            job.attempts = fate.attempts
+            if fate.fail {
                 fail(job, code, "the Batch API did not answer after \(job.attempts) tries: \(reason)")
             } else {
                 again.append(job)
             }
         }
-        if !again.isEmpty { retries.append(again) }
+        if !again.isEmpty { dispatch.retries.append(again) }
     }
 }

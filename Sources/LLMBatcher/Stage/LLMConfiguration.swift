@@ -53,6 +53,9 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var batchPollMilliseconds = 30_000
     /// `LLM_BATCHES_IN_FLIGHT`: batches created and not yet read, at most.
     public var batchesInFlight = 2
+    /// `LLM_BATCH_CLAIM_MS`: how long answers of a batch resumed after a restart wait for documents that have not
+    /// come back yet (then they are forgotten, and such a document is sent again).
+    public var batchClaimMilliseconds = 3_600_000
 
     public init() {}
 
@@ -94,6 +97,8 @@ public struct LLMConfiguration: Sendable, Equatable {
                                               range: 0...86_400_000)
         batchPollMilliseconds = try env.int("LLM_BATCH_POLL_MS", default: batchPollMilliseconds, range: 10...3_600_000)
         batchesInFlight = try env.int("LLM_BATCHES_IN_FLIGHT", default: batchesInFlight, range: 1...100)
+        batchClaimMilliseconds = try env.int("LLM_BATCH_CLAIM_MS", default: batchClaimMilliseconds,
+                                             range: 0...604_800_000)
     }
 
     /// `(variable, effective value)` pairs for `doctor` (the key itself is never printed).
@@ -113,6 +118,7 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_BATCH_API", String(batchAPI)), ("LLM_BATCH_MAX_DOCS", String(batchMaxDocuments)),
             ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
             ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),
+            ("LLM_BATCH_CLAIM_MS", String(batchClaimMilliseconds)),
         ]
     }
 }

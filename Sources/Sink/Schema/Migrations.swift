@@ -106,6 +106,30 @@ public enum Migrations {
             ALTER TABLE batches ADD COLUMN label text;
             ALTER TABLE batches ADD COLUMN origin text CHECK (origin IN ('upload', 'import'));
             """),
+        // The engine's own bookkeeping, not tenant data (no text, no results): no row-level security, like
+        // `sink_rejects`. A batch row stays as a record once finished; its document rows go.
+        Migration(version: 3, name: "Batch API journal", sql: """
+            CREATE TABLE llm_batches (
+                batch_id       text PRIMARY KEY,
+                input_file_id  text NOT NULL,
+                provider       text NOT NULL,
+                endpoint       text NOT NULL,
+                model          text NOT NULL,
+                created_at     timestamptz NOT NULL DEFAULT now(),
+                finished_at    timestamptz
+            );
+            CREATE INDEX llm_batches_unfinished ON llm_batches (endpoint, model, created_at) WHERE finished_at IS NULL;
+            CREATE TABLE llm_batch_documents (
+                batch_id        text NOT NULL REFERENCES llm_batches (batch_id) ON DELETE CASCADE,
+                custom_id       text NOT NULL,
+                position        integer NOT NULL,
+                document_id     text NOT NULL,
+                tenant          text NOT NULL,
+                content_sha256  text,
+                characters      integer NOT NULL CHECK (characters >= 0),
+                PRIMARY KEY (batch_id, custom_id, position)
+            );
+            """),
     ]
 
     /// The newest version.

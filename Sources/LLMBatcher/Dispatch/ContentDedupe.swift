@@ -1,0 +1,65 @@
+import DequeModule
+
+/// Identical content of a tenant is parsed once: the first copy (the leader) is sent, copies arriving while it is
+/// in flight (followers) wait for its result, and later copies reuse the result (the last 10,000 kept). A pure
+/// value, generic over what waits and what is kept, so it is tested without a batcher.
+struct ContentDedupe<Follower, Result> {
+    /// What to do with a new job.
+    enum Admission {
+        /// A result for the same content is known: reuse it.
+        case reuse(Result)
+        /// A copy is in flight: the job waits for its result (it is held as a follower).
+        case follow
+        /// The first copy: send it.
+        case lead
+    }
+
+    /// What a leader's outcome means for its followers.
+    struct Settlement {
+        /// Followers that reuse the leader's result (it parsed).
+        var reuse: [Follower] = []
+        /// The follower sent on its own in the leader's place (the leader failed); the others wait for it.
+        var nextLeader: Follower?
+    }
+
+    private var results: [String: Result] = [:]
+    private var order = Deque<String>()
+    private var leaders: [String: [Follower]] = [:]
+    /// Results kept for reuse.
+    let capacity: Int
+    /// Followers waiting.
+    private(set) var followers = 0
+
+    init(capacity: Int = 10_000) {
+        self.capacity = capacity
+    }
+
+    /// Admits a job for content `key`, or `follower` waits for the copy in flight.
+    mutating func admit(_ follower: Follower, key: String) -> Admission {
+        if let earlier = results[key] { return .reuse(earlier) }
+        if leaders[key] != nil {
+            leaders[key]!.append(follower)
+            followers += 1
+            return .follow
+        }
+        leaders[key] = []
+        return .lead
+    }
+
+    /// The leader of `key` is done: `result` (nil when it failed) is kept for reuse and answers its followers;
+    /// after a failure the first follower leads in its place.
+    mutating func settle(key: String, result: Result?) -> Settlement {
+        if let result {
+            results[key] = result
+            order.append(key)
+            if order.count > capacity, let old = order.popFirst() { results[old] = nil }
+        }
+        let waiting = leaders.removeValue(forKey: key) ?? []
+        followers -= waiting.count
+        guard result == nil else { return Settlement(reuse: waiting) }
+        guard let next = waiting.first else { return Settlement() }
+        leaders[key] = Array(waiting.dropFirst())
+        followers += waiting.count - 1
+        return Settlement(nextLeader: next)
+    }
+}

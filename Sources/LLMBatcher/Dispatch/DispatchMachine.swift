@@ -1,0 +1,227 @@
+import DequeModule
+
+/// What the batcher sends next, and when: the queues of waiting jobs, the per-minute budget (``RateBudget``),
+/// the concurrency limit (``ConcurrencyLimit``), the ``CircuitBreaker`` and the backoff's earliest retry time.
+/// A pure value with the time passed in: ``next(now:)`` returns an action, the batcher runs it (sends the
+/// request, arms its one wake-up timer, or waits for the next event) and reports the answers back through the
+/// event methods.
+///
+/// Order: groups to resend (halves of a bisected group, retries) go before new jobs, as they are; new jobs are
+/// packed (``Packer``) up to the coalescing budget, and a group that is not full waits up to
+/// `LLM_COALESCE_LINGER_MS` for company.
+struct DispatchMachine: Sendable {
+    /// A request to send.
+    struct Request: Sendable {
+        var group: [JobState]
+        /// The budget's reservation, to settle or release with the answer.
+        var reservation: UInt64
+        var maxTokens: Int
+        var promptCharacters: Int
+        var reservedTokens: Int
+        var format: OpenAIClient.ResponseFormat
+    }
+
+    /// What the batcher does next in Chat Completions mode.
+    enum Action: Sendable {
+        /// Send this request now (it is counted in flight), then ask again.
+        case send(Request)
+        /// Nothing may go before this time (budget, backoff, breaker, linger): wake up then and ask again.
+        case armTimer(at: UInt64)
+        /// Nothing to send, or every slot busy: ask again at the next event (a job, an answer).
+        case idle
+    }
+
+    /// What the batcher does next in Batch API mode.
+    enum BatchAction: Sendable {
+        /// Send these lines as one batch (counted in flight), then ask again.
+        case submit([BatchLine], documents: Int)
+        /// Wait for company, or for the backoff, until this time, then ask again.
+        case armTimer(at: UInt64)
+        /// Nothing waits, or enough batches are in flight.
+        case idle
+    }
+
+    let configuration: LLMConfiguration
+    var packer: Packer
+    var budget: RateBudget
+    var concurrency: ConcurrencyLimit
+    var breaker = CircuitBreaker()
+    /// The response format requests use (JSON mode once the endpoint refused structured outputs).
+    var format: OpenAIClient.ResponseFormat
+
+    /// Jobs not yet sent, in arrival order.
+    var pending = Deque<JobState>()
+    /// Groups to resend as they are (halves of a bisected group, retries), before anything new.
+    var retries = GroupQueue()
+    /// Requests in flight.
+    private(set) var inFlight = 0
+    /// The earliest time a waiting group may be tried again (rate limit, backoff, Batch API token limit).
+    private(set) var notBefore: UInt64 = 0
+
+    /// Batch API: batches in flight, and since when the oldest waiting job waits.
+    private(set) var batchesInFlight = 0
+    private(set) var batchWaitingSince: UInt64?
+
+    init(configuration: LLMConfiguration, now: UInt64) {
+        self.configuration = configuration
+        packer = Packer(configuration: configuration)
+        budget = RateBudget(requestsPerMinute: configuration.requestsPerMinute,
+                            tokensPerMinute: configuration.tokensPerMinute, now: now)
+        concurrency = ConcurrencyLimit(initial: min(4, configuration.maxConcurrency),
+                                       maximum: configuration.maxConcurrency)
+        format = configuration.responseFormat == "json_object" ? .jsonObject : .jsonSchema
+    }
+
+    /// Jobs waiting to be sent (new or again).
+    var waiting: Int { pending.count + retries.documents }
+
+    // MARK: Chat Completions
+
+    /// The next thing to do at `now`.
+    mutating func next(now: UInt64) -> Action {
+        guard inFlight < concurrency.limit else { return .idle }
+        if now < notBefore { return .armTimer(at: notBefore) }
+        let group: [JobState]
+        if let retry = retries.popFirst() {
+            group = retry
+        } else {
+            guard let oldest = pending.first else { return .idle }
+            let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
+            if now < lingerEnds && !packer.fullGroupPending(pending) { return .armTimer(at: lingerEnds) }
+            guard let packed = packer.packGroup(from: &pending) else { return .idle }
+            group = packed
+        }
+        guard breaker.allow(now: now) else {
+            retries.prepend(group)
+            return .armTimer(at: now + 1_000_000_000)
+        }
+        let prompt = packer.promptCharacters(group)
+        let maxTokens = packer.maxTokens(for: group)
+        // The prompt estimate is a mean: individual prompts run up to ~15% over it, and a request the server
+        // counts as larger than our reservation risks a 429. Until a few answers have taught the estimator this
+        // endpoint's tokenizer, the first guess may be far off: a wider margin then (the first burst spends a full
+        // bucket before any answer is back). The margin is refunded on settle.
+        let margin = packer.estimator.observations < 3 ? 1.5 : 1.15
+        let reserve = Int((Double(packer.estimator.estimate(characters: prompt)) * margin).rounded(.up)) + maxTokens
+        switch budget.reserve(tokens: reserve, now: now) {
+        case .granted(let id):
+            inFlight += 1
+            return .send(Request(group: group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt,
+                                 reservedTokens: reserve, format: format))
+        case .wait(let until):
+            retries.prepend(group)
+            return .armTimer(at: until)
+        }
+    }
+
+    /// A request's HTTP exchange ended (answer or transport error): its slot is free.
+    mutating func requestEnded() {
+        inFlight -= 1
+    }
+
+    /// A request never got an answer: one that never reached the server gives its reservation back; one that
+    /// may have been admitted and counted is charged its prompt's estimate.
+    mutating func transportFailed(reservation: UInt64, reachedServer: Bool, promptCharacters: Int, now: UInt64) {
+        if reachedServer {
+            budget.settle(id: reservation, actualTokens: packer.estimator.estimate(characters: promptCharacters),
+                          now: now)
+        } else {
+            budget.release(id: reservation, now: now)
+        }
+    }
+
+    /// An answer's `x-ratelimit-*` headers.
+    mutating func observe(_ headers: RateLimitHeaders, reservation: UInt64, now: UInt64) {
+        budget.observe(headers: headers, reservation: reservation, now: now)
+    }
+
+    /// A `200`: the endpoint is up; the reservation (if any: Batch API lines have none) is settled with what the
+    /// server charges, and the estimator learns from the prompt tokens counted.
+    mutating func succeeded(reservation: UInt64?, promptCharacters: Int, promptTokens: Int?, charged: Int,
+                            now: UInt64) {
+        breaker.record(success: true, now: now)
+        concurrency.succeeded()
+        if let reservation { budget.settle(id: reservation, actualTokens: charged, now: now) }
+        if let promptTokens { packer.estimator.observe(characters: promptCharacters, promptTokens: promptTokens) }
+    }
+
+    /// A request the server did not count (refused): its reservation goes back.
+    mutating func release(_ reservation: UInt64?, now: UInt64) {
+        if let reservation { budget.release(id: reservation, now: now) }
+    }
+
+    /// A `429`: a direct request empties the bucket it names for `wait` and halves concurrency; a Batch API call
+    /// (no reservation) waits `wait` before the next batch.
+    mutating func rateLimited(reservation: UInt64?, kind: RateLimitKind, wait: UInt64, headers: RateLimitHeaders,
+                              sentAt: UInt64, now: UInt64) {
+        if let reservation {
+            budget.penalize(retryAfterNanoseconds: wait, kind: kind, now: now)
+            budget.resynchronize(after: reservation, headers: headers, now: now)
+            concurrency.throttled(now: now, sentAt: sentAt)
+        } else {
+            postpone(until: now + wait)
+        }
+    }
+
+    /// The endpoint refused the key or the account: the breaker opens at once, so that probes are paced by its
+    /// cooldown until an operator fixes it.
+    mutating func waitForOperator(now: UInt64) {
+        for _ in 0..<breaker.failureThreshold { breaker.record(success: false, now: now) }
+    }
+
+    /// A transient failure (5xx, timeout, dropped connection). Returns whether the endpoint was answering before
+    /// (attempts count only then: during an outage documents wait).
+    mutating func transientFailure(now: UInt64) -> Bool {
+        let wasClosed: Bool = if case .closed = breaker.state { true } else { false }
+        breaker.record(success: false, now: now)
+        concurrency.failed()
+        return wasClosed
+    }
+
+    /// Nothing waiting goes before `time`.
+    mutating func postpone(until time: UInt64) {
+        notBefore = max(notBefore, time)
+    }
+
+    // MARK: Batch API
+
+    /// The next thing to do at `now` in Batch API mode: a batch goes when a batch's worth waits, when the oldest
+    /// has waited `LLM_BATCH_LINGER_MS`, or when `flush` (drain) asks; at most `LLM_BATCHES_IN_FLIGHT` at once.
+    mutating func nextBatch(now: UInt64, flush: Bool) -> BatchAction {
+        guard batchesInFlight < configuration.batchesInFlight else { return .idle }
+        let waiting = self.waiting
+        guard waiting > 0 else {
+            batchWaitingSince = nil
+            return .idle
+        }
+        if now < notBefore { return .armTimer(at: notBefore) }
+        let since = batchWaitingSince ?? now
+        batchWaitingSince = since
+        let due = since + UInt64(configuration.batchLingerMilliseconds) * 1_000_000
+        if waiting < configuration.batchMaxDocuments && now < due && !flush { return .armTimer(at: due) }
+        var lines: [BatchLine] = []
+        var documents = 0
+        while documents < configuration.batchMaxDocuments,
+              let group = retries.popFirst() ?? packer.packGroup(from: &pending) {
+            lines.append(BatchLine(group: group, promptCharacters: packer.promptCharacters(group),
+                                   maxTokens: packer.maxTokens(for: group), format: format))
+            documents += group.count
+        }
+        batchWaitingSince = self.waiting == 0 ? nil : now
+        batchesInFlight += 1
+        return .submit(lines, documents: documents)
+    }
+
+    /// A batch ended (answered, not run, or abandoned).
+    mutating func batchEnded() {
+        batchesInFlight -= 1
+    }
+}
+
+/// One request line of a Batch API batch.
+struct BatchLine: Sendable {
+    var group: [JobState]
+    var promptCharacters: Int
+    var maxTokens: Int
+    var format: OpenAIClient.ResponseFormat
+}

@@ -1,0 +1,66 @@
+import DequeModule
+import ResumeModel
+
+/// A job on its way through the batcher.
+struct JobState: Sendable {
+    var job: ParseJob
+    var submitted: UInt64
+    /// The text as sent (compacted when needed), and its length in UTF-8 bytes: the batcher's "characters"
+    /// (estimates and budgets) are bytes, which a native string knows without walking it.
+    var prepared = "" {
+        didSet { preparedCount = prepared.utf8.count }
+    }
+    private(set) var preparedCount = 0
+    /// The original text's length in characters.
+    let textCount: Int
+    var compactionLevel = 0
+    var needsCompaction = false
+    /// Factor applied to the character budget after each length error.
+    var shrink = 1.0
+    /// Transient failures counted against this job.
+    var attempts = 0
+    var repaired = false
+    /// Multiplier of the completion tokens reserved after a truncated answer.
+    var outputBoost = 1
+    var warnings: [String] = []
+
+    init(job: ParseJob, submitted: UInt64) {
+        self.job = job
+        self.submitted = submitted
+        textCount = job.text.utf8.count
+    }
+
+    /// What identifies the job's content for reuse: its tenant and SHA-256 (nil without a hash).
+    var key: String? { job.contentSHA256.map { Self.contentKey(tenant: job.tenant, sha256: $0) } }
+
+    /// The key of content `sha256` (hex) of `tenant`.
+    static func contentKey(tenant: String, sha256: String) -> String { tenant + "\u{0}" + sha256 }
+
+    var document: PromptFormat.Document { PromptFormat.Document(id: job.id, text: prepared) }
+
+    func maxTokens(_ configuration: LLMConfiguration) -> Int {
+        min(configuration.maxTokens, configuration.outputTokensPerResume * outputBoost)
+    }
+}
+
+/// A queue of request groups that also counts the documents in it.
+struct GroupQueue {
+    private var groups = Deque<[JobState]>()
+    private(set) var documents = 0
+
+    mutating func prepend(_ group: [JobState]) {
+        groups.prepend(group)
+        documents += group.count
+    }
+
+    mutating func append(_ group: [JobState]) {
+        groups.append(group)
+        documents += group.count
+    }
+
+    mutating func popFirst() -> [JobState]? {
+        guard let group = groups.popFirst() else { return nil }
+        documents -= group.count
+        return group
+    }
+}

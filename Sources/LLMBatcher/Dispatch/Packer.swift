@@ -1,0 +1,90 @@
+import DequeModule
+import ResumeModel
+
+/// Packs waiting jobs into requests: as many short resumes as one request can carry (`LLM_COALESCE_MAX_DOCS`,
+/// `LLM_COALESCE_TOKENS`, and the completion tokens their answers need within `max_tokens`), each compacted to
+/// what one request may carry first. A pure value: the token estimator and the configuration are all it reads.
+struct Packer: Sendable {
+    let configuration: LLMConfiguration
+    /// Prompt tokens per character, corrected by the answers' usage.
+    var estimator: TokenEstimator
+    /// Compactions done while packing (a text over its budget, or compacted harder after a length error).
+    private(set) var compactions = 0
+
+    init(configuration: LLMConfiguration) {
+        self.configuration = configuration
+        estimator = TokenEstimator(charactersPerToken: configuration.charactersPerToken)
+    }
+
+    /// Pops the oldest pending jobs, as many as one request can carry (nil when none waits).
+    mutating func packGroup(from pending: inout Deque<JobState>) -> [JobState]? {
+        guard var first = pending.popFirst() else { return nil }
+        prepare(&first)
+        var group = [first]
+        var tokens = estimator.estimate(characters: first.preparedCount)
+        while group.count < configuration.coalesceMaxDocuments, var next = pending.first {
+            prepare(&next)
+            let more = estimator.estimate(characters: next.preparedCount)
+            guard tokens + more <= configuration.coalesceTokens,
+                  (group.count + 1) * configuration.outputTokensPerResume <= configuration.maxTokens
+            else { break }
+            pending.removeFirst()
+            group.append(next)
+            tokens += more
+        }
+        return group
+    }
+
+    /// Whether the pending jobs already fill a request (no reason to linger).
+    func fullGroupPending(_ pending: Deque<JobState>) -> Bool {
+        if pending.count >= configuration.coalesceMaxDocuments { return true }
+        var characters = 0
+        for job in pending {
+            characters += min(job.textCount, configuration.maxInputCharacters)
+            if estimator.estimate(characters: characters) >= configuration.coalesceTokens { return true }
+        }
+        return false
+    }
+
+    /// Compacts a job's text to what one request can carry (once, or again after a length error).
+    mutating func prepare(_ job: inout JobState) {
+        guard job.prepared.isEmpty || job.needsCompaction else { return }
+        let budget = characterBudget(for: job)
+        if job.compactionLevel == 0 && job.textCount <= budget {
+            job.prepared = job.job.text
+            job.needsCompaction = false
+            return
+        }
+        let result = Compactor.compact(job.job.text, budget: budget, minimumLevel: job.compactionLevel)
+        if result.level > 0 {
+            if result.level > job.compactionLevel || job.prepared.isEmpty { compactions += 1 }
+            job.compactionLevel = result.level
+        }
+        job.prepared = result.text
+        job.needsCompaction = false
+    }
+
+    /// Characters a single document may use: `MAX_INPUT_CHARS`, and what the context window leaves once
+    /// the system message and the completion are reserved (with a margin for the estimate's error).
+    func characterBudget(for job: JobState) -> Int {
+        let system = estimator.estimate(characters: Self.systemCharacters) + 64
+        let room = configuration.contextWindow - system - job.maxTokens(configuration)
+        let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink)
+        return max(200, min(configuration.maxInputCharacters, byWindow))
+    }
+
+    static let systemCharacters = PromptFormat.systemMessage.utf8.count
+
+    /// The prompt's length in characters, from the cached lengths (building the message to count it would
+    /// walk every text again).
+    func promptCharacters(_ group: [JobState]) -> Int {
+        Self.systemCharacters + group.reduce(PromptFormat.userMessageHeaderCharacters) {
+            $0 + $1.preparedCount + $1.job.id.count + PromptFormat.perDocumentCharacters
+        }
+    }
+
+    /// The `max_tokens` a request for `group` asks for: each answer's share, and a little for the wrapper.
+    func maxTokens(for group: [JobState]) -> Int {
+        min(configuration.maxTokens, group.reduce(0) { $0 + $1.maxTokens(configuration) } + 64)
+    }
+}

@@ -1,0 +1,189 @@
+import Loop
+import Testing
+
+@testable import LLMBatcher
+
+/// The dispatch machine and the content dedupe, pure: time passed in, actions out; no sockets, no sleeps.
+@Suite("Dispatch machine")
+struct DispatchMachineTests {
+    static let t0: UInt64 = 1_000_000_000_000
+    static let ms: UInt64 = 1_000_000
+
+    static func configuration(_ tweak: (inout LLMConfiguration) -> Void = { _ in }) -> LLMConfiguration {
+        var c = LLMConfiguration()
+        c.coalesceMaxDocuments = 3
+        c.coalesceLingerMilliseconds = 50
+        c.outputTokensPerResume = 400
+        c.maxConcurrency = 4
+        tweak(&c)
+        return c
+    }
+
+    static func job(_ id: String, at time: UInt64 = t0, characters: Int = 400) -> JobState {
+        JobState(job: ParseJob(id: id, tenant: "t", contentSHA256: id, text: String(repeating: "a", count: characters)),
+                 submitted: time)
+    }
+
+    /// The ids of the group a `.send` carries, `[]` for anything else.
+    static func sent(_ action: DispatchMachine.Action) -> [String] {
+        guard case .send(let request) = action else { return [] }
+        return request.group.map(\.job.id)
+    }
+
+    static func timer(_ action: DispatchMachine.Action) -> UInt64? {
+        guard case .armTimer(let at) = action else { return nil }
+        return at
+    }
+
+    static func isIdle(_ action: DispatchMachine.Action) -> Bool {
+        if case .idle = action { return true }
+        return false
+    }
+
+    @Test("a group that is not full lingers for company, then goes with what came")
+    func linger() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        m.pending.append(Self.job("a"))
+        #expect(Self.timer(m.next(now: Self.t0)) == Self.t0 + 50 * Self.ms)
+        m.pending.append(Self.job("b", at: Self.t0 + 10 * Self.ms))
+        #expect(Self.timer(m.next(now: Self.t0 + 20 * Self.ms)) == Self.t0 + 50 * Self.ms, "the oldest sets the linger")
+        #expect(Self.sent(m.next(now: Self.t0 + 50 * Self.ms)) == ["a", "b"])
+        #expect(Self.isIdle(m.next(now: Self.t0 + 50 * Self.ms)))
+        #expect(m.inFlight == 1)
+    }
+
+    @Test("a full group goes at once, packed up to LLM_COALESCE_MAX_DOCS, oldest first")
+    func packing() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        for id in ["a", "b", "c", "d", "e"] { m.pending.append(Self.job(id)) }
+        #expect(Self.sent(m.next(now: Self.t0)) == ["a", "b", "c"])
+        #expect(Self.timer(m.next(now: Self.t0)) == Self.t0 + 50 * Self.ms, "two left: not full, they linger")
+        #expect(Self.sent(m.next(now: Self.t0 + 50 * Self.ms)) == ["d", "e"])
+    }
+
+    @Test("retries go first and as they are, before new jobs are packed")
+    func retriesFirst() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        for id in ["a", "b", "c"] { m.pending.append(Self.job(id)) }
+        m.retries.append([Self.job("r")])
+        #expect(Self.sent(m.next(now: Self.t0)) == ["r"])
+        #expect(Self.sent(m.next(now: Self.t0)) == ["a", "b", "c"])
+    }
+
+    @Test("no more requests in flight than the concurrency limit; a slot freed lets the next go")
+    func concurrency() {
+        var m = DispatchMachine(configuration: Self.configuration { $0.maxConcurrency = 2 }, now: Self.t0)
+        for i in 0..<3 { m.retries.append([Self.job("r\(i)")]) }
+        #expect(Self.sent(m.next(now: Self.t0)) == ["r0"])
+        #expect(Self.sent(m.next(now: Self.t0)) == ["r1"])
+        #expect(Self.isIdle(m.next(now: Self.t0)), "both slots busy")
+        #expect(m.waiting == 1)
+        m.requestEnded()
+        #expect(Self.sent(m.next(now: Self.t0)) == ["r2"])
+    }
+
+    @Test("an empty request bucket: the group is put back and the timer armed for when the budget refills")
+    func budget() {
+        var m = DispatchMachine(configuration: Self.configuration { $0.requestsPerMinute = 1 }, now: Self.t0)
+        m.retries.append([Self.job("a")])
+        m.retries.append([Self.job("b")])
+        #expect(Self.sent(m.next(now: Self.t0)) == ["a"])
+        let until = Self.timer(m.next(now: Self.t0))
+        #expect(until == Self.t0 + 60_000 * Self.ms, "one request a minute")
+        #expect(m.waiting == 1, "the group waits, it is not dropped")
+        #expect(Self.sent(m.next(now: Self.t0 + 60_000 * Self.ms)) == ["b"])
+    }
+
+    @Test("a backoff holds everything until it ends")
+    func backoff() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        m.retries.append([Self.job("a")])
+        m.postpone(until: Self.t0 + 700 * Self.ms)
+        m.postpone(until: Self.t0 + 300 * Self.ms)
+        #expect(Self.timer(m.next(now: Self.t0)) == Self.t0 + 700 * Self.ms, "the later of two postponements")
+        #expect(Self.sent(m.next(now: Self.t0 + 700 * Self.ms)) == ["a"])
+    }
+
+    @Test("a refused key opens the breaker: nothing goes, the timer polls each second; after the cooldown one probe goes")
+    func breaker() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        m.waitForOperator(now: Self.t0)
+        m.retries.append([Self.job("a")])
+        m.retries.append([Self.job("b")])
+        #expect(Self.timer(m.next(now: Self.t0)) == Self.t0 + 1_000 * Self.ms)
+        #expect(m.waiting == 2)
+        let later = Self.t0 + 10_000 * Self.ms
+        #expect(Self.sent(m.next(now: later)) == ["a"], "the probe")
+        #expect(Self.timer(m.next(now: later)) == later + 1_000 * Self.ms, "half-open: one probe at a time")
+        m.requestEnded()
+        m.succeeded(reservation: nil, promptCharacters: 0, promptTokens: nil, charged: 0, now: later)
+        #expect(Self.sent(m.next(now: later)) == ["b"])
+    }
+
+    @Test("transient failures count while the endpoint answered; five in a row open the breaker")
+    func transient() {
+        var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)
+        for _ in 0..<5 {
+            let answering = m.transientFailure(now: Self.t0)
+            #expect(answering)
+        }
+        let answering = m.transientFailure(now: Self.t0)
+        #expect(!answering, "open: the endpoint is down, attempts do not count")
+    }
+
+    @Test("Batch API: a batch waits for a batch's worth or the linger; drain sends what waits; batches in flight are capped")
+    func batches() {
+        var m = DispatchMachine(configuration: Self.configuration {
+            $0.batchAPI = true
+            $0.batchMaxDocuments = 4
+            $0.batchLingerMilliseconds = 1_000
+            $0.batchesInFlight = 1
+        }, now: Self.t0)
+        m.pending.append(Self.job("a"))
+        guard case .armTimer(let due) = m.nextBatch(now: Self.t0, flush: false) else {
+            Issue.record("one document lingers")
+            return
+        }
+        #expect(due == Self.t0 + 1_000 * Self.ms)
+        guard case .submit(let lines, let documents) = m.nextBatch(now: Self.t0 + 10 * Self.ms, flush: true) else {
+            Issue.record("drain sends it")
+            return
+        }
+        #expect(documents == 1)
+        #expect(lines.map { $0.group.map(\.job.id) } == [["a"]])
+        for id in ["b", "c", "d", "e", "f"] { m.pending.append(Self.job(id)) }
+        guard case .idle = m.nextBatch(now: Self.t0 + 20 * Self.ms, flush: true) else {
+            Issue.record("one batch in flight at most")
+            return
+        }
+        m.batchEnded()
+        guard case .submit(let full, let count) = m.nextBatch(now: Self.t0 + 20 * Self.ms, flush: false) else {
+            Issue.record("a batch's worth goes without lingering")
+            return
+        }
+        #expect(full.map { $0.group.map(\.job.id) } == [["b", "c", "d"], ["e", "f"]], "packed lines, oldest first")
+        #expect(count == 5, "whole groups: the last may pass the batch size")
+    }
+
+    @Test("dedupe: the first copy leads, copies in flight follow, later copies reuse; a failed leader hands over")
+    func dedupe() {
+        var d = ContentDedupe<String, Int>(capacity: 2)
+        guard case .lead = d.admit("a1", key: "A") else { Issue.record("first copy leads"); return }
+        guard case .follow = d.admit("a2", key: "A") else { Issue.record("second copy waits"); return }
+        guard case .follow = d.admit("a3", key: "A") else { Issue.record("third copy waits"); return }
+        #expect(d.followers == 2)
+        let failed = d.settle(key: "A", result: nil)
+        #expect(failed.reuse.isEmpty)
+        #expect(failed.nextLeader == "a2")
+        #expect(d.followers == 1, "a3 waits for a2")
+        let parsed = d.settle(key: "A", result: 7)
+        #expect(parsed.reuse == ["a3"])
+        #expect(d.followers == 0)
+        guard case .reuse(7) = d.admit("a4", key: "A") else { Issue.record("a later copy reuses"); return }
+        for key in ["B", "C"] {
+            _ = d.admit(key, key: key)
+            _ = d.settle(key: key, result: 1)
+        }
+        guard case .lead = d.admit("a5", key: "A") else { Issue.record("the oldest result is forgotten"); return }
+    }
+}
