@@ -15,6 +15,7 @@ struct DispatchMachineTests {
         c.coalesceLingerMilliseconds = 50
         c.outputTokensPerResume = 400
         c.maxConcurrency = 4
+        c.coalesceMode = "always"
         tweak(&c)
         return c
     }
@@ -59,6 +60,60 @@ struct DispatchMachineTests {
         #expect(Self.sent(m.next(now: Self.t0)) == ["a", "b", "c"])
         #expect(Self.timer(m.next(now: Self.t0)) == Self.t0 + 50 * Self.ms, "two left: not full, they linger")
         #expect(Self.sent(m.next(now: Self.t0 + 50 * Self.ms)) == ["d", "e"])
+    }
+
+    @Test("auto: one resume per request while RPM can carry every waiting resume in a request of its own")
+    func spreadWhenRequestsDoNotBind() {
+        var m = DispatchMachine(configuration: Self.configuration {
+            $0.coalesceMode = "auto"
+            $0.requestsPerMinute = 6_000
+            $0.maxConcurrency = 100
+        }, now: Self.t0)
+        #expect(m.groupLimit() == 1, "before any answer: one per request")
+        m.answered(resumes: 2, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        #expect(m.latencyPerResume == 1_000 * Self.ms)
+        for id in ["a", "b", "c", "d", "e"] { m.pending.append(Self.job(id)) }
+        // 100 requests a second × 1 s each: 100 in flight, far more than 5 resumes need.
+        #expect(Self.sent(m.next(now: Self.t0)) == ["a"], "no linger, no packing")
+        #expect(Self.sent(m.next(now: Self.t0)) == ["b"])
+    }
+
+    @Test("auto: packs when RPM binds, as many as spreads the waiting resumes over the requests RPM keeps in flight")
+    func packWhenRequestsBind() {
+        var m = DispatchMachine(configuration: Self.configuration {
+            $0.coalesceMode = "auto"
+            $0.coalesceMaxDocuments = 8
+            $0.requestsPerMinute = 60
+        }, now: Self.t0)
+        m.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        for i in 0..<6 { m.pending.append(Self.job("j\(i)")) }
+        // One request a second × 2 s: two in flight; six resumes → three per request.
+        #expect(m.groupLimit() == 3)
+        #expect(Self.sent(m.next(now: Self.t0)) == ["j0", "j1", "j2"])
+        for i in 6..<40 { m.pending.append(Self.job("j\(i)")) }
+        #expect(m.groupLimit() == 8, "never more than LLM_COALESCE_MAX_DOCS")
+    }
+
+    @Test("requests in flight follow the budgets × the latency (Little's law), under LLM_MAX_CONCURRENCY")
+    func targetFromBudgets() {
+        var m = DispatchMachine(configuration: Self.configuration {
+            $0.requestsPerMinute = 600
+            $0.maxConcurrency = 100
+        }, now: Self.t0)
+        #expect(m.targetInFlight == 100, "nothing measured yet: the ceiling (the budgets still bound the burst)")
+        m.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        // 10 requests a second × 2 s = 20 in flight, and a fifth more for jitter.
+        #expect(m.targetInFlight == 24)
+        var low = DispatchMachine(configuration: Self.configuration {
+            $0.requestsPerMinute = 600
+            $0.maxConcurrency = 8
+        }, now: Self.t0)
+        low.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        #expect(low.targetInFlight == 8, "LLM_MAX_CONCURRENCY stays the ceiling")
+        var never = DispatchMachine(configuration: Self.configuration { $0.coalesceMode = "never" }, now: Self.t0)
+        for id in ["a", "b"] { never.pending.append(Self.job(id)) }
+        #expect(never.groupLimit() == 1)
+        #expect(Self.sent(never.next(now: Self.t0)) == ["a"])
     }
 
     @Test("retries go first and as they are, before new jobs are packed")

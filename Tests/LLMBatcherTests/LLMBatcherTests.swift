@@ -98,7 +98,7 @@ struct LLMBatcherTests {
     @Test("short resumes are coalesced: fewer requests than documents, every one parsed with its own fields")
     @LoopActor
     func coalesces() async throws {
-        let h = try BatcherHarness()
+        let h = try BatcherHarness(batcher: { $0.coalesceMode = "always" })
         for i in 0..<24 {
             h.batcher.submit(ParseJob(id: "d\(i)", tenant: "t", contentSHA256: "sha\(i)", text: BatcherHarness.resume(i)))
         }
@@ -166,7 +166,7 @@ struct LLMBatcherTests {
     @Test("answers that are not JSON: a coalesced request is bisected, each document retried once, then llm_invalid_output")
     @LoopActor
     func garbage() async throws {
-        let h = try BatcherHarness(simulator: { $0.garbageRate = 1 })
+        let h = try BatcherHarness(simulator: { $0.garbageRate = 1 }, batcher: { $0.coalesceMode = "always" })
         for i in 0..<4 {
             h.batcher.submit(ParseJob(id: "g\(i)", tenant: "t", contentSHA256: "g\(i)", text: BatcherHarness.resume(i)))
         }

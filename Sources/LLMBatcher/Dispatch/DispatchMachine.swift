@@ -58,6 +58,12 @@ struct DispatchMachine: Sendable {
     /// The earliest time a waiting group may be tried again (rate limit, backoff, Batch API token limit).
     private(set) var notBefore: UInt64 = 0
 
+    /// Nanoseconds a request takes per resume it carries, learned from the answers (an average that follows
+    /// changes); nil until the first answer.
+    private(set) var latencyPerResume: UInt64?
+    /// Tokens reserved per request, learned as requests go (for what TPM allows in flight).
+    private(set) var reservedPerRequest: Double?
+
     /// Batch API: batches in flight, and since when the oldest waiting job waits.
     private(set) var batchesInFlight = 0
     private(set) var batchWaitingSince: UInt64?
@@ -67,8 +73,9 @@ struct DispatchMachine: Sendable {
         packer = Packer(configuration: configuration)
         budget = RateBudget(requestsPerMinute: configuration.requestsPerMinute,
                             tokensPerMinute: configuration.tokensPerMinute, now: now)
-        concurrency = ConcurrencyLimit(initial: min(4, configuration.maxConcurrency),
-                                       maximum: configuration.maxConcurrency)
+        // AIMD from the ceiling down: what is in flight is bounded by ``targetInFlight`` (the budgets × the
+        // latency) and by the budgets' reservations; AIMD only answers 429s the limits did not foresee.
+        concurrency = ConcurrencyLimit(initial: configuration.maxConcurrency, maximum: configuration.maxConcurrency)
         format = configuration.responseFormat == "json_object" ? .jsonObject : .jsonSchema
     }
 
@@ -79,16 +86,21 @@ struct DispatchMachine: Sendable {
 
     /// The next thing to do at `now`.
     mutating func next(now: UInt64) -> Action {
-        guard inFlight < concurrency.limit else { return .idle }
+        guard inFlight < min(concurrency.limit, targetInFlight) else { return .idle }
         if now < notBefore { return .armTimer(at: notBefore) }
         let group: [JobState]
         if let retry = retries.popFirst() {
             group = retry
         } else {
             guard let oldest = pending.first else { return .idle }
-            let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
-            if now < lingerEnds && !packer.fullGroupPending(pending) { return .armTimer(at: lingerEnds) }
-            guard let packed = packer.packGroup(from: &pending) else { return .idle }
+            let limit = groupLimit()
+            if limit > 1 {
+                let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
+                if now < lingerEnds && !packer.fullGroupPending(pending, limit: limit) {
+                    return .armTimer(at: lingerEnds)
+                }
+            }
+            guard let packed = packer.packGroup(from: &pending, limit: limit) else { return .idle }
             group = packed
         }
         guard breaker.allow(now: now) else {
@@ -106,6 +118,7 @@ struct DispatchMachine: Sendable {
         switch budget.reserve(tokens: reserve, now: now) {
         case .granted(let id):
             inFlight += 1
+            reservedPerRequest = reservedPerRequest.map { $0 * 0.9 + Double(reserve) * 0.1 } ?? Double(reserve)
             return .send(Request(group: group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt,
                                  reservedTokens: reserve, format: format))
         case .wait(let until):
@@ -117,6 +130,47 @@ struct DispatchMachine: Sendable {
     /// A request's HTTP exchange ended (answer or transport error): its slot is free.
     mutating func requestEnded() {
         inFlight -= 1
+    }
+
+    /// A request of `resumes` resumes sent at `sentAt` was answered at `now`: its time teaches the latency.
+    mutating func answered(resumes: Int, sentAt: UInt64, now: UInt64) {
+        guard resumes > 0, now > sentAt else { return }
+        let sample = (now - sentAt) / UInt64(resumes)
+        latencyPerResume = latencyPerResume.map { ($0 / 4) * 3 + sample / 4 } ?? sample
+    }
+
+    // MARK: How many at once, and how many together
+
+    /// Requests in flight the limits allow (Little's law: arrivals per second × seconds each takes), from
+    /// RPM, from TPM (with the tokens a request reserves) and `LLM_MAX_CONCURRENCY`, whichever is least;
+    /// a fifth more than the mean, so that jitter in the latency does not leave the budget idle. Before any
+    /// answer the ceiling holds (the budgets' reservations still bound the first burst).
+    var targetInFlight: Int {
+        guard let latencyPerResume else { return configuration.maxConcurrency }
+        let seconds = Double(latencyPerResume) / 1e9
+        var allowed = Double(budget.requestsPerMinute) / 60 * seconds
+        if let reservedPerRequest, reservedPerRequest > 0 {
+            allowed = min(allowed, Double(budget.tokensPerMinute) / 60 * seconds / reservedPerRequest)
+        }
+        return max(1, min(configuration.maxConcurrency, Int((allowed * 1.2).rounded(.up))))
+    }
+
+    /// Resumes one new request may carry. `LLM_COALESCE=auto`: one, as long as the request budget can keep
+    /// every waiting resume in a request of its own (packing k resumes makes the answer, generated token after
+    /// token, about k times slower, so it only pays when requests are what runs out); when RPM binds, as
+    /// many as spreads the waiting resumes over the requests RPM allows in flight.
+    func groupLimit() -> Int {
+        switch configuration.coalesceMode {
+        case "never": return 1
+        case "always": return configuration.coalesceMaxDocuments
+        default: break
+        }
+        guard let latencyPerResume else { return 1 }
+        let seconds = Double(latencyPerResume) / 1e9
+        let requestsInFlight = max(1, Double(budget.requestsPerMinute) / 60 * seconds)
+        let resumes = Double(waiting + inFlight)
+        guard resumes > requestsInFlight else { return 1 }
+        return min(configuration.coalesceMaxDocuments, Int((resumes / requestsInFlight).rounded(.up)))
     }
 
     /// A request never got an answer: one that never reached the server gives its reservation back; one that

@@ -17,12 +17,13 @@ struct Packer: Sendable {
     }
 
     /// Pops the oldest pending jobs, as many as one request can carry (nil when none waits).
-    mutating func packGroup(from pending: inout Deque<JobState>) -> [JobState]? {
+    mutating func packGroup(from pending: inout Deque<JobState>, limit: Int? = nil) -> [JobState]? {
+        let most = min(limit ?? configuration.coalesceMaxDocuments, configuration.coalesceMaxDocuments)
         guard var first = pending.popFirst() else { return nil }
         prepare(&first)
         var group = [first]
         var tokens = estimator.estimate(characters: first.preparedCount)
-        while group.count < configuration.coalesceMaxDocuments, var next = pending.first {
+        while group.count < most, var next = pending.first {
             prepare(&next)
             let more = estimator.estimate(characters: next.preparedCount)
             guard tokens + more <= configuration.coalesceTokens,
@@ -36,8 +37,10 @@ struct Packer: Sendable {
     }
 
     /// Whether the pending jobs already fill a request (no reason to linger).
-    func fullGroupPending(_ pending: Deque<JobState>) -> Bool {
-        if pending.count >= configuration.coalesceMaxDocuments { return true }
+    func fullGroupPending(_ pending: Deque<JobState>, limit: Int? = nil) -> Bool {
+        if pending.count >= min(limit ?? configuration.coalesceMaxDocuments, configuration.coalesceMaxDocuments) {
+            return true
+        }
         var characters = 0
         for job in pending {
             characters += min(job.textCount, configuration.maxInputCharacters)

@@ -75,6 +75,7 @@ extension LLMBatcher {
                                      promptCharacters: request.promptCharacters, now: now)
             transientFailure(request.group, now: now, reason: error.description)
         case .success(let reply):
+            if reply.status == 200 { dispatch.answered(resumes: request.group.count, sentAt: sentAt, now: now) }
             dispatch.observe(reply.rateLimits, reservation: request.reservation, now: now)
             handle(request.group, reply, reservation: request.reservation, promptCharacters: request.promptCharacters,
                    format: request.format, sentAt: sentAt, maxTokensSent: request.maxTokens,

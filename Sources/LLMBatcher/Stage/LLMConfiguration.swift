@@ -21,8 +21,13 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// `LLM_RPM`, `LLM_TPM`: the account's per-minute limits (corrected from the answers' headers).
     public var requestsPerMinute = 500
     public var tokensPerMinute = 200_000
-    /// `LLM_MAX_CONCURRENCY`: requests in flight at most (AIMD lowers it on 429s).
-    public var maxConcurrency = 16
+    /// `LLM_MAX_CONCURRENCY`: requests in flight at most. The batcher aims below it at what the limits allow
+    /// (Little's law: the per-minute budgets × the measured latency) and AIMD lowers it on 429s.
+    public var maxConcurrency = 128
+    /// `LLM_COALESCE`: `auto` packs several resumes into one request only while the request budget (RPM)
+    /// binds (a request of k resumes takes about k times as long to generate, so packing buys nothing else);
+    /// `always` packs whatever waits; `never` sends one resume per request.
+    public var coalesceMode = "auto"
     /// `LLM_COALESCE_MAX_DOCS`: resumes packed into one request at most (1 turns coalescing off).
     public var coalesceMaxDocuments = 8
     /// `LLM_COALESCE_TOKENS`: prompt tokens of resume text per coalesced request at most.
@@ -33,9 +38,11 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var outputTokensPerResume = 1_200
     /// `LLM_TIMEOUT_MS`: one request's time limit.
     public var requestTimeoutMilliseconds = 120_000
-    /// `LLM_RESPONSE_FORMAT`: `json_schema` (structured outputs; falls back by itself when refused) or
-    /// `json_object`.
-    public var responseFormat = "json_schema"
+    /// `LLM_RESPONSE_FORMAT`: `json_object` (JSON mode: the model leaves out what a resume does not say, and
+    /// the answer is validated here against JSON Resume) or `json_schema` (strict structured outputs, which
+    /// make the model write every key of the schema, mostly `null`: measured 1.7 times the completion tokens,
+    /// and the schema is billed as prompt tokens on every request; falls back by itself when refused).
+    public var responseFormat = "json_object"
     /// `LLM_LIMITS_COUNT_USAGE`: the endpoint's rate limiter counts actual usage (refunds unused
     /// `max_tokens`). OpenAI's keeps prompt + `max_tokens` once a request is admitted: false.
     public var rateLimitCountsActualUsage = false
@@ -77,6 +84,10 @@ public struct LLMConfiguration: Sendable, Equatable {
         requestsPerMinute = try env.int("LLM_RPM", default: requestsPerMinute, range: 1...10_000_000)
         tokensPerMinute = try env.int("LLM_TPM", default: tokensPerMinute, range: 100...1_000_000_000)
         maxConcurrency = try env.int("LLM_MAX_CONCURRENCY", default: maxConcurrency, range: 1...1024)
+        coalesceMode = env.string("LLM_COALESCE", default: coalesceMode)
+        guard ["auto", "always", "never"].contains(coalesceMode) else {
+            throw .init(name: "LLM_COALESCE", value: coalesceMode, expected: "auto, always or never")
+        }
         coalesceMaxDocuments = try env.int("LLM_COALESCE_MAX_DOCS", default: coalesceMaxDocuments, range: 1...64)
         coalesceTokens = try env.int("LLM_COALESCE_TOKENS", default: coalesceTokens, range: 100...1_000_000)
         coalesceLingerMilliseconds = try env.int("LLM_COALESCE_LINGER_MS", default: coalesceLingerMilliseconds,
@@ -110,6 +121,7 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("MAX_INPUT_CHARS", String(maxInputCharacters)), ("CHARS_PER_TOKEN_ESTIMATE", String(charactersPerToken)),
             ("LLM_CONTEXT_WINDOW", String(contextWindow)), ("LLM_RPM", String(requestsPerMinute)),
             ("LLM_TPM", String(tokensPerMinute)), ("LLM_MAX_CONCURRENCY", String(maxConcurrency)),
+            ("LLM_COALESCE", coalesceMode),
             ("LLM_COALESCE_MAX_DOCS", String(coalesceMaxDocuments)), ("LLM_COALESCE_TOKENS", String(coalesceTokens)),
             ("LLM_COALESCE_LINGER_MS", String(coalesceLingerMilliseconds)),
             ("LLM_OUTPUT_TOKENS_PER_RESUME", String(outputTokensPerResume)),
