@@ -15,6 +15,8 @@ struct JobState: Sendable {
     let textCount: Int
     var compactionLevel = 0
     var needsCompaction = false
+    /// The context window `prepared` was sized for (prepared again when a smaller one is learned).
+    var preparedWindow = 0
     /// Factor applied to the character budget after each length error.
     var shrink = 1.0
     /// Transient failures counted against this job.

@@ -10,10 +10,22 @@ struct Packer: Sendable {
     var estimator: TokenEstimator
     /// Compactions done while packing (a text over its budget, or compacted harder after a length error).
     private(set) var compactions = 0
+    /// The model's context window: `LLM_CONTEXT_WINDOW`, or what a `context_length_exceeded` answer stated.
+    private(set) var contextWindow: Int
 
     init(configuration: LLMConfiguration) {
         self.configuration = configuration
         estimator = TokenEstimator(charactersPerToken: configuration.charactersPerToken)
+        contextWindow = configuration.contextWindow
+    }
+
+    /// Takes the window an endpoint's error states (only a smaller one: a larger claim cannot be trusted more
+    /// than the setting). Returns whether it changed.
+    mutating func learn(contextWindow window: Int) -> Bool {
+        guard window > 0, window < contextWindow else { return false }
+        // Every job is prepared again against the new window (``prepare(_:)`` compares `preparedWindow`).
+        contextWindow = window
+        return true
     }
 
     /// Pops the oldest pending jobs, as many as one request can carry (nil when none waits).
@@ -26,8 +38,11 @@ struct Packer: Sendable {
         while group.count < most, var next = pending.first {
             prepare(&next)
             let more = estimator.estimate(characters: next.preparedCount)
+            let system = estimator.estimate(characters: Self.systemCharacters) + 64
             guard tokens + more <= configuration.coalesceTokens,
-                  (group.count + 1) * configuration.outputTokensPerResume <= configuration.maxTokens
+                  (group.count + 1) * configuration.outputTokensPerResume <= configuration.maxTokens,
+                  // Never a group the window cannot hold, with the estimate's margin.
+                  Double(system + tokens + more + maxTokens(for: group + [next])) <= Double(contextWindow) * 0.9
             else { break }
             pending.removeFirst()
             group.append(next)
@@ -51,7 +66,8 @@ struct Packer: Sendable {
 
     /// Compacts a job's text to what one request can carry (once, or again after a length error).
     mutating func prepare(_ job: inout JobState) {
-        guard job.prepared.isEmpty || job.needsCompaction else { return }
+        guard job.prepared.isEmpty || job.needsCompaction || job.preparedWindow != contextWindow else { return }
+        job.preparedWindow = contextWindow
         let budget = characterBudget(for: job)
         if job.compactionLevel == 0 && job.textCount <= budget {
             job.prepared = job.job.text
@@ -71,7 +87,7 @@ struct Packer: Sendable {
     /// the system message and the completion are reserved (with a margin for the estimate's error).
     func characterBudget(for job: JobState) -> Int {
         let system = estimator.estimate(characters: Self.systemCharacters) + 64
-        let room = configuration.contextWindow - system - job.maxTokens(configuration)
+        let room = contextWindow - system - job.maxTokens(configuration)
         let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink)
         return max(200, min(configuration.maxInputCharacters, byWindow))
     }

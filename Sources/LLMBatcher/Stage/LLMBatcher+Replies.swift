@@ -41,7 +41,8 @@ extension LLMBatcher {
                                  sentAt: sentAt, now: now)
             dispatch.retries.prepend(group)
         case .compactAndRetry(let counted):
-            contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted)
+            contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted,
+                              window: reply.error?.contextOverflow?.contextWindow)
             var job = group[0]
             job.shrink *= 0.8
             job.compactionLevel = min(3, job.compactionLevel + 1)
@@ -51,7 +52,10 @@ extension LLMBatcher {
                 pump()
             }
         case .bisect(let overflow, let counted):
-            if overflow { contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted) }
+            if overflow {
+                contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted,
+                                  window: reply.error?.contextOverflow?.contextWindow)
+            }
             bisect(group)
         case .switchToJSONObject:
             logger.notice("endpoint refuses json_schema response_format; using json_object")
@@ -65,8 +69,14 @@ extension LLMBatcher {
         }
     }
 
-    private func contextOverflowed(promptCharacters: Int, countedPromptTokens: Int?) {
+    private func contextOverflowed(promptCharacters: Int, countedPromptTokens: Int?, window: Int?) {
         tally.contextOverflows += 1
+        // The error states the model's window: every later request is sized to it (LLM_CONTEXT_WINDOW was
+        // larger than what the endpoint serves).
+        if let window, dispatch.packer.learn(contextWindow: window) {
+            logger.warning("context window learned from the endpoint", metadata: [
+                "tokens": "\(window)", "configured": "\(configuration.contextWindow)"])
+        }
         // The endpoint counted our prompt exactly: learn the real ratio before recomputing budgets.
         if let counted = countedPromptTokens {
             dispatch.packer.estimator.observe(characters: promptCharacters, promptTokens: counted)
