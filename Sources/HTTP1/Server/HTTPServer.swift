@@ -30,7 +30,8 @@ public final class HTTPServer {
         self.logger = logger
         self.parserLimits = HTTPParserLimits(maxRequestLineBytes: min(8192, limits.maxHeaderBytes),
                                              maxHeaderBytes: limits.maxHeaderBytes,
-                                             maxHeaderCount: limits.maxHeaderCount)
+                                             maxHeaderCount: limits.maxHeaderCount,
+                                             maxChunkBytes: limits.maxChunkBytes)
     }
 
     /// Binds and listens; returns the port bound.

@@ -14,6 +14,8 @@ public struct HTTPServerLimits: Sendable, Equatable {
     public var maxHeaderBytes = 32 * 1024
     /// Header fields per request.
     public var maxHeaderCount = 100
+    /// Largest chunk-size a chunked body may declare (`413`).
+    public var maxChunkBytes = 1 << 30
 
     public init() {}
 }

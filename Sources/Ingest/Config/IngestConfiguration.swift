@@ -41,6 +41,7 @@ public struct IngestConfiguration: Sendable, Equatable {
             "SHUTDOWN_GRACE_MS", default: limits.shutdownGraceMilliseconds, range: 0...3_600_000)
         limits.maxHeaderBytes = try env.int("MAX_HEADER_BYTES", default: limits.maxHeaderBytes, range: 1024...1 << 20)
         limits.maxHeaderCount = try env.int("MAX_HEADER_COUNT", default: limits.maxHeaderCount, range: 8...10_000)
+        limits.maxOtherBodyBytes = try env.bytes("MAX_OTHER_BODY_SIZE", default: limits.maxOtherBodyBytes)
         limits.maxDecompressedBytes = try env.bytes("MAX_DECOMPRESSED_SIZE", default: limits.maxDecompressedBytes)
         limits.maxImportBytes = try env.bytes("MAX_IMPORT_SIZE", default: limits.maxImportBytes)
         spoolMarks.highWaterBytes = try env.bytes("SPOOL_HIGH_WATER_BYTES", default: spoolMarks.highWaterBytes)
@@ -64,6 +65,7 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("SHUTDOWN_GRACE_MS", String(limits.shutdownGraceMilliseconds)),
             ("MAX_HEADER_BYTES", String(limits.maxHeaderBytes)),
             ("MAX_HEADER_COUNT", String(limits.maxHeaderCount)),
+            ("MAX_OTHER_BODY_SIZE", String(limits.maxOtherBodyBytes)),
             ("MAX_DECOMPRESSED_SIZE", String(limits.maxDecompressedBytes)),
             ("MAX_IMPORT_SIZE", String(limits.maxImportBytes)),
             ("SPOOL_HIGH_WATER_BYTES", String(spoolMarks.highWaterBytes)),
@@ -89,6 +91,9 @@ public struct IngestLimits: Sendable, Equatable {
     public var bodyIdleTimeoutMilliseconds = 30_000
     /// How long an idle keep-alive connection stays open.
     public var keepAliveTimeoutMilliseconds = 60_000
+    /// Largest body of a route that takes none or a small one (`/health`, `/metrics`, unknown routes:
+    /// `MAX_OTHER_BODY_SIZE`, 64 KiB); past it the request gets 413 and the connection closes.
+    public var maxOtherBodyBytes = 64 << 10
     /// How long shutdown waits for uploads in flight.
     public var shutdownGraceMilliseconds = 30_000
     /// Request line plus headers, in bytes.
@@ -112,6 +117,8 @@ public struct IngestLimits: Sendable, Equatable {
         server.keepAliveTimeoutMilliseconds = keepAliveTimeoutMilliseconds
         server.maxHeaderBytes = maxHeaderBytes
         server.maxHeaderCount = maxHeaderCount
+        // No chunk may be larger than the largest body a route takes.
+        server.maxChunkBytes = max(maxRequestBytes, maxImportBytes)
         return server
     }
 }
