@@ -30,6 +30,7 @@ package final class HTTPConnection: TCPStreamDelegate {
     private let clock: any EngineClock
     private let timer = UVTimer()
     private var timers: HTTPConnectionTimer
+    /// Pauses the current request's handler asked for (backpressure); they end with its body.
     private var pauses = 0
     private var inParse = false
     private var peerClosed = false
@@ -122,6 +123,9 @@ package final class HTTPConnection: TCPStreamDelegate {
             guard case .receiving(let exchange, let handler) = state else { return }
             exchange.bodyComplete = true
             state = .awaitingResponse(exchange)
+            // The handler's pauses belong to the body, which is over: a handler that fails without undoing
+            // them must not leave the connection deaf to the next request.
+            pauses = 0
             run(timers.bodyComplete())
             // Pipelined bytes wait in the kernel (and `stash`) until this response is out: TCP flow control,
             // not memory, holds back a client that runs ahead.
@@ -217,18 +221,20 @@ package final class HTTPConnection: TCPStreamDelegate {
 
     // MARK: Flow control
 
-    package func pauseReading() {
+    /// The handler of `exchange` is behind: stop reading its body (calls nest with ``resumeReading(for:)``).
+    /// Ignored once the body is complete: its pauses ended with it.
+    package func pauseReading(for exchange: HTTPExchange) {
+        guard case .receiving(let current, _) = state, current === exchange else { return }
         pauses += 1
         stream.stopReading()
     }
 
-    package func resumeReading() {
-        pauses = max(0, pauses - 1)
+    /// Undoes one ``pauseReading(for:)`` of the request still receiving.
+    package func resumeReading(for exchange: HTTPExchange) {
+        guard case .receiving(let current, _) = state, current === exchange, pauses > 0 else { return }
+        pauses -= 1
         guard pauses == 0 else { return }
-        switch state {
-        case .idle, .receiving, .closing: stream.startReading()
-        case .awaitingResponse: break
-        }
+        readIfReady()
     }
 
     // MARK: Timers

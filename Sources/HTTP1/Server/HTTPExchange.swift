@@ -55,8 +55,10 @@ public final class HTTPExchange {
     }
 
     /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``.
-    public func pauseBody() { connection?.pauseReading() }
+    /// Pauses end with the body: once it is complete (or the request
+    /// failed) they no longer hold the connection, and later calls change nothing.
+    public func pauseBody() { connection?.pauseReading(for: self) }
 
     /// Undoes one ``pauseBody()``.
-    public func resumeBody() { connection?.resumeReading() }
+    public func resumeBody() { connection?.resumeReading(for: self) }
 }

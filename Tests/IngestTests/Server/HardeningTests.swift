@@ -1,5 +1,6 @@
 @testable import Loop
 @testable import HTTP1
+import Logging
 import Testing
 import TestSupport
 
@@ -11,6 +12,36 @@ import TestSupport
 struct HardeningTests {
     private static func code(_ response: TestResponse) throws -> String? {
         try JSON.parse(response.body)["error"]?["code"]?.string
+    }
+
+    // MARK: Finding 9: a failed upload can leave its connection paused
+
+    @Test("a request that fails while its handler paused reading does not leave the connection paused")
+    func failureWhilePaused() async throws {
+        let (server, port) = try await Self.pausingServer()
+        // The server is shut down whatever happens: its connections must not outlive it.
+        do {
+            let client = try TestClient(port: port, timeoutSeconds: 4)
+            client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+            let failed = try client.readResponse()
+            #expect(failed.status == 400)
+            #expect(try Self.code(failed) == "bad_upload")
+            // The next request arrives in a read of its own: the connection must be reading again.
+            client.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+            let next = try client.readResponse()
+            #expect(next.status == 200)
+            #expect(next.text == "next")
+        } catch {
+            Issue.record(error)
+        }
+        await server.shutdown(graceMilliseconds: 0)
+    }
+
+    @LoopActor
+    private static func pausingServer() throws -> (HTTPServer, Int) {
+        let server = HTTPServer(limits: HTTPServerLimits(), router: PauseThenFailRoutes(),
+                                metrics: UnobservedHTTPServer(), logger: Logger(label: "test"))
+        return (server, try server.start(host: "127.0.0.1", port: 0))
     }
 
     // MARK: Finding 10: bodies of routes that take none, and chunk sizes
@@ -59,4 +90,35 @@ struct HardeningTests {
         #expect(await server.waitForEmptyTemporary())
         await server.stop()
     }
+}
+
+/// `POST` pauses reading on its first body bytes and fails at the body's end without resuming (a handler
+/// that errs the way finding 9 describes); anything else answers 200 with its path.
+@LoopActor
+private final class PauseThenFailRoutes: HTTPRouter {
+    func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler {
+        if exchange.head.method == "POST" { return PauseThenFail(exchange) }
+        let path = String(exchange.head.target.dropFirst())
+        return Respond(exchange) { HTTPResponse(status: 200, headers: [], body: Array(path.utf8)) }
+    }
+}
+
+@LoopActor
+private final class PauseThenFail: HTTPRequestHandler {
+    private let exchange: HTTPExchange
+    private var paused = false
+
+    init(_ exchange: HTTPExchange) { self.exchange = exchange }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !paused else { return }
+        paused = true
+        exchange.pauseBody()
+    }
+
+    func end() {
+        exchange.respond(.error(400, code: "bad_upload", message: "the upload failed while reading was paused"))
+    }
+
+    func abort() {}
 }
