@@ -22,6 +22,8 @@ package final class HTTPConnection: TCPStreamDelegate {
     }
 
     package let stream: TCPStream
+    /// The client's address, as counted against ``HTTPServerLimits/maxConnectionsPerClient``.
+    package let clientAddress: String?
     private weak var serverReference: HTTPServer?
     private var server: HTTPServer { serverReference! }
     private var parser: HTTPRequestParser
@@ -36,8 +38,9 @@ package final class HTTPConnection: TCPStreamDelegate {
     private var peerClosed = false
     private var closed = false
 
-    package init(stream: TCPStream, server: HTTPServer) {
+    package init(stream: TCPStream, clientAddress: String?, server: HTTPServer) {
         self.stream = stream
+        self.clientAddress = clientAddress
         self.serverReference = server
         self.parser = HTTPRequestParser(limits: server.parserLimits)
         self.clock = server.clock
@@ -62,7 +65,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         case .closing:
             return
         case .receiving:
-            run(timers.bytesArrived(at: clock.monotonicNanoseconds()))
+            break
         case .awaitingResponse:
             // Reading is stopped while a response is pending; a read that was already queued lands here.
             stash.append(contentsOf: bytes)
@@ -118,7 +121,11 @@ package final class HTTPConnection: TCPStreamDelegate {
             }
             run(timers.headComplete(at: clock.monotonicNanoseconds(), expectingBody: head.framing != .none))
         case .body(let bytes):
-            if case .receiving(_, let handler) = state { handler.receive(bytes) }
+            guard case .receiving(_, let handler) = state else { return }
+            // Body bytes (framing aside) hold off the idle deadline and count for the rate; a rate window that
+            // ended with too few fails the request here.
+            run(timers.bytesArrived(bytes.count, at: clock.monotonicNanoseconds()))
+            if case .receiving = state { handler.receive(bytes) }
         case .end:
             guard case .receiving(let exchange, let handler) = state else { return }
             exchange.bodyComplete = true
@@ -227,6 +234,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         guard case .receiving(let current, _) = state, current === exchange else { return }
         pauses += 1
         stream.stopReading()
+        if pauses == 1 { run(timers.readingPaused(at: clock.monotonicNanoseconds())) }
     }
 
     /// Undoes one ``pauseReading(for:)`` of the request still receiving.
@@ -234,6 +242,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         guard case .receiving(let current, _) = state, current === exchange, pauses > 0 else { return }
         pauses -= 1
         guard pauses == 0 else { return }
+        run(timers.readingResumed(at: clock.monotonicNanoseconds()))
         readIfReady()
     }
 
@@ -253,8 +262,8 @@ package final class HTTPConnection: TCPStreamDelegate {
             timer.cancel()
         case .close:
             close()
-        case .requestTimeout(let message):
-            failRequest(status: 408, code: "request_timeout", message: message)
+        case .requestTimeout(let code, let message):
+            failRequest(status: 408, code: code, message: message)
         }
     }
 

@@ -54,8 +54,8 @@ public final class HTTPExchange {
         connection?.respond(self, response)
     }
 
-    /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``.
-    /// Pauses end with the body: once it is complete (or the request
+    /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``; the
+    /// body's timeouts stand still meanwhile. Pauses end with the body: once it is complete (or the request
     /// failed) they no longer hold the connection, and later calls change nothing.
     public func pauseBody() { connection?.pauseReading(for: self) }
 

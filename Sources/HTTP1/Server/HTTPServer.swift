@@ -16,6 +16,8 @@ public final class HTTPServer {
     private let logger: Logger
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    /// Open connections by client address.
+    private var perClient: [String: Int] = [:]
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var dateCache: (second: Int, text: String) = (0, "")
     /// Whether shutdown has begun: no new connections, no keep-alive.
@@ -58,22 +60,35 @@ public final class HTTPServer {
             return
         }
         if connections.count >= limits.maxConnections {
-            let response = HTTPResponse.error(
-                503, code: "too_many_connections",
-                message: "the server holds \(limits.maxConnections) connections already; retry shortly",
-                headers: [("Retry-After", "1")])
-            stream.write(response.encode(keepAlive: false, date: currentDate()))
-            stream.shutdown { stream.close() }
-            metrics.request(route: "connection", status: 503)
-            return
+            return refuse(stream, code: "too_many_connections",
+                          message: "the server holds \(limits.maxConnections) connections already; retry shortly")
         }
-        let connection = HTTPConnection(stream: stream, server: self)
+        let address = stream.peerAddress
+        if let address, perClient[address, default: 0] >= limits.maxConnectionsPerClient {
+            return refuse(stream, code: "too_many_client_connections", message: """
+                \(address) holds \(limits.maxConnectionsPerClient) connections already; reuse them or retry shortly
+                """)
+        }
+        let connection = HTTPConnection(stream: stream, clientAddress: address, server: self)
         connections[ObjectIdentifier(connection)] = connection
+        if let address { perClient[address, default: 0] += 1 }
         metrics.connections(connections.count)
     }
 
+    /// Answers a connection over a cap with `503` and closes it.
+    private func refuse(_ stream: TCPStream, code: String, message: String) {
+        let response = HTTPResponse.error(503, code: code, message: message, headers: [("Retry-After", "1")])
+        stream.write(response.encode(keepAlive: false, date: currentDate()))
+        stream.shutdown { stream.close() }
+        metrics.request(route: "connection", status: 503)
+    }
+
     package func connectionClosed(_ connection: HTTPConnection) {
-        connections[ObjectIdentifier(connection)] = nil
+        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        if let address = connection.clientAddress {
+            let left = perClient[address, default: 1] - 1
+            perClient[address] = left > 0 ? left : nil
+        }
         metrics.connections(connections.count)
         if isDraining && connections.isEmpty {
             let waiters = drainWaiters

@@ -14,6 +14,14 @@ public struct HTTPServerLimits: Sendable, Equatable {
     public var maxHeaderBytes = 32 * 1024
     /// Header fields per request.
     public var maxHeaderCount = 100
+    /// Open connections from one client address at most; further ones are answered `503` and closed.
+    public var maxConnectionsPerClient = 256
+    /// A body must bring at least this many bytes in every ``bodyRateWindowMilliseconds`` (`408`).
+    public var minBodyBytesPerWindow = 4096
+    /// The window of ``minBodyBytesPerWindow``.
+    public var bodyRateWindowMilliseconds = 10_000
+    /// Time to receive a whole request, from the first byte of its head to the last of its body (`408`).
+    public var requestTimeoutMilliseconds = 600_000
     /// Largest chunk-size a chunked body may declare (`413`).
     public var maxChunkBytes = 1 << 30
 

@@ -3,6 +3,9 @@
 import Logging
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @testable import Ingest
 
@@ -12,6 +15,113 @@ import TestSupport
 struct HardeningTests {
     private static func code(_ response: TestResponse) throws -> String? {
         try JSON.parse(response.body)["error"]?["code"]?.string
+    }
+
+    /// Polls `condition` on the loop every 10 ms until it holds or `seconds` pass; true if it held.
+    private static func eventually(seconds: Double, _ condition: @LoopActor () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return await condition()
+    }
+
+    // MARK: Finding 6: slow bodies and descriptors
+
+    @Test("a body that trickles in under the minimum rate gets 408 body_too_slow; nothing is spooled")
+    func bodyBelowMinimumRate() async throws {
+        let server = try await TestServer {
+            $0.limits.minBodyBytesPerWindow = 1_000
+            $0.limits.bodyRateWindowMilliseconds = 300
+        }
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array(repeating: 0x61, count: 5_000))
+        let request = body.request()
+        let client = try TestClient(port: server.port, timeoutSeconds: 4)
+        let head = request.count - body.closed.count
+        client.send(Array(request.prefix(head + 200)))
+        // One byte every 20 ms (50 bytes a second, well under 1,000 per 300 ms), until the server closes.
+        let trickle = BackgroundWork {
+            for byte in request[(head + 200)...].prefix(300) {
+                guard client.send([byte]) else { return }
+                usleep(20_000)
+            }
+        }
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(try Self.code(response) == "body_too_slow")
+        #expect(await trickle.wait(seconds: 10))
+        #expect(server.incoming().isEmpty)
+        #expect(await server.waitForEmptyTemporary())
+        await server.stop()
+    }
+
+    @Test("a body that keeps the minimum rate still ends at the whole-request deadline with 408 request_timeout")
+    func wholeRequestDeadline() async throws {
+        let server = try await TestServer {
+            // One byte per window is kept whatever the trickle's pace; the deadline comes first.
+            $0.limits.minBodyBytesPerWindow = 1
+            $0.limits.bodyRateWindowMilliseconds = 5_000
+            $0.limits.requestTimeoutMilliseconds = 600
+        }
+        var body = MultipartBody()
+        body.file(filename: "a.txt", Array(repeating: 0x61, count: 5_000))
+        let request = body.request()
+        let client = try TestClient(port: server.port, timeoutSeconds: 4)
+        let head = request.count - body.closed.count
+        client.send(Array(request.prefix(head + 200)))
+        let trickle = BackgroundWork {
+            for byte in request[(head + 200)...].prefix(300) {
+                guard client.send([byte]) else { return }
+                usleep(20_000)
+            }
+        }
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(try Self.code(response) == "request_timeout")
+        #expect(await trickle.wait(seconds: 10))
+        #expect(server.incoming().isEmpty)
+        #expect(await server.waitForEmptyTemporary())
+        await server.stop()
+    }
+
+    @Test("connections over the per-client cap get 503 too_many_client_connections; a freed slot serves again")
+    func perClientCap() async throws {
+        let server = try await TestServer { $0.limits.maxConnectionsPerClient = 2 }
+        let a = try TestClient(port: server.port, timeoutSeconds: 4)
+        let b = try TestClient(port: server.port, timeoutSeconds: 4)
+        for client in [a, b] {
+            client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().status == 200)
+        }
+        let c = try TestClient(port: server.port, timeoutSeconds: 4)
+        c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = try c.readResponse()
+        #expect(refused.status == 503)
+        #expect(try Self.code(refused) == "too_many_client_connections")
+        #expect(refused.header("Retry-After") != nil)
+        #expect(c.waitForClose())
+        a.reset()
+        #expect(await Self.eventually(seconds: 5) { server.ingest.connectionCount == 1 })
+        let d = try TestClient(port: server.port, timeoutSeconds: 4)
+        d.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try d.readResponse().status == 200)
+        b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try b.readResponse().status == 200, "the connections under the cap were never disturbed")
+        await server.stop()
+    }
+
+    @Test("startup-status reports the connection cap and the descriptor limit it was fitted under")
+    func descriptorBudgetReported() async throws {
+        let server = try await TestServer()
+        let client = try TestClient(port: server.port, timeoutSeconds: 4)
+        client.send("GET /startup-status HTTP/1.1\r\nHost: x\r\n\r\n")
+        let json = try JSON.parse(try client.readResponse().body)
+        let connections = json["components"]?["connections"]
+        #expect(connections?["status"]?.string == "ok")
+        #expect(connections?["detail"]?.string?.contains("open-file limit") == true)
+        await server.stop()
     }
 
     // MARK: Finding 9: a failed upload can leave its connection paused
