@@ -146,14 +146,17 @@ struct HTTPConnectionTimerTests {
         limits.minBodyBytesPerWindow = 10
         limits.bodyRateWindowMilliseconds = 11
         limits.requestTimeoutMilliseconds = 12
+        limits.sendStallTimeoutMilliseconds = 13
         #expect(HTTPConnectionTimer.Timeouts(limits) == .init(
-            keepAlive: 9, header: 7, bodyIdle: 8, linger: 2_000, minBodyBytes: 10, rateWindow: 11, request: 12))
+            keepAlive: 9, header: 7, bodyIdle: 8, linger: 2_000, minBodyBytes: 10, rateWindow: 11, request: 12,
+            sendStall: 13))
     }
 
-    // MARK: Rate, whole-request deadline, pauses (issue 11, finding 6)
+    // MARK: Rate, whole-request deadline, pauses, stalled sends (issue 11, findings 2 and 6)
 
     private let slowBodies = HTTPConnectionTimer.Timeouts(
-        keepAlive: 60_000, header: 10_000, bodyIdle: 30_000, minBodyBytes: 1_000, rateWindow: 300, request: 5_000)
+        keepAlive: 60_000, header: 10_000, bodyIdle: 30_000, minBodyBytes: 1_000, rateWindow: 300, request: 5_000,
+        sendStall: 100)
 
     /// A connection whose body began now.
     private func receivingBody(_ clock: ManualClock) -> HTTPConnectionTimer {
@@ -240,6 +243,27 @@ struct HTTPConnectionTimerTests {
         #expect(timer.bytesArrived(500, at: resumed + ms(100)) == .none)
         #expect(timer.tick(at: resumed + ms(200)) == .arm(deadline: resumed + ms(500)), "1,000 bytes: enough")
         #expect(timer.readingResumed(at: resumed + ms(300)) == .none, "not paused")
+    }
+
+    @Test("unsent responses above the mark for the stall time close the connection; draining in time does not")
+    func sendStall() {
+        let clock = ManualClock()
+        var timer = HTTPConnectionTimer(timeouts: slowBodies, openedAt: clock.now)
+        _ = timer.opened()
+        _ = timer.headComplete(at: clock.now, expectingBody: false)
+        let stalled = clock.now + ms(10)
+        #expect(timer.keptAlive(at: stalled) == .arm(deadline: stalled + ms(60_000)))
+        #expect(timer.sendStalled(at: stalled) == .arm(deadline: stalled + ms(100)))
+        #expect(timer.sendStalled(at: stalled + ms(50)) == .none, "the stall counts from its start")
+        #expect(timer.sendDrained() == .none, "the armed timer fires earlier and re-arms")
+        #expect(timer.tick(at: stalled + ms(100)) == .arm(deadline: stalled + ms(60_000)))
+
+        let again = stalled + ms(1_000)
+        #expect(timer.sendStalled(at: again) == .arm(deadline: again + ms(100)))
+        #expect(timer.tick(at: again + ms(99)) == .arm(deadline: again + ms(100)))
+        #expect(timer.tick(at: again + ms(100)) == .close)
+        #expect(timer.phase == .closed)
+        #expect(timer.sendStalled(at: again + ms(200)) == .none)
     }
 
     private func ms(_ milliseconds: UInt64) -> UInt64 { milliseconds * 1_000_000 }

@@ -12,6 +12,8 @@
 ///   clocks stand still.
 /// - While the handler works on a complete request, nothing times out.
 /// - After an answer that ends the connection early, unread bytes are discarded for `linger`, then it closes.
+/// - Whatever the phase, a connection whose unsent responses stay above the server's mark for `sendStall`
+///   (the client does not read them) is closed.
 ///
 /// The timer is re-armed lazily: a deadline that moves later (each body read) leaves the armed timer alone, and
 /// its ``tick(at:)`` arms it again for the rest, so a stream of reads costs no timer calls.
@@ -27,9 +29,11 @@ struct HTTPConnectionTimer: Sendable {
         var rateWindow: Int
         /// The whole request, head and body; 0 sets no such deadline.
         var request: Int
+        /// How long unsent responses may stay above the server's mark before the connection closes.
+        var sendStall: Int
 
         init(keepAlive: Int, header: Int, bodyIdle: Int, linger: Int = 2_000, minBodyBytes: Int = 0,
-             rateWindow: Int = 10_000, request: Int = 0) {
+             rateWindow: Int = 10_000, request: Int = 0, sendStall: Int = 30_000) {
             self.keepAlive = keepAlive
             self.header = header
             self.bodyIdle = bodyIdle
@@ -37,13 +41,15 @@ struct HTTPConnectionTimer: Sendable {
             self.minBodyBytes = minBodyBytes
             self.rateWindow = rateWindow
             self.request = request
+            self.sendStall = sendStall
         }
 
         /// A server's limits; unread bytes are discarded for two seconds after an early answer.
         init(_ limits: HTTPServerLimits) {
             self.init(keepAlive: limits.keepAliveTimeoutMilliseconds, header: limits.headerTimeoutMilliseconds,
                       bodyIdle: limits.bodyIdleTimeoutMilliseconds, minBodyBytes: limits.minBodyBytesPerWindow,
-                      rateWindow: limits.bodyRateWindowMilliseconds, request: limits.requestTimeoutMilliseconds)
+                      rateWindow: limits.bodyRateWindowMilliseconds, request: limits.requestTimeoutMilliseconds,
+                      sendStall: limits.sendStallTimeoutMilliseconds)
         }
     }
 
@@ -101,6 +107,8 @@ struct HTTPConnectionTimer: Sendable {
     private(set) var phase: Phase
     /// The deadline the timer is armed for, if it is.
     private(set) var armed: UInt64?
+    /// Since when the connection's unsent responses have been above the server's mark, if they are.
+    private(set) var sendStalledSince: UInt64?
 
     /// A connection opened at `now`, idle.
     init(timeouts: Timeouts, openedAt now: UInt64) {
@@ -161,6 +169,21 @@ struct HTTPConnectionTimer: Sendable {
         body.lastByte += paused
         body.windowStart += paused
         phase = .body(body)
+        return schedule()
+    }
+
+    /// The connection's unsent responses went above the server's mark at `now` (later calls while they stay
+    /// above change nothing).
+    mutating func sendStalled(at now: UInt64) -> Action {
+        guard phase != .closed, sendStalledSince == nil else { return .none }
+        sendStalledSince = now
+        return schedule()
+    }
+
+    /// The client took its responses down below the resume mark.
+    mutating func sendDrained() -> Action {
+        guard sendStalledSince != nil else { return .none }
+        sendStalledSince = nil
         return schedule()
     }
 
@@ -227,6 +250,11 @@ struct HTTPConnectionTimer: Sendable {
         armed = nil
         guard let deadline = deadline else { return .none }
         if now < deadline { return schedule() }
+        if let stalled = sendStalledSince, now >= stalled + Self.nanoseconds(timeouts.sendStall) {
+            phase = .closed
+            sendStalledSince = nil
+            return .close
+        }
         switch phase {
         case .idle, .lingering:
             phase = .closed
@@ -269,12 +297,19 @@ struct HTTPConnectionTimer: Sendable {
     mutating func closed() {
         phase = .closed
         armed = nil
+        sendStalledSince = nil
     }
 
     // MARK: Decisions
 
-    /// When the current phase times out, if it does.
+    /// When the current phase times out, or the stalled sends close the connection, whichever comes first.
     var deadline: UInt64? {
+        let stall = sendStalledSince.map { $0 + Self.nanoseconds(timeouts.sendStall) }
+        guard let own = phaseDeadline else { return stall }
+        return stall.map { min($0, own) } ?? own
+    }
+
+    private var phaseDeadline: UInt64? {
         switch phase {
         case .idle(let since): return since + Self.nanoseconds(timeouts.keepAlive)
         case .head(let start): return start + Self.nanoseconds(timeouts.header)

@@ -19,6 +19,7 @@ public final class HTTPServer {
     /// Open connections by client address.
     private var perClient: [String: Int] = [:]
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var unsentTotal = 0
     private var dateCache: (second: Int, text: String) = (0, "")
     /// Whether shutdown has begun: no new connections, no keep-alive.
     public private(set) var isDraining = false
@@ -95,6 +96,12 @@ public final class HTTPServer {
             drainWaiters = []
             waiters.forEach { $0.resume() }
         }
+    }
+
+    /// A connection's queued, unsent response bytes changed by `delta`.
+    package func unsentChanged(by delta: Int) {
+        unsentTotal += delta
+        metrics.unsentResponseBytes(unsentTotal)
     }
 
     /// Graceful shutdown: stop accepting, close idle connections, let requests in flight finish for up to

@@ -43,6 +43,9 @@ public struct IngestConfiguration: Sendable, Equatable {
             "BODY_RATE_WINDOW_MS", default: limits.bodyRateWindowMilliseconds, range: 1...3_600_000)
         limits.requestTimeoutMilliseconds = try env.int(
             "REQUEST_TIMEOUT_MS", default: limits.requestTimeoutMilliseconds, range: 1...86_400_000)
+        limits.maxUnsentResponseBytes = try env.bytes("MAX_UNSENT_RESPONSE_SIZE", default: limits.maxUnsentResponseBytes)
+        limits.sendStallTimeoutMilliseconds = try env.int(
+            "SEND_STALL_TIMEOUT_MS", default: limits.sendStallTimeoutMilliseconds, range: 1...3_600_000)
         limits.keepAliveTimeoutMilliseconds = try env.int(
             "KEEPALIVE_TIMEOUT_MS", default: limits.keepAliveTimeoutMilliseconds, range: 1...3_600_000)
         limits.shutdownGraceMilliseconds = try env.int(
@@ -74,6 +77,8 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("MIN_BODY_RATE_BYTES", String(limits.minBodyBytesPerWindow)),
             ("BODY_RATE_WINDOW_MS", String(limits.bodyRateWindowMilliseconds)),
             ("REQUEST_TIMEOUT_MS", String(limits.requestTimeoutMilliseconds)),
+            ("MAX_UNSENT_RESPONSE_SIZE", String(limits.maxUnsentResponseBytes)),
+            ("SEND_STALL_TIMEOUT_MS", String(limits.sendStallTimeoutMilliseconds)),
             ("KEEPALIVE_TIMEOUT_MS", String(limits.keepAliveTimeoutMilliseconds)),
             ("SHUTDOWN_GRACE_MS", String(limits.shutdownGraceMilliseconds)),
             ("MAX_HEADER_BYTES", String(limits.maxHeaderBytes)),
@@ -113,6 +118,12 @@ public struct IngestLimits: Sendable, Equatable {
     /// Time for a whole request, head and body (`REQUEST_TIMEOUT_MS`, 10 min), else 408. Time the server
     /// spends with reading paused (its disk is behind) does not count.
     public var requestTimeoutMilliseconds = 600_000
+    /// Response bytes a connection may have queued unsent before it stops reading requests
+    /// (`MAX_UNSENT_RESPONSE_SIZE`, 1 MiB).
+    public var maxUnsentResponseBytes = 1 << 20
+    /// How long a connection may stay above ``maxUnsentResponseBytes`` before it is closed
+    /// (`SEND_STALL_TIMEOUT_MS`, 30 s).
+    public var sendStallTimeoutMilliseconds = 30_000
     /// Largest body of a route that takes none or a small one (`/health`, `/metrics`, unknown routes:
     /// `MAX_OTHER_BODY_SIZE`, 64 KiB); past it the request gets 413 and the connection closes.
     public var maxOtherBodyBytes = 64 << 10
@@ -155,6 +166,8 @@ public struct IngestLimits: Sendable, Equatable {
         server.minBodyBytesPerWindow = minBodyBytesPerWindow
         server.bodyRateWindowMilliseconds = bodyRateWindowMilliseconds
         server.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+        server.maxUnsentResponseBytes = maxUnsentResponseBytes
+        server.sendStallTimeoutMilliseconds = sendStallTimeoutMilliseconds
         // No chunk may be larger than the largest body a route takes.
         server.maxChunkBytes = max(maxRequestBytes, maxImportBytes)
         return server

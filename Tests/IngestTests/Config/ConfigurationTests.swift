@@ -33,18 +33,21 @@ struct ConfigurationTests {
     func hardeningLimits() throws {
         let c = try IngestConfiguration(environment: [
             "MAX_CONNECTIONS_PER_CLIENT": "8", "FD_RESERVE": "100", "MIN_BODY_RATE_BYTES": "1KiB",
-            "BODY_RATE_WINDOW_MS": "2000", "REQUEST_TIMEOUT_MS": "60000", "MAX_OTHER_BODY_SIZE": "4KiB",
+            "BODY_RATE_WINDOW_MS": "2000", "REQUEST_TIMEOUT_MS": "60000", "MAX_UNSENT_RESPONSE_SIZE": "2MiB",
+            "SEND_STALL_TIMEOUT_MS": "5000", "MAX_OTHER_BODY_SIZE": "4KiB",
         ])
         let server = c.limits.server
         #expect(server.maxConnectionsPerClient == 8)
         #expect(server.minBodyBytesPerWindow == 1024)
         #expect(server.bodyRateWindowMilliseconds == 2000)
         #expect(server.requestTimeoutMilliseconds == 60_000)
+        #expect(server.maxUnsentResponseBytes == 2 << 20)
+        #expect(server.sendStallTimeoutMilliseconds == 5000)
         #expect(server.maxChunkBytes == c.limits.maxImportBytes, "no chunk larger than the largest body")
         #expect(c.limits.maxOtherBodyBytes == 4096)
         #expect(c.limits.descriptorReserve == 100)
         let printed = Dictionary(uniqueKeysWithValues: c.printable)
-        #expect(printed["REQUEST_TIMEOUT_MS"] == "60000")
+        #expect(printed["MAX_UNSENT_RESPONSE_SIZE"] == String(2 << 20))
         #expect(printed["FD_RESERVE"] == "100")
         #expect(printed["MAX_OTHER_BODY_SIZE"] == "4096")
     }

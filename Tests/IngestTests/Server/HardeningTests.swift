@@ -13,6 +13,8 @@ import Glibc
 /// checks the status, the error code, that nothing of the request was kept and that others are still served.
 @Suite("Hardening")
 struct HardeningTests {
+    private static let metricsRequest = Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+
     private static func code(_ response: TestResponse) throws -> String? {
         try JSON.parse(response.body)["error"]?["code"]?.string
     }
@@ -25,6 +27,58 @@ struct HardeningTests {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return await condition()
+    }
+
+    // MARK: Finding 2: responses queued without bound
+
+    @Test("a client that pipelines and never reads is held at the unsent mark and closed; others are served")
+    func pipelinerThatNeverReads() async throws {
+        let mark = 256 << 10
+        let server = try await TestServer {
+            $0.limits.maxUnsentResponseBytes = mark
+            $0.limits.sendStallTimeoutMilliseconds = 1_000
+        }
+        let polite = try TestClient(port: server.port, timeoutSeconds: 5)
+        polite.send(Self.metricsRequest)
+        let responseBytes = try polite.readResponse().body.count + 400
+        let greedy = try TestClient(port: server.port, timeoutSeconds: 5, receiveBufferBytes: 4096)
+        let batch = Array([[UInt8]](repeating: Self.metricsRequest, count: 1_000).joined())
+        // 100,000 requests (3.5 MB; the kernel's buffers may take them all). The sends end when they are all
+        // out, or fail once the server closes.
+        let sender = BackgroundWork {
+            for _ in 0..<100 where greedy.send(batch) {}
+        }
+        var peak = 0
+        var servedMeanwhile = false
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            let unsent = await server.ingest.metrics.unsentResponseBytes
+            peak = max(peak, unsent)
+            // Far past the mark: the server is queueing without bound; stop before it eats the machine.
+            if unsent > 32 * mark { break }
+            if unsent > mark / 2 && !servedMeanwhile {
+                polite.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                servedMeanwhile = try polite.readResponse().status == 200
+            }
+            // Held at the mark, then closed past the stall time: only the polite connection is left.
+            if servedMeanwhile, await server.ingest.connectionCount == 1 { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(peak <= mark + responseBytes, "unsent bytes peaked at \(peak); the mark is \(mark)")
+        #expect(peak > mark / 2, "the greedy client did fill the queue")
+        #expect(servedMeanwhile, "a well-behaved client is served while the other one stalls")
+        let closed = await Self.eventually(seconds: 5) { server.ingest.connectionCount == 1 }
+        #expect(closed, "the stalled connection is closed")
+        #expect(await sender.wait(seconds: 10))
+        if closed {
+            #expect(greedy.waitForClose(), "the greedy client sees the connection end")
+        } else {
+            greedy.reset()
+        }
+        polite.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try polite.readResponse().status == 200)
+        #expect(await Self.eventually(seconds: 5) { server.ingest.metrics.unsentResponseBytes == 0 })
+        await server.stop()
     }
 
     // MARK: Finding 6: slow bodies and descriptors
