@@ -18,6 +18,8 @@ public final class IngestMetrics: HTTPServerObserver {
     private let unsentResponses: Gauge
     /// Response bytes queued on client connections and not yet sent (the gauge's value).
     package private(set) var unsentResponseBytes = 0
+    /// The highest ``unsentResponseBytes`` since start: what the mark held it to, whoever looks late.
+    package private(set) var unsentResponseBytesPeak = 0
     private let fsyncLatency: DurationHistogram
     private let filesAccepted: Counter
     private let filesRejected: Counter
@@ -74,6 +76,7 @@ public final class IngestMetrics: HTTPServerObserver {
     public func connections(_ open: Int) { connectionsOpen.set(Int64(open)) }
     public func unsentResponseBytes(_ total: Int) {
         unsentResponseBytes = total
+        unsentResponseBytesPeak = max(unsentResponseBytesPeak, total)
         unsentResponses.set(Int64(total))
     }
     package func spoolDepth(files: Int, bytes: Int) {
