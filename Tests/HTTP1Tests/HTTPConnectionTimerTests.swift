@@ -235,7 +235,8 @@ struct HTTPConnectionTimerTests {
         #expect(timer.deadline == nil)
         // An hour of a slow disk: no 408 of any kind (idle, rate or whole request).
         #expect(timer.tick(at: start + ms(3_600_000)) == .none)
-        #expect(timer.bytesArrived(100, at: start + ms(3_600_000)) == .none, "the rest of a read, parsed after the pause")
+        #expect(timer.bytesArrived(100, at: start + ms(3_600_000)) == .none,
+                "the rest of a read, parsed after the pause")
         #expect(timer.readingPaused(at: start + ms(3_600_000)) == .none, "pauses are counted by the connection")
         let resumed = start + ms(3_600_100)
         // The window had 200 ms left, 500 bytes in it: it ends 200 ms after the resumption.

@@ -198,7 +198,8 @@ struct HTTPRequestParserTests {
     func chunkSizeLimit() {
         let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
         let limits = HTTPParserLimits(maxChunkBytes: 16)
-        let atLimit = HTTPParserDriver.oneShot(Array((head + "10\r\n0123456789abcdef\r\n0\r\n\r\n").utf8), limits: limits)
+        let atLimit = HTTPParserDriver.oneShot(
+            Array((head + "10\r\n0123456789abcdef\r\n0\r\n\r\n").utf8), limits: limits)
         #expect(atLimit.error == nil && atLimit.requests.count == 1)
         for size in ["11", "7fffffffffffffff", "11;ext=1"] {
             let over = HTTPParserDriver.oneShot(Array((head + size + "\r\n").utf8), limits: limits)

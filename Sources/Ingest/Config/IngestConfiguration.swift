@@ -43,7 +43,8 @@ public struct IngestConfiguration: Sendable, Equatable {
             "BODY_RATE_WINDOW_MS", default: limits.bodyRateWindowMilliseconds, range: 1...3_600_000)
         limits.requestTimeoutMilliseconds = try env.int(
             "REQUEST_TIMEOUT_MS", default: limits.requestTimeoutMilliseconds, range: 1...86_400_000)
-        limits.maxUnsentResponseBytes = try env.bytes("MAX_UNSENT_RESPONSE_SIZE", default: limits.maxUnsentResponseBytes)
+        limits.maxUnsentResponseBytes = try env.bytes(
+            "MAX_UNSENT_RESPONSE_SIZE", default: limits.maxUnsentResponseBytes)
         limits.sendStallTimeoutMilliseconds = try env.int(
             "SEND_STALL_TIMEOUT_MS", default: limits.sendStallTimeoutMilliseconds, range: 1...3_600_000)
         limits.keepAliveTimeoutMilliseconds = try env.int(

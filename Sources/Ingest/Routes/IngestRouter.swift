@@ -115,7 +115,8 @@ package final class Respond: HTTPRequestHandler {
     private let maxBodyBytes: Int
     private var bodyBytes = 0
 
-    package init(_ exchange: HTTPExchange, maxBodyBytes: Int = Int.max, _ make: @escaping @LoopActor () -> HTTPResponse) {
+    package init(_ exchange: HTTPExchange, maxBodyBytes: Int = Int.max,
+                 _ make: @escaping @LoopActor () -> HTTPResponse) {
         self.exchange = exchange
         self.maxBodyBytes = maxBodyBytes
         self.make = make
