@@ -194,3 +194,12 @@ public final class BackgroundWork: Sendable {
         return isDone
     }
 }
+
+/// Runs blocking client work (a read that waits for the server, up to its timeout) on a thread of its own and
+/// awaits its result: the cooperative pool has as many threads as cores, and a test that blocks one while it
+/// waits stalls every other test's timing.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

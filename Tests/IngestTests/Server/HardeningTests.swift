@@ -31,49 +31,74 @@ struct HardeningTests {
 
     // MARK: Finding 2: responses queued without bound
 
-    @Test("a client that pipelines and never reads is held at the unsent mark and closed; others are served")
-    func pipelinerThatNeverReads() async throws {
+    /// A client with a 4 KiB receive buffer that pipelines up to 100,000 `GET /metrics` (3.5 MB: the kernel's
+    /// buffers may take them all) and never reads; the sends end when they are all out or the server closes.
+    private static func greedyClient(port: Int) throws -> (TestClient, BackgroundWork) {
+        let greedy = try TestClient(port: port, timeoutSeconds: 5, receiveBufferBytes: 4096)
+        let batch = Array([[UInt8]](repeating: metricsRequest, count: 1_000).joined())
+        let sender = BackgroundWork {
+            for _ in 0..<100 where greedy.send(batch) {}
+        }
+        return (greedy, sender)
+    }
+
+    @Test("a client that pipelines and never reads is held at the unsent mark; another client is served meanwhile")
+    func pipelinerHeldAtTheMark() async throws {
         let mark = 256 << 10
         let server = try await TestServer {
             $0.limits.maxUnsentResponseBytes = mark
-            $0.limits.sendStallTimeoutMilliseconds = 3_000
+            $0.limits.sendStallTimeoutMilliseconds = 600_000
         }
         let metrics = await server.ingest.metrics
         let polite = try TestClient(port: server.port, timeoutSeconds: 5)
         polite.send(Self.metricsRequest)
-        let responseBytes = try polite.readResponse().body.count + 400
-        let greedy = try TestClient(port: server.port, timeoutSeconds: 5, receiveBufferBytes: 4096)
-        let batch = Array([[UInt8]](repeating: Self.metricsRequest, count: 1_000).joined())
-        // 100,000 requests (3.5 MB; the kernel's buffers may take them all). The sends end when they are all
-        // out, or fail once the server closes.
-        let sender = BackgroundWork {
-            for _ in 0..<100 where greedy.send(batch) {}
-        }
-        // The greedy connection fills its queue (without a mark far past it: the waits below stop at 32 times
-        // the mark, before the machine suffers).
-        let filled = await Self.eventually(seconds: 20) { metrics.unsentResponseBytesPeak > mark / 2 }
-        #expect(filled, "the greedy client did fill the queue")
-        let greedyStillOpen = await server.ingest.connectionCount == 2
+        let responseBytes = try await offPool { try polite.readResponse() }.body.count + 400
+        let (greedy, sender) = try Self.greedyClient(port: server.port)
+        // The greedy connection fills its queue (without a mark far past it).
+        #expect(await Self.eventually(seconds: 20) { metrics.unsentResponseBytesPeak > mark / 2 })
         polite.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try polite.readResponse().status == 200)
-        #expect(greedyStillOpen, "the well-behaved client was served while the other one stalled")
-        // Past the stall time the greedy connection is closed; until then its queue stays at the mark.
+        #expect(try await offPool { try polite.readResponse() }.status == 200)
+        #expect(await server.ingest.connectionCount == 2, "the greedy connection is held, not closed")
+        let peak = await metrics.unsentResponseBytesPeak
+        #expect(peak <= mark + responseBytes, "unsent bytes peaked at \(peak); the mark is \(mark)")
+        // Held, it reads nothing, so it would learn that the client left only at the stall time (the other
+        // test): the shutdown closes it.
+        greedy.reset()
+        await server.stop()
+        #expect(await sender.wait(seconds: 10))
+        #expect(await metrics.unsentResponseBytes == 0)
+    }
+
+    @Test("a client that pipelines and never reads is closed once it stays above the mark for the stall time")
+    func pipelinerClosedAfterStall() async throws {
+        let mark = 256 << 10
+        let server = try await TestServer {
+            $0.limits.maxUnsentResponseBytes = mark
+            $0.limits.sendStallTimeoutMilliseconds = 500
+        }
+        let metrics = await server.ingest.metrics
+        let polite = try TestClient(port: server.port, timeoutSeconds: 5)
+        polite.send(Self.metricsRequest)
+        let responseBytes = try await offPool { try polite.readResponse() }.body.count + 400
+        let (greedy, sender) = try Self.greedyClient(port: server.port)
+        #expect(await Self.eventually(seconds: 20) { metrics.unsentResponseBytesPeak > mark / 2 })
+        // Without a deadline the wait gives up at 32 times the mark, before the machine suffers.
         _ = await Self.eventually(seconds: 15) {
             server.ingest.connectionCount == 1 || metrics.unsentResponseBytesPeak > 32 * mark
         }
         let closed = await server.ingest.connectionCount == 1
         let peak = await metrics.unsentResponseBytesPeak
-        #expect(peak <= mark + responseBytes, "unsent bytes peaked at \(peak); the mark is \(mark)")
         #expect(closed, "the stalled connection is closed")
-        #expect(await sender.wait(seconds: 10))
+        #expect(peak <= mark + responseBytes, "unsent bytes peaked at \(peak); the mark is \(mark)")
         if closed {
-            #expect(greedy.waitForClose(), "the greedy client sees the connection end")
+            #expect(try await offPool { greedy.waitForClose() }, "the greedy client sees the connection end")
         } else {
             greedy.reset()
         }
+        #expect(await sender.wait(seconds: 10))
+        #expect(await Self.eventually(seconds: 5) { metrics.unsentResponseBytes == 0 })
         polite.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try polite.readResponse().status == 200)
-        #expect(await Self.eventually(seconds: 5) { server.ingest.metrics.unsentResponseBytes == 0 })
+        #expect(try await offPool { try polite.readResponse() }.status == 200, "the other connection is untouched")
         await server.stop()
     }
 
@@ -98,7 +123,7 @@ struct HardeningTests {
                 usleep(20_000)
             }
         }
-        let response = try client.readResponse()
+        let response = try await offPool { try client.readResponse() }
         #expect(response.status == 408)
         #expect(try Self.code(response) == "body_too_slow")
         #expect(await trickle.wait(seconds: 10))
@@ -127,7 +152,7 @@ struct HardeningTests {
                 usleep(20_000)
             }
         }
-        let response = try client.readResponse()
+        let response = try await offPool { try client.readResponse() }
         #expect(response.status == 408)
         #expect(try Self.code(response) == "request_timeout")
         #expect(await trickle.wait(seconds: 10))
@@ -143,22 +168,23 @@ struct HardeningTests {
         let b = try TestClient(port: server.port, timeoutSeconds: 4)
         for client in [a, b] {
             client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try client.readResponse().status == 200)
+            #expect(try await offPool { try client.readResponse() }.status == 200)
         }
         let c = try TestClient(port: server.port, timeoutSeconds: 4)
         c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        let refused = try c.readResponse()
+        let refused = try await offPool { try c.readResponse() }
         #expect(refused.status == 503)
         #expect(try Self.code(refused) == "too_many_client_connections")
         #expect(refused.header("Retry-After") != nil)
-        #expect(c.waitForClose())
+        #expect(try await offPool { c.waitForClose() })
         a.reset()
         #expect(await Self.eventually(seconds: 5) { server.ingest.connectionCount == 1 })
         let d = try TestClient(port: server.port, timeoutSeconds: 4)
         d.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try d.readResponse().status == 200)
+        #expect(try await offPool { try d.readResponse() }.status == 200)
         b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try b.readResponse().status == 200, "the connections under the cap were never disturbed")
+        #expect(try await offPool { try b.readResponse() }.status == 200,
+                "the connections under the cap were never disturbed")
         await server.stop()
     }
 
@@ -167,7 +193,7 @@ struct HardeningTests {
         let server = try await TestServer()
         let client = try TestClient(port: server.port, timeoutSeconds: 4)
         client.send("GET /startup-status HTTP/1.1\r\nHost: x\r\n\r\n")
-        let json = try JSON.parse(try client.readResponse().body)
+        let json = try JSON.parse(try await offPool { try client.readResponse() }.body)
         let connections = json["components"]?["connections"]
         #expect(connections?["status"]?.string == "ok")
         #expect(connections?["detail"]?.string?.contains("open-file limit") == true)
@@ -183,12 +209,12 @@ struct HardeningTests {
         do {
             let client = try TestClient(port: port, timeoutSeconds: 4)
             client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
-            let failed = try client.readResponse()
+            let failed = try await offPool { try client.readResponse() }
             #expect(failed.status == 400)
             #expect(try Self.code(failed) == "bad_upload")
             // The next request arrives in a read of its own: the connection must be reading again.
             client.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
-            let next = try client.readResponse()
+            let next = try await offPool { try client.readResponse() }
             #expect(next.status == 200)
             #expect(next.text == "next")
         } catch {
@@ -212,10 +238,10 @@ struct HardeningTests {
         let server = try await TestServer()
         let client = try TestClient(port: server.port, timeoutSeconds: 4)
         client.send("GET \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n")
-        let response = try client.readResponse()
+        let response = try await offPool { try client.readResponse() }
         #expect(response.status == 413)
         #expect(try Self.code(response) == "body_too_large")
-        #expect(client.waitForClose())
+        #expect(try await offPool { client.waitForClose() })
         await server.stop()
     }
 
@@ -225,10 +251,10 @@ struct HardeningTests {
         let client = try TestClient(port: server.port, timeoutSeconds: 4)
         client.send("GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in 0..<3 { client.send("200\r\n" + String(repeating: "x", count: 0x200) + "\r\n") }
-        let response = try client.readResponse()
+        let response = try await offPool { try client.readResponse() }
         #expect(response.status == 413)
         #expect(try Self.code(response) == "body_too_large")
-        #expect(client.waitForClose())
+        #expect(try await offPool { client.waitForClose() })
         await server.stop()
     }
 
@@ -242,10 +268,10 @@ struct HardeningTests {
                     + "Transfer-Encoding: chunked\r\n\r\n")
         client.send(Array("100\r\n".utf8) + body.bytes.prefix(256) + Array("\r\n7fffffffffffffff\r\n".utf8)
                     + body.bytes.dropFirst(256))
-        let response = try client.readResponse()
+        let response = try await offPool { try client.readResponse() }
         #expect(response.status == 413)
         #expect(try Self.code(response) == "chunk_too_large")
-        #expect(client.waitForClose())
+        #expect(try await offPool { client.waitForClose() })
         #expect(server.incoming().isEmpty)
         #expect(await server.waitForEmptyTemporary())
         await server.stop()
