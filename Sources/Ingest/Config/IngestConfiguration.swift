@@ -150,7 +150,7 @@ public struct IngestLimits: Sendable, Equatable {
 
     /// The connection cap under an open-file limit of `openFiles`: ``maxConnections``, lowered so that every
     /// connection can hold its socket and a spool file with ``descriptorReserve`` descriptors left over.
-    public func connectionCap(openFiles: Int) -> Int {
+    func connectionCap(openFiles: Int) -> Int {
         max(1, min(maxConnections, (openFiles - descriptorReserve) / 2))
     }
 

@@ -122,7 +122,7 @@ package final class Respond: HTTPRequestHandler {
         self.make = make
     }
 
-    package static func tooLarge(_ limit: Int) -> String {
+    static func tooLarge(_ limit: Int) -> String {
         "this route takes a body of \(limit) bytes at most (MAX_OTHER_BODY_SIZE)"
     }
 
