@@ -147,7 +147,7 @@ package final class TCPStream: UVHandle {
             return uv_ip4_name(buf.baseAddress!.assumingMemoryBound(to: sockaddr_in.self), &name, name.count)
         }
         guard named == 0 else { return nil }
-        return String(cString: name)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Sets `TCP_NODELAY`: responses are small and should not wait for Nagle.
