@@ -15,6 +15,8 @@ public final class IngestService {
     public let startupStatus: StartupStatus
     private let server: HTTPServer
     private let logger: Logger
+    /// How the connection cap was fitted under the open-file limit, for the log and `/startup-status`.
+    private let connectionBudget: String
 
     public init(configuration: IngestConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -25,7 +27,21 @@ public final class IngestService {
                       logger: logger)
         let router = IngestRouter(configuration: configuration, spool: spool, metrics: metrics,
                                   status: startupStatus, logger: logger)
-        server = HTTPServer(limits: configuration.limits.server, router: router, metrics: metrics, logger: logger)
+        // The default cap (4,096) is above the usual soft limit (1,024): take the hard limit, then keep the
+        // connections below it with room for spool files, converter pipes and database sockets.
+        let limits = configuration.limits
+        let descriptors = DescriptorLimit.raise()
+        var serverLimits = limits.server
+        serverLimits.maxConnections = limits.connectionCap(openFiles: descriptors.now)
+        connectionBudget = """
+            up to \(serverLimits.maxConnections) connections (MAX_CONNECTIONS \(limits.maxConnections)), \
+            \(limits.maxConnectionsPerClient) per client address; open-file limit \(descriptors.now)\
+            \(descriptors.now != descriptors.before ? " (raised from \(descriptors.before))" : ""), two per \
+            connection and \(limits.descriptorReserve) kept for spool files, pipes and database sockets (FD_RESERVE)
+            """
+        let budget = connectionBudget
+        startupStatus.register("connections") { .init(status: "ok", detail: budget) }
+        server = HTTPServer(limits: serverLimits, router: router, metrics: metrics, logger: logger)
     }
 
     /// Opens the spool (cleaning leftovers) and starts listening; returns the port.
@@ -33,7 +49,8 @@ public final class IngestService {
     public func start() async throws -> Int {
         try await spool.open()
         let port = try server.start(host: configuration.host, port: configuration.port)
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)",
+                                            "connections": "\(connectionBudget)"])
         return port
     }
 

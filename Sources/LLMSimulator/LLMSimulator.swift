@@ -58,6 +58,8 @@ public final class LLMSimulator {
         // Request bodies are capped by the router (configuration.maxRequestBytes).
         var limits = HTTPServerLimits()
         limits.maxConnections = 16_384
+        // Its clients are benchmarks and tests on this machine: one address holds every connection.
+        limits.maxConnectionsPerClient = limits.maxConnections
         let server = HTTPServer(limits: limits, router: router, metrics: UnobservedHTTPServer(), logger: logger)
         let port = try server.start(host: configuration.host, port: configuration.port)
         self.server = server

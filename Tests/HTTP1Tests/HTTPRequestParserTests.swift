@@ -194,6 +194,21 @@ struct HTTPRequestParserTests {
         #expect(longTrailer.error == .trailersTooLarge)
     }
 
+    @Test("a chunk size over the limit is refused before any byte of the chunk; one at the limit is taken")
+    func chunkSizeLimit() {
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let limits = HTTPParserLimits(maxChunkBytes: 16)
+        let atLimit = HTTPParserDriver.oneShot(
+            Array((head + "10\r\n0123456789abcdef\r\n0\r\n\r\n").utf8), limits: limits)
+        #expect(atLimit.error == nil && atLimit.requests.count == 1)
+        for size in ["11", "7fffffffffffffff", "11;ext=1"] {
+            let over = HTTPParserDriver.oneShot(Array((head + size + "\r\n").utf8), limits: limits)
+            #expect(over.error == .chunkTooLarge, "\(size)")
+        }
+        let unlimited = HTTPParserDriver.oneShot(Array((head + "7fffffffffffffff\r\n").utf8))
+        #expect(unlimited.error == nil, "the parser's default leaves the cap to its owner")
+    }
+
     @Test("an endless line is refused once it crosses the limit, without waiting for its end")
     func boundedBuffering() {
         let limits = HTTPParserLimits(maxRequestLineBytes: 100, maxHeaderBytes: 100, maxChunkExtensionBytes: 100,
@@ -257,6 +272,7 @@ struct HTTPRequestParserTests {
             (.conflictingFraming, 400, "conflicting_framing"),
             (.duplicateContentLength, 400, "duplicate_content_length"),
             (.invalidChunkSize, 400, "invalid_chunk_size"),
+            (.chunkTooLarge, 413, "chunk_too_large"),
             (.missingHost, 400, "missing_host"),
         ]
         for (error, status, code) in table {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,9 @@ public final class TestClient {
     /// Whether the server closed the connection (EOF seen).
     public private(set) var sawEOF = false
 
-    /// Connects to `127.0.0.1:port`.
-    public init(port: Int, timeoutSeconds: Int = 15) throws {
+    /// Connects to `127.0.0.1:port`; `receiveBufferBytes` sets `SO_RCVBUF` before connecting (a client that
+    /// takes little at a time).
+    public init(port: Int, timeoutSeconds: Int = 15, receiveBufferBytes: Int? = nil) throws {
         // The socket is ours to close until the object is whole: once `self.fd` is set, a throwing init still
         // runs `deinit`, and closing the number twice could close another thread's new pipe or socket.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -20,6 +22,9 @@ public final class TestClient {
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBufferBytes.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -159,4 +164,42 @@ public struct TestResponse: Sendable {
 public struct TestFailure: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// A client is used by one thread at a time; a test may hand it to a ``BackgroundWork`` and not touch it
+/// until that is done.
+extension TestClient: @unchecked Sendable {}
+
+/// Blocking client work (a sender the server may stop reading) on a thread of its own, so that the test's
+/// awaits never wait behind it.
+public final class BackgroundWork: Sendable {
+    private let finished = Mutex(false)
+
+    /// Starts `body` on a new thread.
+    public init(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            body()
+            finished.withLock { $0 = true }
+        }
+        thread.start()
+    }
+
+    /// Whether `body` has returned.
+    public var isDone: Bool { finished.withLock { $0 } }
+
+    /// Waits until `body` has returned, up to `seconds`; true if it did.
+    public func wait(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while !isDone && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        return isDone
+    }
+}
+
+/// Runs blocking client work (a read that waits for the server, up to its timeout) on a thread of its own and
+/// awaits its result: the cooperative pool has as many threads as cores, and a test that blocks one while it
+/// waits stalls every other test's timing.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }

@@ -30,6 +30,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidChunkSize
         case invalidChunkExtension
         case chunkExtensionTooLong
+        case chunkTooLarge
         case missingChunkCRLF
         case trailersTooLarge
 
@@ -60,6 +61,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
             case .invalidChunkSize: "invalid_chunk_size"
             case .invalidChunkExtension: "invalid_chunk_extension"
             case .chunkExtensionTooLong: "chunk_extension_too_long"
+            case .chunkTooLarge: "chunk_too_large"
             case .missingChunkCRLF: "missing_chunk_crlf"
             case .trailersTooLarge: "trailers_too_large"
             }
@@ -68,6 +70,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         package var status: Int {
             switch self {
             case .requestLineTooLong: 414
+            case .chunkTooLarge: 413
             case .headersTooLarge, .tooManyHeaders, .trailersTooLarge: 431
             case .unsupportedVersion: 505
             case .unsupportedTransferEncoding: 501
@@ -103,6 +106,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
             case .invalidChunkSize: "chunk size is not 1 to 16 hexadecimal digits followed by CRLF"
             case .invalidChunkExtension: "chunk extension is malformed"
             case .chunkExtensionTooLong: "chunk extension is longer than the limit"
+            case .chunkTooLarge: "chunk size is larger than the limit"
             case .missingChunkCRLF: "chunk data is not followed by CRLF"
             case .trailersTooLarge: "trailer section is larger than the limit"
             }
@@ -190,6 +194,8 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public static let invalidChunkExtension = HTTPParseError(.invalidChunkExtension)
     /// A chunk extension longer than ``HTTPParserLimits/maxChunkExtensionBytes`` (400).
     public static let chunkExtensionTooLong = HTTPParseError(.chunkExtensionTooLong)
+    /// A chunk size larger than ``HTTPParserLimits/maxChunkBytes`` (413).
+    public static let chunkTooLarge = HTTPParseError(.chunkTooLarge)
     /// Chunk data not followed by exactly CRLF (400).
     public static let missingChunkCRLF = HTTPParseError(.missingChunkCRLF)
     /// The trailer section exceeds ``HTTPParserLimits/maxTrailerBytes`` (431).

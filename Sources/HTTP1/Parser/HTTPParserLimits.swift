@@ -17,6 +17,9 @@ public struct HTTPParserLimits: Sendable, Equatable {
     /// Maximum size of the trailer section of a chunked body, terminators included, the final empty line
     /// excluded. Exceeding it is ``HTTPParseError/trailersTooLarge`` (431).
     public var maxTrailerBytes: Int
+    /// Largest chunk size a chunked body may declare. Exceeding it is ``HTTPParseError/chunkTooLarge`` (413),
+    /// before any byte of the chunk is read.
+    public var maxChunkBytes: Int
 
     /// Creates limits; the defaults suit a server that takes uploads from browsers and scripts.
     public init(
@@ -24,8 +27,10 @@ public struct HTTPParserLimits: Sendable, Equatable {
         maxHeaderBytes: Int = 32768,
         maxHeaderCount: Int = 100,
         maxChunkExtensionBytes: Int = 1024,
-        maxTrailerBytes: Int = 8192
+        maxTrailerBytes: Int = 8192,
+        maxChunkBytes: Int = Int.max
     ) {
+        self.maxChunkBytes = maxChunkBytes
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount

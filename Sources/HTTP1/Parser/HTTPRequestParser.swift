@@ -281,6 +281,10 @@ public struct HTTPRequestParser {
         guard index > 0 else {
             throw HTTPParseError.invalidChunkSize.withMessage("chunk size is empty or not hexadecimal")
         }
+        guard size <= limits.maxChunkBytes else {
+            throw HTTPParseError.chunkTooLarge.withMessage(
+                "chunk size \(size) is larger than the limit of \(limits.maxChunkBytes) bytes")
+        }
         guard index < line.count else { return size }
         guard line[index] == HTTPSyntax.semicolon else {
             throw HTTPParseError.invalidChunkSize.withMessage(

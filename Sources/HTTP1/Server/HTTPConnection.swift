@@ -5,8 +5,11 @@ import Logging
 /// writes responses in request order, and enforces the timeouts that ``HTTPConnectionTimer`` decides.
 ///
 /// Requests are served one at a time: once a request's body is complete, reading stops until its response
-/// is written, and bytes of pipelined requests that already arrived wait in `stash`. That answers pipelined
-/// requests in order and lets TCP flow control hold back a client that runs ahead.
+/// is queued, and bytes of pipelined requests that already arrived wait in `stash`. That answers pipelined
+/// requests in order and lets TCP flow control hold back a client that runs ahead. Responses the client does
+/// not read are held back the same way: above ``HTTPServerLimits/maxUnsentResponseBytes`` queued and unsent,
+/// no further request is read or parsed until the client has taken them down to half of it, and a client
+/// that stays above it for ``HTTPServerLimits/sendStallTimeoutMilliseconds`` is closed.
 @LoopActor
 package final class HTTPConnection: TCPStreamDelegate {
     /// Where the connection is in its request/response cycle.
@@ -22,6 +25,8 @@ package final class HTTPConnection: TCPStreamDelegate {
     }
 
     package let stream: TCPStream
+    /// The client's address, as counted against ``HTTPServerLimits/maxConnectionsPerClient``.
+    package let clientAddress: String?
     private weak var serverReference: HTTPServer?
     private var server: HTTPServer { serverReference! }
     private var parser: HTTPRequestParser
@@ -30,13 +35,19 @@ package final class HTTPConnection: TCPStreamDelegate {
     private let clock: any EngineClock
     private let timer = UVTimer()
     private var timers: HTTPConnectionTimer
+    /// Pauses the current request's handler asked for (backpressure); they end with its body.
     private var pauses = 0
+    /// Whether unsent responses are above the server's mark: nothing more is read or parsed.
+    private var sendBlocked = false
     private var inParse = false
     private var peerClosed = false
     private var closed = false
+    /// This connection's unsent bytes as last counted in the server's total.
+    private var reportedUnsent = 0
 
-    package init(stream: TCPStream, server: HTTPServer) {
+    package init(stream: TCPStream, clientAddress: String?, server: HTTPServer) {
         self.stream = stream
+        self.clientAddress = clientAddress
         self.serverReference = server
         self.parser = HTTPRequestParser(limits: server.parserLimits)
         self.clock = server.clock
@@ -61,13 +72,18 @@ package final class HTTPConnection: TCPStreamDelegate {
         case .closing:
             return
         case .receiving:
-            run(timers.bytesArrived(at: clock.monotonicNanoseconds()))
+            break
         case .awaitingResponse:
             // Reading is stopped while a response is pending; a read that was already queued lands here.
             stash.append(contentsOf: bytes)
             return
         case .idle:
-            break
+            // Held back behind unsent responses, or behind pipelined bytes not parsed yet: keep the order.
+            if sendBlocked || !stash.isEmpty {
+                stash.append(contentsOf: bytes)
+                stream.stopReading()
+                return
+            }
         }
         feed(bytes)
     }
@@ -80,6 +96,11 @@ package final class HTTPConnection: TCPStreamDelegate {
             case .closing:
                 return
             case .awaitingResponse:
+                stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[offset...]))
+                stream.stopReading()
+                return
+            case .idle where sendBlocked && parser.isIdle:
+                // Between requests with too much unsent: the next requests wait until the client reads.
                 stash.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[offset...]))
                 stream.stopReading()
                 return
@@ -113,15 +134,22 @@ package final class HTTPConnection: TCPStreamDelegate {
             guard case .receiving(let current, _) = state, current === exchange else { return }
             state = .receiving(exchange, handler)
             if head.framing != .none && head.expectsContinue && !exchange.responded {
-                stream.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
             run(timers.headComplete(at: clock.monotonicNanoseconds(), expectingBody: head.framing != .none))
         case .body(let bytes):
-            if case .receiving(_, let handler) = state { handler.receive(bytes) }
+            guard case .receiving(_, let handler) = state else { return }
+            // Body bytes (framing aside) hold off the idle deadline and count for the rate; a rate window that
+            // ended with too few fails the request here.
+            run(timers.bytesArrived(bytes.count, at: clock.monotonicNanoseconds()))
+            if case .receiving = state { handler.receive(bytes) }
         case .end:
             guard case .receiving(let exchange, let handler) = state else { return }
             exchange.bodyComplete = true
             state = .awaitingResponse(exchange)
+            // The handler's pauses belong to the body, which is over: a handler that fails without undoing
+            // them must not leave the connection deaf to the next request.
+            pauses = 0
             run(timers.bodyComplete())
             // Pipelined bytes wait in the kernel (and `stash`) until this response is out: TCP flow control,
             // not memory, holds back a client that runs ahead.
@@ -161,7 +189,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         }
         let keepAlive = exchange.head.keepAlive && !early && !server.isDraining && !peerClosed
         let isHead = exchange.head.method == "HEAD"
-        stream.write(response.encode(keepAlive: keepAlive, date: server.currentDate(), includeBody: !isHead))
+        send(response.encode(keepAlive: keepAlive, date: server.currentDate(), includeBody: !isHead))
         if keepAlive {
             state = .idle
             run(timers.keptAlive(at: clock.monotonicNanoseconds()))
@@ -178,13 +206,40 @@ package final class HTTPConnection: TCPStreamDelegate {
         }
     }
 
+    /// Queues `bytes` and keeps the server's count of unsent bytes up to date.
+    private func send(_ bytes: [UInt8]) {
+        stream.write(bytes) { [weak self] _ in self?.countUnsent() }
+        countUnsent()
+    }
+
+    /// Tells the server how the bytes waiting in this connection's write queue changed, and holds requests
+    /// back while they are above the mark, or lets them go once they are down to half of it.
+    private func countUnsent() {
+        let unsent = closed ? 0 : stream.unsentBytes
+        if unsent != reportedUnsent {
+            serverReference?.unsentChanged(by: unsent - reportedUnsent)
+            reportedUnsent = unsent
+        }
+        guard !closed, let limit = serverReference?.limits.maxUnsentResponseBytes else { return }
+        if !sendBlocked && unsent > limit {
+            sendBlocked = true
+            stream.stopReading()
+            run(timers.sendStalled(at: clock.monotonicNanoseconds()))
+        } else if sendBlocked && unsent <= limit / 2 {
+            sendBlocked = false
+            run(timers.sendDrained())
+            guard !inParse else { return }
+            if case .idle = state { resumeAfterResponse() } else { readIfReady() }
+        }
+    }
+
     /// Answers a request the parser or a timeout cut short, then closes.
     private func failRequest(status: Int, code: String, message: String) {
         if case .receiving(let exchange, let handler) = state, !exchange.responded { handler.abort() }
         server.metrics.request(route: "invalid", status: status)
         state = .closing
         let response = HTTPResponse.error(status, code: code, message: message)
-        stream.write(response.encode(keepAlive: false, date: server.currentDate()))
+        send(response.encode(keepAlive: false, date: server.currentDate()))
         linger()
     }
 
@@ -201,7 +256,7 @@ package final class HTTPConnection: TCPStreamDelegate {
     private func readIfReady() {
         switch state {
         case .idle, .receiving:
-            if pauses == 0 && !closed { stream.startReading() }
+            if pauses == 0 && !sendBlocked && !closed { stream.startReading() }
         case .awaitingResponse, .closing:
             break
         }
@@ -217,18 +272,22 @@ package final class HTTPConnection: TCPStreamDelegate {
 
     // MARK: Flow control
 
-    package func pauseReading() {
+    /// The handler of `exchange` is behind: stop reading its body (calls nest with ``resumeReading(for:)``).
+    /// Ignored once the body is complete: its pauses ended with it.
+    package func pauseReading(for exchange: HTTPExchange) {
+        guard case .receiving(let current, _) = state, current === exchange else { return }
         pauses += 1
         stream.stopReading()
+        if pauses == 1 { run(timers.readingPaused(at: clock.monotonicNanoseconds())) }
     }
 
-    package func resumeReading() {
-        pauses = max(0, pauses - 1)
+    /// Undoes one ``pauseReading(for:)`` of the request still receiving.
+    package func resumeReading(for exchange: HTTPExchange) {
+        guard case .receiving(let current, _) = state, current === exchange, pauses > 0 else { return }
+        pauses -= 1
         guard pauses == 0 else { return }
-        switch state {
-        case .idle, .receiving, .closing: stream.startReading()
-        case .awaitingResponse: break
-        }
+        run(timers.readingResumed(at: clock.monotonicNanoseconds()))
+        readIfReady()
     }
 
     // MARK: Timers
@@ -247,8 +306,8 @@ package final class HTTPConnection: TCPStreamDelegate {
             timer.cancel()
         case .close:
             close()
-        case .requestTimeout(let message):
-            failRequest(status: 408, code: "request_timeout", message: message)
+        case .requestTimeout(let code, let message):
+            failRequest(status: 408, code: code, message: message)
         }
     }
 
@@ -267,6 +326,7 @@ package final class HTTPConnection: TCPStreamDelegate {
         timers.closed()
         timer.close()
         stream.close()
+        countUnsent()
         serverReference?.connectionClosed(self)
     }
 

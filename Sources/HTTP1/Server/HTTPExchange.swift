@@ -54,9 +54,11 @@ public final class HTTPExchange {
         connection?.respond(self, response)
     }
 
-    /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``.
-    public func pauseBody() { connection?.pauseReading() }
+    /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``; the
+    /// body's timeouts stand still meanwhile. Pauses end with the body: once it is complete (or the request
+    /// failed) they no longer hold the connection, and later calls change nothing.
+    public func pauseBody() { connection?.pauseReading(for: self) }
 
     /// Undoes one ``pauseBody()``.
-    public func resumeBody() { connection?.resumeReading() }
+    public func resumeBody() { connection?.resumeReading(for: self) }
 }

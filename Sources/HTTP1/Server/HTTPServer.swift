@@ -16,7 +16,10 @@ public final class HTTPServer {
     private let logger: Logger
     private var listener: TCPListener?
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    /// Open connections by client address.
+    private var perClient: [String: Int] = [:]
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var unsentTotal = 0
     private var dateCache: (second: Int, text: String) = (0, "")
     /// Whether shutdown has begun: no new connections, no keep-alive.
     public private(set) var isDraining = false
@@ -30,7 +33,8 @@ public final class HTTPServer {
         self.logger = logger
         self.parserLimits = HTTPParserLimits(maxRequestLineBytes: min(8192, limits.maxHeaderBytes),
                                              maxHeaderBytes: limits.maxHeaderBytes,
-                                             maxHeaderCount: limits.maxHeaderCount)
+                                             maxHeaderCount: limits.maxHeaderCount,
+                                             maxChunkBytes: limits.maxChunkBytes)
     }
 
     /// Binds and listens; returns the port bound.
@@ -57,28 +61,47 @@ public final class HTTPServer {
             return
         }
         if connections.count >= limits.maxConnections {
-            let response = HTTPResponse.error(
-                503, code: "too_many_connections",
-                message: "the server holds \(limits.maxConnections) connections already; retry shortly",
-                headers: [("Retry-After", "1")])
-            stream.write(response.encode(keepAlive: false, date: currentDate()))
-            stream.shutdown { stream.close() }
-            metrics.request(route: "connection", status: 503)
-            return
+            return refuse(stream, code: "too_many_connections",
+                          message: "the server holds \(limits.maxConnections) connections already; retry shortly")
         }
-        let connection = HTTPConnection(stream: stream, server: self)
+        let address = stream.peerAddress
+        if let address, perClient[address, default: 0] >= limits.maxConnectionsPerClient {
+            return refuse(stream, code: "too_many_client_connections", message: """
+                \(address) holds \(limits.maxConnectionsPerClient) connections already; reuse them or retry shortly
+                """)
+        }
+        let connection = HTTPConnection(stream: stream, clientAddress: address, server: self)
         connections[ObjectIdentifier(connection)] = connection
+        if let address { perClient[address, default: 0] += 1 }
         metrics.connections(connections.count)
     }
 
+    /// Answers a connection over a cap with `503` and closes it.
+    private func refuse(_ stream: TCPStream, code: String, message: String) {
+        let response = HTTPResponse.error(503, code: code, message: message, headers: [("Retry-After", "1")])
+        stream.write(response.encode(keepAlive: false, date: currentDate()))
+        stream.shutdown { stream.close() }
+        metrics.request(route: "connection", status: 503)
+    }
+
     package func connectionClosed(_ connection: HTTPConnection) {
-        connections[ObjectIdentifier(connection)] = nil
+        guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+        if let address = connection.clientAddress {
+            let left = perClient[address, default: 1] - 1
+            perClient[address] = left > 0 ? left : nil
+        }
         metrics.connections(connections.count)
         if isDraining && connections.isEmpty {
             let waiters = drainWaiters
             drainWaiters = []
             waiters.forEach { $0.resume() }
         }
+    }
+
+    /// A connection's queued, unsent response bytes changed by `delta`.
+    package func unsentChanged(by delta: Int) {
+        unsentTotal += delta
+        metrics.unsentResponseBytes(unsentTotal)
     }
 
     /// Graceful shutdown: stop accepting, close idle connections, let requests in flight finish for up to

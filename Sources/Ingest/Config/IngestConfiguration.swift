@@ -31,16 +31,29 @@ public struct IngestConfiguration: Sendable, Equatable {
         limits.maxFilesPerRequest = try env.int("MAX_FILES_PER_REQUEST", default: limits.maxFilesPerRequest,
                                                 range: 1...100_000)
         limits.maxConnections = try env.int("MAX_CONNECTIONS", default: limits.maxConnections, range: 1...1_000_000)
+        limits.maxConnectionsPerClient = try env.int(
+            "MAX_CONNECTIONS_PER_CLIENT", default: limits.maxConnectionsPerClient, range: 1...1_000_000)
+        limits.descriptorReserve = try env.int("FD_RESERVE", default: limits.descriptorReserve, range: 16...1_000_000)
         limits.headerTimeoutMilliseconds = try env.int(
             "HEADER_TIMEOUT_MS", default: limits.headerTimeoutMilliseconds, range: 1...3_600_000)
         limits.bodyIdleTimeoutMilliseconds = try env.int(
             "BODY_IDLE_TIMEOUT_MS", default: limits.bodyIdleTimeoutMilliseconds, range: 1...3_600_000)
+        limits.minBodyBytesPerWindow = try env.bytes("MIN_BODY_RATE_BYTES", default: limits.minBodyBytesPerWindow)
+        limits.bodyRateWindowMilliseconds = try env.int(
+            "BODY_RATE_WINDOW_MS", default: limits.bodyRateWindowMilliseconds, range: 1...3_600_000)
+        limits.requestTimeoutMilliseconds = try env.int(
+            "REQUEST_TIMEOUT_MS", default: limits.requestTimeoutMilliseconds, range: 1...86_400_000)
+        limits.maxUnsentResponseBytes = try env.bytes(
+            "MAX_UNSENT_RESPONSE_SIZE", default: limits.maxUnsentResponseBytes)
+        limits.sendStallTimeoutMilliseconds = try env.int(
+            "SEND_STALL_TIMEOUT_MS", default: limits.sendStallTimeoutMilliseconds, range: 1...3_600_000)
         limits.keepAliveTimeoutMilliseconds = try env.int(
             "KEEPALIVE_TIMEOUT_MS", default: limits.keepAliveTimeoutMilliseconds, range: 1...3_600_000)
         limits.shutdownGraceMilliseconds = try env.int(
             "SHUTDOWN_GRACE_MS", default: limits.shutdownGraceMilliseconds, range: 0...3_600_000)
         limits.maxHeaderBytes = try env.int("MAX_HEADER_BYTES", default: limits.maxHeaderBytes, range: 1024...1 << 20)
         limits.maxHeaderCount = try env.int("MAX_HEADER_COUNT", default: limits.maxHeaderCount, range: 8...10_000)
+        limits.maxOtherBodyBytes = try env.bytes("MAX_OTHER_BODY_SIZE", default: limits.maxOtherBodyBytes)
         limits.maxDecompressedBytes = try env.bytes("MAX_DECOMPRESSED_SIZE", default: limits.maxDecompressedBytes)
         limits.maxImportBytes = try env.bytes("MAX_IMPORT_SIZE", default: limits.maxImportBytes)
         spoolMarks.highWaterBytes = try env.bytes("SPOOL_HIGH_WATER_BYTES", default: spoolMarks.highWaterBytes)
@@ -58,12 +71,20 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("MAX_REQUEST_SIZE", String(limits.maxRequestBytes)),
             ("MAX_FILES_PER_REQUEST", String(limits.maxFilesPerRequest)),
             ("MAX_CONNECTIONS", String(limits.maxConnections)),
+            ("MAX_CONNECTIONS_PER_CLIENT", String(limits.maxConnectionsPerClient)),
+            ("FD_RESERVE", String(limits.descriptorReserve)),
             ("HEADER_TIMEOUT_MS", String(limits.headerTimeoutMilliseconds)),
             ("BODY_IDLE_TIMEOUT_MS", String(limits.bodyIdleTimeoutMilliseconds)),
+            ("MIN_BODY_RATE_BYTES", String(limits.minBodyBytesPerWindow)),
+            ("BODY_RATE_WINDOW_MS", String(limits.bodyRateWindowMilliseconds)),
+            ("REQUEST_TIMEOUT_MS", String(limits.requestTimeoutMilliseconds)),
+            ("MAX_UNSENT_RESPONSE_SIZE", String(limits.maxUnsentResponseBytes)),
+            ("SEND_STALL_TIMEOUT_MS", String(limits.sendStallTimeoutMilliseconds)),
             ("KEEPALIVE_TIMEOUT_MS", String(limits.keepAliveTimeoutMilliseconds)),
             ("SHUTDOWN_GRACE_MS", String(limits.shutdownGraceMilliseconds)),
             ("MAX_HEADER_BYTES", String(limits.maxHeaderBytes)),
             ("MAX_HEADER_COUNT", String(limits.maxHeaderCount)),
+            ("MAX_OTHER_BODY_SIZE", String(limits.maxOtherBodyBytes)),
             ("MAX_DECOMPRESSED_SIZE", String(limits.maxDecompressedBytes)),
             ("MAX_IMPORT_SIZE", String(limits.maxImportBytes)),
             ("SPOOL_HIGH_WATER_BYTES", String(spoolMarks.highWaterBytes)),
@@ -81,8 +102,32 @@ public struct IngestLimits: Sendable, Equatable {
     public var maxRequestBytes = 256 << 20
     /// Most file parts in one request (`MAX_FILES_PER_REQUEST`, 1000); past it the request gets 413.
     public var maxFilesPerRequest = 1000
-    /// Open connections at most (`MAX_CONNECTIONS`); further ones are answered 503 and closed.
+    /// Open connections at most (`MAX_CONNECTIONS`); further ones are answered 503 and closed. The service
+    /// lowers it to what the descriptor limit allows (``descriptorReserve``).
     public var maxConnections = 4096
+    /// Open connections from one client address at most (`MAX_CONNECTIONS_PER_CLIENT`, 256); further ones
+    /// are answered 503 and closed. Behind a proxy every client has the proxy's address: raise it there.
+    public var maxConnectionsPerClient = 256
+    /// Descriptors kept out of the connection cap for spool files, converter pipes and database sockets
+    /// (`FD_RESERVE`, 256): connections are capped at (open-file limit − this) / 2, a socket and a spool
+    /// file each.
+    public var descriptorReserve = 256
+    /// A body must bring `MIN_BODY_RATE_BYTES` (4 KiB) in every `BODY_RATE_WINDOW_MS` (10 s), else 408.
+    public var minBodyBytesPerWindow = 4096
+    /// The window of ``minBodyBytesPerWindow``.
+    public var bodyRateWindowMilliseconds = 10_000
+    /// Time for a whole request, head and body (`REQUEST_TIMEOUT_MS`, 10 min), else 408. Time the server
+    /// spends with reading paused (its disk is behind) does not count.
+    public var requestTimeoutMilliseconds = 600_000
+    /// Response bytes a connection may have queued unsent before it stops reading requests
+    /// (`MAX_UNSENT_RESPONSE_SIZE`, 1 MiB).
+    public var maxUnsentResponseBytes = 1 << 20
+    /// How long a connection may stay above ``maxUnsentResponseBytes`` before it is closed
+    /// (`SEND_STALL_TIMEOUT_MS`, 30 s).
+    public var sendStallTimeoutMilliseconds = 30_000
+    /// Largest body of a route that takes none or a small one (`/health`, `/metrics`, unknown routes:
+    /// `MAX_OTHER_BODY_SIZE`, 64 KiB); past it the request gets 413 and the connection closes.
+    public var maxOtherBodyBytes = 64 << 10
     /// Time to receive a whole request head, from its first byte (slowloris gets 408).
     public var headerTimeoutMilliseconds = 10_000
     /// Longest silence while a body is arriving (408).
@@ -103,6 +148,12 @@ public struct IngestLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// The connection cap under an open-file limit of `openFiles`: ``maxConnections``, lowered so that every
+    /// connection can hold its socket and a spool file with ``descriptorReserve`` descriptors left over.
+    func connectionCap(openFiles: Int) -> Int {
+        max(1, min(maxConnections, (openFiles - descriptorReserve) / 2))
+    }
+
     /// The HTTP server's share of these limits.
     public var server: HTTPServerLimits {
         var server = HTTPServerLimits()
@@ -112,6 +163,14 @@ public struct IngestLimits: Sendable, Equatable {
         server.keepAliveTimeoutMilliseconds = keepAliveTimeoutMilliseconds
         server.maxHeaderBytes = maxHeaderBytes
         server.maxHeaderCount = maxHeaderCount
+        server.maxConnectionsPerClient = maxConnectionsPerClient
+        server.minBodyBytesPerWindow = minBodyBytesPerWindow
+        server.bodyRateWindowMilliseconds = bodyRateWindowMilliseconds
+        server.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+        server.maxUnsentResponseBytes = maxUnsentResponseBytes
+        server.sendStallTimeoutMilliseconds = sendStallTimeoutMilliseconds
+        // No chunk may be larger than the largest body a route takes.
+        server.maxChunkBytes = max(maxRequestBytes, maxImportBytes)
         return server
     }
 }

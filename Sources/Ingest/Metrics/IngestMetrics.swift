@@ -15,6 +15,11 @@ public final class IngestMetrics: HTTPServerObserver {
     private let spoolDepthFiles: Gauge
     private let spoolDepthBytes: Gauge
     private let connectionsOpen: Gauge
+    private let unsentResponses: Gauge
+    /// Response bytes queued on client connections and not yet sent (the gauge's value).
+    package private(set) var unsentResponseBytes = 0
+    /// The highest ``unsentResponseBytes`` since start: what the mark held it to, whoever looks late.
+    package private(set) var unsentResponseBytesPeak = 0
     private let fsyncLatency: DurationHistogram
     private let filesAccepted: Counter
     private let filesRejected: Counter
@@ -35,6 +40,9 @@ public final class IngestMetrics: HTTPServerObserver {
                                  helpText: "Bytes of documents waiting in spool/incoming."))
         connectionsOpen = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "connections", unitName: "open",
                                  helpText: "Open client connections."))
+        unsentResponses = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "ingest", subsystem: "http", metricName: "unsent_response", unitName: "bytes",
+            helpText: "Response bytes queued on client connections and not yet taken by the kernel."))
         fsyncLatency = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(namespace: "ingest", subsystem: "spool", metricName: "fsync",
                                              unitName: "seconds",
@@ -66,6 +74,11 @@ public final class IngestMetrics: HTTPServerObserver {
 
     public func received(bytes: Int) { bytesReceived.increment(by: Int64(bytes)) }
     public func connections(_ open: Int) { connectionsOpen.set(Int64(open)) }
+    public func unsentResponseBytes(_ total: Int) {
+        unsentResponseBytes = total
+        unsentResponseBytesPeak = max(unsentResponseBytesPeak, total)
+        unsentResponses.set(Int64(total))
+    }
     package func spoolDepth(files: Int, bytes: Int) {
         spoolDepthFiles.set(Int64(files))
         spoolDepthBytes.set(Int64(bytes))

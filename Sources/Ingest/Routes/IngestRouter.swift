@@ -46,24 +46,24 @@ public final class IngestRouter: HTTPRouter {
             guard head.method == "GET" || head.method == "HEAD" else {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
-            return Respond(exchange) { .json(200, Array(#"{"status":"ok"}"#.utf8) + [0x0A]) }
+            return respond(exchange) { .json(200, Array(#"{"status":"ok"}"#.utf8) + [0x0A]) }
         case "/startup-status":
             exchange.route = "startup-status"
             guard head.method == "GET" || head.method == "HEAD" else {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
-            return Respond(exchange) { [self] in .json(200, status.render(spool: spool)) }
+            return respond(exchange) { [self] in .json(200, status.render(spool: spool)) }
         case "/metrics":
             exchange.route = "metrics"
             guard head.method == "GET" || head.method == "HEAD" else {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
-            return Respond(exchange) { [self] in
+            return respond(exchange) { [self] in
                 HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                              body: metrics.render())
             }
         default:
-            return Respond(exchange) {
+            return respond(exchange) {
                 .error(404, code: "not_found", message: "no route for \(head.method) \(path)")
             }
         }
@@ -85,27 +85,53 @@ public final class IngestRouter: HTTPRouter {
                       headers: [("Retry-After", String(retry))])
     }
 
+    /// A handler that answers with `make()` once the body is complete; a body over `MAX_OTHER_BODY_SIZE` is
+    /// answered `413` instead, as soon as it is known to be over.
+    private func respond(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse)
+        -> any HTTPRequestHandler
+    {
+        let limit = configuration.limits.maxOtherBodyBytes
+        if case .contentLength(let length) = exchange.head.framing, length > limit {
+            return reject(exchange, 413, "body_too_large", Respond.tooLarge(limit))
+        }
+        return Respond(exchange, maxBodyBytes: limit, make)
+    }
+
     private func methodNotAllowed(_ exchange: HTTPExchange, allow: String) -> any HTTPRequestHandler {
         let method = exchange.head.method
-        return Respond(exchange) {
+        return respond(exchange) {
             .error(405, code: "method_not_allowed", message: "\(method) is not allowed here; use \(allow)",
                    headers: [("Allow", allow)])
         }
     }
 }
 
-/// Answers once the (ignored) body is complete: for routes that take no body.
+/// Answers once the (ignored) body is complete: for routes that take no body. A body that grows past
+/// `maxBodyBytes` is answered `413 body_too_large` at once (the connection then closes).
 @LoopActor
 package final class Respond: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let make: @LoopActor () -> HTTPResponse
+    private let maxBodyBytes: Int
+    private var bodyBytes = 0
 
-    package init(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse) {
+    package init(_ exchange: HTTPExchange, maxBodyBytes: Int = Int.max,
+                 _ make: @escaping @LoopActor () -> HTTPResponse) {
         self.exchange = exchange
+        self.maxBodyBytes = maxBodyBytes
         self.make = make
     }
 
-    package func receive(_ bytes: UnsafeRawBufferPointer) {}
+    static func tooLarge(_ limit: Int) -> String {
+        "this route takes a body of \(limit) bytes at most (MAX_OTHER_BODY_SIZE)"
+    }
+
+    package func receive(_ bytes: UnsafeRawBufferPointer) {
+        bodyBytes += bytes.count
+        guard bodyBytes > maxBodyBytes, !exchange.responded else { return }
+        exchange.respond(.error(413, code: "body_too_large", message: Self.tooLarge(maxBodyBytes)))
+    }
+
     package func end() { exchange.respond(make()) }
     package func abort() {}
 }

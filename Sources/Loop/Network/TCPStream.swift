@@ -1,4 +1,7 @@
 internal import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a ``TCPStream`` reports to its owner, on the loop.
 @LoopActor
@@ -103,6 +106,9 @@ package final class TCPStream: UVHandle {
         }
     }
 
+    /// Bytes queued by ``write(_:completion:)`` that the kernel has not taken yet.
+    package var unsentBytes: Int { isClosing ? 0 : uv_stream_get_write_queue_size(stream) }
+
     /// Half-closes: sends FIN after queued writes; reads may go on.
     package func shutdown(completion: @escaping @LoopActor () -> Void) {
         guard !isClosing else { return completion() }
@@ -121,6 +127,27 @@ package final class TCPStream: UVHandle {
             req.deallocate()
             completion()
         }
+    }
+
+    /// The peer's IP address as text (`127.0.0.1`, `::1`), without its port; nil if the socket has none.
+    package var peerAddress: String? {
+        guard !isClosing else { return nil }
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutableBytes(of: &storage) { buf in
+            uv_tcp_getpeername(tcp, buf.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        guard rc == 0 else { return nil }
+        var name = [CChar](repeating: 0, count: 64)
+        let family = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr.self).sa_family }
+        let named = withUnsafeBytes(of: &storage) { buf -> Int32 in
+            if family == sa_family_t(AF_INET6) {
+                return uv_ip6_name(buf.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self), &name, name.count)
+            }
+            return uv_ip4_name(buf.baseAddress!.assumingMemoryBound(to: sockaddr_in.self), &name, name.count)
+        }
+        guard named == 0 else { return nil }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Sets `TCP_NODELAY`: responses are small and should not wait for Nagle.
