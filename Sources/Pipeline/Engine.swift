@@ -143,6 +143,12 @@ public final class Engine {
             return .init(status: missing.isEmpty ? "ok" : "degraded",
                          detail: tools.summary.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
         }
+        let extractor = extraction.extractor
+        let mode = configuration.extract.sandbox
+        status.register("converter_sandbox") {
+            let summary = extractor.sandbox.summary(mode: mode)
+            return .init(status: summary.status, detail: summary.detail)
+        }
         for stage in stages {
             status.register(stage.name) { stage.status }
         }
