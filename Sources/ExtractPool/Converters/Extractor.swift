@@ -27,6 +27,10 @@ public final class Extractor {
     private let workDirectory: String
     private let logger: Logger
     private var nextWorkID = 0
+    /// How the input's link is made in a work directory: `symlink(2)`; tests put a failing one in its place.
+    var linkInput: @Sendable (_ link: String, _ target: String) throws -> Void = { link, target in
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+    }
 
     /// Time the loop thread spent starting converter processes, one entry per process (nanoseconds).
     public private(set) var spawnLoopNanoseconds: [UInt64] = []
@@ -110,6 +114,8 @@ public final class Extractor {
         do {
             try await create(directory)
         } catch {
+            // The directory may exist without its link: it goes like any other.
+            await remove(directory)
             doc.failure = ExtractionFailure(.corrupt, "cannot prepare a work directory: \(error)")
             return doc
         }
@@ -276,11 +282,12 @@ public final class Extractor {
 
     /// Creates `directory` (private to the engine's user) with its link to the input.
     private func create(_ directory: WorkDirectory) async throws {
+        let linkInput = self.linkInput
         try await Offload.run {
             let fm = FileManager.default
             try fm.createDirectory(atPath: directory.path, withIntermediateDirectories: true,
                                    attributes: [.posixPermissions: 0o700])
-            try fm.createSymbolicLink(atPath: directory.input, withDestinationPath: directory.source)
+            try linkInput(directory.input, directory.source)
         }
     }
 
