@@ -86,6 +86,36 @@ struct ConverterSandboxTests {
         #expect(ExtractConfiguration().printable.contains { $0 == ("EXTRACT_SANDBOX", "auto") })
     }
 
+    // MARK: The probe
+
+    @Test("the probe: auto falls back to today's isolation when bwrap cannot sandbox, bwrap refuses, off skips it")
+    @LoopActor
+    func probe() async throws {
+        // A bwrap that fails as it does where user namespaces are not allowed.
+        let dir = try TemporaryDirectory.make(prefix: "sandbox-probe")
+        try TemporaryDirectory.write(dir + "/bwrap", Array(
+            "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n".utf8))
+        chmod(dir + "/bwrap", 0o755)
+        var configuration = ExtractConfiguration()
+        configuration.searchPath = [dir, "/usr/bin", "/bin"]
+        let auto = try await ConverterSandbox.probe(configuration: configuration, scratch: dir)
+        #expect(!auto.isActive)
+        let summary = auto.summary(mode: .auto)
+        #expect(summary.status == "degraded")
+        #expect(summary.detail.contains("No permissions to create new namespace"), "\(summary.detail)")
+        configuration.sandbox = .bwrap
+        await #expect(throws: SandboxUnavailable.self) {
+            try await ConverterSandbox.probe(configuration: configuration, scratch: dir)
+        }
+        configuration.sandbox = .off
+        let off = try await ConverterSandbox.probe(configuration: configuration, scratch: dir)
+        #expect(off.summary(mode: .off) == ("ok", "not sandboxed: EXTRACT_SANDBOX=off"))
+        configuration.sandbox = .auto
+        configuration.searchPath = ["/usr/bin", "/bin"]
+        let real = try await ConverterSandbox.probe(configuration: configuration, scratch: dir)
+        #expect(real.isActive, "bwrap does not work on this machine: \(real.summary(mode: .auto).detail)")
+    }
+
     // MARK: Real bwrap
 
     /// A Word 97 "converter" that behaves like an exploited one: it tries to read a secret the engine can read,
@@ -117,7 +147,8 @@ struct ConverterSandboxTests {
                 name=write_outside probe sh -c 'echo x > "\(outside)"'
                 name=write_input probe sh -c 'echo x >> "$0"' "$input"
                 name=engine_environ probe sh -c 'tr "\\0" "\\n" < /proc/\(getpid())/environ | grep -q .'
-                name=connect probe /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)), 2)'
+                name=connect probe /usr/bin/python3 -c \\
+                    'import socket; socket.create_connection(("127.0.0.1", \(port)), 2)'
                 name=read_input probe cat "$input"
                 echo "environment: $(env | tr '\\n' ' ')"
                 echo "Sandbox probe report, enough text for the chain to keep it as the document's text."
@@ -184,7 +215,7 @@ struct ConverterSandboxTests {
         #expect(on.sandboxed)
         #expect(on.report["read_input"] == "ok", "\(on.text)")
         #expect(on.report["read_secret"] == "denied", "\(on.text)")
-        // The write itself may succeed — in the sandbox's own empty /tmp, gone with it — but never reaches the host.
+        // The write itself may succeed, in the sandbox's own empty /tmp (gone with it), but never reaches the host.
         #expect(on.report["write_outside"] != nil, "\(on.text)")
         #expect(on.report["write_input"] == "denied", "\(on.text)")
         #expect(on.report["engine_environ"] == "denied", "\(on.text)")
@@ -215,7 +246,8 @@ struct ConverterSandboxTests {
         for file in files {
             let off = try #require(results[.off]?[file]), on = try #require(results[.bwrap]?[file])
             let name = file.split(separator: "/").last!
-            #expect(on.status == off.status, "\(name): \(on.failure?.description ?? "") vs \(off.failure?.description ?? "")")
+            #expect(on.status == off.status,
+                    "\(name): \(on.failure?.description ?? "") vs \(off.failure?.description ?? "")")
             #expect(on.failure?.code == off.failure?.code, "\(name)")
             #expect(on.extractor == off.extractor, "\(name)")
             #expect(on.pageCount == off.pageCount, "\(name)")
@@ -232,7 +264,8 @@ struct ConverterSandboxTests {
             }
             guard let tools = PoolHarness.libreOfficeOnlyForWord97(configuration) else { return }
             office[mode] = try await PoolHarness.run(docs, configuration: configuration, tools: tools).documents
-            #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "LibreOffice outlived the pool")
+            #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty,
+                    "LibreOffice outlived the pool")
         }
         for file in docs {
             let off = try #require(office[.off]?[file]), on = try #require(office[.bwrap]?[file])

@@ -37,7 +37,9 @@ public struct ConverterSandbox: Sendable, Equatable {
     var system: [String]
 
     /// A sandbox that is not used.
-    public static func off(_ reason: String) -> ConverterSandbox { ConverterSandbox(state: .off(reason: reason), system: []) }
+    public static func off(_ reason: String) -> ConverterSandbox {
+        ConverterSandbox(state: .off(reason: reason), system: [])
+    }
 
     /// Whether converters are confined.
     public var isActive: Bool {
