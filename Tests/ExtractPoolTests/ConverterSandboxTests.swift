@@ -23,7 +23,7 @@ struct ConverterSandboxTests {
         let wrapped = Self.sandbox.wrap(command, writable: ["/w/1-a"], readOnly: ["/spool/incoming/a"])
         #expect(wrapped.executable == "/usr/bin/bwrap")
         #expect(wrapped.arguments == [
-            "--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+            "--unshare-all", "--cap-drop", "ALL", "--die-with-parent",
             "--ro-bind", "/usr", "/usr",
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--bind", "/w/1-a", "/w/1-a",
@@ -34,6 +34,11 @@ struct ConverterSandboxTests {
         #expect(wrapped.environment == command.environment)
         #expect(wrapped.limits == command.limits)
         #expect(wrapped.workingDirectory == "/w/1-a")
+        // With a controlling terminal to keep converters away from, each gets a session of its own.
+        var terminal = Self.sandbox
+        terminal.newSession = true
+        #expect(terminal.wrap(command, writable: [], readOnly: []).arguments.prefix(5)
+            == ["--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session"])
     }
 
     @Test("an executable outside /usr is bound read-only; with the sandbox off the command is unchanged")

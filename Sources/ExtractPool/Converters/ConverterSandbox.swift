@@ -7,7 +7,7 @@ import Glibc
 /// How converters are confined (`EXTRACT_SANDBOX`): bubblewrap around every child, or today's isolation only.
 ///
 /// Converters parse hostile bytes. In the sandbox each one runs in its own user, PID, network, IPC and UTS
-/// namespaces with every capability dropped: no network (a private loopback only), a fresh `/proc` that shows
+/// namespaces with every capability dropped (and its own session when the engine has a terminal): no network (a private loopback only), a fresh `/proc` that shows
 /// only its own processes, `/usr` and `/etc` read-only (the shadow files, `/etc/ssl/private` and `/etc/ssh`
 /// masked), an empty `/tmp`, its work directory the only writable place and its input read-only. Nothing else
 /// of the engine's files — the spool, the database's files, the checkout — is in its view. Without it (or with
@@ -35,6 +35,17 @@ public struct ConverterSandbox: Sendable, Equatable {
     /// The system's part of bubblewrap's arguments (read-only `/usr` and `/etc`, the top-level links, masks),
     /// laid out after this machine's root by ``systemArguments(isDirectory:isSymlink:exists:)``.
     var system: [String]
+    /// Whether each converter gets a session of its own (`--new-session`): only when the engine has a controlling
+    /// terminal, which a converter could otherwise push input into (`TIOCSTI`). Without one, a new session would
+    /// only put every converter in a scheduler autogroup of its own (`sched_autogroup_enabled`), where its
+    /// nice 10 no longer yields to the engine's loop and each converter weighs as much as the whole engine.
+    var newSession = false
+
+    init(state: State, system: [String], newSession: Bool = false) {
+        self.state = state
+        self.system = system
+        self.newSession = newSession
+    }
 
     /// A sandbox that is not used.
     public static func off(_ reason: String) -> ConverterSandbox {
@@ -66,7 +77,8 @@ public struct ConverterSandbox: Sendable, Equatable {
     /// The kernel limits apply to bubblewrap and so to everything it starts. Unchanged when the sandbox is off.
     func wrap(_ command: ChildCommand, writable: [String], readOnly: [String]) -> ChildCommand {
         guard case .bwrap(let bwrap) = state else { return command }
-        var arguments = ["--unshare-all", "--cap-drop", "ALL", "--die-with-parent", "--new-session"]
+        var arguments = ["--unshare-all", "--cap-drop", "ALL", "--die-with-parent"]
+        if newSession { arguments.append("--new-session") }
         arguments += system
         arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         for path in writable { arguments += ["--bind", path, path] }
@@ -167,7 +179,9 @@ extension ConverterSandbox {
                 },
                 exists: { access($0, F_OK) == 0 })
         }
-        let sandbox = ConverterSandbox(state: .bwrap(path: found), system: system)
+        let terminal = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC)
+        if terminal >= 0 { close(terminal) }
+        let sandbox = ConverterSandbox(state: .bwrap(path: found), system: system, newSession: terminal >= 0)
         var limits = ChildLimits()
         limits.addressSpace = UInt64(configuration.memoryLimitBytes)
         limits.timeoutMilliseconds = 10_000
