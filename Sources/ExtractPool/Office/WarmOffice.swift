@@ -12,8 +12,9 @@ import Logging
 /// bridge reports that LibreOffice crashed. Instances start on first use.
 ///
 /// An instance sees only its own profile and exchange directory (``ConverterSandbox``, when converters are
-/// sandboxed): each document is copied into the exchange directory and its text written there, then both are
-/// removed — a warm instance outlives the documents' work directories, so it gets no view of them or the spool.
+/// sandboxed): each document is copied into the exchange directory (also its `TMPDIR`) and its text written
+/// there, then both files are removed — a warm instance outlives the documents' work directories, so it gets no
+/// view of them or the spool.
 /// Each process of an instance has `EXTRACT_MEMORY_LIMIT` of address space, and CPU for the documents it may
 /// convert before it is recycled (`LIBREOFFICE_RECYCLE_AFTER`, each up to `EXTRACT_TIMEOUT_MS`, plus its start).
 @LoopActor
@@ -59,22 +60,26 @@ public final class WarmOfficePool {
     public func convert(file: String) async -> Result<Converted, ExtractionFailure> {
         let slot = await takeInstance()
         defer { giveBack(slot) }
-        let result = await convert(file: file, slot: slot)
-        await Self.clear(exchangeDirectory(slot))
+        let exchange = exchangeDirectory(slot)
+        let input = exchange + "/" + (file.split(separator: "/").last.map(String.init) ?? "input")
+        let out = exchange + "/libreoffice-out.txt"
+        let result = await convert(file: file, slot: slot, input: input, out: out)
+        // Only the request's two files: LibreOffice keeps its own temporary files there (TMPDIR) while it lives.
+        await Offload.runNonThrowing {
+            for path in [input, out] { try? FileManager.default.removeItem(atPath: path) }
+        }
         return result
     }
 
-    private func convert(file: String, slot: Int) async -> Result<Converted, ExtractionFailure> {
+    private func convert(file: String, slot: Int, input: String, out: String) async
+        -> Result<Converted, ExtractionFailure>
+    {
         let instance: OfficeInstance
         do {
             instance = try await ready(slot)
         } catch {
             return .failure(ExtractionFailure(.converterMissing, "LibreOffice did not start: \(error)"))
         }
-        let exchange = exchangeDirectory(slot)
-        let name = file.split(separator: "/").last.map(String.init) ?? "input"
-        let input = exchange + "/" + name
-        let out = exchange + "/libreoffice-out.txt"
         do {
             try await Offload.run {
                 let fm = FileManager.default
@@ -203,16 +208,6 @@ public final class WarmOfficePool {
 
     /// Where instance `slot` reads its document and writes its text.
     private func exchangeDirectory(_ slot: Int) -> String { directory + "/exchange-\(slot)" }
-
-    /// Empties an exchange directory after a request.
-    private static func clear(_ exchange: String) async {
-        await Offload.runNonThrowing {
-            let fm = FileManager.default
-            for name in (try? fm.contentsOfDirectory(atPath: exchange)) ?? [] {
-                try? fm.removeItem(atPath: exchange + "/" + name)
-            }
-        }
-    }
 
     private func recycle(_ slot: Int, reason: String) async {
         guard let instance = instances[slot] else { return }
