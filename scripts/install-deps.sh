@@ -10,6 +10,8 @@ packages=(pkg-config libuv1-dev libpq-dev libmagic-dev libmagic-mgc libzstd-dev 
 packages+=(postgresql postgresql-client)
 # The converters ExtractPool drives (python3-uno: the bridge that keeps LibreOffice warm runs on Debian's python3).
 packages+=(poppler-utils antiword catdoc unrtf pandoc tesseract-ocr tesseract-ocr-eng libreoffice-writer-nogui python3-uno)
+# The converters' sandbox (EXTRACT_SANDBOX: no network, read-only system, private /proc; the tests require it).
+packages+=(bubblewrap)
 if [[ "$mode" == test || "$mode" == bench ]]; then
     # qpdf and python3-pil: bench-data's generator (encrypted PDF, scanned pages).
     packages+=(curl zstd python3 qpdf python3-pil)

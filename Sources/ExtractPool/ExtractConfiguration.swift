@@ -39,6 +39,9 @@ public struct ExtractConfiguration: Sendable, Equatable {
     public var libreOfficeRecycleAfter = 200
     /// `EXTRACT_WORK_DIR`: where each document gets its private temporary directory (emptied at start-up).
     public var workDirectory = ".data/extract-work"
+    /// `EXTRACT_SANDBOX`: `auto` (bubblewrap when it works here), `bwrap` (required) or `off`; see
+    /// ``SandboxMode``.
+    public var sandbox = SandboxMode.auto
     /// Directories searched for converters (`EXTRACT_PATH`, default the system's binary directories).
     public var searchPath = ["/usr/local/bin", "/usr/bin", "/bin"]
 
@@ -64,6 +67,11 @@ public struct ExtractConfiguration: Sendable, Equatable {
         libreOfficeRecycleAfter = try env.int("LIBREOFFICE_RECYCLE_AFTER", default: libreOfficeRecycleAfter,
                                               range: 1...1_000_000)
         workDirectory = env.string("EXTRACT_WORK_DIR", default: workDirectory)
+        let sandboxName = env.string("EXTRACT_SANDBOX", default: sandbox.rawValue)
+        guard let mode = SandboxMode(rawValue: sandboxName) else {
+            throw InvalidSetting(name: "EXTRACT_SANDBOX", value: sandboxName, expected: "auto, bwrap or off")
+        }
+        sandbox = mode
         let path = env.string("EXTRACT_PATH", default: "")
         if !path.isEmpty { searchPath = path.split(separator: ":").map(String.init) }
     }
@@ -80,7 +88,7 @@ public struct ExtractConfiguration: Sendable, Equatable {
             ("EXTRACT_MEMORY_LIMIT", String(memoryLimitBytes)), ("EXTRACT_MAX_INFLATED", String(maxInflatedBytes)),
             ("LIBREOFFICE_INSTANCES", String(libreOfficeInstances)),
             ("LIBREOFFICE_RECYCLE_AFTER", String(libreOfficeRecycleAfter)),
-            ("EXTRACT_WORK_DIR", workDirectory), ("EXTRACT_PATH", searchPath.joined(separator: ":")),
+            ("EXTRACT_WORK_DIR", workDirectory), ("EXTRACT_SANDBOX", sandbox.rawValue), ("EXTRACT_PATH", searchPath.joined(separator: ":")),
         ]
     }
 }

@@ -39,8 +39,7 @@ public final class Engine {
         case reused(StoredResult)
         /// An archive (`POST /api/v1/imports`) was read into this many documents of its own and left the spool.
         case expanded(Int)
-        /// Its metadata could not be read: left in the spool for an operator, not handed out again by this
-        /// process.
+        /// Its metadata could not be read: moved to the spool's `quarantine/` with its reason, for an operator.
         case unreadable
     }
 
@@ -110,7 +109,7 @@ public final class Engine {
                                      metrics: ExtractMetrics(registry: metrics), logger: logger)
         stages = [extraction, parsing, results]
         source.screen = { [unowned self] metadata in await self.screen(metadata) }
-        source.skipped = { [unowned self] id in
+        source.quarantined = { [unowned self] id in
             let metadata = DocumentMetadata(id: id, tenant: "", batchID: id, filename: nil, declaredType: nil, size: 0,
                                             sha256: [], receivedAtMilliseconds: 0)
             self.shortcut(metadata, .unreadable)
@@ -155,6 +154,12 @@ public final class Engine {
             let missing = tools.summary.filter { $0.1 == "missing" }.map(\.0)
             return .init(status: missing.isEmpty ? "ok" : "degraded",
                          detail: tools.summary.map { "\($0.0): \($0.1)" }.joined(separator: ", "))
+        }
+        let extractor = extraction.extractor
+        let mode = configuration.extract.sandbox
+        status.register("converter_sandbox") {
+            let summary = extractor.sandbox.summary(mode: mode)
+            return .init(status: summary.status, detail: summary.detail)
         }
         for stage in stages {
             status.register(stage.name) { stage.status }

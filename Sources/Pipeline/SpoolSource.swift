@@ -13,8 +13,9 @@ public final class SpoolSource: ExtractionSource {
     /// Looks at each document before extraction and returns true when it settled the document itself
     /// (refused on the way in, or a stored result reused); such documents are not handed to the pool.
     var screen: @LoopActor (DocumentMetadata) async -> Bool = { _ in false }
-    /// Hears each document left in the spool because its metadata could not be read.
-    var skipped: @LoopActor (DocumentID) -> Void = { _ in }
+    /// Hears each document taken out of the backlog because its metadata could not be read (moved to the
+    /// spool's `quarantine/`, or left in `incoming/` when even that failed).
+    var quarantined: @LoopActor (DocumentID) -> Void = { _ in }
 
     public init(spool: Spool, logger: Logger = Logger(label: "resume-ingest")) {
         self.spool = spool
@@ -28,19 +29,15 @@ public final class SpoolSource: ExtractionSource {
             let bytes = await Offload.runNonThrowing { FileManager.default.contents(atPath: metadataPath) }
             guard let bytes else {
                 // The commit marker was written and synced by Ingest; unreadable means the disk lost it.
-                // Leave both files for an operator rather than guess.
-                logger.error("a spooled document's metadata cannot be read; left in the spool",
-                             metadata: ["id": "\(id)", "path": "\(metadataPath)"])
-                skipped(id)
+                // Keep both files for an operator rather than guess, out of the backlog.
+                await quarantine(id, .metadataUnreadable, "cannot read \(metadataPath)")
                 continue
             }
             let metadata: DocumentMetadata
             do {
                 metadata = try DocumentMetadata(decoding: Array(bytes), id: id)
             } catch {
-                logger.error("a spooled document's metadata is damaged; left in the spool",
-                             metadata: ["id": "\(id)", "error": "\(error)"])
-                skipped(id)
+                await quarantine(id, .metadataDamaged, "\(error)")
                 continue
             }
             if await screen(metadata) { continue }
@@ -48,5 +45,20 @@ public final class SpoolSource: ExtractionSource {
                                    declaredType: metadata.declaredType, size: metadata.size, metadata: metadata)
         }
         return nil
+    }
+
+    /// Moves a document whose metadata the pipeline cannot use to the spool's `quarantine/`.
+    private func quarantine(_ id: DocumentID, _ reason: QuarantineReason, _ detail: String) async {
+        do {
+            try await spool.quarantine(id, reason: reason, detail: detail)
+            logger.error("a spooled document's metadata cannot be used; moved to quarantine", metadata: [
+                "id": "\(id)", "reason": "\(reason.rawValue)", "detail": "\(detail)",
+                "directory": "\(spool.quarantineDirectory)",
+            ])
+        } catch {
+            logger.error("a spooled document cannot be used nor quarantined; left in incoming/",
+                         metadata: ["id": "\(id)", "reason": "\(reason.rawValue)", "error": "\(error)"])
+        }
+        quarantined(id)
     }
 }

@@ -1,6 +1,7 @@
 import Loop
 import ArgumentParser
 import ExtractPool
+import Foundation
 import Ingest
 import LLMBatcher
 import Sink
@@ -35,6 +36,22 @@ struct Doctor: AsyncParsableCommand {
             print(program.padding(toLength: width) + " = " + state)
         }
         print("python3-uno".padding(toLength: width) + " = " + (tools.hasPythonUNO ? "yes" : "missing"))
+        let sandbox = await Self.sandbox(extract)
+        print("sandbox".padding(toLength: width) + " = " + sandbox.status + ": " + sandbox.detail)
+    }
+
+    /// Whether converters would run sandboxed here: the extractor's own probe, in a scratch directory.
+    @LoopActor
+    static func sandbox(_ configuration: ExtractConfiguration) async -> (status: String, detail: String) {
+        let scratch = NSTemporaryDirectory() + "resume-ingest-doctor-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            return try await ConverterSandbox.probe(configuration: configuration, scratch: scratch)
+                .summary(mode: configuration.sandbox)
+        } catch {
+            return ("failed", "\(error)")
+        }
     }
 }
 

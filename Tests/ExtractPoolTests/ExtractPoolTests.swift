@@ -150,6 +150,23 @@ struct ExtractPoolTests {
         #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a hung LibreOffice survived")
     }
 
+    @Test("a work directory whose input link cannot be made is removed, and the document fails as corrupt")
+    @LoopActor
+    func failedLink() async throws {
+        struct LinkFailed: Error {}
+        let configuration = try PoolHarness.configuration()
+        let extractor = Extractor(configuration: configuration, logger: .init(label: "test"))
+        try await extractor.open()
+        extractor.linkInput = { _, _ in throw LinkFailed() }
+        let file = try #require(try Sample.manifest().first { $0.format == "txt" }).file
+        let doc = await extractor.extract(ExtractionInput(id: "link-fails", path: file, size: 0))
+        await extractor.close()
+        #expect(doc.status == .failed)
+        #expect(doc.failure?.code == .corrupt)
+        #expect(doc.failure?.detail.contains("work directory") == true, "\(doc.failure?.description ?? "")")
+        #expect(PoolHarness.leftovers(configuration).isEmpty, "the work directory was left behind")
+    }
+
     @Test("the pool pulls nothing while the next stage has no room, then drains")
     @LoopActor
     func backpressure() async throws {

@@ -20,10 +20,17 @@ public final class Extractor {
     public let slots: ProcessSlots
     /// Warm LibreOffice instances (nil when LibreOffice is disabled or missing).
     public let office: WarmOfficePool?
+    /// How converters are confined: decided by ``open()`` (``ConverterSandbox/probe(configuration:scratch:)``),
+    /// off until then.
+    public private(set) var sandbox = ConverterSandbox.off("the extractor is not open yet")
     private let sniffers = SnifferPool()
     private let workDirectory: String
     private let logger: Logger
     private var nextWorkID = 0
+    /// How the input's link is made in a work directory: `symlink(2)`; tests put a failing one in its place.
+    var linkInput: @Sendable (_ link: String, _ target: String) throws -> Void = { link, target in
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+    }
 
     /// Time the loop thread spent starting converter processes, one entry per process (nanoseconds).
     public private(set) var spawnLoopNanoseconds: [UInt64] = []
@@ -45,13 +52,22 @@ public final class Extractor {
         }
     }
 
-    /// Empties the work directory (leftovers of a crash) and creates it.
+    /// Empties the work directory (leftovers of a crash) and creates it, then decides whether converters run
+    /// in a sandbox (`EXTRACT_SANDBOX`; throws ``SandboxUnavailable`` when it is required and does not work).
     public func open() async throws {
         let dir = workDirectory
         try await Offload.run {
             let fm = FileManager.default
             if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        sandbox = try await ConverterSandbox.probe(configuration: configuration, scratch: dir)
+        office?.sandbox = sandbox
+        let summary = sandbox.summary(mode: configuration.sandbox)
+        if summary.status == "ok" {
+            logger.info("converter sandbox", metadata: ["state": "\(summary.detail)"])
+        } else {
+            logger.warning("converters are not sandboxed", metadata: ["reason": "\(summary.detail)"])
         }
     }
 
@@ -98,6 +114,8 @@ public final class Extractor {
         do {
             try await create(directory)
         } catch {
+            // The directory may exist without its link: it goes like any other.
+            await remove(directory)
             doc.failure = ExtractionFailure(.corrupt, "cannot prepare a work directory: \(error)")
             return doc
         }
@@ -150,9 +168,9 @@ public final class Extractor {
                      knownPages: Int?, warnings: inout [String]) async -> ConverterStep.Result {
         switch step.execution(kind: kind, directory: directory, configuration: configuration) {
         case .program(let command):
-            return await run(command, in: directory.path)
+            return await run(command, in: directory)
         case .ocrPDF(let render, let pagesDirectory):
-            return await ocrPDF(render: render, pagesDirectory: pagesDirectory, directory: directory.path,
+            return await ocrPDF(render: render, pagesDirectory: pagesDirectory, directory: directory,
                                 knownPages: knownPages, warnings: &warnings)
         case .officeXML(let limits):
             let path = input.path
@@ -173,7 +191,7 @@ public final class Extractor {
                     ? "LibreOffice is disabled by configuration"
                     : tools.path("soffice") == nil ? tools.unavailable("soffice") : "python3-uno is not installed")
             }
-            let result = await slots.with { await office.convert(file: directory.input, directory: directory.path) }
+            let result = await slots.with { await office.convert(file: directory.input) }
             switch result {
             case .success(let r): return .output(r.text, pages: r.pages, ocr: false)
             case .failure(let f): return .failed(f)
@@ -196,15 +214,17 @@ public final class Extractor {
         return .output(bytes, pages: nil, ocr: false)
     }
 
-    /// Runs a converter program, holding a process slot, classifies its outcome and reads its output.
-    private func run(_ command: ConverterCommand, in directory: String) async -> ConverterStep.Result {
+    /// Runs a converter program, holding a process slot, classifies its outcome and reads its output. In the
+    /// sandbox it sees its work directory (writable) and the document (read-only), nothing else of the engine's.
+    private func run(_ command: ConverterCommand, in directory: WorkDirectory) async -> ConverterStep.Result {
         guard let path = tools.path(command.program) else { return .skipped(tools.unavailable(command.program)) }
-        let child = command.child(executable: path, directory: directory, configuration: configuration)
+        let child = sandbox.wrap(command.child(executable: path, directory: directory.path, configuration: configuration),
+                                 writable: [directory.path], readOnly: [directory.source])
         let outcome: ChildOutcome
         do {
-            outcome = try await slots.with { () async throws(ChildSpawnError) -> ChildOutcome in
+            outcome = try await sandbox.unwrapped(slots.with { () async throws(ChildSpawnError) -> ChildOutcome in
                 try await ChildProcess.run(child)
-            }
+            })
         } catch {
             return .failed(ExtractionFailure(.converterMissing, "\(error)"))
         }
@@ -223,7 +243,7 @@ public final class Extractor {
     }
 
     /// Renders the PDF's pages, then OCRs them as ``OCRFanOut`` says.
-    private func ocrPDF(render: ConverterCommand, pagesDirectory: String, directory: String, knownPages: Int?,
+    private func ocrPDF(render: ConverterCommand, pagesDirectory: String, directory: WorkDirectory, knownPages: Int?,
                         warnings: inout [String]) async -> ConverterStep.Result {
         guard tools.path(render.program) != nil, tools.path("tesseract") != nil else {
             return .skipped(tools.path(render.program) == nil
@@ -262,11 +282,12 @@ public final class Extractor {
 
     /// Creates `directory` (private to the engine's user) with its link to the input.
     private func create(_ directory: WorkDirectory) async throws {
+        let linkInput = self.linkInput
         try await Offload.run {
             let fm = FileManager.default
             try fm.createDirectory(atPath: directory.path, withIntermediateDirectories: true,
                                    attributes: [.posixPermissions: 0o700])
-            try fm.createSymbolicLink(atPath: directory.input, withDestinationPath: directory.source)
+            try linkInput(directory.input, directory.source)
         }
     }
 

@@ -10,6 +10,13 @@ import Logging
 /// live in one process group: killing the group recycles the instance. An instance is recycled after
 /// `LIBREOFFICE_RECYCLE_AFTER` documents, when a request passes `EXTRACT_TIMEOUT_MS` (a hang), or when the
 /// bridge reports that LibreOffice crashed. Instances start on first use.
+///
+/// An instance sees only its own profile and exchange directory (``ConverterSandbox``, when converters are
+/// sandboxed): each document is copied into the exchange directory (also its `TMPDIR`) and its text written
+/// there, then both files are removed — a warm instance outlives the documents' work directories, so it gets no
+/// view of them or the spool.
+/// Each process of an instance has `EXTRACT_MEMORY_LIMIT` of address space, and CPU for the documents it may
+/// convert before it is recycled (`LIBREOFFICE_RECYCLE_AFTER`, each up to `EXTRACT_TIMEOUT_MS`, plus its start).
 @LoopActor
 public final class WarmOfficePool {
     private let tools: ConverterTools
@@ -23,6 +30,8 @@ public final class WarmOfficePool {
     private var generation = 0
     private let serial: Int
     private static var pools = 0
+    /// The sandbox instances start in (set when the extractor opens).
+    var sandbox = ConverterSandbox.off("the extractor is not open yet")
 
     /// Instance starts (first starts and recycles), for status and benchmarks.
     public private(set) var starts = 0
@@ -47,18 +56,42 @@ public final class WarmOfficePool {
         public var pages: Int?
     }
 
-    /// Converts `file` to UTF-8 text on a warm instance; `directory` is the document's private work dir.
-    public func convert(file: String, directory workDir: String) async -> Result<Converted, ExtractionFailure> {
+    /// Converts `file` to UTF-8 text on a warm instance.
+    public func convert(file: String) async -> Result<Converted, ExtractionFailure> {
         let slot = await takeInstance()
         defer { giveBack(slot) }
+        let exchange = exchangeDirectory(slot)
+        let input = exchange + "/" + (file.split(separator: "/").last.map(String.init) ?? "input")
+        let out = exchange + "/libreoffice-out.txt"
+        let result = await convert(file: file, slot: slot, input: input, out: out)
+        // Only the request's two files: LibreOffice keeps its own temporary files there (TMPDIR) while it lives.
+        await Offload.runNonThrowing {
+            for path in [input, out] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        return result
+    }
+
+    private func convert(file: String, slot: Int, input: String, out: String) async
+        -> Result<Converted, ExtractionFailure>
+    {
         let instance: OfficeInstance
         do {
             instance = try await ready(slot)
         } catch {
             return .failure(ExtractionFailure(.converterMissing, "LibreOffice did not start: \(error)"))
         }
-        let out = workDir + "/libreoffice-out.txt"
-        let request = "{\"in\": \(Self.jsonString(file)), \"out\": \(Self.jsonString(out))}\n"
+        do {
+            try await Offload.run {
+                let fm = FileManager.default
+                // The document's bytes, not the work directory's link to them.
+                let source = (try? fm.destinationOfSymbolicLink(atPath: file)) ?? file
+                try? fm.removeItem(atPath: input)
+                try fm.copyItem(atPath: source, toPath: input)
+            }
+        } catch {
+            return .failure(ExtractionFailure(.corrupt, "cannot copy the document for LibreOffice: \(error)"))
+        }
+        let request = "{\"in\": \(Self.jsonString(input)), \"out\": \(Self.jsonString(out))}\n"
         guard instance.process.write(Array(request.utf8)) else {
             await recycle(slot, reason: "the bridge's stdin is closed")
             return .failure(ExtractionFailure(.corrupt, "LibreOffice stopped before the document was sent"))
@@ -126,20 +159,31 @@ public final class WarmOfficePool {
         }
         generation += 1
         let profile = directory + "/profile-\(slot)"
+        let exchange = exchangeDirectory(slot)
+        try await Offload.run {
+            // Both exist before the instance starts: the sandbox binds them.
+            for path in [exchange, profile] {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
+        }
         // Unique per pool and slot (two pools in one process must never share an instance), but reused
         // across recycles: a killed instance leaves its pipe file in /tmp behind, and a stale one is harmless.
         let pipeName = "resume-ingest-\(getpid())-\(serial)-\(slot)"
         var limits = ChildLimits()
-        limits.addressSpace = 0 // LibreOffice maps far more address space than it uses
-        limits.cpuSeconds = 0 // a long-lived process: hangs are caught per request instead
+        limits.addressSpace = UInt64(configuration.memoryLimitBytes)
+        // A long-lived process: hangs are caught per request; this bounds what its whole life may burn.
+        limits.cpuSeconds = UInt64(configuration.libreOfficeRecycleAfter + 1)
+            * UInt64(configuration.timeoutMilliseconds / 1000 + 1)
         limits.timeoutMilliseconds = 0
         limits.stdoutCap = 1 << 20
         limits.fileSize = UInt64(max(configuration.maxOutputBytes, 256 << 20))
-        let command = ChildCommand(
+        let command = sandbox.wrap(ChildCommand(
             executable: tools.paths["python3"]!,
             arguments: ["-I", "-u", script, "--soffice", tools.path("soffice")!, "--profile", profile, "--pipe", pipeName],
-            environment: ["PATH": "/usr/bin:/bin", "HOME": profile, "TMPDIR": directory, "LANG": "C.UTF-8"],
-            workingDirectory: directory, limits: limits, stdinPipe: true)
+            environment: ["PATH": "/usr/bin:/bin", "HOME": profile, "TMPDIR": exchange, "LANG": "C.UTF-8"],
+            workingDirectory: exchange, limits: limits, stdinPipe: true),
+            writable: [profile, exchange], readOnly: [script])
         let started = SystemClock.shared.monotonicNanoseconds()
         let process = try await ChildProcess.start(command)
         let timer = UVTimer()
@@ -161,6 +205,9 @@ public final class WarmOfficePool {
         instances[slot] = instance
         return instance
     }
+
+    /// Where instance `slot` reads its document and writes its text.
+    private func exchangeDirectory(_ slot: Int) -> String { directory + "/exchange-\(slot)" }
 
     private func recycle(_ slot: Int, reason: String) async {
         guard let instance = instances[slot] else { return }

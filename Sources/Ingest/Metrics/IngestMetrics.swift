@@ -11,6 +11,7 @@ public final class IngestMetrics: HTTPServerObserver {
     /// The registry `GET /metrics` renders; other stages may register their own metrics into it.
     public nonisolated let registry: PrometheusCollectorRegistry
     private var requestCounters: [RouteStatus: Counter] = [:]
+    private var quarantineCounters: [String: Counter] = [:]
     private let bytesReceived: Counter
     private let spoolDepthFiles: Gauge
     private let spoolDepthBytes: Gauge
@@ -87,6 +88,21 @@ public final class IngestMetrics: HTTPServerObserver {
     package func accepted(files: Int) { filesAccepted.increment(by: Int64(files)) }
     package func rejected(files: Int) { filesRejected.increment(by: Int64(files)) }
     package func overloaded() { overloadRejections.increment() }
+
+    /// One committed document moved to the spool's `quarantine/`, by reason.
+    package func quarantined(reason: String) {
+        if let counter = quarantineCounters[reason] {
+            counter.increment()
+            return
+        }
+        let counter = registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "ingest", subsystem: "spool", metricName: "quarantined",
+                                             unitName: "total",
+                                             helpText: "Committed documents moved to spool/quarantine, by reason."),
+            labels: [("reason", reason)])
+        quarantineCounters[reason] = counter
+        counter.increment()
+    }
 
     /// The text exposition of every metric in the registry.
     private var beforeRender: [@LoopActor () -> Void] = []

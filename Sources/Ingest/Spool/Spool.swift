@@ -12,6 +12,8 @@ import Glibc
 /// - `tmp/<id>.data` — a file part being received; removed at start-up (never acknowledged).
 /// - `incoming/<id>.data` + `incoming/<id>.json` — an acknowledged document and its metadata. The JSON is
 ///   renamed in last and is the commit marker: a `.data` without its `.json` was never acknowledged.
+/// - `quarantine/<id>.data`, `.json` and `.reason` — a committed document the pipeline cannot take (its
+///   metadata is unreadable or damaged), moved out of the backlog whole, with why (``quarantine(_:reason:detail:)``).
 ///
 /// A document is acknowledged only after its bytes and metadata are written and `fsync`ed, both renamed
 /// into `incoming/`, and `incoming/` itself `fsync`ed. Directory syncs of concurrent commits are grouped:
@@ -96,6 +98,7 @@ public final class Spool {
         let incoming = incomingDirectory
         let root = directory
         let lock = self.lock
+        let quarantine = quarantineDirectory
         let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [DocumentID]) in
             try FileSystem.makeDirectories(root)
             guard try lock.take(root + "/.lock") else { throw InUse(directory: root) }
@@ -121,6 +124,12 @@ public final class Spool {
                 removedOrphans += 1
             }
             for id in meta where data[id] == nil {
+                if access(quarantine + "/" + id + ".data", F_OK) == 0 {
+                    // A quarantine interrupted between its two renames: finish it.
+                    try FileSystem.rename(incoming + "/" + id + ".json", quarantine + "/" + id + ".json")
+                    try FileSystem.fsyncDirectory(quarantine)
+                    continue
+                }
                 FileSystem.unlink(incoming + "/" + id + ".json")
                 removedOrphans += 1
             }

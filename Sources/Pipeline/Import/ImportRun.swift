@@ -84,7 +84,7 @@ public final class ImportRun {
                     report.reused += 1
                     report.done += 1
                 case .unreadable:
-                    // Left in the spool (its metadata is damaged): counted so that the import can end.
+                    // Moved to the spool's quarantine/ (its metadata is damaged): counted so that the import can end.
                     report.failed += 1
                     report.byErrorCode["spool_metadata_unreadable", default: 0] += 1
                     report.done += 1
