@@ -915,7 +915,7 @@ def main():
         (attack_pipelined, (a.port, random.Random(3), 8, 2000, 45.0)),
         (attack_smuggling, (a.port, random.Random(4), 2.0)),
         (attack_zstd_bombs, (a.port, random.Random(5), 4.0)),
-        (attack_tiny_parts, (a.port, random.Random(6), 15.0, 400)),
+        (attack_tiny_parts, (a.port, random.Random(6), 30.0, 400)),
         (attack_disconnects, (a.port, random.Random(7), corpus, 0.5)),
         (attack_llm_neighbour, (a.llm_port, 20.0, a.llm_rpm)),
     ]

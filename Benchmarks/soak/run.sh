@@ -3,7 +3,7 @@
 # rest under attack), then a drain of at most SOAK_DRAIN_SECONDS, then the figures. Everything on loopback, every
 # process started here stopped on exit. See Benchmarks/soak/README.md.
 #   SOAK_SECONDS        traffic time, baseline included (default 600)
-#   SOAK_DRAIN_SECONDS  longest wait for the engine to store every acknowledged upload (default 420)
+#   SOAK_DRAIN_SECONDS  longest wait for the engine to store every acknowledged upload (default 600)
 #   SOAK_CLIENTS        legitimate closed-loop clients (default 2)
 #   SOAK_LLM_RPM        llm-sim's requests per minute (default 60; the engine believes 500 until told)
 #   SOAK_LLM_ERRORS     llm-sim's share of 500/503 answers (default 0.1), SOAK_LLM_DROPS closed mid-answer (0.02)
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/opt/swift/usr/bin:$PATH
 SOAK_SECONDS="${SOAK_SECONDS:-600}"
-SOAK_DRAIN_SECONDS="${SOAK_DRAIN_SECONDS:-420}"
+SOAK_DRAIN_SECONDS="${SOAK_DRAIN_SECONDS:-600}"
 SOAK_CLIENTS="${SOAK_CLIENTS:-2}"
 SOAK_LLM_RPM="${SOAK_LLM_RPM:-60}"
 SOAK_LLM_ERRORS="${SOAK_LLM_ERRORS:-0.1}"
