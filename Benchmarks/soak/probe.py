@@ -5,8 +5,9 @@
   probe.py pipelined --port P --pid PID [--path /metrics] [--conns 8] [--requests 2000] [--seconds 20]
       CONNS connections each write REQUESTS pipelined GETs of PATH and never read. Meanwhile GET /health is
       timed every 50 ms on another connection. Prints the longest /health wait and serve's RSS growth.
-  probe.py slowbody --port P [--every 5] [--seconds 120]
-      One upload whose body trickles one byte every EVERY seconds: prints whether and when serve ended it.
+  probe.py slowbody --port P [--conns 1] [--every 5] [--seconds 120]
+      CONNS uploads whose bodies trickle one byte every EVERY seconds: prints whether and when serve ended them,
+      then what a legitimate upload gets (start serve with MAX_CONNECTIONS=CONNS to see the door closed).
 """
 import argparse
 import socket
@@ -79,30 +80,55 @@ def pipelined(a):
 
 
 def slowbody(a):
-    s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
-    b = "probe"
-    s.sendall((f"POST /api/v1/bulk-parse-resumes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
-               f"boundary={b}\r\nContent-Length: 1000000\r\n\r\n--{b}\r\nContent-Disposition: form-data; "
-               f"name=\"files\"; filename=\"SLOWBODY-probe.txt\"\r\n\r\n").encode())
-    s.setblocking(False)
+    head = (b"POST /api/v1/bulk-parse-resumes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+            b"boundary=probe\r\nContent-Length: 1000000\r\n\r\n--probe\r\nContent-Disposition: form-data; "
+            b"name=\"files\"; filename=\"SLOWBODY-probe.txt\"\r\n\r\n")
+    socks = []
+    for _ in range(a.conns):
+        s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        s.sendall(head)
+        s.setblocking(False)
+        socks.append(s)
     t0 = time.monotonic()
     sent = 0
-    while time.monotonic() - t0 < a.seconds:
-        try:
-            chunk = s.recv(4096)
-            first = chunk.split(b"\r\n")[0].decode(errors="replace") if chunk else "closed"
-            print(f"serve ended it after {time.monotonic() - t0:.1f} s, {sent} body bytes: {first}")
-            return
-        except BlockingIOError:
-            pass
-        except OSError as e:
-            print(f"serve ended it after {time.monotonic() - t0:.1f} s: {e}")
-            return
-        s.send(b"x")
+    ended = 0
+    while time.monotonic() - t0 < a.seconds and socks:
+        for s in list(socks):
+            try:
+                chunk = s.recv(4096)
+                first = chunk.split(b"\r\n")[0].decode(errors="replace") if chunk else "closed"
+                print(f"serve ended one after {time.monotonic() - t0:.1f} s: {first}")
+                ended += 1
+                socks.remove(s)
+                s.close()
+                continue
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                print(f"serve ended one after {time.monotonic() - t0:.1f} s: {e}")
+                ended += 1
+                socks.remove(s)
+                continue
+            s.send(b"x")
         sent += 1
         time.sleep(a.every)
-    print(f"still open after {a.seconds:.0f} s ({sent} body bytes at one per {a.every:g} s); closing it")
-    s.close()
+    print(f"{len(socks)} of {a.conns} trickling bodies still open after {a.seconds:.0f} s "
+          f"({sent} body bytes each, one per {a.every:g} s)")
+    # What a legitimate client gets meanwhile (with MAX_CONNECTIONS at --conns, a 503).
+    body = (b"--probe\r\nContent-Disposition: form-data; name=\"files\"; filename=\"legit.txt\"\r\n\r\n"
+            b"Jane Doe, engineer\r\n--probe--\r\n")
+    c = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    try:
+        c.sendall(b"POST /api/v1/bulk-parse-resumes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+                  b"boundary=probe\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    except OSError:
+        pass
+    answer = c.recv(65536)
+    c.close()
+    print("a legitimate upload meanwhile:", answer.split(b"\r\n")[0].decode(errors="replace"),
+          answer.rsplit(b"\r\n\r\n", 1)[-1][:110].decode(errors="replace"))
+    for s in socks:
+        s.close()
 
 
 def main():
@@ -118,6 +144,7 @@ def main():
     p = sub.add_parser("slowbody")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--every", type=float, default=5)
+    p.add_argument("--conns", type=int, default=1)
     p.add_argument("--seconds", type=float, default=120)
     a = ap.parse_args()
     {"pipelined": pipelined, "slowbody": slowbody}[a.cmd](a)
