@@ -39,6 +39,8 @@ cleanup() {
         fi
     done
     rm -rf "$work"
+    # The private cluster is left as found: stopped again if this run started it.
+    if [[ "${pg_was_running:-yes}" == no ]]; then scripts/pg stop || true; fi
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM
@@ -49,6 +51,7 @@ if [[ "${SOAK_SKIP_BUILD:-0}" != 1 ]]; then
 fi
 bin=.build/release/resume-ingest
 [[ -x "$bin" ]] || { echo "soak: no $bin" >&2; exit 2; }
+if scripts/pg status >/dev/null 2>&1; then pg_was_running=yes; else pg_was_running=no; fi
 # shellcheck source=../database.sh
 source Benchmarks/database.sh
 url="$(fresh soak)"
@@ -113,11 +116,15 @@ print(f"rows no client was acknowledged for:  {g['rows not acknowledged (unknown
 print(f"peak RSS of serve (VmHWM):            {s['peak RSS VmHWM KiB'] // 1024} MiB  (RSS start/end/max sampled KiB: {s['RSS KiB at start / end / max sampled']})")
 b, a, m = s["descriptors before / after / max sampled"]
 print(f"open descriptors of serve:            before {b}, after {a} (idle), max sampled {m}  (goal: equal)")
+cls = s["every 10 s: time, RSS MiB, descriptors by class"]
+if cls:
+    print(f"descriptors by class, first/last:     {cls[0][2]} / {cls[-1][2]}")
 print(f"converter processes left:             {g['converter processes left (children of serve, warm LibreOffice aside)']} children of serve, {g['hanging stub' + chr(39) + 's sleeps left anywhere']} stub sleeps anywhere  (goal 0)")
 lb, la = s["latency baseline"], s["latency attack"]
 print(f"legitimate upload latency, baseline:  n={lb['n']} p50 {lb['p50_ms']} ms, p99 {lb['p99_ms']} ms, max {lb['max_ms']} ms")
 print(f"legitimate upload latency, attacks:   n={la['n']} p50 {la['p50_ms']} ms, p99 {la['p99_ms']} ms, max {la['max_ms']} ms")
 print(f"p99 attacks / baseline:               {s['p99 ratio attack/baseline']}  (goal <= 3)")
+print(f"slowest legitimate uploads:          " + ", ".join(f"{x[0]} ms at {x[1]}" for x in s["slowest legitimate uploads (ms, UTC start, body bytes, encoding)"][:5]))
 print(f"drain after traffic:                  {s['drain seconds']} s; spool tmp/ entries left {s['spool tmp/ entries left']}")
 em = {l.split(" ")[0]: l.split(" ")[-1] for l in s["engine metrics at the end"] if " " in l}
 print(f"LLM (engine's /metrics):              {em.get('llm_requests_total')} requests, {em.get('llm_rate_limited_total')} answered 429, {em.get('llm_server_errors_total')} 5xx, {em.get('llm_transport_errors_total')} transport errors")
