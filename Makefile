@@ -5,10 +5,11 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT_BUILD_FLAGS ?=
 FUZZ_SECONDS ?= 30
 BENCH_COUNT ?= 2000
+SOAK_SECONDS ?= 600
 
 PATHS ?= bench-data/sample/files
 
-.PHONY: run import migrate build release test unit fuzz bench bench-data deps deps-test doctor clean
+.PHONY: run import migrate build release test unit fuzz bench soak bench-data deps deps-test doctor clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -62,6 +63,11 @@ fuzz:
 bench:
 	@scripts/install-deps.sh bench
 	Benchmarks/run-all.sh
+
+## The bounded chaos soak (not part of `make test`): SOAK_SECONDS of uploads to the release `serve`, a quarter
+## baseline and the rest under attack, then the drain and the figures (see Benchmarks/soak/README.md).
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) Benchmarks/soak/run.sh
 
 ## BENCH_COUNT generated resumes with ground-truth records in .data/bench-data/mix (see bench-data/README.md).
 bench-data: deps-test

@@ -2,6 +2,7 @@
 # Installs what the engine needs on Debian 12, only when something is missing.
 #   scripts/install-deps.sh run    — system libraries to build and run the engine, and PostgreSQL for scripts/pg
 #   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, nginx, wrk, h11)
+#   scripts/install-deps.sh soak   — run's packages plus curl and python3 (Benchmarks/soak, `make soak`)
 set -euo pipefail
 mode="${1:-run}"
 
@@ -15,6 +16,10 @@ packages+=(bubblewrap)
 if [[ "$mode" == test || "$mode" == bench ]]; then
     # qpdf and python3-pil: bench-data's generator (encrypted PDF, scanned pages).
     packages+=(curl zstd python3 qpdf python3-pil)
+fi
+if [[ "$mode" == soak ]]; then
+    # Benchmarks/soak: curl for the health checks, Debian's python3 for the driver (stdlib only; psql above).
+    packages+=(curl python3)
 fi
 if [[ "$mode" == bench ]]; then
     # python3-psycopg2: the Sink benchmark's per-row peer (what the Python service did).
