@@ -79,13 +79,19 @@ extension Sink {
         try await connection.simpleQuery("BEGIN")
         if !latest.isEmpty {
             var stream: [UInt8]
-            if let ahead = await takePrepared(useIt: scheduler.copyWillStart(slot: slot)) {
+            if let ahead = await takePrepared(useIt: scheduler.copyWillStart(slot: slot), for: batch.serial) {
                 stream = ahead
             } else {
                 stream = await encode(latest)
             }
             let bytes = stream.count
-            try await connection.copyIn(SinkSQL.copy, stream)
+            let copied = try await connection.copyIn(SinkSQL.copy, stream)
+            // The rows in the server must be the rows reported committed: a stream that is not this batch's
+            // would make the outcomes lie. Roll back and replay rather than report what was not written.
+            guard copied.affectedRows == latest.count else {
+                throw PGError(kind: .connection, message: "COPY took \(copied.affectedRows) rows for a batch of "
+                                  + "\(latest.count); replaying it")
+            }
             if spareBuffers.count <= configuration.connections { spareBuffers.append(stream) }
             stream = []
             run(scheduler.copied(slot: slot, bytes: bytes))
@@ -168,10 +174,12 @@ extension Sink {
 
     /// The stream encoded ahead, waiting for it to finish, when the scheduler says it is this batch's (`useIt`);
     /// nil otherwise. Whatever was encoded ahead is let go.
-    private func takePrepared(useIt: Bool) async -> [UInt8]? {
+    private func takePrepared(useIt: Bool, for serial: Int) async -> [UInt8]? {
         guard let ahead = prepared else { return nil }
         prepared = nil
-        guard useIt else { return nil }
+        // The scheduler's word and the stream's own label must agree (one is kept in each; checking both costs
+        // nothing and keeps a stream encoded for one batch out of another's COPY).
+        guard useIt, ahead.serial == serial else { return nil }
         if ahead.stream == nil {
             await withCheckedContinuation(isolation: LoopActor.shared) { ahead.waiter = $0 }
         }
