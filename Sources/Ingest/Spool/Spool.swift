@@ -101,7 +101,16 @@ public final class Spool {
         let quarantine = quarantineDirectory
         let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [DocumentID]) in
             try FileSystem.makeDirectories(root)
-            guard try lock.take(root + "/.lock") else { throw InUse(directory: root) }
+            // A converter this process (or a previous one) just started holds a copy of the lock's descriptor
+            // between its fork and its exec: give such a copy a moment to go before calling the spool taken.
+            var taken = try lock.take(root + "/.lock")
+            var tries = 0
+            while !taken && tries < 40 {
+                usleep(50_000)
+                tries += 1
+                taken = try lock.take(root + "/.lock")
+            }
+            guard taken else { throw InUse(directory: root) }
             try FileSystem.makeDirectories(tmp)
             try FileSystem.makeDirectories(incoming)
             var removedTemporary = 0
