@@ -7,6 +7,8 @@
 # the committed corpus in Tests/Fuzz/corpus/<target> (read only: new inputs go to .fuzz-build/corpus-<target>),
 # writes crashes to .fuzz-build/artifacts/, and exits non-zero when the fuzzer found a crash or the build failed.
 # Commit every crash found as a seed in the corpus once fixed, and as a regression fixture in the tests.
+# The mutation seed is fixed (FUZZ_SEED, default 1) so that `make test` explores the same inputs each run and
+# a crash it reports is reproducible; FUZZ_SEED=0 lets libFuzzer pick one, for exploring.
 set -euo pipefail
 
 usage() {
@@ -79,6 +81,7 @@ status=0
 # Swift's backtracer can hang for minutes under ASan after a crash; libFuzzer reports the crash itself.
 SWIFT_BACKTRACE=enable=no "$binary" "$build/corpus-$target" "$corpus" \
     -max_total_time="$seconds" \
+    -seed="${FUZZ_SEED:-1}" \
     -artifact_prefix="$build/artifacts/$target-" \
     -print_final_stats=1 \
     -max_len=4096 || status=$?
