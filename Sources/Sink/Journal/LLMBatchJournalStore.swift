@@ -154,18 +154,7 @@ public final class LLMBatchJournalStore {
         connection?.close()
         connection = nil
         if closed { throw PGError(kind: .connection, message: "closed") }
-        guard let url = configuration.databaseURL else {
-            throw PGError(kind: .setting, message: "DATABASE_URL is not set")
-        }
-        let c = try await PGConnection.connect(url, timeoutMilliseconds: UInt64(configuration.timeoutMilliseconds))
-        if configuration.migrate {
-            do throws(PGError) {
-                _ = try await Migrator.migrate(c)
-            } catch {
-                c.close()
-                throw error
-            }
-        }
+        let c = try await SideConnection.open(configuration)
         if closed {
             c.close()
             throw PGError(kind: .connection, message: "closed")
