@@ -23,7 +23,7 @@ import Glibc
 @LoopActor
 public final class LLMSimulator {
     /// The configuration it runs with.
-    public let configuration: LLMSimulatorConfiguration
+    public private(set) var configuration: LLMSimulatorConfiguration
     /// Drives the rate-limit buckets, the prompt cache and the timestamps of answers and batches.
     let clock: any EngineClock
     /// The clock's reading at start: the buckets run on time elapsed since.
@@ -49,6 +49,13 @@ public final class LLMSimulator {
         origin = clock.monotonicNanoseconds()
         self.logger = logger
         engine = SimulatorEngine(configuration: configuration, now: .zero)
+    }
+
+    /// Changes the key, the limits' messages or the faults while running (a key revoked mid-run, a storm of
+    /// 429s that starts and stops); the buckets keep their levels and limits.
+    public func reconfigure(_ change: (inout LLMSimulatorConfiguration) -> Void) {
+        change(&configuration)
+        engine.configuration = configuration
     }
 
     /// Binds and listens; returns the port bound.

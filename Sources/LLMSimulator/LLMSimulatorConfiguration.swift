@@ -38,6 +38,17 @@ public struct LLMSimulatorConfiguration: Sendable, Equatable {
     public var garbageRate = 0.0
     /// Share of accepted requests whose connection is closed after half of the response was sent.
     public var dropRate = 0.0
+    /// Share of answers that leave their last resume out (a model losing count; with one resume, an empty
+    /// `results`).
+    public var omitLastRate = 0.0
+    /// Share of answers that are `{"results":[]}` whatever was asked.
+    public var emptyResultsRate = 0.0
+    /// Share of requests refused `400 context_length_exceeded` whatever their size (the message states
+    /// ``contextWindow`` and the request's own counts, as a broken or misreporting server would).
+    public var contextExceededRate = 0.0
+    /// Share of requests refused `429` (tokens, `Retry-After: 1`) whatever the buckets hold: a storm of rate
+    /// limits from a shared or throttled account.
+    public var rateLimitStormRate = 0.0
     /// Requests generated at once; further accepted requests wait in arrival order (as behind a real
     /// server's load balancer), and their latency starts when they get a slot.
     public var maxConcurrentRequests = 256
@@ -69,7 +80,9 @@ public struct LLMSimulatorConfiguration: Sendable, Equatable {
         try check(maxOutputTokens > 0, "max output tokens must be positive")
         try check(latencyBaseMilliseconds >= 0 && latencyPerTokenMilliseconds >= 0, "latencies must be >= 0")
         try check((0...1).contains(latencyJitter), "jitter must be within 0...1")
-        for (name, rate) in [("error", errorRate), ("garbage", garbageRate), ("drop", dropRate)] {
+        for (name, rate) in [("error", errorRate), ("garbage", garbageRate), ("drop", dropRate),
+                             ("omit-last", omitLastRate), ("empty-results", emptyResultsRate),
+                             ("context-exceeded", contextExceededRate), ("rate-limit-storm", rateLimitStormRate)] {
             try check((0...1).contains(rate), "\(name) rate must be within 0...1")
         }
         try check(maxConcurrentRequests > 0, "max concurrent requests must be positive")

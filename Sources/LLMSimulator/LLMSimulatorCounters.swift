@@ -38,6 +38,9 @@ public struct LLMSimulatorCounters: Sendable, Equatable {
     public var cachedTokens = 0
     /// Batch API batches created (failed validation included).
     public var batchesCreated = 0
+    /// Faults injected: answers leaving resumes out, and 429s of a storm.
+    public var injectedOmissions = 0
+    public var injectedRateLimits = 0
     /// Request lines answered in batches (billed in the token sums above as well).
     public var batchRequests = 0
     /// Most requests generating at once.

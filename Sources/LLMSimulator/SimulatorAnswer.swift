@@ -5,21 +5,98 @@ import Loop
 
 /// The content `llm-sim` answers with, and the `chat.completion` object around it.
 enum SimulatorAnswer {
-    /// The answer to the resumes in `userText`, in the shape `response_format` asks for.
-    static func content(userText: String, format: SimulatorChatRequest.ResponseFormat) -> String {
+    /// The answer to the resumes in `userText`, in the shape `response_format` asks for. When the instructions
+    /// (`systemText`) ask for line numbers instead of long text (``PromptFormat``), the answer names the lines,
+    /// as a model that follows them does; otherwise it copies the text.
+    /// Resumes an answer leaves out (fault injection).
+    enum Omission: Equatable {
+        case none, last, all
+    }
+
+    static func content(userText: String, systemText: String = "", format: SimulatorChatRequest.ResponseFormat,
+                        omission: Omission = .none) -> String
+    {
         let documents = PromptFormat.documents(inUserMessage: userText)
         if documents.isEmpty, !userText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return render(singleResume(userText), format: format)
         }
+        let pointing = systemText.contains("\"highlightLines\"")
         let encoder = JSONEncoder()
         var results: [[String: Any]] = []
         for document in documents {
-            let (resume, injection) = SimulatorExtractor.extract(document.text)
+            let text = PromptFormat.unnumbered(document.text)
+            let (resume, injection) = SimulatorExtractor.extract(text)
             let data = (try? encoder.encode(resume)) ?? Data("{}".utf8)
-            let object = (try? JSONSerialization.jsonObject(with: data)) ?? [String: Any]()
+            var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            if pointing { object = pointLines(object, lines: PromptFormat.lines(of: text)) }
             results.append(["id": document.id, "resume": object, "injection_suspected": injection])
         }
+        switch omission {
+        case .none: break
+        case .last: results.removeLast(min(1, results.count))
+        case .all: results = []
+        }
         return render(["results": results], format: format)
+    }
+
+    /// `resume` with its highlights and summaries replaced by the numbers of the lines that hold them (text
+    /// that cannot be found line for line stays copied, as a model would leave it).
+    static func pointLines(_ resume: [String: Any], lines: [Substring]) -> [String: Any] {
+        var resume = resume
+        // Each line reduced to what the extractor keeps of it: trimmed, without its bullet.
+        let bodies: [String] = lines.map { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return TextLines.bulletBody(trimmed) ?? trimmed
+        }
+        var cursor = 0
+        /// The lines holding `pieces` in order, from `cursor` on: [first, last] (numbered from 1).
+        func locate(_ pieces: [String]) -> [Int]? {
+            var first: Int?
+            var index = cursor
+            for piece in pieces {
+                guard let found = bodies[index...].firstIndex(where: { $0 == piece || $0.hasSuffix(piece) }) else {
+                    return nil
+                }
+                first = first ?? found
+                index = found + 1
+            }
+            guard let first else { return nil }
+            cursor = index
+            return [first + 1, index]
+        }
+        if var basics = resume["basics"] as? [String: Any], let summary = basics["summary"] as? String {
+            let saved = cursor
+            if let range = locateParagraph(summary, bodies: bodies) {
+                basics["summary"] = nil
+                basics["summaryLines"] = range
+                resume["basics"] = basics
+            }
+            cursor = saved
+        }
+        if var work = resume["work"] as? [[String: Any]] {
+            for index in work.indices {
+                guard let highlights = work[index]["highlights"] as? [String], !highlights.isEmpty,
+                      let range = locate(highlights) else { continue }
+                work[index]["highlights"] = nil
+                work[index]["highlightLines"] = range
+            }
+            resume["work"] = work
+        }
+        return resume
+    }
+
+    /// The lines a paragraph was joined from (one line after another, with spaces): [first, last].
+    private static func locateParagraph(_ paragraph: String, bodies: [String]) -> [Int]? {
+        for start in bodies.indices where !bodies[start].isEmpty && paragraph.hasPrefix(bodies[start]) {
+            var joined = bodies[start]
+            var end = start
+            while joined.count < paragraph.count, end + 1 < bodies.count {
+                end += 1
+                joined += " " + bodies[end]
+            }
+            if joined == paragraph { return [start + 1, end + 1] }
+        }
+        return nil
     }
 
     /// The flat object a one-resume prompt asks for (the keys prompts of "one request per resume" services

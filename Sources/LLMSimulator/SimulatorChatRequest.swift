@@ -135,4 +135,9 @@ struct SimulatorChatRequest {
     var userText: String {
         messages.filter { $0.role == "user" }.map(\.content).joined(separator: "\n")
     }
+
+    /// The system (or developer) messages' text.
+    var systemText: String {
+        messages.filter { $0.role == "system" || $0.role == "developer" }.map(\.content).joined(separator: "\n")
+    }
 }

@@ -28,7 +28,7 @@ struct SimulatorEngine {
         var completionTokens: Int
     }
 
-    let configuration: LLMSimulatorConfiguration
+    var configuration: LLMSimulatorConfiguration
     private(set) var limiter: SimulatorRateLimiter
 
     /// The token bucket's level at `now`.
@@ -94,6 +94,15 @@ struct SimulatorEngine {
 
         // Rate limits: one request and prompt + max_tokens tokens, taken at admission.
         let cost = validated.prompt.count + validated.budget
+        if configuration.rateLimitStormRate > 0 && random.unit() < configuration.rateLimitStormRate {
+            counters.rateLimitedTokens += 1
+            counters.injectedRateLimits += 1
+            let body = SimulatorErrorBodies.tokensPerMinute(
+                model: configuration.model, organization: configuration.organization,
+                limit: configuration.tokensPerMinute, used: configuration.tokensPerMinute, requested: cost,
+                retryMilliseconds: 1000)
+            return .respond(.json(429, body, headers: headers + retryHeaders(1000)))
+        }
         switch limiter.admit(cost: cost, now: now) {
         case .admitted:
             break
@@ -191,6 +200,12 @@ struct SimulatorEngine {
             }
             budget = min(configuration.maxOutputTokens, window - prompt.count)
         }
+        if configuration.contextExceededRate > 0 && random.unit() < configuration.contextExceededRate {
+            counters.invalidRequests += 1
+            counters.contextLengthExceeded += 1
+            return .failure(Refusal(response: .json(400, SimulatorErrorBodies.contextLengthExceeded(
+                window: window, prompt: prompt.count, completion: request.maxTokens))))
+        }
         if request.responseFormat == .jsonObject,
            !request.messages.contains(where: { $0.content.range(of: "json", options: .caseInsensitive) != nil }) {
             counters.invalidRequests += 1
@@ -209,7 +224,15 @@ struct SimulatorEngine {
         if let garbage {
             content = SimulatorAnswer.garbage(variant: garbage, userText: request.userText)
         } else {
-            content = SimulatorAnswer.content(userText: request.userText, format: request.responseFormat)
+            var omission = SimulatorAnswer.Omission.none
+            if configuration.emptyResultsRate > 0 && random.unit() < configuration.emptyResultsRate {
+                omission = .all
+            } else if configuration.omitLastRate > 0 && random.unit() < configuration.omitLastRate {
+                omission = .last
+            }
+            if omission != .none { counters.injectedOmissions += 1 }
+            content = SimulatorAnswer.content(userText: request.userText, systemText: request.systemText,
+                                              format: request.responseFormat, omission: omission)
             // A prompt without resume blocks is one resume (one request per resume).
             counters.documentsAnswered += max(1, PromptFormat.documents(inUserMessage: request.userText).count)
         }

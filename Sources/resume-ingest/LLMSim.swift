@@ -126,6 +126,8 @@ struct LLMSim: AsyncParsableCommand {
             "requests": "\(c.requests)", "completed": "\(c.completed)", "documents": "\(c.documentsAnswered)", "429_requests": "\(c.rateLimitedRequests)",
             "429_tokens": "\(c.rateLimitedTokens)", "prompt_tokens": "\(c.promptTokensBilled)",
             "completion_tokens": "\(c.completionTokensBilled)", "cached_tokens": "\(c.cachedTokens)",
+            "tokens_admitted": "\(c.tokensAdmitted)", "truncated": "\(c.truncated)",
+            "context_length_exceeded": "\(c.contextLengthExceeded)", "peak_in_flight": "\(c.peakInFlight)",
         ])
         stop.cancel()
     }

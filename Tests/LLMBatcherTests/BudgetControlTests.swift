@@ -56,6 +56,16 @@ struct BudgetConcurrencyLimitTests {
         #expect(limit.limit == 4)
     }
 
+    @Test("a 429 halves the flight size when fewer requests than the limit are in flight")
+    func halvesFlightSize() {
+        var limit = ConcurrencyLimit(initial: 128, maximum: 128)
+        #expect(limit.throttled(now: 1, inFlight: 6) == true)
+        #expect(limit.limit == 3, "6 in flight halve to 3, not 128 to 64")
+        var busy = ConcurrencyLimit(initial: 10, maximum: 128)
+        busy.throttled(now: 1, inFlight: 40)
+        #expect(busy.limit == 5, "more in flight than the limit (sent before it fell): the limit halves")
+    }
+
     @Test("a 429 for a request sent before the last decrease is ignored")
     func sentBeforeDecrease() {
         var limit = ConcurrencyLimit(initial: 16, maximum: 64, cooldownNanoseconds: 1 * second)

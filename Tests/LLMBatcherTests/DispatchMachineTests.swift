@@ -222,7 +222,7 @@ struct DispatchMachineTests {
 
     @Test("dedupe: the first copy leads, copies in flight follow, later copies reuse; a failed leader hands over")
     func dedupe() {
-        var d = ContentDedupe<String, Int>(capacity: 2)
+        var d = ContentDedupe<String, Int>(capacityBytes: 200)
         guard case .lead = d.admit("a1", key: "A") else { Issue.record("first copy leads"); return }
         guard case .follow = d.admit("a2", key: "A") else { Issue.record("second copy waits"); return }
         guard case .follow = d.admit("a3", key: "A") else { Issue.record("third copy waits"); return }
@@ -231,14 +231,20 @@ struct DispatchMachineTests {
         #expect(failed.reuse.isEmpty)
         #expect(failed.nextLeader == "a2")
         #expect(d.followers == 1, "a3 waits for a2")
-        let parsed = d.settle(key: "A", result: 7)
+        let parsed = d.settle(key: "A", result: 7, bytes: 100)
         #expect(parsed.reuse == ["a3"])
         #expect(d.followers == 0)
         guard case .reuse(7) = d.admit("a4", key: "A") else { Issue.record("a later copy reuses"); return }
-        for key in ["B", "C"] {
-            _ = d.admit(key, key: key)
-            _ = d.settle(key: key, result: 1)
-        }
+        _ = d.admit("b", key: "B")
+        _ = d.settle(key: "B", result: 1, bytes: 100)
+        #expect(d.kept == 2 && d.bytes == 200, "two results fill the 200 bytes")
+        _ = d.admit("c", key: "C")
+        _ = d.settle(key: "C", result: 2, bytes: 50)
+        #expect(d.kept == 2 && d.bytes == 150, "the oldest result is forgotten to make room")
         guard case .lead = d.admit("a5", key: "A") else { Issue.record("the oldest result is forgotten"); return }
+        guard case .reuse(1) = d.admit("b2", key: "B") else { Issue.record("a newer one is kept"); return }
+        _ = d.admit("d", key: "D")
+        _ = d.settle(key: "D", result: 3, bytes: 201)
+        #expect(d.kept == 2 && d.bytes == 150, "a result larger than the whole budget is not kept")
     }
 }

@@ -34,17 +34,19 @@ public struct ConcurrencyLimit: Sendable, Hashable {
 
     /// A request was answered `429`: the limit halves (rounded down, not below ``minimum``) — at most once per
     /// cooldown window, so the burst of `429`s that one overfull window produces halves it once. A request
-    /// `sentAt` or before the last decrease was sent under the old limit and is ignored as well. Returns whether
-    /// the limit changed.
+    /// `sentAt` or before the last decrease was sent under the old limit and is ignored as well. What halves is
+    /// the lesser of the limit and `inFlight` (the requests in flight when the 429 came, itself included), as TCP
+    /// halves its flight size rather than a window it was not using (RFC 5681, 3.1): with 6 in flight under a
+    /// limit of 128, a storm of 429s cuts to 3, not to 64. Returns whether the limit changed.
     @discardableResult
-    public mutating func throttled(now: UInt64, sentAt: UInt64? = nil) -> Bool {
+    public mutating func throttled(now: UInt64, sentAt: UInt64? = nil, inFlight: Int? = nil) -> Bool {
         successes = 0
         if let lastDecrease {
             if now < lastDecrease &+ cooldownNanoseconds, now >= lastDecrease { return false }
             if let sentAt, sentAt <= lastDecrease { return false }
         }
         lastDecrease = now
-        let halved = max(limit / 2, minimum)
+        let halved = max(min(limit, inFlight ?? limit) / 2, minimum)
         defer { limit = halved }
         return halved != limit
     }

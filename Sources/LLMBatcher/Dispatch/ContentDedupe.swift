@@ -1,8 +1,9 @@
 import DequeModule
 
 /// Identical content of a tenant is parsed once: the first copy (the leader) is sent, copies arriving while it is
-/// in flight (followers) wait for its result, and later copies reuse the result (the last 10,000 kept). A pure
-/// value, generic over what waits and what is kept, so it is tested without a batcher.
+/// in flight (followers) wait for its result, and later copies reuse the result. Results are kept newest first
+/// within a byte budget (each result's cost is the caller's estimate), so memory stays bounded whatever the
+/// results' sizes. A pure value, generic over what waits and what is kept, so it is tested without a batcher.
 struct ContentDedupe<Follower, Result> {
     /// What to do with a new job.
     enum Admission {
@@ -23,16 +24,20 @@ struct ContentDedupe<Follower, Result> {
     }
 
     private var results: [String: Result] = [:]
-    private var order = Deque<String>()
+    private var order = Deque<(key: String, bytes: Int)>()
     private var leaders: [String: [Follower]] = [:]
-    /// Results kept for reuse.
-    let capacity: Int
+    /// Bytes the kept results may take, and take now.
+    let capacityBytes: Int
+    private(set) var bytes = 0
     /// Followers waiting.
     private(set) var followers = 0
 
-    init(capacity: Int = 10_000) {
-        self.capacity = capacity
+    init(capacityBytes: Int) {
+        self.capacityBytes = capacityBytes
     }
+
+    /// Results kept for reuse.
+    var kept: Int { results.count }
 
     /// Admits a job for content `key`, or `follower` waits for the copy in flight.
     mutating func admit(_ follower: Follower, key: String) -> Admission {
@@ -46,13 +51,18 @@ struct ContentDedupe<Follower, Result> {
         return .lead
     }
 
-    /// The leader of `key` is done: `result` (nil when it failed) is kept for reuse and answers its followers;
-    /// after a failure the first follower leads in its place.
-    mutating func settle(key: String, result: Result?) -> Settlement {
-        if let result {
+    /// The leader of `key` is done: `result` (nil when it failed; `bytes` its estimated size) is kept for reuse,
+    /// the oldest results forgotten to make room, and answers its followers; after a failure the first follower
+    /// leads in its place.
+    mutating func settle(key: String, result: Result?, bytes cost: Int = 0) -> Settlement {
+        if let result, cost <= capacityBytes, results[key] == nil {
             results[key] = result
-            order.append(key)
-            if order.count > capacity, let old = order.popFirst() { results[old] = nil }
+            order.append((key, cost))
+            bytes += cost
+            while bytes > capacityBytes, let old = order.popFirst() {
+                results[old.key] = nil
+                bytes -= old.bytes
+            }
         }
         let waiting = leaders.removeValue(forKey: key) ?? []
         followers -= waiting.count

@@ -19,6 +19,10 @@ struct DispatchMachine: Sendable {
         var promptCharacters: Int
         var reservedTokens: Int
         var format: OpenAIClient.ResponseFormat
+        /// Estimated prompt tokens + `max_tokens`: what the context window must hold.
+        var size: Int
+        /// Whether the request probes an unknown context window (the only one above the sizes known to fit).
+        var probe: Bool
     }
 
     /// What the batcher does next in Chat Completions mode.
@@ -45,7 +49,7 @@ struct DispatchMachine: Sendable {
     var packer: Packer
     var budget: RateBudget
     var concurrency: ConcurrencyLimit
-    var breaker = CircuitBreaker()
+    var breaker: CircuitBreaker
     /// The response format requests use (JSON mode once the endpoint refused structured outputs).
     var format: OpenAIClient.ResponseFormat
 
@@ -53,6 +57,10 @@ struct DispatchMachine: Sendable {
     var pending = Deque<JobState>()
     /// Groups to resend as they are (halves of a bisected group, retries), before anything new.
     var retries = GroupQueue()
+    /// Groups to resend once their own backoff has passed (a resume an answer left out), so that one
+    /// misbehaving resume does not hold the others back; by due time.
+    private(set) var delayed: [(due: UInt64, group: [JobState])] = []
+    private(set) var delayedDocuments = 0
     /// Requests in flight.
     private(set) var inFlight = 0
     /// The earliest time a waiting group may be tried again (rate limit, backoff, Batch API token limit).
@@ -63,6 +71,20 @@ struct DispatchMachine: Sendable {
     private(set) var latencyPerResume: UInt64?
     /// Tokens reserved per request, learned as requests go (for what TPM allows in flight).
     private(set) var reservedPerRequest: Double?
+
+    /// The context window is known (`LLM_CONTEXT_WINDOW` set, or stated by a `context_length_exceeded`):
+    /// requests are sized to it and none is held back.
+    private(set) var windowKnown: Bool
+    /// While the window is not known: the largest request (estimated prompt + `max_tokens`) known to fit —
+    /// 8,192 tokens, which every current chat model takes, until a larger one is answered.
+    private(set) var fittingSize: Int
+    /// A request above ``fittingSize`` is in flight: it alone probes the window, and the others above it wait
+    /// for its answer (so that a window smaller than the setting costs one `context_length_exceeded`, not one
+    /// per request in flight).
+    private(set) var probing = false
+    /// Groups held for the probe's answer.
+    private var heldForProbe: [[JobState]] = []
+    private var heldDocuments = 0
 
     /// Batch API: batches in flight, and since when the oldest waiting job waits.
     private(set) var batchesInFlight = 0
@@ -76,11 +98,31 @@ struct DispatchMachine: Sendable {
         // AIMD from the ceiling down: what is in flight is bounded by ``targetInFlight`` (the budgets × the
         // latency) and by the budgets' reservations; AIMD only answers 429s the limits did not foresee.
         concurrency = ConcurrencyLimit(initial: configuration.maxConcurrency, maximum: configuration.maxConcurrency)
+        let cooldown = UInt64(configuration.breakerCooldownMilliseconds) * 1_000_000
+        breaker = CircuitBreaker(initialCooldown: cooldown, maximumCooldown: max(cooldown, 120_000_000_000))
         format = configuration.responseFormat == "json_object" ? .jsonObject : .jsonSchema
+        windowKnown = configuration.contextWindowSet
+        fittingSize = min(configuration.contextWindow, 8_192)
     }
 
     /// Jobs waiting to be sent (new or again).
-    var waiting: Int { pending.count + retries.documents }
+    var waiting: Int { pending.count + retries.documents + delayedDocuments + heldDocuments }
+
+    /// Resends `group` as it is, not before `due`.
+    mutating func retry(_ group: [JobState], notBefore due: UInt64) {
+        let index = delayed.firstIndex { $0.due > due } ?? delayed.endIndex
+        delayed.insert((due, group), at: index)
+        delayedDocuments += group.count
+    }
+
+    /// Moves the delayed groups that are due at `now` to the front of the resend queue.
+    private mutating func releaseDelayed(now: UInt64) {
+        while let first = delayed.first, first.due <= now {
+            delayed.removeFirst()
+            delayedDocuments -= first.group.count
+            retries.append(first.group)
+        }
+    }
 
     // MARK: Chat Completions
 
@@ -88,21 +130,52 @@ struct DispatchMachine: Sendable {
     mutating func next(now: UInt64) -> Action {
         guard inFlight < min(concurrency.limit, targetInFlight) else { return .idle }
         if now < notBefore { return .armTimer(at: notBefore) }
-        let group: [JobState]
-        if let retry = retries.popFirst() {
-            group = retry
-        } else {
-            guard let oldest = pending.first else { return .idle }
-            let limit = groupLimit()
-            if limit > 1 {
-                let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
-                if now < lingerEnds && !packer.fullGroupPending(pending, limit: limit) {
-                    return .armTimer(at: lingerEnds)
+        releaseDelayed(now: now)
+        while true {
+            var group: [JobState]
+            if let retry = retries.popFirst() {
+                group = retry
+                // A window learned since the group was packed: its texts are cut to the new one.
+                for index in group.indices { packer.prepare(&group[index]) }
+            } else {
+                guard let oldest = pending.first else {
+                    if let due = delayed.first?.due { return .armTimer(at: due) }
+                    return .idle
                 }
+                let limit = groupLimit()
+                if limit > 1 {
+                    let lingerEnds = oldest.submitted + UInt64(configuration.coalesceLingerMilliseconds) * 1_000_000
+                    if now < lingerEnds && !packer.fullGroupPending(pending, limit: limit) {
+                        return .armTimer(at: lingerEnds)
+                    }
+                }
+                guard let packed = packer.packGroup(from: &pending, limit: limit) else { return .idle }
+                group = packed
             }
-            guard let packed = packer.packGroup(from: &pending, limit: limit) else { return .idle }
-            group = packed
+            let prompt = packer.promptCharacters(group)
+            let maxTokens = packer.maxTokens(for: group)
+            let size = packer.estimator.estimate(characters: prompt) + maxTokens
+            var probe = false
+            if !windowKnown && size > fittingSize {
+                // Above what is known to fit: one such request at a time, the largest waiting.
+                if probing {
+                    hold(group)
+                    continue
+                }
+                if let largest = heldForProbe.indices.max(by: { heldSize($0) < heldSize($1) }),
+                   heldSize(largest) > size {
+                    heldDocuments += group.count - heldForProbe[largest].count
+                    swap(&group, &heldForProbe[largest])
+                }
+                probe = true
+            }
+            return sendOrWait(group, now: now, probe: probe)
         }
+    }
+
+    /// Sends `group` if the breaker and the budget allow; else puts it back first in line and says when to ask
+    /// again.
+    private mutating func sendOrWait(_ group: [JobState], now: UInt64, probe: Bool) -> Action {
         guard breaker.allow(now: now) else {
             retries.prepend(group)
             return .armTimer(at: now + 1_000_000_000)
@@ -118,13 +191,45 @@ struct DispatchMachine: Sendable {
         switch budget.reserve(tokens: reserve, now: now) {
         case .granted(let id):
             inFlight += 1
+            if probe { probing = true }
             reservedPerRequest = reservedPerRequest.map { $0 * 0.9 + Double(reserve) * 0.1 } ?? Double(reserve)
             return .send(Request(group: group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt,
-                                 reservedTokens: reserve, format: format))
+                                 reservedTokens: reserve, format: format,
+                                 size: packer.estimator.estimate(characters: prompt) + maxTokens, probe: probe))
         case .wait(let until):
             retries.prepend(group)
             return .armTimer(at: until)
         }
+    }
+
+    private mutating func hold(_ group: [JobState]) {
+        heldForProbe.append(group)
+        heldDocuments += group.count
+    }
+
+    private func heldSize(_ index: Int) -> Int {
+        let group = heldForProbe[index]
+        return packer.estimator.estimate(characters: packer.promptCharacters(group)) + packer.maxTokens(for: group)
+    }
+
+    /// The probe of the context window was answered: `fitted` when the endpoint took its size (then every
+    /// request up to it fits). The held groups go again, first.
+    mutating func probeEnded(size: Int, fitted: Bool) {
+        probing = false
+        if fitted { fittingSize = max(fittingSize, size) }
+        releaseHeld()
+    }
+
+    /// The window was stated by the endpoint: requests are sized to it from now on.
+    mutating func windowLearned() {
+        windowKnown = true
+        releaseHeld()
+    }
+
+    private mutating func releaseHeld() {
+        for group in heldForProbe.reversed() { retries.prepend(group) }
+        heldForProbe = []
+        heldDocuments = 0
     }
 
     /// A request's HTTP exchange ended (answer or transport error): its slot is free.
@@ -211,7 +316,7 @@ struct DispatchMachine: Sendable {
         if let reservation {
             budget.penalize(retryAfterNanoseconds: wait, kind: kind, now: now)
             budget.resynchronize(after: reservation, headers: headers, now: now)
-            concurrency.throttled(now: now, sentAt: sentAt)
+            concurrency.throttled(now: now, sentAt: sentAt, inFlight: inFlight + 1)
         } else {
             postpone(until: now + wait)
         }
@@ -249,10 +354,13 @@ struct DispatchMachine: Sendable {
             return .idle
         }
         if now < notBefore { return .armTimer(at: notBefore) }
+        releaseDelayed(now: now)
         let since = batchWaitingSince ?? now
         batchWaitingSince = since
         let due = since + UInt64(configuration.batchLingerMilliseconds) * 1_000_000
         if waiting < configuration.batchMaxDocuments && now < due && !flush { return .armTimer(at: due) }
+        // A refused key or model, or an endpoint failing: one batch probes after the breaker's cooldown.
+        guard breaker.allow(now: now) else { return .armTimer(at: now + 1_000_000_000) }
         var lines: [BatchLine] = []
         var documents = 0
         while documents < configuration.batchMaxDocuments,

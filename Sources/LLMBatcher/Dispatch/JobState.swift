@@ -8,9 +8,14 @@ struct JobState: Sendable {
     /// The text as sent (compacted when needed), and its length in UTF-8 bytes: the batcher's "characters"
     /// (estimates and budgets) are bytes, which a native string knows without walking it.
     var prepared = "" {
-        didSet { preparedCount = prepared.utf8.count }
+        didSet {
+            preparedCount = prepared.utf8.count
+            preparedLines = prepared.utf8.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+        }
     }
     private(set) var preparedCount = 0
+    /// Lines of `prepared` (each is numbered in the prompt).
+    private(set) var preparedLines = 0
     /// The original text's length in characters.
     let textCount: Int
     var compactionLevel = 0
@@ -22,6 +27,9 @@ struct JobState: Sendable {
     /// Transient failures counted against this job.
     var attempts = 0
     var repaired = false
+    /// Answers that left this resume out, and `context_length_exceeded` answers to requests carrying it alone.
+    var missingAnswers = 0
+    var overflows = 0
     /// Multiplier of the completion tokens reserved after a truncated answer.
     var outputBoost = 1
     var warnings: [String] = []

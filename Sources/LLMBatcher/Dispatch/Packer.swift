@@ -12,9 +12,12 @@ struct Packer: Sendable {
     private(set) var compactions = 0
     /// The model's context window: `LLM_CONTEXT_WINDOW`, or what a `context_length_exceeded` answer stated.
     private(set) var contextWindow: Int
+    /// Completion tokens reserved per resume, learned from the answers.
+    var completions: CompletionReserve
 
     init(configuration: LLMConfiguration) {
         self.configuration = configuration
+        completions = CompletionReserve(ceiling: configuration.outputTokensPerResume)
         estimator = TokenEstimator(charactersPerToken: configuration.charactersPerToken)
         contextWindow = configuration.contextWindow
     }
@@ -35,12 +38,14 @@ struct Packer: Sendable {
         prepare(&first)
         var group = [first]
         var tokens = estimator.estimate(characters: first.preparedCount)
-        while group.count < most, var next = pending.first {
+        // Resumes of different tenants never share a request: one resume's text must not steer, or read, another
+        // tenant's answer. The group ends at the first resume of another tenant (order is kept).
+        while group.count < most, var next = pending.first, next.job.tenant == first.job.tenant {
             prepare(&next)
             let more = estimator.estimate(characters: next.preparedCount)
             let system = estimator.estimate(characters: Self.systemCharacters) + 64
             guard tokens + more <= configuration.coalesceTokens,
-                  (group.count + 1) * configuration.outputTokensPerResume <= configuration.maxTokens,
+                  maxTokens(for: group + [next]) < configuration.maxTokens,
                   // Never a group the window cannot hold, with the estimate's margin.
                   Double(system + tokens + more + maxTokens(for: group + [next])) <= Double(contextWindow) * 0.9
             else { break }
@@ -58,6 +63,8 @@ struct Packer: Sendable {
         }
         var characters = 0
         for job in pending {
+            // Another tenant's resume ends the group: nothing to wait for.
+            if job.job.tenant != pending.first?.job.tenant { return true }
             characters += min(job.textCount, configuration.maxInputCharacters)
             if estimator.estimate(characters: characters) >= configuration.coalesceTokens { return true }
         }
@@ -89,21 +96,37 @@ struct Packer: Sendable {
         let system = estimator.estimate(characters: Self.systemCharacters) + 64
         let room = contextWindow - system - job.maxTokens(configuration)
         let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink)
-        return max(200, min(configuration.maxInputCharacters, byWindow))
+        return max(Self.floorCharacters, min(configuration.maxInputCharacters, byWindow))
     }
 
     static let systemCharacters = PromptFormat.systemMessage.utf8.count
+    /// The least text a resume is ever cut to, whatever the window.
+    static let floorCharacters = 200
 
     /// The prompt's length in characters, from the cached lengths (building the message to count it would
     /// walk every text again).
     func promptCharacters(_ group: [JobState]) -> Int {
         Self.systemCharacters + group.reduce(PromptFormat.userMessageHeaderCharacters) {
-            $0 + $1.preparedCount + $1.job.id.count + PromptFormat.perDocumentCharacters
+            $0 + $1.preparedCount + PromptFormat.numberingCharacters(lines: $1.preparedLines) + $1.job.id.count
+                + PromptFormat.perDocumentCharacters
         }
     }
 
-    /// The `max_tokens` a request for `group` asks for: each answer's share, and a little for the wrapper.
+    /// The `max_tokens` a request for `group` asks for: each answer's share (learned from the answers, times
+    /// the boost of an answer cut off before), and a little for the wrapper.
     func maxTokens(for group: [JobState]) -> Int {
-        min(configuration.maxTokens, group.reduce(0) { $0 + $1.maxTokens(configuration) } + 64)
+        min(configuration.maxTokens, group.reduce(0) { $0 + completionTokens(for: $1) } + 64)
+    }
+
+    /// The completion tokens one job's answer is given.
+    func completionTokens(for job: JobState) -> Int {
+        let learned = completions.tokens(resumeTokens: estimator.estimate(characters: job.preparedCount))
+        return min(configuration.maxTokens, learned * job.outputBoost)
+    }
+
+    /// An answer to `group` of `completionTokens`, not cut off: the reserve learns from it.
+    mutating func observeAnswer(_ group: [JobState], completionTokens: Int) {
+        let characters = group.reduce(0) { $0 + $1.preparedCount }
+        completions.observe(completionTokens: completionTokens, resumeTokens: estimator.estimate(characters: characters))
     }
 }

@@ -52,6 +52,10 @@ enum ReplyPolicy {
             return .switchToJSONObject
         case 401, 403:
             return .waitForOperator(reason: error?.message ?? "HTTP \(status)")
+        case 404 where error?.code == "model_not_found":
+            // OPENAI_MODEL names a model this key cannot use: every request would be refused alike, so
+            // documents wait for an operator instead of each failing (and each being billed a request).
+            return .waitForOperator(reason: "model_not_found: " + (error?.message ?? ""))
         case 400..<500:
             if groupSize > 1 { return .bisect(contextOverflow: false, countedPromptTokens: nil) }
             return .fail(.requestRejected, detail: "the endpoint refused the request (\(status)): "
@@ -84,6 +88,31 @@ enum ReplyPolicy {
         }
         if !job.repaired { return .repair(reason: reason) }
         return .fail(.invalidOutput, detail: "the model's answer stayed invalid after a retry: \(reason)")
+    }
+
+    /// Requests that may leave a resume out of their answer before it fails `llm_missing_answer`.
+    static let missingAnswerLimit = 3
+
+    /// A resume an answer left out: fail it (the limit reached), or send it again alone after `delay`
+    /// nanoseconds — at once after its first omission from a group of several (the model may simply have lost
+    /// count), after the backoff otherwise. `random` is uniform in `0..<1`.
+    static func afterMissingAnswer(missing: Int, groupSize: Int, backoff: Backoff, random: Double)
+        -> (fail: Bool, delay: UInt64)
+    {
+        if missing >= missingAnswerLimit { return (true, 0) }
+        if missing == 1 && groupSize > 1 { return (false, 0) }
+        return (false, backoffDelay(backoff, attempt: missing, random: random))
+    }
+
+    /// `context_length_exceeded` answers to requests carrying a resume alone before it fails
+    /// `llm_context_exceeded`: the compactor's three levels, then one more with the budget cut again.
+    static let overflowLimit = 4
+
+    /// Whether a resume alone in a request that overflowed the window has been compacted as far as it goes:
+    /// `overflows` such answers so far (this one included), `preparedCharacters` the text as sent, `floor` the
+    /// least text the packer ever cuts to.
+    static func compactionExhausted(overflows: Int, preparedCharacters: Int, floor: Int) -> Bool {
+        overflows >= overflowLimit || preparedCharacters <= floor
     }
 
     /// A job's fate after a transient failure: its attempts (counted only while the endpoint answered others),

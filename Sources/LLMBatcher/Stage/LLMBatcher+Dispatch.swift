@@ -64,9 +64,16 @@ extension LLMBatcher {
         let cpu = startMeasuring()
         if case .success(let r) = outcome { tally.overheadNanoseconds += r.cpuNanoseconds }
         defer {
+            noteEndpointState()
             pump()
             wakeWaiters()
             stopMeasuring(cpu)
+        }
+        defer {
+            if request.probe {
+                let fitted = if case .success(let reply) = outcome { reply.status == 200 } else { false }
+                dispatch.probeEnded(size: request.size, fitted: fitted)
+            }
         }
         switch outcome {
         case .failure(let error):
@@ -80,6 +87,22 @@ extension LLMBatcher {
             handle(request.group, reply, reservation: request.reservation, promptCharacters: request.promptCharacters,
                    format: request.format, sentAt: sentAt, maxTokensSent: request.maxTokens,
                    reservedTokens: request.reservedTokens, now: now)
+        }
+    }
+
+    /// Logs, at warning level, the endpoint going down (the breaker opened: documents wait) and coming back.
+    func noteEndpointState() {
+        let down: Bool = if case .closed = dispatch.breaker.state { false } else { true }
+        guard down != endpointDown else { return }
+        endpointDown = down
+        guard unauthorized == nil else { return }
+        if down {
+            logger.warning("LLM endpoint is failing; documents wait and are retried with backoff", metadata: [
+                "waiting": "\(held)", "transport_errors": "\(tally.transportErrors)",
+                "server_errors": "\(tally.serverErrors)"])
+        } else {
+            logger.warning("LLM endpoint answers again; waiting documents are being sent", metadata: [
+                "waiting": "\(held)"])
         }
     }
 }

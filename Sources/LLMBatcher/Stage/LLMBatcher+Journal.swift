@@ -146,9 +146,24 @@ extension LLMBatcher {
     }
 
     private func deliverResumed(_ job: JobState, _ answer: ResumedAnswer) {
+        var job = job
+        var found = answer.answer
+        if let ranges = found.lineRanges {
+            // The answer names lines of the text as it was sent: the same text, prepared the same way again.
+            dispatch.packer.prepare(&job)
+            do throws(PromptFormat.InvalidAnswer) {
+                try ranges.apply(to: &found.resume, lines: PromptFormat.lines(of: job.document.text))
+                found.lineRanges = nil
+            } catch {
+                logger.debug("a resumed batch's answer does not fit the text; sending the document again",
+                             metadata: ["document": "\(job.job.id)", "reason": "\(error.message)"])
+                enqueue(job)
+                return
+            }
+        }
         logger.debug("answered by a resumed batch",
                      metadata: ["batch": "\(answer.batchID)", "document": "\(job.job.id)"])
-        deliver(parsedDocument(job, answer.answer, promptTokens: answer.promptTokens,
+        deliver(parsedDocument(job, found, promptTokens: answer.promptTokens,
                                completionTokens: answer.completionTokens), job: job)
     }
 

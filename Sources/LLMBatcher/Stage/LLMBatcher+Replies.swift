@@ -14,7 +14,11 @@ extension LLMBatcher {
         if action != .accept { dispatch.release(reservation, now: now) }
         switch action {
         case .accept:
-            unauthorized = nil
+            if let reason = unauthorized {
+                logger.warning("LLM endpoint accepts requests again; waiting documents are being sent",
+                               metadata: ["was": "\(reason)"])
+                unauthorized = nil
+            }
             let prompt = reply.promptTokens ?? dispatch.packer.estimator.estimate(characters: promptCharacters)
             let completion = reply.completionTokens ?? 0
             // OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted; refund the unused
@@ -29,9 +33,13 @@ extension LLMBatcher {
             tally.promptTokens += prompt
             tally.completionTokens += completion
             tally.cachedTokens += reply.cachedTokens ?? 0
-            answered(group, reply, promptTokens: prompt, completionTokens: completion)
+            answered(group, reply, promptTokens: prompt, completionTokens: completion, now: now)
         case .waitForOperator(let reason):
-            // Documents wait for a working key or account; the breaker paces the probes.
+            // Documents wait for a working key, account or model; the breaker paces the probes.
+            if unauthorized == nil {
+                logger.warning("LLM endpoint refuses this key, account or model; documents wait for an operator",
+                               metadata: ["reason": "\(reason)", "waiting": "\(held)"])
+            }
             unauthorized = reason
             dispatch.waitForOperator(now: now)
             dispatch.retries.prepend(group)
@@ -44,6 +52,13 @@ extension LLMBatcher {
             contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted,
                               window: reply.error?.contextOverflow?.contextWindow)
             var job = group[0]
+            job.overflows += 1
+            if ReplyPolicy.compactionExhausted(overflows: job.overflows, preparedCharacters: job.preparedCount,
+                                               floor: Packer.floorCharacters) {
+                fail(job, .contextExceeded, "the prompt stayed over the endpoint's context window after "
+                        + "\(job.overflows) compactions (\(job.preparedCount) of \(job.textCount) characters sent)")
+                return
+            }
             job.shrink *= 0.8
             job.compactionLevel = min(3, job.compactionLevel + 1)
             job.warnings.append("compacted after context_length_exceeded (level \(job.compactionLevel))")
@@ -73,9 +88,12 @@ extension LLMBatcher {
         tally.contextOverflows += 1
         // The error states the model's window: every later request is sized to it (LLM_CONTEXT_WINDOW was
         // larger than what the endpoint serves).
-        if let window, dispatch.packer.learn(contextWindow: window) {
-            logger.warning("context window learned from the endpoint", metadata: [
-                "tokens": "\(window)", "configured": "\(configuration.contextWindow)"])
+        if let window {
+            if dispatch.packer.learn(contextWindow: window) {
+                logger.warning("context window learned from the endpoint", metadata: [
+                    "tokens": "\(window)", "configured": "\(configuration.contextWindow)"])
+            }
+            dispatch.windowLearned()
         }
         // The endpoint counted our prompt exactly: learn the real ratio before recomputing budgets.
         if let counted = countedPromptTokens {
@@ -83,18 +101,21 @@ extension LLMBatcher {
         }
     }
 
-    private func answered(_ group: [JobState], _ reply: OpenAIClient.Reply, promptTokens: Int, completionTokens: Int) {
-        let ids = Set(group.map(\.job.id))
+    private func answered(_ group: [JobState], _ reply: OpenAIClient.Reply, promptTokens: Int, completionTokens: Int,
+                          now: UInt64) {
         let answers: [String: PromptFormat.Answer]
         do throws(PromptFormat.InvalidAnswer) {
             guard reply.finishReason != "length" else {
                 throw PromptFormat.InvalidAnswer(message: "the answer was cut off at max_tokens")
             }
-            answers = try PromptFormat.decodeAnswer(reply.content ?? "", expected: ids)
+            answers = try PromptFormat.decodeAnswer(reply.content ?? "", documents: Self.texts(group))
         } catch {
             tally.invalidAnswers += 1
             invalid(group, reason: error.message, truncated: reply.finishReason == "length")
             return
+        }
+        if let completion = reply.completionTokens, !answers.isEmpty {
+            dispatch.packer.observeAnswer(group.filter { answers[$0.job.id] != nil }, completionTokens: completion)
         }
         let totalChars = max(1, group.reduce(0) { $0 + $1.preparedCount })
         var missing: [JobState] = []
@@ -109,11 +130,24 @@ extension LLMBatcher {
                                      completionTokens: Int((Double(completionTokens) * share).rounded()))
             deliver(doc, job: job)
         }
-        if !missing.isEmpty {
-            // A partial answer: what is missing goes again, on its own.
-            tally.bisections += 1
-            for job in missing { dispatch.retries.append([job]) }
+        // A partial answer: what is missing goes again, on its own, a bounded number of times.
+        for var job in missing {
+            tally.missingAnswers += 1
+            job.missingAnswers += 1
+            let fate = ReplyPolicy.afterMissingAnswer(missing: job.missingAnswers, groupSize: group.count,
+                                                      backoff: backoff,
+                                                      random: Double.random(in: 0..<1, using: &random))
+            if fate.fail {
+                fail(job, .missingAnswer, "the model's answers left this resume out \(job.missingAnswers) times")
+            } else {
+                dispatch.retry([job], notBefore: configuration.batchAPI ? now : now + fate.delay)
+            }
         }
+    }
+
+    /// The texts as sent, by id (answers name their lines).
+    static func texts(_ group: [JobState]) -> [String: String] {
+        Dictionary(group.map { ($0.job.id, $0.document.text) }, uniquingKeysWith: { first, _ in first })
     }
 
     private func invalid(_ group: [JobState], reason: String, truncated: Bool) {

@@ -61,11 +61,26 @@ extension LLMBatcher {
     func deliver(_ doc: ParsedDocument, job: JobState) {
         if doc.status == .parsed { tally.parsed += 1 } else { tally.failed += 1 }
         if let key = job.key {
-            let settlement = dedupe.settle(key: key, result: doc.status == .parsed ? doc : nil)
+            let settlement = dedupe.settle(key: key, result: doc.status == .parsed ? Self.reusable(doc) : nil,
+                                           bytes: Self.estimatedBytes(doc))
             for follower in settlement.reuse { emitReused(follower, from: doc) }
             if let next = settlement.nextLeader { dispatch.pending.append(next) }
         }
         send(doc)
+    }
+
+    /// What the reuse cache keeps of a result: not the text (nor the record), which a later copy brings itself.
+    static func reusable(_ doc: ParsedDocument) -> ParsedDocument {
+        var kept = doc
+        kept.job.text = ""
+        kept.job.record = nil
+        return kept
+    }
+
+    /// A kept result's size in memory, estimated from the JSON it was written in: its share of the completion
+    /// (about four bytes a token), twice over for the strings' storage, plus its warnings and a fixed part.
+    static func estimatedBytes(_ doc: ParsedDocument) -> Int {
+        512 + 8 * doc.completionTokens + doc.warnings.reduce(0) { $0 + 32 + $1.utf8.count }
     }
 
     private func send(_ doc: ParsedDocument) {

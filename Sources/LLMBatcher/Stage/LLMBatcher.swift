@@ -35,7 +35,7 @@ public final class LLMBatcher: ParsingStage {
     let logger: Logger
 
     var dispatch: DispatchMachine
-    var dedupe = ContentDedupe<JobState, ParsedDocument>()
+    var dedupe: ContentDedupe<JobState, ParsedDocument>
     /// Batch API: where batches are kept across restarts, the batches resumed from it, whether it has been read
     /// and is being read, and the claim-window timers of resumed batches whose answers wait for documents.
     let journal: (any BatchJournal)?
@@ -51,6 +51,8 @@ public final class LLMBatcher: ParsingStage {
     var roomWaiters: [CheckedContinuation<Void, Never>] = []
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
     var unauthorized: String?
+    /// Whether the breaker was open at the last answer (for the warning when it changes).
+    var endpointDown = false
 
     /// Documents in requests or batches in flight, and being compacted on the pool.
     var inFlightDocuments = 0
@@ -68,6 +70,8 @@ public final class LLMBatcher: ParsingStage {
         public var transportErrors = 0
         public var invalidAnswers = 0
         public var bisections = 0
+        /// Resumes an answer left out (each sent again alone, or failed `llm_missing_answer`).
+        public var missingAnswers = 0
         public var contextOverflows = 0
         public var compactions = 0
         public var promptTokens = 0
@@ -109,6 +113,7 @@ public final class LLMBatcher: ParsingStage {
         self.consumer = consumer
         self.logger = logger
         dispatch = DispatchMachine(configuration: configuration, now: clock.monotonicNanoseconds())
+        dedupe = ContentDedupe(capacityBytes: configuration.reuseCacheBytes)
     }
 
     /// Tokens the budget would grant now (benchmarks compare it with the server's view).
@@ -210,17 +215,22 @@ public final class LLMBatcher: ParsingStage {
     func compactOffLoop(_ job: JobState, then: @escaping @LoopActor (JobState) -> Void) {
         compacting += 1
         let budget = dispatch.packer.characterBudget(for: job)
+        let window = dispatch.packer.contextWindow
         let text = job.job.text
         let level = job.compactionLevel
         EventLoop.spawn { [self] in
             let result = await Offload.runNonThrowing { Compactor.compact(text, budget: budget, minimumLevel: level) }
-            await compacted(job, result, then: then)
+            await compacted(job, result, window: window, then: then)
         }
     }
 
-    private func compacted(_ job: JobState, _ result: Compactor.Result, then: @LoopActor (JobState) -> Void) {
+    private func compacted(_ job: JobState, _ result: Compactor.Result, window: Int,
+                           then: @LoopActor (JobState) -> Void) {
         var compacted = job
         compacted.prepared = result.text
+        // Sized for this window: the packer does not compact it again on the loop (unless a smaller window is
+        // learned meanwhile).
+        compacted.preparedWindow = window
         compacted.compactionLevel = max(job.compactionLevel, result.level)
         compacted.needsCompaction = false
         tally.compactions += 1

@@ -18,6 +18,8 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var charactersPerToken = 4.0
     /// `LLM_CONTEXT_WINDOW`: the model's context window in tokens.
     public var contextWindow = 128_000
+    /// Whether `LLM_CONTEXT_WINDOW` was set (then it is trusted: no request is held back to probe the window).
+    public var contextWindowSet = false
     /// `LLM_RPM`, `LLM_TPM`: the account's per-minute limits (corrected from the answers' headers).
     public var requestsPerMinute = 500
     public var tokensPerMinute = 200_000
@@ -36,6 +38,10 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var coalesceLingerMilliseconds = 50
     /// `LLM_OUTPUT_TOKENS_PER_RESUME`: completion tokens reserved per resume.
     public var outputTokensPerResume = 1_200
+    /// `LLM_BREAKER_COOLDOWN_MS`: how long nothing is sent after the endpoint failed five times in a row (or
+    /// refused the key, account or model) before one request probes it; doubled after each failed probe, up to
+    /// two minutes.
+    public var breakerCooldownMilliseconds = 10_000
     /// `LLM_TIMEOUT_MS`: one request's time limit.
     public var requestTimeoutMilliseconds = 120_000
     /// `LLM_RESPONSE_FORMAT`: `json_object` (JSON mode: the model leaves out what a resume does not say, and
@@ -48,6 +54,9 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var rateLimitCountsActualUsage = false
     /// `LLM_QUEUE`: documents the batcher holds before it stops taking more.
     public var queueCapacity = 256
+    /// `LLM_REUSE_CACHE_MB`: memory for results kept to answer later copies of the same content (the results
+    /// only, never the texts), in bytes.
+    public var reuseCacheBytes = 64 << 20
 
     /// `LLM_BATCH_API`: send through the Batch API (JSONL file + `/v1/batches`, polled; answered within 24 h
     /// at half price) instead of Chat Completions: for bulk imports that can wait.
@@ -81,6 +90,7 @@ public struct LLMConfiguration: Sendable, Equatable {
         charactersPerToken = try env.double("CHARS_PER_TOKEN_ESTIMATE", default: charactersPerToken,
                                             range: TokenEstimator.plausibleRatios)
         contextWindow = try env.int("LLM_CONTEXT_WINDOW", default: contextWindow, range: 1_000...10_000_000)
+        contextWindowSet = !env.string("LLM_CONTEXT_WINDOW", default: "").isEmpty
         requestsPerMinute = try env.int("LLM_RPM", default: requestsPerMinute, range: 1...10_000_000)
         tokensPerMinute = try env.int("LLM_TPM", default: tokensPerMinute, range: 100...1_000_000_000)
         maxConcurrency = try env.int("LLM_MAX_CONCURRENCY", default: maxConcurrency, range: 1...1024)
@@ -94,6 +104,8 @@ public struct LLMConfiguration: Sendable, Equatable {
                                                  range: 0...60_000)
         outputTokensPerResume = try env.int("LLM_OUTPUT_TOKENS_PER_RESUME", default: outputTokensPerResume,
                                             range: 50...100_000)
+        breakerCooldownMilliseconds = try env.int("LLM_BREAKER_COOLDOWN_MS", default: breakerCooldownMilliseconds,
+                                                  range: 10...120_000)
         requestTimeoutMilliseconds = try env.int("LLM_TIMEOUT_MS", default: requestTimeoutMilliseconds,
                                                  range: 100...3_600_000)
         responseFormat = env.string("LLM_RESPONSE_FORMAT", default: responseFormat)
@@ -102,6 +114,7 @@ public struct LLMConfiguration: Sendable, Equatable {
         }
         rateLimitCountsActualUsage = try env.bool("LLM_LIMITS_COUNT_USAGE", default: rateLimitCountsActualUsage)
         queueCapacity = try env.int("LLM_QUEUE", default: queueCapacity, range: 1...1_000_000)
+        reuseCacheBytes = try env.int("LLM_REUSE_CACHE_MB", default: reuseCacheBytes >> 20, range: 0...65_536) << 20
         batchAPI = try env.bool("LLM_BATCH_API", default: batchAPI)
         batchMaxDocuments = try env.int("LLM_BATCH_MAX_DOCS", default: batchMaxDocuments, range: 1...50_000)
         batchLingerMilliseconds = try env.int("LLM_BATCH_LINGER_MS", default: batchLingerMilliseconds,
@@ -125,8 +138,10 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_COALESCE_MAX_DOCS", String(coalesceMaxDocuments)), ("LLM_COALESCE_TOKENS", String(coalesceTokens)),
             ("LLM_COALESCE_LINGER_MS", String(coalesceLingerMilliseconds)),
             ("LLM_OUTPUT_TOKENS_PER_RESUME", String(outputTokensPerResume)),
-            ("LLM_TIMEOUT_MS", String(requestTimeoutMilliseconds)), ("LLM_RESPONSE_FORMAT", responseFormat),
+            ("LLM_TIMEOUT_MS", String(requestTimeoutMilliseconds)),
+            ("LLM_BREAKER_COOLDOWN_MS", String(breakerCooldownMilliseconds)), ("LLM_RESPONSE_FORMAT", responseFormat),
             ("LLM_LIMITS_COUNT_USAGE", String(rateLimitCountsActualUsage)), ("LLM_QUEUE", String(queueCapacity)),
+            ("LLM_REUSE_CACHE_MB", String(reuseCacheBytes >> 20)),
             ("LLM_BATCH_API", String(batchAPI)), ("LLM_BATCH_MAX_DOCS", String(batchMaxDocuments)),
             ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
             ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),

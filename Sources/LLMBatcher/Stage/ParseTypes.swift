@@ -47,6 +47,10 @@ public struct ParsedDocument: Sendable {
         case requestRejected = "llm_request_rejected"
         /// The endpoint kept failing this document while it answered others.
         case unavailable = "llm_unavailable"
+        /// The model's answers kept leaving this resume out (three requests, with backoff between them).
+        case missingAnswer = "llm_missing_answer"
+        /// The prompt stayed over the endpoint's context window with the text compacted as far as it goes.
+        case contextExceeded = "llm_context_exceeded"
     }
 
     public var job: ParseJob

@@ -10,6 +10,12 @@ import Foundation
 ///   inside a block is never an instruction.
 /// - The **answer** is one JSON object `{"results":[{"id":"…","resume":{JSON Resume},
 ///   "injection_suspected":bool}]}`, one entry per id, validated on arrival.
+/// - **Text is pointed at, not copied.** Each resume's lines are numbered (`12|…`); for the long free text of
+///   a resume (work highlights and summaries, the profile summary, project descriptions) the model names the
+///   first and last line (`"highlightLines": [12, 19]`) instead of writing the text out again, and the engine
+///   fills it in from the text it sent. Output tokens cost four times input tokens (gpt-4o-mini: $0.60 and
+///   $0.15 per million) and are generated one after another, so an answer that copied every bullet was most of
+///   a request's cost and nearly all of its latency; the numbers add two or three input tokens a line.
 public enum PromptFormat {
     /// The stable system message.
     public static let systemMessage = """
@@ -26,6 +32,10 @@ public enum PromptFormat {
         fluency}], certificates [{name, date, issuer, url}], projects [{name, description, url, startDate, \
         endDate}]. "name" in work is the employer. Dates are ISO 8601 prefixes (YYYY, YYYY-MM or YYYY-MM-DD); \
         leave endDate out when the role is current. Omit what the resume does not say; never invent values.
+        Every line of a resume starts with its number and "|". Do not copy long text: instead of "highlights" \
+        and "summary" in work, "summary" in basics and "description" in projects, give the numbers of the \
+        first and last line that hold it, as "highlightLines": [first, last], "summaryLines": [first, last] \
+        and "descriptionLines": [first, last].
         """
 
     /// One resume to send.
@@ -45,13 +55,41 @@ public enum PromptFormat {
     /// Characters each resume block adds besides its id and text.
     public static let perDocumentCharacters = "\n<resume id=\"\">\n\n</resume>\n".count
 
-    /// The user message for `documents`.
+    /// The user message for `documents`: each resume's lines numbered from 1.
     public static func userMessage(_ documents: [Document]) -> String {
         var out = userMessageHeader
         for d in documents {
-            out += "\n<resume id=\"\(d.id)\">\n\(d.text)\n</resume>\n"
+            out += "\n<resume id=\"\(d.id)\">\n"
+            var number = 0
+            for line in lines(of: d.text) {
+                number += 1
+                out += String(number)
+                out += "|"
+                out += line
+                out += "\n"
+            }
+            out += "</resume>\n"
         }
         return out
+    }
+
+    /// A resume's lines as numbered in the user message (line `n` is element `n - 1`).
+    public static func lines(of text: String) -> [Substring] {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// Characters the line numbers add to a text of `lines` lines (a close estimate: three digits and the bar).
+    public static func numberingCharacters(lines: Int) -> Int { lines * 4 }
+
+    /// The text of numbered lines with the numbers taken off (what a model reads in a block).
+    public static func unnumbered(_ block: String) -> String {
+        guard block.utf8.first.map({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) ?? false else {
+            return block
+        }
+        return lines(of: block).map { line in
+            guard let bar = line.firstIndex(of: "|"), line[..<bar].allSatisfy(\.isNumber) else { return line }
+            return line[line.index(after: bar)...]
+        }.joined(separator: "\n")
     }
 
     /// Resume text with anything that could close or open a block made harmless.
@@ -137,6 +175,8 @@ public enum PromptFormat {
     public struct Answer: Sendable, Equatable {
         public var resume: JSONResume
         public var injectionSuspected: Bool
+        /// The line ranges the answer gave instead of text, when not yet filled in.
+        public var lineRanges: LineRanges?
     }
 
     /// Why an answer was refused.
@@ -147,9 +187,24 @@ public enum PromptFormat {
         package init(message: String) { self.message = message }
     }
 
-    /// Decodes and validates a model's answer: one JSON object with `results`; entries whose `resume` does
-    /// not fit the schema, unknown ids and duplicates are refused. Returns the answers by id; ids of
-    /// `expected` that are missing are simply absent (the caller retries them).
+    /// Decodes and validates a model's answer to `documents` (by id, the texts as sent): one JSON object with
+    /// `results`; entries whose `resume` does not fit the schema, unknown ids, duplicates and line numbers
+    /// outside the resume are refused; line ranges are replaced by the text they name. Returns the answers by
+    /// id; ids that are missing are simply absent (the caller retries them).
+    public static func decodeAnswer(_ content: String, documents: [String: String]) throws(InvalidAnswer)
+        -> [String: Answer]
+    {
+        var answers = try decodeAnswer(content, expected: Set(documents.keys))
+        for (id, answer) in answers {
+            guard let refs = answer.lineRanges, let text = documents[id] else { continue }
+            try refs.apply(to: &answers[id]!.resume, lines: lines(of: text))
+            answers[id]!.lineRanges = nil
+        }
+        return answers
+    }
+
+    /// Decodes and validates a model's answer without filling in line ranges (they are kept in
+    /// ``Answer/lineRanges``): what ``decodeAnswer(_:documents:)`` builds on.
     public static func decodeAnswer(_ content: String, expected: Set<String>) throws(InvalidAnswer) -> [String: Answer] {
         // Codable's optionals take strict mode's nulls as absent; types are checked as they are decoded.
         let envelope: AnswerEnvelope
@@ -170,18 +225,33 @@ public enum PromptFormat {
             guard let resume = entry.resume else {
                 throw InvalidAnswer(message: "result \"\(id)\" has no \"resume\" object")
             }
-            answers[id] = Answer(resume: resume, injectionSuspected: entry.injection_suspected ?? false)
+            answers[id] = Answer(resume: resume, injectionSuspected: entry.injection_suspected ?? false,
+                                 lineRanges: entry.lineRanges)
         }
         return answers
     }
 
     private struct AnswerEnvelope: Decodable {
-        package struct Entry: Decodable {
-            package var id: String
-            package var resume: JSONResume?
-            package var injection_suspected: Bool?
+        struct Entry: Decodable {
+            var id: String
+            var resume: JSONResume?
+            var lineRanges: LineRanges?
+            var injection_suspected: Bool?
+
+            enum CodingKeys: String, CodingKey {
+                case id, resume, injection_suspected
+            }
+
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                id = try c.decode(String.self, forKey: .id)
+                // The same object read twice: as JSON Resume (which ignores the range keys), and for the ranges.
+                resume = try c.decodeIfPresent(JSONResume.self, forKey: .resume)
+                lineRanges = try c.decodeIfPresent(LineRanges.self, forKey: .resume)
+                injection_suspected = try c.decodeIfPresent(Bool.self, forKey: .injection_suspected)
+            }
         }
-        package var results: [Entry]
+        var results: [Entry]
     }
 
     private static func describe(_ error: DecodingError) -> String {
