@@ -85,7 +85,9 @@ public final class Engine {
             results = LoggedResults(logger: logger)
             stored = nil
         }
-        http = HTTPClient()
+        // As many connections as requests may be in flight: curl queues the rest, and a queued request's time
+        // counts as the endpoint's latency (the batcher's Little's-law target would chase its own queue).
+        http = HTTPClient(maxConnectionsPerHost: configuration.llm.maxConcurrency)
         let parser: any ParsingStage
         if configuration.llm.usesLLM {
             // Batch API batches are journaled in the database, so a restart resumes them instead of paying again.

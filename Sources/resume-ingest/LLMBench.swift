@@ -72,7 +72,7 @@ struct LLMBench: AsyncParsableCommand {
         config.contextWindow = o.contextWindow
         config.coalesceMaxDocuments = o.coalesce
         config.maxConcurrency = 64
-        let http = HTTPClient()
+        let http = HTTPClient(maxConnectionsPerHost: config.maxConcurrency)
         let counter = ResultCounter()
         let batcher = LLMBatcher(configuration: config, http: http, consumer: counter, logger: logger)
 
