@@ -76,8 +76,9 @@ line = [l for l in open(sys.argv[1]) if "llm-sim stopped" in l][-1]
 def field(name):
     m = re.search(r"(?<![\w])" + name + r"=(\d+)", line)
     return int(m.group(1)) if m else 0
-print(json.dumps({k: field(k) for k in ["requests", "completed", "documents", "429_requests", "prompt_tokens",
-                                          "cached_tokens", "completion_tokens"]}))
+print(json.dumps({k: field(k) for k in ["requests", "completed", "documents", "429_requests", "429_tokens",
+                                          "prompt_tokens", "cached_tokens", "completion_tokens", "tokens_admitted",
+                                          "truncated", "context_length_exceeded", "peak_in_flight"]}))
 PY
 }
 
@@ -107,40 +108,53 @@ env $ENGINE_ENV OPENAI_BASE_URL="http://127.0.0.1:$sim_port/v1" OPENAI_API_KEY=s
     "$bin" import --json --quiet --log-level warning "$corpus/files" >"$work/engine.json" 2>"$work/engine.log"
 stop_sim "$work/sim-engine.log" >"$work/engine-bill.json"
 
-python3 - "$work" "$files" "$COUNT" <<'PY' | tee "$out"
+python3 - "$work" "$files" "$TPM" "$RPM" "$LATENCY_BASE_MS" "$LATENCY_PER_TOKEN_MS" <<'PY' | tee "$out"
 import json, sys
-work, files = sys.argv[1], int(sys.argv[2])
+work, files, tpm, rpm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+base, per_token = sys.argv[5], sys.argv[6]
 py = json.load(open(f"{work}/pystack.json"))
 en = json.load(open(f"{work}/engine.json"))
 bills = {k: json.load(open(f"{work}/{k}-bill.json")) for k in ("pystack", "engine")}
 def seconds(side):
-    if side == "pystack":
-        return py["elapsed_s"]
-    for key in ("wall_seconds", "seconds", "elapsed_s", "wall_s"):
-        if key in en:
-            return en[key]
-    return en["time"]["wall_seconds"]
+    return py["elapsed_s"] if side == "pystack" else en["seconds"]
 def parsed(side):
-    if side == "pystack":
-        return py.get("resumes_ok", py.get("ok"))
-    return en.get("parsed", en.get("by_status", {}).get("parsed"))
+    return py.get("resumes_ok", py.get("ok")) if side == "pystack" else en["parsed"]
+binding = tpm < 10_000_000 or rpm < 10_000
 print("# the LLM path against pystack, one run, same files and endpoint model")
-print(f"files: {files}; endpoint: 400 ms + 10 ms per output token (LATENCY_* knobs), limits not binding")
+print(f"files: {files}; endpoint: {base} ms + {per_token} ms per output token; RPM {rpm}, TPM {tpm} "
+      f"({'binding' if binding else 'not binding'})")
+print("cost at gpt-4o-mini prices: input $0.15, cached input $0.075, output $0.60 per million tokens")
 rows = {}
 for side in ("pystack", "engine"):
     b = bills[side]
-    n = max(1, b["documents"] or parsed(side) or files)
+    ok = max(1, parsed(side) or 0)
+    answered = max(1, b["documents"])
     uncached = b["prompt_tokens"] - b["cached_tokens"]
-    cost = (uncached * 0.15 + b["cached_tokens"] * 0.075 + b["completion_tokens"] * 0.60) / 1e6 / n
-    rows[side] = dict(seconds=seconds(side), parsed=parsed(side), requests=b["requests"], r429=b["429_requests"],
-                      prompt=b["prompt_tokens"] / n, cached=b["cached_tokens"] / n,
-                      completion=b["completion_tokens"] / n, cost=cost)
+    bill = (uncached * 0.15 + b["cached_tokens"] * 0.075 + b["completion_tokens"] * 0.60) / 1e6
+    t = seconds(side)
+    # The bucket starts full: what could be admitted in t seconds is one bucket plus t seconds of refill.
+    admissible = tpm + tpm / 60 * t
+    rows[side] = dict(seconds=t, parsed=parsed(side), requests=b["requests"],
+                      r429=b["429_requests"] + b["429_tokens"], prompt=b["prompt_tokens"] / answered,
+                      cached=b["cached_tokens"] / answered, completion=b["completion_tokens"] / answered,
+                      per_answer=bill / answered, per_parsed=bill / ok, per_minute=ok / t * 60,
+                      admitted=b["tokens_admitted"] / admissible, truncated=b["truncated"],
+                      overflows=b["context_length_exceeded"], peak=b["peak_in_flight"])
     r = rows[side]
-    print(f"{side:8s} {r['seconds']:8.1f} s  parsed {r['parsed']}  requests {r['requests']} (429: {r['r429']})  "
-          f"per resume: prompt {r['prompt']:.0f}, cached {r['cached']:.0f}, completion {r['completion']:.0f}, "
-          f"${r['cost'] * 1000:.4f} per 1,000")
+    print(f"{side:8s} {r['seconds']:7.1f} s  parsed {r['parsed']}/{files}  {r['per_minute']:.1f} resumes/min  "
+          f"requests {r['requests']} (429: {r['r429']}, cut at max_tokens: {r['truncated']}, "
+          f"context_length_exceeded: {r['overflows']}, peak in flight {r['peak']})")
+    print(f"{'':8s} per answered resume: prompt {r['prompt']:.0f}, cached {r['cached']:.0f}, "
+          f"completion {r['completion']:.0f} tokens, ${r['per_answer'] * 1000:.4f} per 1,000; "
+          f"per parsed resume ${r['per_parsed'] * 1000:.4f} per 1,000; tokens admitted / TPM {r['admitted']:.3f}")
 p, e = rows["pystack"], rows["engine"]
-print(f"speed: engine {p['seconds'] / e['seconds']:.2f}x pystack (goal >= 5x)")
-print(f"cost per resume: engine {e['cost'] / p['cost']:.2f}x pystack (goal <= 0.8x)")
+print(f"speed: engine {p['seconds'] / e['seconds']:.2f}x pystack's time, "
+      f"{e['per_minute'] / p['per_minute']:.2f}x its parsed resumes per minute (goal >= 5x unbound, >= 1.5x bound)")
+print(f"cost: engine {e['per_answer'] / p['per_answer']:.2f}x pystack per answered resume, "
+      f"{e['per_parsed'] / p['per_parsed']:.2f}x per parsed resume (goal <= 0.8x)")
+if binding:
+    share = e["r429"] / max(1, e["requests"])
+    print(f"binding limit: engine admitted {e['admitted']:.3f} of TPM (goal >= 0.95), "
+          f"{share * 100:.2f}% of its requests answered 429 (goal <= 1%)")
 PY
 echo "saved $out" >&2

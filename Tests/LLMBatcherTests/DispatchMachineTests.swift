@@ -67,6 +67,7 @@ struct DispatchMachineTests {
         var m = DispatchMachine(configuration: Self.configuration {
             $0.coalesceMode = "auto"
             $0.requestsPerMinute = 6_000
+            $0.tokensPerMinute = 10_000_000
             $0.maxConcurrency = 100
         }, now: Self.t0)
         #expect(m.groupLimit() == 1, "before any answer: one per request")
@@ -92,6 +93,34 @@ struct DispatchMachineTests {
         #expect(Self.sent(m.next(now: Self.t0)) == ["j0", "j1", "j2"])
         for i in 6..<40 { m.pending.append(Self.job("j\(i)")) }
         #expect(m.groupLimit() == 8, "never more than LLM_COALESCE_MAX_DOCS")
+    }
+
+    @Test("auto: packs as many as a request carries when TPM binds (shared system message: tokens saved are resumes gained)")
+    func packWhenTokensBind() {
+        var m = DispatchMachine(configuration: Self.configuration {
+            $0.coalesceMode = "auto"
+            $0.coalesceMaxDocuments = 4
+            $0.requestsPerMinute = 100_000
+            $0.tokensPerMinute = 60_000
+            $0.maxConcurrency = 100
+        }, now: Self.t0)
+        m.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        for i in 0..<3 { m.pending.append(Self.job("j\(i)")) }
+        #expect(m.groupLimit() == 1, "nothing reserved yet: no evidence that tokens bind")
+        #expect(Self.sent(m.next(now: Self.t0)) == ["j0"])
+        // About 1,100 tokens a resume: 1,000 tokens a second × 2 s keep under two resumes in flight.
+        for i in 3..<20 { m.pending.append(Self.job("j\(i)")) }
+        #expect(m.groupLimit() == 4)
+        var unbound = DispatchMachine(configuration: Self.configuration {
+            $0.coalesceMode = "auto"
+            $0.requestsPerMinute = 100_000
+            $0.tokensPerMinute = 100_000_000
+            $0.maxConcurrency = 100
+        }, now: Self.t0)
+        unbound.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
+        for i in 0..<20 { unbound.pending.append(Self.job("u\(i)")) }
+        _ = unbound.next(now: Self.t0)
+        #expect(unbound.groupLimit() == 1, "the same queue with TPM to spare: one per request")
     }
 
     @Test("requests in flight follow the budgets × the latency (Little's law), under LLM_MAX_CONCURRENCY")

@@ -69,8 +69,9 @@ struct DispatchMachine: Sendable {
     /// Nanoseconds a request takes per resume it carries, learned from the answers (an average that follows
     /// changes); nil until the first answer.
     private(set) var latencyPerResume: UInt64?
-    /// Tokens reserved per request, learned as requests go (for what TPM allows in flight).
+    /// Tokens reserved per request and per resume, learned as requests go (for what TPM allows in flight).
     private(set) var reservedPerRequest: Double?
+    private(set) var reservedPerResume: Double?
 
     /// The context window is known (`LLM_CONTEXT_WINDOW` set, or stated by a `context_length_exceeded`):
     /// requests are sized to it and none is held back.
@@ -193,6 +194,8 @@ struct DispatchMachine: Sendable {
             inFlight += 1
             if probe { probing = true }
             reservedPerRequest = reservedPerRequest.map { $0 * 0.9 + Double(reserve) * 0.1 } ?? Double(reserve)
+            let perResume = Double(reserve) / Double(group.count)
+            reservedPerResume = reservedPerResume.map { $0 * 0.9 + perResume * 0.1 } ?? perResume
             return .send(Request(group: group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt,
                                  reservedTokens: reserve, format: format,
                                  size: packer.estimator.estimate(characters: prompt) + maxTokens, probe: probe))
@@ -260,10 +263,13 @@ struct DispatchMachine: Sendable {
         return max(1, min(configuration.maxConcurrency, Int((allowed * 1.2).rounded(.up))))
     }
 
-    /// Resumes one new request may carry. `LLM_COALESCE=auto`: one, as long as the request budget can keep
-    /// every waiting resume in a request of its own (packing k resumes makes the answer, generated token after
-    /// token, about k times slower, so it only pays when requests are what runs out); when RPM binds, as
-    /// many as spreads the waiting resumes over the requests RPM allows in flight.
+    /// Resumes one new request may carry. `LLM_COALESCE=auto`: one, as long as the budgets can keep every
+    /// waiting resume in a request of its own (packing k resumes makes the answer, generated token after token,
+    /// about k times slower, so it only pays when a budget runs out). When RPM binds, as many as spreads the
+    /// waiting resumes over the requests RPM allows in flight. When TPM binds, as many as one request may
+    /// carry (`LLM_COALESCE_MAX_DOCS`, `LLM_COALESCE_TOKENS`): the resumes then share one system message, and
+    /// with tokens the limit, tokens saved are resumes gained, while the slower answer costs nothing (the
+    /// budget, not the latency, sets the pace).
     func groupLimit() -> Int {
         switch configuration.coalesceMode {
         case "never": return 1
@@ -272,8 +278,12 @@ struct DispatchMachine: Sendable {
         }
         guard let latencyPerResume else { return 1 }
         let seconds = Double(latencyPerResume) / 1e9
-        let requestsInFlight = max(1, Double(budget.requestsPerMinute) / 60 * seconds)
         let resumes = Double(waiting + inFlight)
+        if let reservedPerResume, reservedPerResume > 0,
+           resumes > Double(budget.tokensPerMinute) / 60 * seconds / reservedPerResume {
+            return configuration.coalesceMaxDocuments
+        }
+        let requestsInFlight = max(1, Double(budget.requestsPerMinute) / 60 * seconds)
         guard resumes > requestsInFlight else { return 1 }
         return min(configuration.coalesceMaxDocuments, Int((resumes / requestsInFlight).rounded(.up)))
     }
