@@ -12,6 +12,7 @@
 # The corpus is generated (bench-data, --sizes long,xlong: 4-12 k characters of text, pdf/docx/doc/odt/rtf/
 # html/txt): realistic in length and format, not real resumes (the held-out real set is checked by the team).
 # Knobs: COUNT (120), RPM (100000), TPM (100000000), LATENCY_BASE_MS (400), LATENCY_PER_TOKEN_MS (10),
+# CONTEXT_WINDOW (the simulator's, 128000; the engine is not told it),
 # PEERS (../shared/peers), ENGINE_ENV (extra VAR=value settings for the engine, e.g. "LLM_MAX_CONCURRENCY=64").
 # Results: Benchmarks/results/llm-peer-*.txt
 set -euo pipefail
@@ -22,6 +23,7 @@ RPM="${RPM:-100000}"
 TPM="${TPM:-100000000}"
 LATENCY_BASE_MS="${LATENCY_BASE_MS:-400}"
 LATENCY_PER_TOKEN_MS="${LATENCY_PER_TOKEN_MS:-10}"
+CONTEXT_WINDOW="${CONTEXT_WINDOW:-128000}"
 PEERS="${PEERS:-../shared/peers}"
 ENGINE_ENV="${ENGINE_ENV:-}"
 SCRATCH_PATH="${SCRATCH_PATH:-.build}"
@@ -60,7 +62,7 @@ wait_http() { for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0;
 start_sim() {
     sim_port=$(free_port)
     "$bin" llm-sim --port "$sim_port" --rpm "$RPM" --tpm "$TPM" --latency-base-ms "$LATENCY_BASE_MS" \
-        --latency-per-token-ms "$LATENCY_PER_TOKEN_MS" --log-level info >"$1" 2>&1 &
+        --latency-per-token-ms "$LATENCY_PER_TOKEN_MS" --context-window "$CONTEXT_WINDOW" --log-level info >"$1" 2>&1 &
     sim_pid=$!
     pids+=("$sim_pid")
     for _ in $(seq 100); do grep -q "listening\|started\|port" "$1" 2>/dev/null && break; sleep 0.1; done
@@ -108,7 +110,7 @@ env $ENGINE_ENV OPENAI_BASE_URL="http://127.0.0.1:$sim_port/v1" OPENAI_API_KEY=s
     "$bin" import --json --quiet --log-level warning "$corpus/files" >"$work/engine.json" 2>"$work/engine.log"
 stop_sim "$work/sim-engine.log" >"$work/engine-bill.json"
 
-python3 - "$work" "$files" "$TPM" "$RPM" "$LATENCY_BASE_MS" "$LATENCY_PER_TOKEN_MS" <<'PY' | tee "$out"
+python3 - "$work" "$files" "$TPM" "$RPM" "$LATENCY_BASE_MS" "$LATENCY_PER_TOKEN_MS" "$CONTEXT_WINDOW" <<'PY' | tee "$out"
 import json, sys
 work, files, tpm, rpm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 base, per_token = sys.argv[5], sys.argv[6]
@@ -122,7 +124,7 @@ def parsed(side):
 binding = tpm < 10_000_000 or rpm < 10_000
 print("# the LLM path against pystack, one run, same files and endpoint model")
 print(f"files: {files}; endpoint: {base} ms + {per_token} ms per output token; RPM {rpm}, TPM {tpm} "
-      f"({'binding' if binding else 'not binding'})")
+      f"({'binding' if binding else 'not binding'}); context window {sys.argv[7]}")
 print("cost at gpt-4o-mini prices: input $0.15, cached input $0.075, output $0.60 per million tokens")
 rows = {}
 for side in ("pystack", "engine"):

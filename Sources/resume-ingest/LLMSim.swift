@@ -61,6 +61,18 @@ struct LLMSim: AsyncParsableCommand {
     @Option(help: "Share of accepted requests whose connection is closed mid-response.")
     var dropRate = 0.0
 
+    @Option(help: "Share of answers that leave their last resume out.")
+    var omitLastRate = 0.0
+
+    @Option(help: "Share of answers that are {\"results\":[]}.")
+    var emptyResultsRate = 0.0
+
+    @Option(help: "Share of requests refused 400 context_length_exceeded whatever their size.")
+    var contextExceededRate = 0.0
+
+    @Option(help: "Share of requests refused 429 (Retry-After: 1) whatever the buckets hold.")
+    var rateLimitStormRate = 0.0
+
     @Option(help: "Requests generated at once; more wait in arrival order.")
     var maxConcurrent = 256
 
@@ -89,6 +101,10 @@ struct LLMSim: AsyncParsableCommand {
         configuration.errorRate = errorRate
         configuration.garbageRate = garbageRate
         configuration.dropRate = dropRate
+        configuration.omitLastRate = omitLastRate
+        configuration.emptyResultsRate = emptyResultsRate
+        configuration.contextExceededRate = contextExceededRate
+        configuration.rateLimitStormRate = rateLimitStormRate
         configuration.maxConcurrentRequests = maxConcurrent
         configuration.apiKey = apiKey
         configuration.seed = seed

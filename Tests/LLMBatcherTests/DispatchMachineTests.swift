@@ -139,6 +139,13 @@ struct DispatchMachineTests {
         }, now: Self.t0)
         low.answered(resumes: 1, sentAt: Self.t0, now: Self.t0 + 2_000 * Self.ms)
         #expect(low.targetInFlight == 8, "LLM_MAX_CONCURRENCY stays the ceiling")
+        var packed = DispatchMachine(configuration: Self.configuration {
+            $0.requestsPerMinute = 600
+            $0.maxConcurrency = 100
+        }, now: Self.t0)
+        for _ in 0..<40 { packed.answered(resumes: 4, sentAt: Self.t0, now: Self.t0 + 8_000 * Self.ms) }
+        // Requests of 4 resumes take 8 s (2 s a resume): 10 requests a second × 8 s = 80 in flight, capped at 100.
+        #expect(packed.targetInFlight == 96)
         var never = DispatchMachine(configuration: Self.configuration { $0.coalesceMode = "never" }, now: Self.t0)
         for id in ["a", "b"] { never.pending.append(Self.job(id)) }
         #expect(never.groupLimit() == 1)

@@ -233,3 +233,29 @@ struct LLMBatcherFaultTests {
         await h.stop()
     }
 }
+
+@Suite("LLM batcher against a context window smaller than configured")
+struct LLMBatcherWindowTests {
+    @Test("a 6,000-token window the engine was not told: one context_length_exceeded, then every request fits; all parse")
+    @LoopActor
+    func learnsWindowOnce() async throws {
+        let h = try BatcherHarness(simulator: { $0.contextWindow = 6_000 }, batcher: {
+            $0.contextWindow = 128_000
+            $0.contextWindowSet = false
+            $0.coalesceMode = "never"
+        })
+        // Resumes of about 1,500 to 9,000 tokens of text: the larger ones cannot fit 6,000 tokens as they are.
+        for i in 0..<12 {
+            let filler = String(repeating: "• Delivered a measurable improvement to a production system \(i)\n",
+                                count: 100 + 60 * i)
+            h.batcher.submit(ParseJob(id: "w\(i)", tenant: "t", contentSHA256: "w\(i)",
+                                      text: BatcherHarness.resume(i, extra: filler)))
+        }
+        await h.collector.wait(for: 12, seconds: 120)
+        #expect(h.collector.documents.values.filter { $0.status == .parsed }.count == 12)
+        #expect(h.simulator.counters.contextLengthExceeded == 1,
+                "\(h.simulator.counters.contextLengthExceeded) context_length_exceeded answers")
+        #expect(h.batcher.dispatch.packer.contextWindow == 6_000, "the window stated by the error is learned")
+        await h.stop()
+    }
+}

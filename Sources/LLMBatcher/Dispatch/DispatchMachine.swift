@@ -69,6 +69,8 @@ struct DispatchMachine: Sendable {
     /// Nanoseconds a request takes per resume it carries, learned from the answers (an average that follows
     /// changes); nil until the first answer.
     private(set) var latencyPerResume: UInt64?
+    /// Resumes a request carries, on average over the recent answers.
+    private(set) var resumesPerRequest = 1.0
     /// Tokens reserved per request and per resume, learned as requests go (for what TPM allows in flight).
     private(set) var reservedPerRequest: Double?
     private(set) var reservedPerResume: Double?
@@ -77,7 +79,7 @@ struct DispatchMachine: Sendable {
     /// requests are sized to it and none is held back.
     private(set) var windowKnown: Bool
     /// While the window is not known: the largest request (estimated prompt + `max_tokens`) known to fit —
-    /// 8,192 tokens, which every current chat model takes, until a larger one is answered.
+    /// 4,096 tokens, the smallest window of any chat model still served, until a larger one is answered.
     private(set) var fittingSize: Int
     /// A request above ``fittingSize`` is in flight: it alone probes the window, and the others above it wait
     /// for its answer (so that a window smaller than the setting costs one `context_length_exceeded`, not one
@@ -103,7 +105,7 @@ struct DispatchMachine: Sendable {
         breaker = CircuitBreaker(initialCooldown: cooldown, maximumCooldown: max(cooldown, 120_000_000_000))
         format = configuration.responseFormat == "json_object" ? .jsonObject : .jsonSchema
         windowKnown = configuration.contextWindowSet
-        fittingSize = min(configuration.contextWindow, 8_192)
+        fittingSize = min(configuration.contextWindow, 4_096)
     }
 
     /// Jobs waiting to be sent (new or again).
@@ -245,6 +247,7 @@ struct DispatchMachine: Sendable {
         guard resumes > 0, now > sentAt else { return }
         let sample = (now - sentAt) / UInt64(resumes)
         latencyPerResume = latencyPerResume.map { ($0 / 4) * 3 + sample / 4 } ?? sample
+        resumesPerRequest = resumesPerRequest * 0.75 + Double(resumes) * 0.25
     }
 
     // MARK: How many at once, and how many together
@@ -255,7 +258,9 @@ struct DispatchMachine: Sendable {
     /// answer the ceiling holds (the budgets' reservations still bound the first burst).
     var targetInFlight: Int {
         guard let latencyPerResume else { return configuration.maxConcurrency }
-        let seconds = Double(latencyPerResume) / 1e9
+        // A request's latency: a request of k resumes takes about k times one resume's (output is generated
+        // token after token).
+        let seconds = Double(latencyPerResume) / 1e9 * resumesPerRequest
         var allowed = Double(budget.requestsPerMinute) / 60 * seconds
         if let reservedPerRequest, reservedPerRequest > 0 {
             allowed = min(allowed, Double(budget.tokensPerMinute) / 60 * seconds / reservedPerRequest)
