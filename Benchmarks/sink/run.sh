@@ -40,7 +40,7 @@ psql -X -q "$url" -c "CREATE TABLE peer (LIKE documents INCLUDING ALL)"
 csv_bytes=$(stat -c %s "$work/rows.csv")
 psql -X -q "$admin" -c "CHECKPOINT" >/dev/null
 t0=$(now)
-columns='id, tenant_id, batch_id, content_sha256, filename, declared_type, detected_type, size_bytes, status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, completion_tokens, error_code, error_detail, warnings, received_at'
+columns='id, tenant_id, batch_id, content_sha256, filename, declared_type, detected_type, size_bytes, status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, completion_tokens, cached_tokens, cost_usd, error_code, error_detail, warnings, received_at'
 psql -X -q "$url" -c "\\copy peer ($columns) FROM '$work/rows.csv' CSV"
 t1=$(now)
 copy_s=$(seconds "$t0" "$t1")

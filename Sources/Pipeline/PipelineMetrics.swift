@@ -5,8 +5,10 @@ import Prometheus
 import Sink
 
 /// The stages after extraction in `/metrics` (extraction registers its own, `extract_*`): documents in,
-/// out, failed by code and waiting; LLM requests, tokens and 429s; Sink rows, transactions, reconnects and
-/// commit latency; documents settled without extraction (reused, refused).
+/// out, failed by code and waiting; on the LLM path resumes waiting and in flight, requests by status and in
+/// flight, the concurrency limit and target, tokens in (prompt, cached) and out (completion), 429s and the
+/// estimated cost; Sink rows, transactions, reconnects and commit latency; documents settled without
+/// extraction (reused, refused).
 ///
 /// The parser and the Sink keep plain counters of their own (cheap, on the loop); this brings the registry
 /// up to date from them when `/metrics` is read, adding what changed since the last reading.
@@ -15,6 +17,7 @@ final class PipelineMetrics {
     private let registry: PrometheusCollectorRegistry
     private var counters: [String: Counter] = [:]
     private var last: [String: Int] = [:]
+    private var lastAmount: [String: Double] = [:]
     private var gauges: [String: Gauge] = [:]
     private let commitLatency: DurationHistogram
 
@@ -40,10 +43,24 @@ final class PipelineMetrics {
         total("llm", "prompt_tokens", "Prompt tokens billed.", c.promptTokens)
         total("llm", "completion_tokens", "Completion tokens billed.", c.completionTokens)
         total("llm", "cached_tokens", "Prompt tokens served from the endpoint's cache.", c.cachedTokens)
+        amount("llm", "cost_usd", "Estimated cost of the tokens billed, in USD at LLM_PRICE_*.", c.costUSD)
+        for status in LLMResponseStatus.allCases {
+            total("llm", "responses", "Chat Completions requests by how they ended.", c.responses[status] ?? 0,
+                  labels: [("status", status.rawValue)])
+        }
+        gauge("llm", "requests_in_flight", "Chat Completions requests in flight.", c.requestsInFlight)
+        gauge("llm", "concurrency_limit", "Requests in flight allowed by AIMD (halved on 429s).", c.concurrencyLimit)
+        gauge("llm", "concurrency_target",
+              "Requests in flight the rate limits allow at the measured latency (Little's law).", c.concurrencyTarget)
         total("parser", "documents_parsed", "Documents parsed.", c.parsed)
         total("parser", "documents_failed", "Documents the parser failed.", c.failed)
         total("parser", "documents_reused", "Documents whose result was reused within the run.", c.reused)
         gauge("parser", "documents_waiting", "Documents held by the parser.", c.waiting)
+        gauge("parser", "documents_queued",
+              "Documents held by the parser and not being parsed (not in an LLM request or batch).",
+              c.waiting - c.inFlight)
+        gauge("parser", "documents_in_flight",
+              "Documents being parsed (in LLM requests or batches, or by the rules parser).", c.inFlight)
         total("pipeline", "documents_reused", "Documents settled by reusing a stored result.", reused)
         total("pipeline", "documents_refused", "Documents refused before extraction (e.g. unsafe archive entries).",
               refused)
@@ -58,17 +75,33 @@ final class PipelineMetrics {
         gauge("sink", "rows_waiting", "Rows held by the Sink, not yet committed.", sink.held)
     }
 
-    private func total(_ namespace: String, _ name: String, _ help: String, _ value: Int) {
-        let key = namespace + "_" + name
-        let counter = counters[key] ?? {
-            let made = registry.makeCounter(descriptor: MetricNameDescriptor(
-                namespace: namespace, metricName: name, unitName: "total", helpText: help))
-            counters[key] = made
-            return made
-        }()
+    private func total(_ namespace: String, _ name: String, _ help: String, _ value: Int,
+                       labels: [(String, String)] = []) {
+        let (key, counter) = counter(namespace, name, help, labels: labels)
         let delta = value - (last[key] ?? 0)
         if delta > 0 { counter.increment(by: Int64(delta)) }
         last[key] = value
+    }
+
+    /// A monotonic amount that is not a count (money): the counter goes up by what it grew since last time.
+    private func amount(_ namespace: String, _ name: String, _ help: String, _ value: Double) {
+        let (key, counter) = counter(namespace, name, help, labels: [])
+        let delta = value - (lastAmount[key] ?? 0)
+        if delta > 0 { counter.increment(by: delta) }
+        lastAmount[key] = max(value, lastAmount[key] ?? 0)
+    }
+
+    /// The counter `namespace_name_total{labels}`, made on first use, and its key here.
+    private func counter(_ namespace: String, _ name: String, _ help: String,
+                         labels: [(String, String)]) -> (String, Counter) {
+        let key = namespace + "_" + name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        if let existing = counters[key] { return (key, existing) }
+        let descriptor = MetricNameDescriptor(namespace: namespace, metricName: name, unitName: "total",
+                                              helpText: help)
+        let made = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
+            : registry.makeCounter(descriptor: descriptor, labels: labels)
+        counters[key] = made
+        return (key, made)
     }
 
     private func gauge(_ namespace: String, _ name: String, _ help: String, _ value: Int) {

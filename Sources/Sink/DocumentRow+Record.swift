@@ -39,6 +39,8 @@ extension DocumentRow {
         model = parse.model
         promptTokens = parse.promptTokens
         completionTokens = parse.completionTokens
+        cachedTokens = parse.cachedTokens
+        costUSD = parse.costUSD
         warnings += parse.warnings
         if parse.succeeded {
             status = .parsed

@@ -31,6 +31,11 @@ public struct DocumentRow: Sendable, Equatable {
     public var model: String?
     public var promptTokens: Int?
     public var completionTokens: Int?
+    /// The part of `promptTokens` served from the endpoint's prompt cache.
+    public var cachedTokens: Int?
+    /// The document's estimated share of the LLM bill in USD (`numeric(12,8)`: a value it cannot hold is
+    /// written NULL, see ``StagingEncoder/storableCost(_:)``).
+    public var costUSD: Double?
     public var errorCode: String?
     public var errorDetail: String?
     public var warnings: [String]
@@ -41,8 +46,9 @@ public struct DocumentRow: Sendable, Equatable {
                 declaredType: String?, detectedType: String?, sizeBytes: Int64, status: Status,
                 extractor: String? = nil, ocrUsed: Bool? = nil, pageCount: Int? = nil, textCharacters: Int? = nil,
                 text: String? = nil, parsed: [UInt8]? = nil, provider: String? = nil, model: String? = nil,
-                promptTokens: Int? = nil, completionTokens: Int? = nil, errorCode: String? = nil,
-                errorDetail: String? = nil, warnings: [String] = [], receivedAtMilliseconds: Int64) {
+                promptTokens: Int? = nil, completionTokens: Int? = nil, cachedTokens: Int? = nil,
+                costUSD: Double? = nil, errorCode: String? = nil, errorDetail: String? = nil, warnings: [String] = [],
+                receivedAtMilliseconds: Int64) {
         self.id = id
         self.tenant = tenant
         self.batchID = batchID
@@ -62,6 +68,8 @@ public struct DocumentRow: Sendable, Equatable {
         self.model = model
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+        self.costUSD = costUSD
         self.errorCode = errorCode
         self.errorDetail = errorDetail
         self.warnings = warnings
@@ -72,6 +80,20 @@ public struct DocumentRow: Sendable, Equatable {
     public var approximateBytes: Int {
         256 + (text?.utf8.count ?? 0) + (parsed?.count ?? 0) + (errorDetail?.utf8.count ?? 0)
             + (filename?.utf8.count ?? 0) + warnings.reduce(0) { $0 + $1.utf8.count + 4 }
+    }
+
+    /// Takes `earlier`'s tokens and cost when this copy of the same content was billed nothing (it reused
+    /// `earlier`'s result): the row then carries what its result cost once. In separate batches the upsert leaves
+    /// the row as `earlier` wrote it (the results are identical), so either way the row and its batch's totals
+    /// count the bill once, not zero times.
+    mutating func keepBilling(of earlier: DocumentRow) {
+        guard (promptTokens ?? 0) == 0, (completionTokens ?? 0) == 0, (costUSD ?? 0) == 0,
+              (earlier.promptTokens ?? 0) > 0 || (earlier.completionTokens ?? 0) > 0 || (earlier.costUSD ?? 0) > 0
+        else { return }
+        promptTokens = earlier.promptTokens
+        completionTokens = earlier.completionTokens
+        cachedTokens = earlier.cachedTokens
+        costUSD = earlier.costUSD
     }
 
     /// The same document recorded as failed because the database refused it: metadata kept, the text and
@@ -118,7 +140,8 @@ struct StagingEncoder {
     static let columns = [
         "seq", "id", "tenant_id", "batch_id", "content_sha256", "filename", "declared_type", "detected_type",
         "size_bytes", "status", "extractor", "ocr_used", "page_count", "text_chars", "text", "parsed", "provider",
-        "model", "prompt_tokens", "completion_tokens", "error_code", "error_detail", "warnings", "received_at",
+        "model", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "error_code", "error_detail",
+        "warnings", "received_at",
     ]
 
     /// Encodes one row; `tenantID` is the tenant's UUID (16 bytes), `seq` its position in the batch.
@@ -144,10 +167,22 @@ struct StagingEncoder {
         text(row.model, &e)
         int(row.promptTokens, &e)
         int(row.completionTokens, &e)
+        int(row.cachedTokens, &e)
+        if let cost = storableCost(row.costUSD) { e.float64(cost) } else { e.null() }
         text(row.errorCode, &e)
         text(row.errorDetail, &e)
         e.jsonb(Sanitizer.jsonArray(row.warnings))
         e.timestamp(unixMilliseconds: row.receivedAtMilliseconds)
+    }
+
+    /// Costs `documents.cost_usd` (`numeric(12,8)`) holds once rounded to 8 decimals: from 0 to 9,999.99999999.
+    static let storableCosts: ClosedRange<Double> = 0...9_999.999_999_99
+
+    /// `cost` when the column can hold it, else nil (written NULL: unknown). Out of range means prices or
+    /// counts gone wrong, and such a value must not make the server refuse the row and lose the resume.
+    static func storableCost(_ cost: Double?) -> Double? {
+        guard let cost, storableCosts.contains(cost) else { return nil }
+        return cost
     }
 
     private static func text(_ value: String?, _ e: inout CopyBinaryEncoder) {

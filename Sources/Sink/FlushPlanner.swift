@@ -60,14 +60,15 @@ enum SinkSQL {
     /// at every commit; it has no constraints, so the server's checks happen in the upsert. Staging is the
     /// first of two passes over every row, so it is made cheap: a temporary table (no WAL), text and JSON kept
     /// uncompressed (compressed once, in `documents`), and rows up to a page kept inline rather than cut into
-    /// TOAST chunks (measured: 20% less COPY time than the default).
+    /// TOAST chunks (measured: 20% less COPY time than the default). `cost_usd` is staged as `double precision`
+    /// (eight bytes in the COPY) and rounded to `documents.cost_usd`'s `numeric(12,8)` by the insert.
     static let createStaging = """
         CREATE TEMP TABLE IF NOT EXISTS sink_staging (
             seq integer, id uuid, tenant_id uuid, batch_id uuid, content_sha256 bytea, filename text,
             declared_type text, detected_type text, size_bytes bigint, status text, extractor text,
             ocr_used boolean, page_count integer, text_chars integer, text text, parsed jsonb, provider text,
-            model text, prompt_tokens integer, completion_tokens integer, error_code text, error_detail text,
-            warnings jsonb, received_at timestamptz
+            model text, prompt_tokens integer, completion_tokens integer, cached_tokens integer,
+            cost_usd double precision, error_code text, error_detail text, warnings jsonb, received_at timestamptz
         ) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
         ALTER TABLE sink_staging ALTER COLUMN text SET STORAGE EXTERNAL, ALTER COLUMN parsed SET STORAGE EXTERNAL
         """
@@ -77,7 +78,8 @@ enum SinkSQL {
     /// Columns a later result replaces.
     private static let replaced = [
         "detected_type", "status", "extractor", "ocr_used", "page_count", "text_chars", "text", "parsed", "provider",
-        "model", "prompt_tokens", "completion_tokens", "error_code", "error_detail", "warnings",
+        "model", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "error_code", "error_detail",
+        "warnings",
     ]
 
     /// The statements that move one tenant's staged rows into `batches` and `documents`, with the tenant set for
@@ -86,10 +88,10 @@ enum SinkSQL {
     /// - One row per (tenant, content): the Sink sends each key once per batch (copies collapse to the latest
     ///   before COPY), and a row already there is updated only when the result differs (`IS DISTINCT FROM`), so
     ///   an identical replay changes nothing. A failure never replaces a parsed result.
-    /// - Batch counters are recounted from `documents`, so replays cannot count twice. With several writers the
-    ///   batch rows are locked first, in id order and `FOR NO KEY UPDATE` (which the foreign keys' `KEY SHARE`
-    ///   locks do not block: no deadlock), and the recount, a statement of its own, then sees the rows of a
-    ///   writer that committed meanwhile.
+    /// - Batch counters and token and cost totals are recounted from `documents`, so replays cannot count
+    ///   twice. With several writers the batch rows are locked first, in id order and `FOR NO KEY UPDATE` (which
+    ///   the foreign keys' `KEY SHARE` locks do not block: no deadlock), and the recount, a statement of its
+    ///   own, then sees the rows of a writer that committed meanwhile.
     static func upsert(tenantID: String) -> String {
         // The one value written into this text: a UUID the Sink formats from the 16 bytes the database gave it
         // (`UUIDText.text`), so it holds hex digits and dashes only. The statements go as one simple query
@@ -113,9 +115,15 @@ enum SinkSQL {
             SELECT 1 FROM batches
                 WHERE id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
                 ORDER BY id FOR NO KEY UPDATE;
-            UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed, updated_at = now()
+            UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed,
+                    prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens,
+                    cached_tokens = c.cached_tokens, cost_usd = c.cost_usd, updated_at = now()
                 FROM (SELECT batch_id, count(*) AS total, count(*) FILTER (WHERE status = 'parsed') AS parsed,
-                             count(*) FILTER (WHERE status = 'failed') AS failed
+                             count(*) FILTER (WHERE status = 'failed') AS failed,
+                             coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
+                             coalesce(sum(completion_tokens), 0) AS completion_tokens,
+                             coalesce(sum(cached_tokens), 0) AS cached_tokens,
+                             coalesce(sum(cost_usd), 0) AS cost_usd
                       FROM documents
                       WHERE batch_id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
                       GROUP BY batch_id) c

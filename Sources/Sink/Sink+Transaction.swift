@@ -117,14 +117,21 @@ extension Sink {
 
     /// Copies of one content in a batch collapse to the latest before sending: one row per key reaches the
     /// upsert (no sort on the server, no "cannot affect row a second time"), and every copy is reported
-    /// committed.
-    private static func latestPerKey(_ known: [(row: DocumentRow, tenant: [UInt8])])
+    /// committed. The latest keeps the tokens and cost of an earlier copy when it was billed nothing itself
+    /// (``DocumentRow/keepBilling(of:)``), as the row does when the copies come in separate batches.
+    static func latestPerKey(_ known: [(row: DocumentRow, tenant: [UInt8])])
         -> [(row: DocumentRow, tenant: [UInt8])]
     {
-        var seen = Set<[UInt8]>()
+        var position: [[UInt8]: Int] = [:]
         var latest: [(row: DocumentRow, tenant: [UInt8])] = []
-        for item in known.reversed() where seen.insert(item.tenant + item.row.contentSHA256).inserted {
-            latest.append(item)
+        for item in known.reversed() {
+            let key = item.tenant + item.row.contentSHA256
+            if let at = position[key] {
+                latest[at].row.keepBilling(of: item.row)
+            } else {
+                position[key] = latest.count
+                latest.append(item)
+            }
         }
         return latest.reversed()
     }

@@ -119,6 +119,9 @@ struct Import: AsyncParsableCommand {
             o.int("bytes", r.bytes)
             o.int("prompt_tokens", r.promptTokens)
             o.int("completion_tokens", r.completionTokens)
+            o.int("cached_tokens", r.cachedTokens)
+            // Rounded as `documents.cost_usd` is.
+            o.double("cost_usd", (r.costUSD * 1e8).rounded() / 1e8)
             o.double("seconds", (r.seconds * 1000).rounded() / 1000)
             o.double("documents_per_second", (r.documentsPerSecond * 100).rounded() / 100)
             o.raw("by_format", JSONText.counts(r.byFormat))
@@ -142,7 +145,9 @@ struct Import: AsyncParsableCommand {
         out += line("errors", r.byErrorCode) + "\n"
         out += line("extractors", r.byExtractor) + "\n"
         if r.promptTokens + r.completionTokens > 0 {
-            out += "  tokens      \(r.promptTokens) prompt, \(r.completionTokens) completion\n"
+            out += "  tokens      \(r.promptTokens) prompt (\(r.cachedTokens) cached), "
+                + "\(r.completionTokens) completion\n"
+            out += String(format: "  cost        %.6f USD (estimated at LLM_PRICE_*)\n", r.costUSD)
         }
         out += String(format: "  time        %.1f s, %.1f documents/s\n", r.seconds, r.documentsPerSecond)
         for path in r.unreadable { out += "  not read    \(path)\n" }

@@ -220,7 +220,8 @@ struct RowGenerator: Sendable {
             q(r.detectedType), String(r.sizeBytes), r.status.rawValue, q(r.extractor), r.ocrUsed.map { $0 ? "t" : "f" } ?? "",
             r.pageCount.map(String.init) ?? "", r.textCharacters.map(String.init) ?? "", q(r.text),
             q(r.parsed.map { String(decoding: $0, as: UTF8.self) }), q(r.provider), q(r.model),
-            r.promptTokens.map(String.init) ?? "", r.completionTokens.map(String.init) ?? "", q(r.errorCode),
+            r.promptTokens.map(String.init) ?? "", r.completionTokens.map(String.init) ?? "",
+            r.cachedTokens.map(String.init) ?? "", r.costUSD.map { String($0) } ?? "", q(r.errorCode),
             q(r.errorDetail), q("[]"), Self.timestamp(r.receivedAtMilliseconds),
         ]
         return fields.joined(separator: ",") + "\n"
@@ -235,7 +236,8 @@ struct RowGenerator: Sendable {
             r.ocrUsed.map { $0 ? "true" : "false" } ?? "NULL", r.pageCount.map(String.init) ?? "NULL",
             r.textCharacters.map(String.init) ?? "NULL", q(r.text), q(r.parsed.map { String(decoding: $0, as: UTF8.self) }),
             q(r.provider), q(r.model), r.promptTokens.map(String.init) ?? "NULL",
-            r.completionTokens.map(String.init) ?? "NULL", q(r.errorCode), q(r.errorDetail), "'[]'",
+            r.completionTokens.map(String.init) ?? "NULL", r.cachedTokens.map(String.init) ?? "NULL",
+            r.costUSD.map { String($0) } ?? "NULL", q(r.errorCode), q(r.errorDetail), "'[]'",
             q(Self.timestamp(r.receivedAtMilliseconds)),
         ]
         return "INSERT INTO \(table) (\(Self.csvColumns)) VALUES (\(values.joined(separator: ", ")));\n"
@@ -243,7 +245,7 @@ struct RowGenerator: Sendable {
 
     static let csvColumns = "id, tenant_id, batch_id, content_sha256, filename, declared_type, detected_type, size_bytes, "
         + "status, extractor, ocr_used, page_count, text_chars, text, parsed, provider, model, prompt_tokens, "
-        + "completion_tokens, error_code, error_detail, warnings, received_at"
+        + "completion_tokens, cached_tokens, cost_usd, error_code, error_detail, warnings, received_at"
 
     static func timestamp(_ ms: Int64) -> String { Timestamp.rfc3339(unixMilliseconds: ms) }
 }

@@ -115,6 +115,7 @@ struct LLMBatcherFaultTests {
         #expect(h.batcher.blockedReason?.contains("gpt-nonexistent") == true, "\(h.batcher.blockedReason ?? "")")
         // The first answers open the breaker: requests already sent, then nothing until its cooldown (10 s).
         #expect(h.simulator.counters.requests <= 5, "\(h.simulator.counters.requests) requests")
+        #expect(h.batcher.counts.responses == [.clientError: h.simulator.counters.requests], "404 is a 4xx")
         await h.stop()
     }
 
@@ -161,6 +162,8 @@ struct LLMBatcherFaultTests {
         #expect(during <= 6 + 3 * Int(seconds), "\(during) requests in \(seconds) s of storm")
         #expect(h.batcher.dispatch.concurrency.limit <= 3)
         #expect(h.batcher.counters.rateLimited == during)
+        #expect(h.batcher.counts.responses == [.rateLimited: during], "every answer a 429, counted by its status")
+        #expect(h.batcher.counts.concurrencyLimit <= 3, "/metrics sees the halved limit")
         h.simulator.reconfigure { $0.rateLimitStormRate = 0 }
         await h.collector.wait(for: 6, seconds: 30)
         #expect(h.collector.documents.values.filter { $0.status == .parsed }.count == 6)

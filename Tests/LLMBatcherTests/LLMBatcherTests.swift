@@ -12,22 +12,35 @@ import TestSupport
 /// Collects parsed documents and lets a test wait for a number of them.
 @LoopActor
 final class ParsedCollector: ParsedDocumentConsumer {
+    /// The last document handed on for each id.
     private(set) var documents: [String: ParsedDocument] = [:]
-    private var waiter: (count: Int, continuation: CheckedContinuation<Void, Never>)?
+    /// Every document handed on, in order (an id given to several jobs comes several times).
+    private(set) var delivered: [ParsedDocument] = []
+    private var waiter: (count: Int, byDelivery: Bool, continuation: CheckedContinuation<Void, Never>)?
 
     func waitForRoom() async {}
 
     func accept(_ document: ParsedDocument) async {
         documents[document.job.id] = document
-        if let w = waiter, documents.count >= w.count {
+        delivered.append(document)
+        if let w = waiter, (w.byDelivery ? delivered.count : documents.count) >= w.count {
             waiter = nil
             w.continuation.resume()
         }
     }
 
-    /// Waits for `count` documents, or gives up after `seconds`.
+    /// Waits for `count` documents (distinct ids), or gives up after `seconds`.
     func wait(for count: Int, seconds: UInt64 = 60) async {
-        if documents.count >= count { return }
+        await wait(count, byDelivery: false, seconds: seconds)
+    }
+
+    /// Waits for `count` deliveries (ids counted again), or gives up after `seconds`.
+    func wait(forDeliveries count: Int, seconds: UInt64 = 60) async {
+        await wait(count, byDelivery: true, seconds: seconds)
+    }
+
+    private func wait(_ count: Int, byDelivery: Bool, seconds: UInt64) async {
+        if (byDelivery ? delivered.count : documents.count) >= count { return }
         let timer = UVTimer()
         timer.schedule(after: seconds * 1000) { [unowned self] in
             if let w = waiter {
@@ -35,7 +48,7 @@ final class ParsedCollector: ParsedDocumentConsumer {
                 w.continuation.resume()
             }
         }
-        await withCheckedContinuation(isolation: LoopActor.shared) { waiter = (count, $0) }
+        await withCheckedContinuation(isolation: LoopActor.shared) { waiter = (count, byDelivery, $0) }
         timer.close()
     }
 }
@@ -137,6 +150,69 @@ struct LLMBatcherTests {
         await h.stop()
     }
 
+    @Test("each document carries its share of prompt, cached and completion tokens and their cost; a reused result costs nothing; the batcher's totals price the bill")
+    @LoopActor
+    func costs() async throws {
+        let h = try BatcherHarness(batcher: { $0.prices = LLMPrices(input: 0.15, cachedInput: 0.075, output: 0.6) })
+        // Long enough that the system message and the resume pass the 1024 tokens a prompt cache starts at.
+        let text = BatcherHarness.resume(5, extra: (0..<150).map {
+            "Project \($0): delivered a reporting service for team \($0)"
+        }.joined(separator: "\n"))
+        h.batcher.submit(ParseJob(id: "cv", tenant: "t1", contentSHA256: "same", text: text))
+        await h.collector.wait(forDeliveries: 1)
+        // Another tenant's copy under the same id: the same prompt again, whose prefix the endpoint has cached.
+        h.batcher.submit(ParseJob(id: "cv", tenant: "t2", contentSHA256: "same", text: text))
+        await h.collector.wait(forDeliveries: 2)
+        // The first tenant's copy: the result is reused, nothing is sent.
+        h.batcher.submit(ParseJob(id: "copy", tenant: "t1", contentSHA256: "same", text: text))
+        await h.collector.wait(forDeliveries: 3)
+        let delivered = h.collector.delivered
+        try #require(delivered.count == 3)
+        let (first, second, copy) = (delivered[0], delivered[1], delivered[2])
+        let prices = h.batcher.configuration.prices
+        for doc in [first, second] {
+            #expect(doc.status == .parsed, "\(doc.failureDetail ?? "")")
+            #expect(doc.promptTokens > 0 && doc.completionTokens > 0)
+            #expect(doc.costUSD == prices.cost(promptTokens: doc.promptTokens, cachedTokens: doc.cachedTokens,
+                                               completionTokens: doc.completionTokens))
+        }
+        #expect(first.cachedTokens == 0, "nothing cached before the first request")
+        #expect(second.cachedTokens >= 1024 && second.cachedTokens <= second.promptTokens, "\(second.cachedTokens)")
+        let firstCost = try #require(first.costUSD)
+        let secondCost = try #require(second.costUSD)
+        #expect(secondCost < prices.cost(promptTokens: second.promptTokens, cachedTokens: 0,
+                                         completionTokens: second.completionTokens), "cached tokens cost less")
+        let part = second.recordPart { _ in nil }
+        #expect(part.cachedTokens == second.cachedTokens && part.costUSD == second.costUSD, "the row gets them")
+        #expect(copy.reusedFrom == "cv")
+        #expect(copy.costUSD == 0 && copy.cachedTokens == 0 && copy.promptTokens == 0 && copy.completionTokens == 0)
+        let counts = h.batcher.counts
+        #expect(counts.cachedTokens == second.cachedTokens)
+        #expect(counts.cachedTokens == h.simulator.counters.cachedTokens)
+        #expect(abs(counts.costUSD - (firstCost + secondCost)) < 1e-12, "\(counts.costUSD)")
+        #expect(counts.requests == 2 && counts.responses == [.ok: 2])
+        #expect(counts.requestsInFlight == 0 && counts.inFlight == 0 && counts.waiting == 0)
+        #expect(counts.concurrencyLimit == h.batcher.configuration.maxConcurrency, "no 429: AIMD kept the ceiling")
+        #expect((1...counts.concurrencyLimit).contains(counts.concurrencyTarget), "\(counts.concurrencyTarget)")
+        await h.stop()
+    }
+
+    @Test("the rules parser bills nothing: no cost, no tokens")
+    @LoopActor
+    func rulesCostNothing() async throws {
+        let collector = ParsedCollector()
+        let rules = RulesStage(consumer: collector, concurrency: 1)
+        rules.submit(ParseJob(id: "r", tenant: "t", contentSHA256: "r", text: BatcherHarness.resume(2)))
+        await collector.wait(for: 1)
+        let doc = try #require(collector.documents["r"])
+        #expect(doc.status == .parsed && doc.provider == "rules")
+        #expect(doc.costUSD == nil && doc.cachedTokens == 0 && doc.promptTokens == 0)
+        let part = doc.recordPart { _ in nil }
+        #expect(part.costUSD == nil && part.cachedTokens == 0)
+        #expect(rules.counts.costUSD == 0 && rules.counts.responses.isEmpty)
+        rules.close()
+    }
+
     @Test("empty text fails as empty_text without a request")
     @LoopActor
     func emptyText() async throws {
@@ -191,6 +267,12 @@ struct LLMBatcherTests {
         await h.collector.wait(for: 6, seconds: 90)
         #expect(h.collector.documents.values.filter { $0.status == .parsed }.count == 6)
         #expect(h.simulator.counters.injectedServerErrors + h.simulator.counters.droppedConnections > 0)
+        // Each request counted once, by how it ended, as the endpoint ended it.
+        let responses = h.batcher.counts.responses
+        #expect(responses[.ok, default: 0] == h.simulator.counters.completed, "\(responses)")
+        #expect(responses[.serverError, default: 0] == h.simulator.counters.injectedServerErrors, "\(responses)")
+        #expect(responses[.transportError, default: 0] == h.simulator.counters.droppedConnections, "\(responses)")
+        #expect(responses.values.reduce(0, +) == h.batcher.counts.requests)
         await h.stop()
     }
 

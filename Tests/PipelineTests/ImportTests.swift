@@ -71,6 +71,8 @@ struct ImportTests {
         #expect(first.summary["documents"] as? Int == 5, "\(first.summary)")
         #expect(first.summary["parsed"] as? Int == 5, "\(first.summary)")
         #expect(first.summary["reused"] as? Int == 0)
+        #expect(first.summary["cost_usd"] as? Double == 0 && first.summary["cached_tokens"] as? Int == 0,
+                "the rules parser bills nothing: \(first.summary)")
         let rows = try Self.rows(url)
         #expect(rows.count == 5, "\(rows)")
         #expect(rows.allSatisfy { $0.contains(":parsed:") }, "\(rows)")

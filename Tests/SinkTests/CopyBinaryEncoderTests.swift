@@ -43,6 +43,22 @@ struct CopyBinaryEncoderTests {
         #expect(encoder.rowCount == 1)
     }
 
+    @Test("double precision is its IEEE 754 bits, big-endian, negative zero and infinities included")
+    func float64() {
+        var encoder = CopyBinaryEncoder()
+        encoder.beginRow(fields: 3)
+        encoder.float64(1.5)
+        encoder.float64(-0.0)
+        encoder.float64(-.infinity)
+        let expected: [UInt8] = Self.header
+            + [0, 3]
+            + [0, 0, 0, 8, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
+            + [0, 0, 0, 8, 0x80, 0, 0, 0, 0, 0, 0, 0]
+            + [0, 0, 0, 8, 0xFF, 0xF0, 0, 0, 0, 0, 0, 0]
+            + [0xFF, 0xFF]
+        #expect(encoder.finish() == expected)
+    }
+
     @Test("NULL is length -1 with no bytes; streaming in pieces gives the same bytes")
     func nullAndPieces() {
         var whole = CopyBinaryEncoder()

@@ -17,7 +17,7 @@ struct DocumentRowRecordTests {
     func parsed() {
         let parse = DocumentRecord.Parse(succeeded: true, resumeJSON: Array("{}".utf8), provider: "openai",
                                          model: "gpt-4o-mini", promptTokens: 900, completionTokens: 200,
-                                         warnings: ["compacted"])
+                                         cachedTokens: 512, costUSD: 0.0001962, warnings: ["compacted"])
         let row = DocumentRow(record: DocumentRecord(metadata: metadata, extraction: extracted, parse: parse),
                               text: "Jane Doe cv")
         #expect(row.id == metadata.id.description)
@@ -32,6 +32,7 @@ struct DocumentRowRecordTests {
         #expect(row.parsed == Array("{}".utf8))
         #expect(row.provider == "openai" && row.model == "gpt-4o-mini")
         #expect(row.promptTokens == 900 && row.completionTokens == 200)
+        #expect(row.cachedTokens == 512 && row.costUSD == 0.0001962)
         #expect(row.warnings == ["note", "compacted"])
     }
 

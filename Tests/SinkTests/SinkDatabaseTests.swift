@@ -166,6 +166,52 @@ struct SinkDatabaseTests {
         #expect(try count(url, "documents = 300 AND parsed = 300 AND failed = 0", table: "batches") == 1)
     }
 
+    @Test("tokens and estimated cost go in through binary COPY and come back as written (cost rounded to 8 decimals, one the column cannot hold NULL); the batch sums them")
+    func tokensAndCost() async throws {
+        let url = try TestDatabase.freshDatabase("cost")
+        defer { try? TestDatabase.dropDatabase(url) }
+        func billed(_ i: Int, prompt: Int, cached: Int?, completion: Int, cost: Double?) -> DocumentRow {
+            var row = SinkHarness.row(i)
+            row.provider = "openai"
+            row.model = "gpt-4o-mini"
+            row.promptTokens = prompt
+            row.cachedTokens = cached
+            row.completionTokens = completion
+            row.costUSD = cost
+            return row
+        }
+        let rows = [
+            // 810 × 0.15 + 1024 × 0.075 + 412 × 0.60 per million.
+            billed(1, prompt: 1834, cached: 1024, completion: 412, cost: 0.0004455),
+            billed(2, prompt: 7, cached: 0, completion: 3, cost: 0.000002854999),
+            SinkHarness.row(3),
+            billed(4, prompt: 10, cached: 0, completion: 10, cost: 12_345.6),
+            // A copy of the first that reused its result: billed nothing, and the row keeps the first's bill.
+            billed(1, prompt: 0, cached: 0, completion: 0, cost: 0),
+        ]
+        let h = await SinkHarness(url: url)
+        await h.write(rows)
+        await h.waitForOutcomes(5)
+        await h.stop()
+        #expect(await h.reported.count == 5)
+        #expect(await h.reported.allSatisfy { $0.result == .committed })
+        let got = try TestDatabase.psql(url, """
+            SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+            SELECT filename, prompt_tokens, cached_tokens, completion_tokens, cost_usd FROM documents ORDER BY filename;
+            """).split(separator: "\n").dropFirst().map(String.init)
+        #expect(got == [
+            "resume-1.pdf|1834|1024|412|0.00044550",
+            "resume-2.pdf|7|0|3|0.00000285",
+            "resume-3.pdf|0||0|",
+            "resume-4.pdf|10|0|10|",
+        ])
+        let batch = try TestDatabase.psql(url, """
+            SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+            SELECT prompt_tokens, completion_tokens, cached_tokens, cost_usd FROM batches;
+            """).split(separator: "\n").last.map(String.init)
+        #expect(batch == "1851|425|1024|0.00044835")
+    }
+
     @Test("row-level security: without the tenant set the engine's role sees no rows")
     func rowLevelSecurity() async throws {
         let url = try TestDatabase.freshDatabase("rls")

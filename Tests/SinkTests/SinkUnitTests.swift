@@ -119,6 +119,54 @@ struct SinkUnitTests {
         }
     }
 
+    @Test("a cost is staged when documents.cost_usd can hold it, else NULL (unknown), never a refused row",
+          arguments: [
+              (0.0, 0.0), (0.00043485, 0.00043485), (9_999.999_999_99, 9_999.999_999_99), (10_000.0, nil),
+              (-0.000001, nil), (Double.nan, nil), (Double.infinity, nil),
+          ] as [(Double, Double?)])
+    func storableCost(cost: Double, expected: Double?) {
+        #expect(StagingEncoder.storableCost(cost) == expected)
+    }
+
+    @Test("copies of one content collapse to the latest, which keeps an earlier copy's tokens and cost when it was billed nothing (it reused that result)")
+    @LoopActor
+    func collapseKeepsBilling() {
+        let tenant = [UInt8](repeating: 1, count: 16)
+        var billed = SinkHarness.row(1)
+        billed.promptTokens = 900
+        billed.completionTokens = 200
+        billed.cachedTokens = 512
+        billed.costUSD = 0.0002334
+        var reused = SinkHarness.row(1)
+        reused.costUSD = 0
+        let other = SinkHarness.row(2)
+        let collapsed = Sink.latestPerKey([(billed, tenant), (other, tenant), (reused, tenant)]).map(\.row)
+        #expect(collapsed.map(\.id) == [other.id, reused.id], "one row per content, the latest copy's")
+        #expect(collapsed.last?.promptTokens == 900 && collapsed.last?.completionTokens == 200)
+        #expect(collapsed.last?.cachedTokens == 512 && collapsed.last?.costUSD == 0.0002334)
+        #expect(collapsed.first?.costUSD == nil, "another content keeps its own (none)")
+        // A later copy that was billed itself keeps its own bill.
+        var again = SinkHarness.row(1)
+        again.promptTokens = 40
+        again.completionTokens = 10
+        again.cachedTokens = 0
+        again.costUSD = 0.000012
+        let latest = Sink.latestPerKey([(billed, tenant), (again, tenant)]).map(\.row)
+        #expect(latest == [again])
+    }
+
+    @Test("the staged row carries tokens and cost after completion_tokens, as the staging table declares them")
+    func stagedTokenColumns() throws {
+        let columns = StagingEncoder.columns
+        let at = try #require(columns.firstIndex(of: "completion_tokens"))
+        #expect(Array(columns[at...].prefix(3)) == ["completion_tokens", "cached_tokens", "cost_usd"])
+        #expect(SinkSQL.createStaging.contains("cached_tokens integer"))
+        #expect(SinkSQL.createStaging.contains("cost_usd double precision"))
+        let upsert = SinkSQL.upsert(tenantID: "01a205ce-adda-76f5-aa57-5dfec6830056")
+        #expect(upsert.contains("cost_usd = excluded.cost_usd"), "a new result replaces the cost with the rest")
+        #expect(upsert.contains("coalesce(sum(cost_usd), 0) AS cost_usd"), "the batch's total is recounted")
+    }
+
     @Test("the upsert statement names every staged column, keys on tenant and content, and skips identical replays")
     func upsertSQL() {
         let sql = SinkSQL.upsert(tenantID: "01a205ce-adda-76f5-aa57-5dfec6830056")

@@ -78,10 +78,12 @@ extension LLMBatcher {
         switch outcome {
         case .failure(let error):
             tally.transportErrors += 1
+            tally.responses[.transportError, default: 0] += 1
             dispatch.transportFailed(reservation: request.reservation, reachedServer: error.kind != .connect,
                                      promptCharacters: request.promptCharacters, now: now)
             transientFailure(request.group, now: now, reason: error.description)
         case .success(let reply):
+            tally.responses[LLMResponseStatus(httpStatus: reply.status), default: 0] += 1
             if reply.status == 200 { dispatch.answered(resumes: request.group.count, sentAt: sentAt, now: now) }
             dispatch.observe(reply.rateLimits, reservation: request.reservation, now: now)
             handle(request.group, reply, reservation: request.reservation, promptCharacters: request.promptCharacters,

@@ -16,6 +16,7 @@ extension LLMBatcher {
     struct ResumedAnswer: Sendable {
         var answer: PromptFormat.Answer
         var promptTokens: Int
+        var cachedTokens: Int
         var completionTokens: Int
         var batchID: String
     }
@@ -104,9 +105,10 @@ extension LLMBatcher {
             guard let line = lines[answer.customID], let reply = answer.reply, reply.status == 200 else { continue }
             let prompt = reply.promptTokens ?? 0
             let completion = reply.completionTokens ?? 0
+            let cached = reply.cachedTokens ?? 0
             tally.promptTokens += prompt
             tally.completionTokens += completion
-            tally.cachedTokens += reply.cachedTokens ?? 0
+            tally.cachedTokens += cached
             guard reply.finishReason != "length",
                   let decoded = try? PromptFormat.decodeAnswer(reply.content ?? "",
                                                                expected: Set(line.documents.map(\.id)))
@@ -120,6 +122,7 @@ extension LLMBatcher {
                 let share = Double(document.characters) / Double(total)
                 byKey[JobState.contentKey(tenant: document.tenant, sha256: sha)] = ResumedAnswer(
                     answer: found, promptTokens: Int((Double(prompt) * share).rounded()),
+                    cachedTokens: Int((Double(cached) * share).rounded()),
                     completionTokens: Int((Double(completion) * share).rounded()), batchID: batch.batchID)
             }
         }
@@ -163,7 +166,7 @@ extension LLMBatcher {
         }
         logger.debug("answered by a resumed batch",
                      metadata: ["batch": "\(answer.batchID)", "document": "\(job.job.id)"])
-        deliver(parsedDocument(job, found, promptTokens: answer.promptTokens,
+        deliver(parsedDocument(job, found, promptTokens: answer.promptTokens, cachedTokens: answer.cachedTokens,
                                completionTokens: answer.completionTokens), job: job)
     }
 

@@ -127,6 +127,7 @@ extension LLMBatcher {
             // Tokens are shared out by text length, so per-document costs add up to the bill.
             let share = Double(job.preparedCount) / Double(totalChars)
             let doc = parsedDocument(job, answer, promptTokens: Int((Double(promptTokens) * share).rounded()),
+                                     cachedTokens: Int((Double(reply.cachedTokens ?? 0) * share).rounded()),
                                      completionTokens: Int((Double(completionTokens) * share).rounded()))
             deliver(doc, job: job)
         }

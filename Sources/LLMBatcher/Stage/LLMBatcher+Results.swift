@@ -12,20 +12,24 @@ extension LLMBatcher {
         }
         if injection { warnings.append("prompt_injection_suspected") }
         return ParsedDocument(job: job.job, status: status, resume: nil, provider: "openai", model: client.model,
-                              promptTokens: 0, completionTokens: 0,
+                              promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUSD: 0,
                               milliseconds: Double(clock.monotonicNanoseconds() - job.submitted) / 1e6,
                               warnings: warnings, failureCode: nil, failureDetail: nil,
                               injectionSuspected: injection, reusedFrom: nil)
     }
 
-    /// The parsed document for `job` from the model's `answer`, with its share of the tokens.
-    func parsedDocument(_ job: JobState, _ answer: PromptFormat.Answer, promptTokens: Int, completionTokens: Int)
-        -> ParsedDocument
+    /// The parsed document for `job` from the model's `answer`, with its share of the tokens (`cachedTokens` of
+    /// them served from the endpoint's cache) and their cost.
+    func parsedDocument(_ job: JobState, _ answer: PromptFormat.Answer, promptTokens: Int, cachedTokens: Int,
+                        completionTokens: Int) -> ParsedDocument
     {
         var doc = document(job, status: .parsed)
         doc.resume = answer.resume
         doc.promptTokens = promptTokens
         doc.completionTokens = completionTokens
+        doc.cachedTokens = cachedTokens
+        doc.costUSD = configuration.billedPrices.cost(promptTokens: promptTokens, cachedTokens: cachedTokens,
+                                                      completionTokens: completionTokens)
         doc.injectionSuspected = doc.injectionSuspected || answer.injectionSuspected
         if answer.injectionSuspected && !doc.warnings.contains("prompt_injection_suspected") {
             doc.warnings.append("prompt_injection_suspected")
@@ -49,6 +53,8 @@ extension LLMBatcher {
         doc.job = job.job
         doc.promptTokens = 0
         doc.completionTokens = 0
+        doc.cachedTokens = 0
+        doc.costUSD = 0
         doc.reusedFrom = earlier.job.id
         doc.milliseconds = Double(clock.monotonicNanoseconds() - job.submitted) / 1e6
         doc.warnings.append("reused the result of \(earlier.job.id) (same tenant and content)")

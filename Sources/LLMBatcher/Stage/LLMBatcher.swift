@@ -68,6 +68,8 @@ public final class LLMBatcher: ParsingStage {
         public var rateLimited = 0
         public var serverErrors = 0
         public var transportErrors = 0
+        /// Chat Completions requests by how they ended (``requests`` less those in flight).
+        public var responses: [LLMResponseStatus: Int] = [:]
         public var invalidAnswers = 0
         public var bisections = 0
         /// Resumes an answer left out (each sent again alone, or failed `llm_missing_answer`).
@@ -119,8 +121,17 @@ public final class LLMBatcher: ParsingStage {
     /// Tokens the budget would grant now (benchmarks compare it with the server's view).
     public var availableTokens: Double { dispatch.budget.availableTokens(now: clock.monotonicNanoseconds()) }
 
-    /// Requests in flight and the current concurrency limit.
-    public var concurrencyState: (inFlight: Int, limit: Int) { (dispatch.inFlight, dispatch.concurrency.limit) }
+    /// Requests in flight, the current concurrency limit (AIMD) and the target the batcher aims at below it
+    /// (what the rate limits allow at the measured latency, Little's law).
+    public var concurrencyState: (inFlight: Int, limit: Int, target: Int) {
+        (dispatch.inFlight, dispatch.concurrency.limit, dispatch.targetInFlight)
+    }
+
+    /// The estimated cost in USD of the tokens billed so far, at ``LLMConfiguration/billedPrices``.
+    public var costUSD: Double {
+        configuration.billedPrices.cost(promptTokens: tally.promptTokens, cachedTokens: tally.cachedTokens,
+                                        completionTokens: tally.completionTokens)
+    }
 
     /// Why requests are not being sent, if they are not (`/startup-status`).
     public var blockedReason: String? {
@@ -137,13 +148,17 @@ public final class LLMBatcher: ParsingStage {
         c.failed = counters.failed
         c.reused = counters.reused
         c.waiting = held
+        c.inFlight = inFlightDocuments
         c.requests = counters.requests
         c.rateLimited = counters.rateLimited
         c.serverErrors = counters.serverErrors
         c.transportErrors = counters.transportErrors
+        c.responses = counters.responses
+        (c.requestsInFlight, c.concurrencyLimit, c.concurrencyTarget) = concurrencyState
         c.promptTokens = counters.promptTokens
         c.completionTokens = counters.completionTokens
         c.cachedTokens = counters.cachedTokens
+        c.costUSD = costUSD
         return c
     }
 

@@ -57,6 +57,11 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// `LLM_REUSE_CACHE_MB`: memory for results kept to answer later copies of the same content (the results
     /// only, never the texts), in bytes.
     public var reuseCacheBytes = 64 << 20
+    /// `LLM_PRICE_INPUT`, `LLM_PRICE_CACHED_INPUT`, `LLM_PRICE_OUTPUT`: what the endpoint charges, in USD per
+    /// million prompt, cached prompt and completion tokens (`gpt-4o-mini`'s list prices by default), for each
+    /// document's estimated cost (`documents.cost_usd`) and the cost in `/metrics` (at half of each for the
+    /// Batch API: ``billedPrices``).
+    public var prices = LLMPrices.gpt4oMini
 
     /// `LLM_BATCH_API`: send through the Batch API (JSONL file + `/v1/batches`, polled; answered within 24 h
     /// at half price) instead of Chat Completions: for bulk imports that can wait.
@@ -74,6 +79,12 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var batchClaimMilliseconds = 3_600_000
 
     public init() {}
+
+    /// The share of ``prices`` the Batch API bills (it answers within 24 h at half price).
+    public static let batchAPIPriceFactor = 0.5
+
+    /// The prices an answer is billed at: ``prices``, halved in Batch API mode.
+    public var billedPrices: LLMPrices { batchAPI ? prices.scaled(by: Self.batchAPIPriceFactor) : prices }
 
     /// Whether the LLM is used (an API key is set).
     public var usesLLM: Bool { !(apiKey ?? "").isEmpty }
@@ -115,6 +126,10 @@ public struct LLMConfiguration: Sendable, Equatable {
         rateLimitCountsActualUsage = try env.bool("LLM_LIMITS_COUNT_USAGE", default: rateLimitCountsActualUsage)
         queueCapacity = try env.int("LLM_QUEUE", default: queueCapacity, range: 1...1_000_000)
         reuseCacheBytes = try env.int("LLM_REUSE_CACHE_MB", default: reuseCacheBytes >> 20, range: 0...65_536) << 20
+        prices.input = try env.double("LLM_PRICE_INPUT", default: prices.input, range: Self.priceRange)
+        prices.cachedInput = try env.double("LLM_PRICE_CACHED_INPUT", default: prices.cachedInput,
+                                            range: Self.priceRange)
+        prices.output = try env.double("LLM_PRICE_OUTPUT", default: prices.output, range: Self.priceRange)
         batchAPI = try env.bool("LLM_BATCH_API", default: batchAPI)
         batchMaxDocuments = try env.int("LLM_BATCH_MAX_DOCS", default: batchMaxDocuments, range: 1...50_000)
         batchLingerMilliseconds = try env.int("LLM_BATCH_LINGER_MS", default: batchLingerMilliseconds,
@@ -124,6 +139,10 @@ public struct LLMConfiguration: Sendable, Equatable {
         batchClaimMilliseconds = try env.int("LLM_BATCH_CLAIM_MS", default: batchClaimMilliseconds,
                                              range: 0...604_800_000)
     }
+
+    /// Prices a setting may name, in USD per million tokens: free (a local model) up to well above any list
+    /// price.
+    public static let priceRange: ClosedRange<Double> = 0...1_000
 
     /// `(variable, effective value)` pairs for `doctor` (the key itself is never printed).
     public var printable: [(String, String)] {
@@ -142,6 +161,8 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_BREAKER_COOLDOWN_MS", String(breakerCooldownMilliseconds)), ("LLM_RESPONSE_FORMAT", responseFormat),
             ("LLM_LIMITS_COUNT_USAGE", String(rateLimitCountsActualUsage)), ("LLM_QUEUE", String(queueCapacity)),
             ("LLM_REUSE_CACHE_MB", String(reuseCacheBytes >> 20)),
+            ("LLM_PRICE_INPUT", String(prices.input)), ("LLM_PRICE_CACHED_INPUT", String(prices.cachedInput)),
+            ("LLM_PRICE_OUTPUT", String(prices.output)),
             ("LLM_BATCH_API", String(batchAPI)), ("LLM_BATCH_MAX_DOCS", String(batchMaxDocuments)),
             ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
             ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),

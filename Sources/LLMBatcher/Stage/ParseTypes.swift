@@ -63,6 +63,11 @@ public struct ParsedDocument: Sendable {
     /// This document's share of the prompt and completion tokens billed (0 when reused or `rules`).
     public var promptTokens: Int
     public var completionTokens: Int
+    /// The part of ``promptTokens`` the endpoint served from its prompt cache (billed at the cached price).
+    public var cachedTokens: Int
+    /// This document's share of the bill in USD, estimated from its tokens at `LLM_PRICE_*` (0 when reused:
+    /// nothing was billed for it; nil from the `rules` parser, which is not billed at all).
+    public var costUSD: Double?
     /// From submission to result, in milliseconds (queueing and rate-limit waits included).
     public var milliseconds: Double
     /// Notes: compaction applied, suspected prompt injection, result reused, not a resume…
@@ -79,7 +84,8 @@ public struct ParsedDocument: Sendable {
         DocumentRecord.Parse(
             succeeded: status == .parsed, resumeJSON: status == .parsed ? resume.flatMap(encodeResume) : nil,
             provider: provider, model: model, promptTokens: promptTokens, completionTokens: completionTokens,
-            warnings: warnings, errorCode: failureCode?.rawValue, errorDetail: failureDetail)
+            cachedTokens: cachedTokens, costUSD: costUSD, warnings: warnings, errorCode: failureCode?.rawValue,
+            errorDetail: failureDetail)
     }
 }
 
@@ -108,22 +114,35 @@ public protocol ParsingStage: AnyObject, Sendable {
     @LoopActor var counts: ParserCounts { get }
 }
 
-/// What a parser stage has done so far (monotonic counts, except `waiting`), for `/metrics`.
+/// What a parser stage has done so far (monotonic counts, except the levels `waiting`, `inFlight`,
+/// `requestsInFlight` and the concurrency), for `/metrics`.
 public struct ParserCounts: Sendable, Equatable {
     public var parsed = 0
     public var failed = 0
     /// Documents whose result was reused within the run (same tenant and content).
     public var reused = 0
-    /// Documents the stage holds now.
+    /// Documents the stage holds now (in flight included).
     public var waiting = 0
+    /// Of ``waiting``, the documents being parsed now: in LLM requests (or Batch API batches) in flight, or on
+    /// the rules parser's threads.
+    public var inFlight = 0
     /// LLM requests and their outcomes (0 for the rules parser).
     public var requests = 0
     public var rateLimited = 0
     public var serverErrors = 0
     public var transportErrors = 0
+    /// Chat Completions requests by how they ended.
+    public var responses: [LLMResponseStatus: Int] = [:]
+    /// Chat Completions requests in flight now; the AIMD limit on them and the batcher's target for them
+    /// (what the rate limits allow at the measured latency).
+    public var requestsInFlight = 0
+    public var concurrencyLimit = 0
+    public var concurrencyTarget = 0
     public var promptTokens = 0
     public var completionTokens = 0
     public var cachedTokens = 0
+    /// The tokens above at `LLM_PRICE_*`, in USD.
+    public var costUSD = 0.0
 
     public init() {}
 }

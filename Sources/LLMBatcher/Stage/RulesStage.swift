@@ -48,6 +48,7 @@ public final class RulesStage: ParsingStage {
         c.parsed = parsed
         c.failed = failed
         c.waiting = running + queue.count
+        c.inFlight = running
         return c
     }
 
@@ -68,7 +69,8 @@ public final class RulesStage: ParsingStage {
         let text = job.text
         let result = await Offload.runNonThrowing { parser.parse(text) }
         var doc = ParsedDocument(job: job, status: .parsed, resume: result.resume, provider: "rules", model: nil,
-                                 promptTokens: 0, completionTokens: 0, milliseconds: 0, warnings: result.warnings,
+                                 promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUSD: nil,
+                                 milliseconds: 0, warnings: result.warnings,
                                  failureCode: nil, failureDetail: nil,
                                  injectionSuspected: InjectionPatterns.suspicious(text), reusedFrom: nil)
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {

@@ -54,7 +54,7 @@ public struct DocumentRecord: Sendable, Equatable {
         }
     }
 
-    /// What the parser made of the text (`documents.parsed`, `provider`, `model`, tokens).
+    /// What the parser made of the text (`documents.parsed`, `provider`, `model`, tokens, cost).
     public struct Parse: Sendable, Equatable {
         public var succeeded: Bool
         /// The resume as JSON (JSON Resume schema), when parsed.
@@ -62,21 +62,29 @@ public struct DocumentRecord: Sendable, Equatable {
         /// `openai`, `rules`, or `reused` from the tenant's stored result for the same content.
         public var provider: String
         public var model: String?
+        /// The document's share of the tokens billed: prompt (`cachedTokens` of them from the endpoint's
+        /// prompt cache) and completion.
         public var promptTokens: Int
         public var completionTokens: Int
+        public var cachedTokens: Int
+        /// The document's share of the bill in USD, estimated at the configured prices (nil when the parser
+        /// is not billed).
+        public var costUSD: Double?
         public var warnings: [String]
         public var errorCode: String?
         public var errorDetail: String?
 
         public init(succeeded: Bool, resumeJSON: [UInt8]? = nil, provider: String, model: String? = nil,
-                    promptTokens: Int = 0, completionTokens: Int = 0, warnings: [String] = [],
-                    errorCode: String? = nil, errorDetail: String? = nil) {
+                    promptTokens: Int = 0, completionTokens: Int = 0, cachedTokens: Int = 0, costUSD: Double? = nil,
+                    warnings: [String] = [], errorCode: String? = nil, errorDetail: String? = nil) {
             self.succeeded = succeeded
             self.resumeJSON = resumeJSON
             self.provider = provider
             self.model = model
             self.promptTokens = promptTokens
             self.completionTokens = completionTokens
+            self.cachedTokens = cachedTokens
+            self.costUSD = costUSD
             self.warnings = warnings
             self.errorCode = errorCode
             self.errorDetail = errorDetail

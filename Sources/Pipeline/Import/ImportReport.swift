@@ -21,8 +21,12 @@ public struct ImportReport: Sendable, Equatable {
     public var byFormat: [String: Int] = [:]
     public var byErrorCode: [String: Int] = [:]
     public var byExtractor: [String: Int] = [:]
+    /// Tokens billed for this run's documents (`cachedTokens` of the prompt tokens from the endpoint's cache),
+    /// and their estimated cost in USD (0 with the rules parser, which is not billed).
     public var promptTokens = 0
     public var completionTokens = 0
+    public var cachedTokens = 0
+    public var costUSD = 0.0
     /// Paths named that could not be read.
     public var unreadable: [String] = []
     /// Wall time so far, in seconds.
@@ -44,6 +48,8 @@ public struct ImportReport: Sendable, Equatable {
         if let parse = record.parse {
             promptTokens += parse.promptTokens
             completionTokens += parse.completionTokens
+            cachedTokens += parse.cachedTokens
+            costUSD += parse.costUSD ?? 0
         }
         let code = record.metadata.refusal?.code ?? record.extraction?.errorCode ?? record.parse?.errorCode
         if record.parse?.succeeded == true {

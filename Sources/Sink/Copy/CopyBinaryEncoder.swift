@@ -73,6 +73,13 @@ public struct CopyBinaryEncoder: Sendable {
         appendInt64(value)
     }
 
+    /// `double precision`: the IEEE 754 bits, big-endian.
+    public mutating func float64(_ value: Double) {
+        field()
+        appendInt32(8)
+        appendInt64(Int64(bitPattern: value.bitPattern))
+    }
+
     /// `text` / `varchar`: the UTF-8 bytes. The caller sanitises (PostgreSQL refuses NUL in text).
     public mutating func text(_ value: String) {
         field()

@@ -130,6 +130,21 @@ public enum Migrations {
                 PRIMARY KEY (batch_id, custom_id, position)
             );
             """),
+        // Adding nullable columns, or columns with a constant default, rewrites no table (PostgreSQL 11 on).
+        // `cost_usd` is `numeric`, not `double precision`: sums over documents (a batch's, a tenant's month) are
+        // exact and the same in any order, and read back as the decimals written. 8 decimals resolve a single
+        // token at any price from 0.01 USD per million up (a cached token of gpt-4o-mini is 0.000000075 USD);
+        // `numeric(12,8)` holds up to 9,999.99999999 USD per document (the Sink writes NULL beyond).
+        // A batch's totals are recounted with its counters when its documents are written; batches written
+        // before this migration show 0 until then.
+        Migration(version: 4, name: "tokens and estimated cost per document and per batch", sql: """
+            ALTER TABLE documents ADD COLUMN cached_tokens integer;
+            ALTER TABLE documents ADD COLUMN cost_usd numeric(12,8);
+            ALTER TABLE batches ADD COLUMN prompt_tokens bigint NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN completion_tokens bigint NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN cached_tokens bigint NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN cost_usd numeric(18,8) NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// The newest version.
