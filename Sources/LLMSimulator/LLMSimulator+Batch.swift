@@ -96,6 +96,8 @@ extension LLMSimulator {
                 case .failure(let refusal):
                     return (refusal.response.status, refusal.response.body, requestID)
                 case .success(let validated):
+                    // No prompt caching in a batch: OpenAI cookbook "Prompt Caching 201" says caching on the Batch
+                    // API does not cover pre-GPT-5 models (gpt-4o-mini among them).
                     return (200, engine.generate(validated, cached: 0, unixTime: now, garbage: nil).body, requestID)
                 }
             }

@@ -28,7 +28,8 @@ public struct LLMSimulatorConfiguration: Sendable, Equatable {
     public var maxOutputTokens = 16_384
     /// Fixed part of each answer's latency.
     public var latencyBaseMilliseconds = 300.0
-    /// Latency per completion token.
+    /// Latency per completion token. 5 ms is 200 tokens/s; one public measurement of gpt-4o-mini
+    /// (community.openai.com, "Inference speed of different models") found 46–70 tokens/s, 14–22 ms a token.
     public var latencyPerTokenMilliseconds = 5.0
     /// Latency jitter as a fraction: the latency is multiplied by a uniform factor in `1 ± latencyJitter`.
     public var latencyJitter = 0.0

@@ -20,7 +20,13 @@ enum SimulatorAnswer {
         if documents.isEmpty, !userText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return render(singleResume(userText), format: format)
         }
-        let pointing = systemText.contains("\"highlightLines\"")
+        // A strict schema holds the model to its keys ("Structured Outputs only supports generating specified
+        // keys / values", OpenAI structured outputs guide): without "highlightLines" in it there is no way to
+        // point at lines, so the model writes the text out.
+        var pointing = systemText.contains("\"highlightLines\"")
+        if case .jsonSchema(_, let schemaText, true) = format, !schemaText.contains("\"highlightLines\"") {
+            pointing = false
+        }
         let encoder = JSONEncoder()
         var results: [[String: Any]] = []
         for document in documents {
@@ -143,9 +149,16 @@ enum SimulatorAnswer {
         }
     }
 
-    /// Strict structured outputs name every property of the schema: absent values come back as `null`.
+    /// Strict structured outputs answer every property of the schema, absent values as `null`, and nothing
+    /// else where the schema says `additionalProperties: false`. Source: OpenAI's structured outputs guide,
+    /// "Supported schemas", sections "All fields must be `required`" (an optional field is emulated with a union
+    /// type with `null`, as ``PromptFormat/answerSchema`` does) and "`additionalProperties: false` must always be
+    /// set in objects".
     static func fillNulls(_ value: Any, schema: [String: Any]) -> Any {
         if var object = value as? [String: Any], let properties = schema["properties"] as? [String: Any] {
+            if schema["additionalProperties"] as? Bool == false {
+                object = object.filter { properties[$0.key] != nil }
+            }
             for (key, sub) in properties {
                 guard let sub = sub as? [String: Any] else { continue }
                 object[key] = object[key].map { fillNulls($0, schema: sub) } ?? NSNull()

@@ -115,8 +115,20 @@ struct SimulatorChatRequest {
     }
 
     /// The prompt as the model sees it, for counting and caching: the schema of a `json_schema` format
-    /// first, then each message framed (4 tokens: boundaries and role), then 3 tokens priming the answer —
-    /// the framing costs of OpenAI's cookbook (`num_tokens_from_messages`).
+    /// first, then each message framed (4 tokens: boundaries and role), then 3 tokens priming the answer.
+    ///
+    /// Sources (see docs/llm-sim-fidelity.md):
+    /// - Framing: OpenAI cookbook "How to count tokens with tiktoken", `num_tokens_from_messages`: for
+    ///   `gpt-4o-mini-2024-07-18` `tokens_per_message = 3`, plus every value of the message encoded — the role
+    ///   too, one token for system/user/assistant — plus 3 because "every reply is primed with
+    ///   <|start|>assistant<|message|>" (the notebook checks 124 counted = 124 billed on gpt-4o-mini). Its 3 is
+    ///   framing without the role; the 4 here is framing with the role, the same total.
+    /// - Schema billed as input: OpenAI cookbook "Prompt Caching 201": "The entire request prefix is cacheable:
+    ///   messages, images, audio, tool definitions, and structured output schemas", schemas being injected
+    ///   before the instructions (hence first here). openai/openai-cookbook#2140 shows the schema in
+    ///   `usage` and found it counted without its `required`/`additionalProperties` keywords plus 9 tokens
+    ///   (Responses API): this count, the whole schema plus 4, is ~25 % higher on the engine's answer schema.
+    ///   Not changed: one report, no documentation.
     func promptTokens() -> SimulatorPromptTokens {
         var tokens = SimulatorPromptTokens()
         if case .jsonSchema(_, let text, _) = responseFormat {

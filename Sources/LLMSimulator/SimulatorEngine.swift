@@ -92,7 +92,13 @@ struct SimulatorEngine {
             return .respond(refusal)
         }
 
-        // Rate limits: one request and prompt + max_tokens tokens, taken at admission.
+        // Rate limits: one request and prompt + max_tokens tokens, taken at admission. OpenAI's help article
+        // "Rate limit advice" names the cost as "contexts (prompts+max_tokens)"; its rate-limits guide says the
+        // limit is "calculated as the maximum of max_tokens and the estimated number of tokens based on the
+        // character count of your request"; the cookbook's api_request_parallel_processor.py throttles with
+        // "tokens = prompt + n * max_tokens". The sum is kept (the help article's and cookbook's reading); OpenAI
+        // estimates the prompt from its characters, this uses its exact count. Without max_tokens the budget is
+        // what the window leaves, up to the largest output (no source found for OpenAI's figure then).
         let cost = validated.prompt.count + validated.budget
         if configuration.rateLimitStormRate > 0 && random.unit() < configuration.rateLimitStormRate {
             counters.rateLimitedTokens += 1
@@ -148,6 +154,9 @@ struct SimulatorEngine {
         let garbage = garbageDraw < configuration.garbageRate
         if garbage { counters.injectedGarbage += 1 }
         let answer = generate(validated, cached: cached, unixTime: unixTime, garbage: garbage ? variant : nil)
+        // Latency grows with the completion, not the prompt: OpenAI's latency optimization guide, "Generate fewer
+        // tokens": "generating tokens is almost always the highest latency step" (halving the output may halve
+        // the latency, halving the prompt gains 1–5 %).
         let latency = milliseconds((configuration.latencyBaseMilliseconds
             + configuration.latencyPerTokenMilliseconds * Double(answer.completionTokens)) * jitter)
         let response = HTTPResponse.json(200, answer.body, headers: headers + [("openai-processing-ms", "\(latency)")])
@@ -179,7 +188,8 @@ struct SimulatorEngine {
             return .failure(Refusal(response: .json(404, SimulatorErrorBodies.modelNotFound(request.model))))
         }
         // The context window: prompt + max_tokens must fit; without max_tokens the completion gets what is left,
-        // up to the model's largest output.
+        // up to the model's largest output. Every refusal states the window and the request's counts, in the
+        // two forms quoted (with their issue threads) in SimulatorErrorBodies.
         let prompt = request.promptTokens()
         let window = configuration.contextWindow
         let budget: Int

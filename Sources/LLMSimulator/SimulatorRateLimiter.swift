@@ -9,6 +9,16 @@ import ResumeModel
 /// `429` takes nothing. The error message's "Used" is the limit minus what the bucket holds, and "try again
 /// in" is the time until it holds enough — which is how OpenAI's own numbers relate (Limit 30000, Used 29937,
 /// Requested 385 → 322 tokens short at 500/s → "644ms").
+///
+/// Sources (see docs/llm-sim-fidelity.md):
+/// - Continuous refill: headers quoted on community.openai.com ("How to get rate limit reset time for response
+///   API?") read limit 5000 RPM, 4999 left, `x-ratelimit-reset-requests: 12ms` — one request at 60 s / 5000 —
+///   and 160000 TPM, 24 tokens used, `x-ratelimit-reset-tokens: 9ms` — 24 × 60 s / 160000. The cookbook's
+///   api_request_parallel_processor.py refills its own buckets the same way (limit × elapsed / 60 s).
+/// - Never refunded: in "What is new field in Rate limits (x-ratelimit-reset-tokens_usage_based)"
+///   (community.openai.com) `x-ratelimit-remaining-tokens` fell faster than its `_usage_based` twin, as a
+///   count of reservations rather than of tokens used would. (There 4379 tokens used of a 1500000 daily
+///   limit show `reset-tokens: 4m12.172s`, 4379 × 24 h / 1500000: the same continuous refill.)
 struct SimulatorRateLimiter: Sendable {
     /// One bucket.
     struct Bucket: Sendable {
@@ -89,7 +99,9 @@ struct SimulatorRateLimiter: Sendable {
         tokens.refill(now: now)
     }
 
-    /// The six `x-ratelimit-*` headers for the buckets' current state.
+    /// The six `x-ratelimit-*` headers for the buckets' current state: OpenAI's rate-limits guide, "Rate limits
+    /// in headers", lists these six; `reset-*` is "The time until the rate limit (based on requests) resets to
+    /// its initial state", i.e. until the bucket is full, in Go's duration format (``SimulatorDurationText``).
     var headers: [(name: String, value: String)] {
         [
             ("x-ratelimit-limit-requests", "\(requests.limit)"),
