@@ -123,25 +123,28 @@ public enum PromptFormat {
         }
         func array(_ items: [String: Any]) -> [String: Any] { ["type": ["array", "null"], "items": items] }
         let stringList: [String: Any] = ["type": ["array", "null"], "items": ["type": "string"]]
+        // The line ranges the instructions ask for instead of long text (first and last line).
+        let lineRange: [String: Any] = ["type": ["array", "null"], "items": ["type": "integer"]]
         let resume = object([
             "basics": object([
                 "name": string(), "label": string(), "email": string(), "phone": string(), "url": string(),
-                "summary": string(),
+                "summary": string(), "summaryLines": lineRange,
                 "location": object(["address": string(), "postalCode": string(), "city": string(),
                                     "countryCode": string(), "region": string()]),
                 "profiles": array(object(["network": string(), "username": string(), "url": string()])),
             ]),
             "work": array(object(["name": string(), "position": string(), "location": string(), "url": string(),
                                   "startDate": string(), "endDate": string(), "summary": string(),
-                                  "highlights": stringList])),
+                                  "summaryLines": lineRange, "highlights": stringList,
+                                  "highlightLines": lineRange])),
             "education": array(object(["institution": string(), "url": string(), "area": string(),
                                        "studyType": string(), "startDate": string(), "endDate": string(),
                                        "score": string()])),
             "skills": array(object(["name": string(), "level": string(), "keywords": stringList])),
             "languages": array(object(["language": string(), "fluency": string()])),
             "certificates": array(object(["name": string(), "date": string(), "issuer": string(), "url": string()])),
-            "projects": array(object(["name": string(), "description": string(), "url": string(),
-                                      "startDate": string(), "endDate": string()])),
+            "projects": array(object(["name": string(), "description": string(), "descriptionLines": lineRange,
+                                      "url": string(), "startDate": string(), "endDate": string()])),
         ])
         return [
             "type": "object",
