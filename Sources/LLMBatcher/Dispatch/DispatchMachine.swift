@@ -184,7 +184,16 @@ struct DispatchMachine: Sendable {
             return .armTimer(at: now + 1_000_000_000)
         }
         let prompt = packer.promptCharacters(group)
-        let maxTokens = packer.maxTokens(for: group)
+        var maxTokens = packer.maxTokens(for: group)
+        if probe {
+            // The probe asks for as much completion as the configured window leaves (up to OPENAI_MAX_TOKENS):
+            // the server checks prompt + max_tokens against the window at admission, so an accepted probe proves
+            // the window holds every request up to that size in one round trip, and a refused one states the
+            // window (refusals are not billed). The answer uses only what it needs; the extra reservation is
+            // one request's.
+            let promptTokens = Int(Double(packer.estimator.estimate(characters: prompt)) * 1.15)
+            maxTokens = max(maxTokens, min(configuration.maxTokens, configuration.contextWindow - promptTokens))
+        }
         // The prompt estimate is a mean: individual prompts run up to ~15% over it, and a request the server
         // counts as larger than our reservation risks a 429. Until a few answers have taught the estimator this
         // endpoint's tokenizer, the first guess may be far off: a wider margin then (the first burst spends a full

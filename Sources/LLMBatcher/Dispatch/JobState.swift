@@ -16,8 +16,9 @@ struct JobState: Sendable {
     private(set) var preparedCount = 0
     /// Lines of `prepared` (each is numbered in the prompt).
     private(set) var preparedLines = 0
-    /// The original text's length in characters.
+    /// The original text's length in characters, and its lines.
     let textCount: Int
+    let textLines: Int
     var compactionLevel = 0
     var needsCompaction = false
     /// The context window `prepared` was sized for (prepared again when a smaller one is learned).
@@ -38,6 +39,7 @@ struct JobState: Sendable {
         self.job = job
         self.submitted = submitted
         textCount = job.text.utf8.count
+        textLines = job.text.utf8.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
     }
 
     /// What identifies the job's content for reuse: its tenant and SHA-256 (nil without a hash).

@@ -95,7 +95,9 @@ struct Packer: Sendable {
     func characterBudget(for job: JobState) -> Int {
         let system = estimator.estimate(characters: Self.systemCharacters) + 64
         let room = contextWindow - system - job.maxTokens(configuration)
-        let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink)
+        // The line numbers come on top of the text: per byte of text, 1 + their share.
+        let numbered = 1 + Double(PromptFormat.numberingCharacters(lines: job.textLines)) / Double(max(1, job.textCount))
+        let byWindow = Int(Double(room) * estimator.charactersPerToken * 0.9 * job.shrink / numbered)
         return max(Self.floorCharacters, min(configuration.maxInputCharacters, byWindow))
     }
 

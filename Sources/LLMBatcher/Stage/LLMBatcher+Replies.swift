@@ -84,7 +84,7 @@ extension LLMBatcher {
         }
     }
 
-    private func contextOverflowed(promptCharacters: Int, countedPromptTokens: Int?, window: Int?) {
+    func contextOverflowed(promptCharacters: Int, countedPromptTokens: Int?, window: Int?) {
         tally.contextOverflows += 1
         // The error states the model's window: every later request is sized to it (LLM_CONTEXT_WINDOW was
         // larger than what the endpoint serves).

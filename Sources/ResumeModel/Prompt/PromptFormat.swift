@@ -75,8 +75,10 @@ public enum PromptFormat {
         text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
-    /// Characters the line numbers add to a text of `lines` lines (a close estimate: three digits and the bar).
-    public static func numberingCharacters(lines: Int) -> Int { lines * 4 }
+    /// What the line numbers add to a text of `lines` lines, in characters of text that cost as many tokens
+    /// (the batcher's estimates are in characters): a number and a bar are about two tokens, which text at
+    /// four characters a token would spend on eight characters.
+    public static func numberingCharacters(lines: Int) -> Int { lines * 8 }
 
     /// The text of numbered lines with the numbers taken off (what a model reads in a block).
     public static func unnumbered(_ block: String) -> String {
