@@ -117,6 +117,28 @@ struct SinkDatabaseTests {
         #expect(try TestDatabase.psql(url, "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'documents'") == "t")
     }
 
+    @Test("closing a connection while a statement waits for the server ends the wait with an error, at once")
+    @LoopActor
+    func closeWhileWaiting() async throws {
+        let url = try TestDatabase.freshDatabase("close_waiting")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let connection = try await PGConnection.connect(url)
+        let started = Date()
+        let closer = UVTimer()
+        closer.schedule(after: 200) { connection.close() }
+        var failure: PGError?
+        do throws(PGError) {
+            try await connection.simpleQuery("SELECT pg_sleep(30)")
+        } catch {
+            failure = error
+        }
+        closer.close()
+        #expect(failure?.kind == .connection, "\(String(describing: failure))")
+        #expect(failure?.message.contains("closed") == true, "\(String(describing: failure))")
+        #expect(Date().timeIntervalSince(started) < 20, "the wait ended with the close, not with the statement")
+        #expect(!connection.isOpen)
+    }
+
     @LoopActor
     static func migrateTwice(_ url: String) async -> (Result<[Int], PGError>, Result<[Int], PGError>) {
         async let a = migrateOnce(url)

@@ -20,6 +20,8 @@ public final class PGConnection {
     private var poll: UVPoll?
     private var pollFD: Int32 = -1
     private let timer = UVTimer()
+    /// Ends the wait in progress, if any (``close()`` ends it with an error).
+    private var waiting: (@LoopActor (Result<UVPoll.Events, PGError>) -> Void)?
     /// Longest wait for the server during one call; past it the connection is closed as lost.
     private let timeoutMilliseconds: UInt64
 
@@ -75,6 +77,13 @@ public final class PGConnection {
 
     /// Closes the connection (a transaction in progress is rolled back by the server).
     public func close() {
+        // A wait in progress ends with an error: closing its poll and timer would drop their callbacks, and
+        // with them the waiting task's continuation (it would never resume: a shutdown that closes a
+        // connection while it connects or reads would hang).
+        if let waiting {
+            self.waiting = nil
+            waiting(.failure(PGError(kind: .connection, message: "the connection was closed")))
+        }
         poll?.close()
         poll = nil
         pollFD = -1
@@ -259,13 +268,15 @@ public final class PGConnection {
         let outcome: Result<UVPoll.Events, PGError> = await withCheckedContinuation(isolation: LoopActor.shared) {
             continuation in
             var done = false
-            let finish: @LoopActor (Result<UVPoll.Events, PGError>) -> Void = { [timer] result in
+            let finish: @LoopActor (Result<UVPoll.Events, PGError>) -> Void = { [timer, unowned self] result in
                 guard !done else { return }
                 done = true
+                waiting = nil
                 poll.stop()
                 timer.cancel()
                 continuation.resume(returning: result)
             }
+            waiting = finish
             timer.schedule(after: timeoutMilliseconds) {
                 finish(.failure(PGError(kind: .connection,
                                         message: "no answer from the server within \(self.timeoutMilliseconds) ms")))
