@@ -90,15 +90,21 @@ struct BatchAPITests {
     @LoopActor
     func refusedModel() async throws {
         let h = try BatcherHarness(simulator: Self.fastBatches, batcher: { Self.batchMode(&$0); $0.model = "gpt-nonexistent" })
+        let started = Date()
         for i in 0..<5 {
             h.batcher.submit(ParseJob(id: "m\(i)", tenant: "t", contentSHA256: "m\(i)", text: BatcherHarness.resume(i)))
         }
         await h.collector.wait(for: 5, seconds: 3)
+        let seconds = Date().timeIntervalSince(started)
         #expect(h.collector.documents.isEmpty, "nothing fails for a setting an operator can fix")
         #expect(h.batcher.held == 5, "every document is still held")
         #expect(h.batcher.blockedReason?.contains("model_not_found") == true, "\(h.batcher.blockedReason ?? "")")
         #expect(h.batcher.blockedReason?.contains("gpt-nonexistent") == true, "\(h.batcher.blockedReason ?? "")")
-        #expect(h.simulator.counters.batchesCreated == 1, "the breaker's cooldown (10 s) holds the next batch back")
+        // The breaker's cooldown (10 s, doubling) holds the next batch back; a loaded machine may wake this test
+        // late, so the bound follows the time that passed.
+        #expect(h.simulator.counters.batchesCreated >= 1)
+        #expect(h.simulator.counters.batchesCreated <= LLMBatcherFaultTests.probes(within: seconds, cooldown: 10),
+                "\(h.simulator.counters.batchesCreated) batches in \(seconds) s")
         await h.stop()
     }
 
