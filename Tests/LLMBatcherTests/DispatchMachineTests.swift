@@ -256,6 +256,32 @@ struct DispatchMachineTests {
         #expect(count == 5, "whole groups: the last may pass the batch size")
     }
 
+    @Test("text prepared before the estimator learned a denser tokenizer is cut again to the new budget, from what was prepared")
+    func preparedAgainWhenTheEstimateMoves() {
+        var configuration = Self.configuration()
+        configuration.contextWindow = 8_000
+        var packer = Packer(configuration: configuration)
+        let text = (0..<2_000).map { "• Built payment service \($0) for client \($0 * 7919 % 10_007), " +
+            "cutting latency by \($0 % 90 + 5)% in quarter \($0 % 4 + 1)\n" }.joined()
+        var job = JobState(job: ParseJob(id: "big", tenant: "t", contentSHA256: "big", text: text), submitted: Self.t0)
+        packer.prepare(&job)
+        let first = job.preparedCount
+        // (The compactor counts characters, the budget UTF-8 bytes: each "•" is three.)
+        #expect(first < job.textCount && first <= packer.characterBudget(for: job) + 3 * job.preparedLines,
+                "compacted to the budget")
+        // The endpoint counts twice the tokens guessed: the budget in characters halves.
+        for _ in 0..<20 { _ = packer.estimator.observe(characters: 4_000, promptTokens: 2_000) }
+        let budget = packer.characterBudget(for: job)
+        #expect(budget < first, "the old preparation no longer fits: \(budget) < \(first)")
+        packer.prepare(&job)
+        #expect(job.preparedCount <= budget + 3 * job.preparedLines, "\(job.preparedCount) > \(budget)")
+        #expect(job.preparedCount < first / 2 + 3 * job.preparedLines, "cut to about half")
+        #expect(job.preparedCount > 0)
+        let again = job.preparedCount
+        packer.prepare(&job)
+        #expect(job.preparedCount == again, "within the budget: left as it is")
+    }
+
     @Test("dedupe: the first copy leads, copies in flight follow, later copies reuse; a failed leader hands over")
     func dedupe() {
         var d = ContentDedupe<String, Int>(capacityBytes: 200)

@@ -21,8 +21,10 @@ struct JobState: Sendable {
     let textLines: Int
     var compactionLevel = 0
     var needsCompaction = false
-    /// The context window `prepared` was sized for (prepared again when a smaller one is learned).
+    /// The context window and the character budget `prepared` was sized for (prepared again when a smaller
+    /// window is learned, or the budget shrinks as the estimator learns the endpoint's tokenizer).
     var preparedWindow = 0
+    var preparedBudget = Int.max
     /// Factor applied to the character budget after each length error.
     var shrink = 1.0
     /// Transient failures counted against this job.

@@ -73,15 +73,26 @@ struct Packer: Sendable {
 
     /// Compacts a job's text to what one request can carry (once, or again after a length error).
     mutating func prepare(_ job: inout JobState) {
-        guard job.prepared.isEmpty || job.needsCompaction || job.preparedWindow != contextWindow else { return }
-        job.preparedWindow = contextWindow
         let budget = characterBudget(for: job)
+        // Prepared for more than the budget now allows: a smaller window was learned, or the answers taught the
+        // estimator that this endpoint's tokenizer is denser than guessed. Cut again before sending.
+        // (A twentieth of slack: the budget moves a little with every answer.)
+        let overBudget = !job.prepared.isEmpty && job.preparedCount > budget
+            && Double(budget) < Double(job.preparedBudget) * 0.95
+        guard job.prepared.isEmpty || job.needsCompaction || job.preparedWindow != contextWindow || overBudget
+        else { return }
+        job.preparedWindow = contextWindow
+        job.preparedBudget = budget
         if job.compactionLevel == 0 && job.textCount <= budget {
             job.prepared = job.job.text
             job.needsCompaction = false
             return
         }
-        let result = Compactor.compact(job.job.text, budget: budget, minimumLevel: job.compactionLevel)
+        // Text prepared before holds what matters of the original within a larger budget: cutting it again is a
+        // fraction of the work of cutting the original (this runs on the loop, and a megabyte of text costs the
+        // compactor hundreds of milliseconds).
+        let source = job.prepared.isEmpty ? job.job.text : job.prepared
+        let result = Compactor.compact(source, budget: budget, minimumLevel: job.compactionLevel)
         if result.level > 0 {
             if result.level > job.compactionLevel || job.prepared.isEmpty { compactions += 1 }
             job.compactionLevel = result.level

@@ -235,17 +235,18 @@ public final class LLMBatcher: ParsingStage {
         let level = job.compactionLevel
         EventLoop.spawn { [self] in
             let result = await Offload.runNonThrowing { Compactor.compact(text, budget: budget, minimumLevel: level) }
-            await compacted(job, result, window: window, then: then)
+            await compacted(job, result, window: window, budget: budget, then: then)
         }
     }
 
-    private func compacted(_ job: JobState, _ result: Compactor.Result, window: Int,
+    private func compacted(_ job: JobState, _ result: Compactor.Result, window: Int, budget: Int,
                            then: @LoopActor (JobState) -> Void) {
         var compacted = job
         compacted.prepared = result.text
         // Sized for this window: the packer does not compact it again on the loop (unless a smaller window is
         // learned meanwhile).
         compacted.preparedWindow = window
+        compacted.preparedBudget = budget
         compacted.compactionLevel = max(job.compactionLevel, result.level)
         compacted.needsCompaction = false
         tally.compactions += 1
