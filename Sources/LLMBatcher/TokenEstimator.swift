@@ -42,4 +42,18 @@ public struct TokenEstimator: Sendable, Equatable {
         observations += 1
         return true
     }
+
+    /// Folds in the count a `context_length_exceeded` answer gave for a prompt that did not fit: when it is
+    /// denser than the estimate, the estimate takes it at once (a mean would leave the next requests sized
+    /// with a ratio still too high, and overflowing again); otherwise as ``observe(characters:promptTokens:)``.
+    @discardableResult
+    public mutating func observeOverflow(characters: Int, promptTokens: Int) -> Bool {
+        guard characters > 0, promptTokens > 0 else { return false }
+        let ratio = Double(characters) / Double(promptTokens)
+        guard Self.plausibleRatios.contains(ratio) else { return false }
+        guard ratio < charactersPerToken else { return observe(characters: characters, promptTokens: promptTokens) }
+        charactersPerToken = ratio
+        observations += 1
+        return true
+    }
 }

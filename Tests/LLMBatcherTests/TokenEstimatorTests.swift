@@ -32,4 +32,17 @@ struct TokenEstimatorTests {
         #expect(!used)
         #expect(estimator == TokenEstimator())
     }
+
+    @Test("an overflow's count denser than the estimate is taken at once; a sparser one only moves the mean")
+    func overflowTakenAtOnce() {
+        var e = TokenEstimator(charactersPerToken: 4)
+        let used = e.observeOverflow(characters: 30_000, promptTokens: 10_000)
+        #expect(used)
+        #expect(e.charactersPerToken == 3, "the endpoint's count for a prompt that did not fit, whole")
+        let usedAgain = e.observeOverflow(characters: 50_000, promptTokens: 10_000)
+        #expect(usedAgain)
+        #expect(e.charactersPerToken > 3 && e.charactersPerToken < 5, "sparser: folded into the mean, \(e.charactersPerToken)")
+        let implausible = e.observeOverflow(characters: 10, promptTokens: 10_000)
+        #expect(!implausible, "implausible counts are ignored")
+    }
 }

@@ -97,7 +97,7 @@ extension LLMBatcher {
         }
         // The endpoint counted our prompt exactly: learn the real ratio before recomputing budgets.
         if let counted = countedPromptTokens {
-            dispatch.packer.estimator.observe(characters: promptCharacters, promptTokens: counted)
+            dispatch.packer.estimator.observeOverflow(characters: promptCharacters, promptTokens: counted)
         }
     }
 
