@@ -61,9 +61,10 @@ struct LLMCostEndToEndTests {
     func serveMetrics() async throws {
         let url = try TestDatabase.freshDatabase("llm_metrics")
         defer { try? TestDatabase.dropDatabase(url) }
-        // Each answer takes six seconds: long enough to read /metrics while requests are out, even when a loaded
-        // machine runs this test slowly (at 1.5 s, a make test run read it only after the answers).
-        let (simulator, port) = try await Self.simulator(latencyMilliseconds: 6_000)
+        // Each answer takes twenty seconds: long enough to read /metrics while requests are out, even when a loaded
+        // machine runs this test slowly (at 1.5 s and at 6 s, make test runs read it only after the answers: the
+        // suites running beside it can hold this test back for seconds).
+        let (simulator, port) = try await Self.simulator(latencyMilliseconds: 20_000)
         let serve = try await EngineProcess.serve(
             environment: Self.llm(port: port).merging(["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"]) { $1 })
         let answer = try serve.upload(Self.files.map { Self.sample + "/" + $0 })
