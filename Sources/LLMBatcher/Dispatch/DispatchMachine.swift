@@ -155,18 +155,16 @@ struct DispatchMachine: Sendable {
                 guard let packed = packer.packGroup(from: &pending, limit: limit) else { return .idle }
                 group = packed
             }
-            let prompt = packer.promptCharacters(group)
-            let maxTokens = packer.maxTokens(for: group)
-            let size = packer.estimator.estimate(characters: prompt) + maxTokens
             var probe = false
-            if !windowKnown && size > fittingSize {
+            // (Sizes matter only while the window is unknown: once known, groups are packed to fit it.)
+            if !windowKnown, case let size = packer.requestSize(group), size > fittingSize {
                 // Above what is known to fit: one such request at a time, the largest waiting.
                 if probing {
                     hold(group)
                     continue
                 }
-                if let largest = heldForProbe.indices.max(by: { heldSize($0) < heldSize($1) }),
-                   heldSize(largest) > size {
+                let sizes = heldForProbe.map(packer.requestSize)
+                if let largest = sizes.indices.max(by: { sizes[$0] < sizes[$1] }), sizes[largest] > size {
                     heldDocuments += group.count - heldForProbe[largest].count
                     swap(&group, &heldForProbe[largest])
                 }
@@ -184,6 +182,7 @@ struct DispatchMachine: Sendable {
             return .armTimer(at: now + 1_000_000_000)
         }
         let prompt = packer.promptCharacters(group)
+        let promptTokens = packer.estimator.estimate(characters: prompt)
         var maxTokens = packer.maxTokens(for: group)
         if probe {
             // The probe asks for as much completion as the configured window leaves (up to OPENAI_MAX_TOKENS):
@@ -191,15 +190,15 @@ struct DispatchMachine: Sendable {
             // the window holds every request up to that size in one round trip, and a refused one states the
             // window (refusals are not billed). The answer uses only what it needs; the extra reservation is
             // one request's.
-            let promptTokens = Int(Double(packer.estimator.estimate(characters: prompt)) * 1.15)
-            maxTokens = max(maxTokens, min(configuration.maxTokens, configuration.contextWindow - promptTokens))
+            let generous = Int(Double(promptTokens) * 1.15)
+            maxTokens = max(maxTokens, min(configuration.maxTokens, configuration.contextWindow - generous))
         }
         // The prompt estimate is a mean: individual prompts run up to ~15% over it, and a request the server
         // counts as larger than our reservation risks a 429. Until a few answers have taught the estimator this
         // endpoint's tokenizer, the first guess may be far off: a wider margin then (the first burst spends a full
         // bucket before any answer is back). The margin is refunded on settle.
         let margin = packer.estimator.observations < 3 ? 1.5 : 1.15
-        let reserve = Int((Double(packer.estimator.estimate(characters: prompt)) * margin).rounded(.up)) + maxTokens
+        let reserve = Int((Double(promptTokens) * margin).rounded(.up)) + maxTokens
         switch budget.reserve(tokens: reserve, now: now) {
         case .granted(let id):
             inFlight += 1
@@ -209,7 +208,7 @@ struct DispatchMachine: Sendable {
             reservedPerResume = reservedPerResume.map { $0 * 0.9 + perResume * 0.1 } ?? perResume
             return .send(Request(group: group, reservation: id, maxTokens: maxTokens, promptCharacters: prompt,
                                  reservedTokens: reserve, format: format,
-                                 size: packer.estimator.estimate(characters: prompt) + maxTokens, probe: probe))
+                                 size: promptTokens + maxTokens, probe: probe))
         case .wait(let until):
             retries.prepend(group)
             return .armTimer(at: until)
@@ -219,11 +218,6 @@ struct DispatchMachine: Sendable {
     private mutating func hold(_ group: [JobState]) {
         heldForProbe.append(group)
         heldDocuments += group.count
-    }
-
-    private func heldSize(_ index: Int) -> Int {
-        let group = heldForProbe[index]
-        return packer.estimator.estimate(characters: packer.promptCharacters(group)) + packer.maxTokens(for: group)
     }
 
     /// The probe of the context window was answered: `fitted` when the endpoint took its size (then every

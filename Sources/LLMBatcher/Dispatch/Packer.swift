@@ -125,6 +125,11 @@ struct Packer: Sendable {
         }
     }
 
+    /// What the context window must hold for `group`: its estimated prompt and `max_tokens`.
+    func requestSize(_ group: [JobState]) -> Int {
+        estimator.estimate(characters: promptCharacters(group)) + maxTokens(for: group)
+    }
+
     /// The `max_tokens` a request for `group` asks for: each answer's share (learned from the answers, times
     /// the boost of an answer cut off before), and a little for the wrapper.
     func maxTokens(for group: [JobState]) -> Int {

@@ -15,6 +15,9 @@ enum ReplyPolicy {
         /// `429`: resend after `wait` (the server's `Retry-After` or its message's hint, else a second); the
         /// budget's bucket of `kind` is emptied for that long.
         case rateLimited(kind: RateLimitKind, wait: UInt64)
+        /// A probe of an unknown context window overflowed it with its own `max_tokens` (the whole window it was
+        /// configured with) and the error states the window: learn it and resend the group as it is.
+        case learnWindowAndResend(countedPromptTokens: Int?)
         /// The prompt is over the context window (`context_length_exceeded`) and the group holds one document:
         /// compact it harder and resend. `countedPromptTokens` is the endpoint's count of the prompt, when it
         /// said.
@@ -31,9 +34,9 @@ enum ReplyPolicy {
     }
 
     /// The action for an answer with HTTP `status` and error `error` to a request for `groupSize` documents sent
-    /// with `format`.
+    /// with `format` (`probe`: the request probed the context window).
     static func action(status: Int, error: OpenAIError?, retryAfter: UInt64?, groupSize: Int,
-                       sentFormat: OpenAIClient.ResponseFormat) -> Action {
+                       sentFormat: OpenAIClient.ResponseFormat, probe: Bool = false) -> Action {
         switch status {
         case 200:
             return .accept
@@ -43,6 +46,8 @@ enum ReplyPolicy {
         case 429:
             return .rateLimited(kind: error?.rateLimitKind ?? .tokens,
                                 wait: retryAfter ?? error?.rateLimit?.retryIn ?? 1_000_000_000)
+        case 400 where error?.code == "context_length_exceeded" && probe && error?.contextOverflow != nil:
+            return .learnWindowAndResend(countedPromptTokens: error?.contextOverflow?.promptTokens)
         case 400 where error?.code == "context_length_exceeded":
             let counted = error?.contextOverflow?.promptTokens
             return groupSize > 1 ? .bisect(contextOverflow: true, countedPromptTokens: counted)

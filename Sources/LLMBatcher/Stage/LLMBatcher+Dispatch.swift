@@ -82,24 +82,13 @@ extension LLMBatcher {
             dispatch.transportFailed(reservation: request.reservation, reachedServer: error.kind != .connect,
                                      promptCharacters: request.promptCharacters, now: now)
             transientFailure(request.group, now: now, reason: error.description)
-        case .success(let reply) where request.probe && reply.status == 400
-                && reply.error?.code == "context_length_exceeded" && reply.error?.contextOverflow != nil:
-            // The probe's own max_tokens overflowed a window the error states: learn it and send the group again
-            // as it is (sized to the window now), without compacting a text that was not the problem.
-            tally.responses[LLMResponseStatus(httpStatus: reply.status), default: 0] += 1
-            dispatch.observe(reply.rateLimits, reservation: request.reservation, now: now)
-            dispatch.release(request.reservation, now: now)
-            contextOverflowed(promptCharacters: request.promptCharacters,
-                              countedPromptTokens: reply.error?.contextOverflow?.promptTokens,
-                              window: reply.error?.contextOverflow?.contextWindow)
-            dispatch.retries.prepend(request.group)
         case .success(let reply):
             tally.responses[LLMResponseStatus(httpStatus: reply.status), default: 0] += 1
             if reply.status == 200 { dispatch.answered(resumes: request.group.count, sentAt: sentAt, now: now) }
             dispatch.observe(reply.rateLimits, reservation: request.reservation, now: now)
             handle(request.group, reply, reservation: request.reservation, promptCharacters: request.promptCharacters,
                    format: request.format, sentAt: sentAt, maxTokensSent: request.maxTokens,
-                   reservedTokens: request.reservedTokens, now: now)
+                   reservedTokens: request.reservedTokens, probe: request.probe, now: now)
         }
     }
 

@@ -4,13 +4,13 @@ import Loop
 /// Answers: the ``ReplyPolicy``'s actions, run.
 extension LLMBatcher {
     /// Acts on an answer: a direct call's (`reservation` set: the budgets settle) or a Batch API output line's
-    /// (`reservation` nil: batches have no per-minute budget).
+    /// (`reservation` nil: batches have no per-minute budget); `probe` when the request probed the context window.
     func handle(_ group: [JobState], _ reply: OpenAIClient.Reply, reservation: UInt64?, promptCharacters: Int,
                 format sentFormat: OpenAIClient.ResponseFormat, sentAt: UInt64, maxTokensSent: Int,
-                reservedTokens: Int, now: UInt64) {
+                reservedTokens: Int, probe: Bool = false, now: UInt64) {
         let action = ReplyPolicy.action(status: reply.status, error: reply.error,
                                         retryAfter: reply.rateLimits.retryAfter, groupSize: group.count,
-                                        sentFormat: sentFormat)
+                                        sentFormat: sentFormat, probe: probe)
         if action != .accept { dispatch.release(reservation, now: now) }
         switch action {
         case .accept:
@@ -47,6 +47,12 @@ extension LLMBatcher {
             tally.rateLimited += 1
             dispatch.rateLimited(reservation: reservation, kind: kind, wait: wait, headers: reply.rateLimits,
                                  sentAt: sentAt, now: now)
+            dispatch.retries.prepend(group)
+        case .learnWindowAndResend(let counted):
+            // The probe's own max_tokens overflowed the window the error states: the group goes again as it is
+            // (sized to the window now), its text was not the problem.
+            contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted,
+                              window: reply.error?.contextOverflow?.contextWindow)
             dispatch.retries.prepend(group)
         case .compactAndRetry(let counted):
             contextOverflowed(promptCharacters: promptCharacters, countedPromptTokens: counted,
