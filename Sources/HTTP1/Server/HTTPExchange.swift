@@ -38,6 +38,9 @@ public final class HTTPExchange {
     /// Whether a response was given.
     public private(set) var responded = false
 
+    /// Headers every response to this request carries (CORS, a request id), added to the response's own.
+    public var extraHeaders: [(name: String, value: String)] = []
+
     package weak var connection: HTTPConnection?
 
     package init(head: HTTPRequestHead, connection: HTTPConnection) {
@@ -51,7 +54,13 @@ public final class HTTPExchange {
     public func respond(_ response: HTTPResponse) {
         guard !responded else { return }
         responded = true
-        connection?.respond(self, response)
+        if extraHeaders.isEmpty {
+            connection?.respond(self, response)
+        } else {
+            var response = response
+            response.headers += extraHeaders
+            connection?.respond(self, response)
+        }
     }
 
     /// Stops reading the socket (backpressure: the consumer is behind). Calls nest with ``resumeBody()``; the

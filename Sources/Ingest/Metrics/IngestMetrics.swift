@@ -25,6 +25,7 @@ public final class IngestMetrics: HTTPServerObserver {
     private let filesAccepted: Counter
     private let filesRejected: Counter
     private let overloadRejections: Counter
+    private let rateLimitRejections: Counter
 
     private struct RouteStatus: Hashable {
         package var route: String
@@ -57,6 +58,8 @@ public final class IngestMetrics: HTTPServerObserver {
                                  helpText: "File parts rejected (too large, bad request)."))
         overloadRejections = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "overload_rejections", unitName: "total",
                                  helpText: "Requests answered 503 because the spool was full."))
+        rateLimitRejections = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ingest", metricName: "rate_limited", unitName: "total",
+                                 helpText: "Requests answered 429 because their tenant was over its rate."))
     }
 
     public func request(route: String, status: Int) {
@@ -88,6 +91,7 @@ public final class IngestMetrics: HTTPServerObserver {
     package func accepted(files: Int) { filesAccepted.increment(by: Int64(files)) }
     package func rejected(files: Int) { filesRejected.increment(by: Int64(files)) }
     package func overloaded() { overloadRejections.increment() }
+    package func rateLimited() { rateLimitRejections.increment() }
 
     /// One committed document moved to the spool's `quarantine/`, by reason.
     package func quarantined(reason: String) {

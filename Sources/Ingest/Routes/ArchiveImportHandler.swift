@@ -12,6 +12,7 @@ import Loop
 final class ArchiveImportHandler: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let router: IngestRouter
+    private let tenant: AuthenticatedTenant
     private let file: SpoolFile
     private let batchID = DocumentID()
     private let filename: String?
@@ -26,7 +27,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private var done = false
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
-    static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
+    static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
         func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
@@ -50,12 +51,14 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         let query = head.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let name = query.split(separator: "&").first { $0.hasPrefix("filename=") }
             .flatMap { $0.dropFirst("filename=".count).removingPercentEncoding() }
-        return ArchiveImportHandler(exchange: exchange, router: router, filename: name ?? "import",
+        return ArchiveImportHandler(exchange: exchange, router: router, tenant: tenant, filename: name ?? "import",
                                     declaredType: head.headers.first("Content-Type"), limit: limits.maxImportBytes)
     }
 
-    private init(exchange: HTTPExchange, router: IngestRouter, filename: String?, declaredType: String?, limit: Int) {
+    private init(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant, filename: String?,
+                 declaredType: String?, limit: Int) {
         self.exchange = exchange
+        self.tenant = tenant
         self.router = router
         self.filename = filename
         self.declaredType = declaredType
@@ -112,7 +115,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         }
         done = true
         let metadata = DocumentMetadata(
-            id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: filename, declaredType: declaredType,
+            id: file.id, tenant: tenant.slug, batchID: batchID, filename: filename, declaredType: declaredType,
             size: 0, sha256: [], receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
         var marked = metadata
         marked.isArchive = true

@@ -57,6 +57,8 @@ package final class BulkUploadHandler: HTTPRequestHandler {
 
     private let exchange: HTTPExchange
     private let router: IngestRouter
+    /// Who the upload is for.
+    private let tenant: AuthenticatedTenant
     private let limits: IngestLimits
     private var parser: MultipartParser
     private var decoder: ZstdStreamDecoder?
@@ -80,7 +82,9 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private var waitingForFiles: (@LoopActor () -> Void)?
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
-    package static func make(exchange: HTTPExchange, router: IngestRouter) -> any HTTPRequestHandler {
+    package static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant)
+        -> any HTTPRequestHandler
+    {
         let head = exchange.head
         let limits = router.configuration.limits
         func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
@@ -117,12 +121,13 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         } catch {
             return reject(error.status, error.code, error.message)
         }
-        return BulkUploadHandler(exchange: exchange, router: router, parser: parser, decoder: decoder)
+        return BulkUploadHandler(exchange: exchange, router: router, tenant: tenant, parser: parser, decoder: decoder)
     }
 
-    private init(exchange: HTTPExchange, router: IngestRouter, parser: MultipartParser,
+    private init(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant, parser: MultipartParser,
                  decoder: consuming ZstdStreamDecoder?) {
         self.exchange = exchange
+        self.tenant = tenant
         self.router = router
         self.limits = router.configuration.limits
         self.parser = parser
@@ -226,7 +231,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
             if case .file(let file, let index) = part {
                 finishing += 1
                 let metadata = DocumentMetadata(
-                    id: file.id, tenant: router.defaultTenant, batchID: batchID, filename: results[index].filename,
+                    id: file.id, tenant: tenant.slug, batchID: batchID, filename: results[index].filename,
                     declaredType: results[index].declaredType, size: 0, sha256: [],
                     receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
                 file.finish(metadata: metadata) { [self] result in

@@ -16,8 +16,12 @@ public final class IngestRouter: HTTPRouter {
     package let metrics: IngestMetrics
     package let status: StartupStatus
     package let logger: Logger
-    /// The tenant uploads are filed under until authentication names one.
-    package var defaultTenant = "default"
+    /// Who each `/api/` request acts for (open to tenant `default` until keys exist; see ``Authenticator``).
+    public var authenticator: Authenticator
+    /// Per-tenant request rates.
+    public let rateLimiter = TenantRateLimiter()
+    /// The tenant's own routes beyond uploads (batches, results, documents), served by the pipeline.
+    public var tenantRoutes: (any TenantRoutes)?
 
     package init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
          logger: Logger) {
@@ -26,6 +30,7 @@ public final class IngestRouter: HTTPRouter {
         self.metrics = metrics
         self.status = status
         self.logger = logger
+        authenticator = Authenticator(settings: .init(), resolver: nil)
     }
 
     public func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler {
@@ -36,11 +41,15 @@ public final class IngestRouter: HTTPRouter {
         case "/api/v1/bulk-parse-resumes":
             exchange.route = "bulk-parse-resumes"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
-            return BulkUploadHandler.make(exchange: exchange, router: self)
+            return authenticated(exchange) { [self] tenant in
+                BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant)
+            }
         case "/api/v1/imports":
             exchange.route = "imports"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
-            return ArchiveImportHandler.make(exchange: exchange, router: self)
+            return authenticated(exchange) { [self] tenant in
+                ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant)
+            }
         case "/health":
             exchange.route = "health"
             guard head.method == "GET" || head.method == "HEAD" else {
@@ -63,10 +72,59 @@ public final class IngestRouter: HTTPRouter {
                              body: metrics.render())
             }
         default:
+            if path.hasPrefix("/api/"), let routes = tenantRoutes {
+                return authenticated(exchange) { [self] tenant in
+                    routes.handler(for: exchange, path: path, tenant: tenant, router: self)
+                        ?? respond(exchange) { .error(404, code: "not_found", message: "no route for \(head.method) \(path)") }
+                }
+            }
             return respond(exchange) {
                 .error(404, code: "not_found", message: "no route for \(head.method) \(path)")
             }
         }
+    }
+
+    /// Runs `route` for the tenant the request authenticates as, after its rate limit; answers `401`, `429`
+    /// or `503` instead when it must. Credentials already known are checked without waiting.
+    package func authenticated(_ exchange: HTTPExchange,
+                               _ route: @escaping @LoopActor (AuthenticatedTenant) -> any HTTPRequestHandler)
+        -> any HTTPRequestHandler
+    {
+        let limited: @LoopActor (AuthenticatedTenant) -> any HTTPRequestHandler = { [self] tenant in
+            if let retry = rateLimiter.admit(tenant) {
+                metrics.rateLimited()
+                return reject(exchange, 429, "rate_limited",
+                              "tenant \(tenant.slug) is over its rate of \(Self.rate(tenant.ratePerSecond ?? 0)) requests per second; retry after \(retry) s",
+                              headers: [("Retry-After", String(retry))])
+            }
+            return route(tenant)
+        }
+        switch authenticator.immediate(exchange.head) {
+        case .success(let tenant)?:
+            return limited(tenant)
+        case .failure(let failure)?:
+            exchange.respond(Self.refusal(failure))
+            return DiscardBody.shared
+        case nil:
+            let authenticator = self.authenticator
+            let head = exchange.head
+            return AuthGate(exchange: exchange, authenticate: { await authenticator.authenticate(head) }, route: limited)
+        }
+    }
+
+    /// The response for a refused authentication.
+    package static func refusal(_ failure: AuthFailure) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = []
+        if failure.status == 401 {
+            headers.append(("WWW-Authenticate", #"Bearer realm="resume-ingest", error="invalid_token""#))
+        } else if failure.status == 503 {
+            headers.append(("Retry-After", "5"))
+        }
+        return .error(failure.status, code: failure.code, message: failure.message, headers: headers)
+    }
+
+    private static func rate(_ r: Double) -> String {
+        r == r.rounded() ? String(Int(r)) : String(r)
     }
 
     /// Answers `exchange` with an error at once; the returned handler ignores whatever body follows.
@@ -87,7 +145,7 @@ public final class IngestRouter: HTTPRouter {
 
     /// A handler that answers with `make()` once the body is complete; a body over `MAX_OTHER_BODY_SIZE` is
     /// answered `413` instead, as soon as it is known to be over.
-    private func respond(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse)
+    public func respond(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse)
         -> any HTTPRequestHandler
     {
         let limit = configuration.limits.maxOtherBodyBytes

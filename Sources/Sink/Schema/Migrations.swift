@@ -145,6 +145,94 @@ public enum Migrations {
             ALTER TABLE batches ADD COLUMN cached_tokens bigint NOT NULL DEFAULT 0;
             ALTER TABLE batches ADD COLUMN cost_usd numeric(18,8) NOT NULL DEFAULT 0;
             """),
+        // What a partner integrates against (issue 12).
+        // - A tenant's limits and webhook; a key's shown prefix and last use.
+        // - `key_lookup`: a session that names a key's SHA-256 in `app.key_lookup` sees that key's row, and no
+        //   other, before it knows the tenant (authentication). Permissive policies are OR'ed.
+        // - `batch_items`: one row per file a batch received, under the id its upload answered with. Several
+        //   items may name one content (a re-upload): each resolves to the tenant's one `documents` row for it.
+        //   Batch counters are counted from the items, so a re-upload counts in its own batch.
+        // - `expected`/`sealed_at`: a batch knows all its items (an upload at once, an import once its archive
+        //   is read); `completed_at` is set once, when every item has a final row (webhooks fire on it).
+        // - `tenant_usage`: documents accepted per tenant and month, reserved atomically before an upload is
+        //   acknowledged (the monthly limit holds across engines).
+        // - `idempotency_keys`: the first answer to a request that carried `Idempotency-Key`.
+        Migration(version: 5, name: "tenant limits, API keys lookup, batch items, usage, idempotency keys", sql: """
+            ALTER TABLE tenants ADD COLUMN monthly_limit bigint CHECK (monthly_limit >= 0);
+            ALTER TABLE tenants ADD COLUMN rate_per_second double precision CHECK (rate_per_second > 0);
+            ALTER TABLE tenants ADD COLUMN weight integer NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 1000);
+            ALTER TABLE tenants ADD COLUMN webhook_url text;
+            ALTER TABLE tenants ADD COLUMN webhook_secret text;
+            -- Set once a key is issued for the tenant, never unset: from then on the engine asks every request
+            -- for credentials (revoking every key does not open it again).
+            ALTER TABLE tenants ADD COLUMN keys_issued boolean NOT NULL DEFAULT false;
+            ALTER TABLE api_keys ADD COLUMN prefix text;
+            ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
+            CREATE POLICY key_lookup ON api_keys FOR SELECT
+                USING (key_sha256 = decode(nullif(current_setting('app.key_lookup', true), ''), 'hex'));
+
+            ALTER TABLE batches ADD COLUMN expected integer CHECK (expected >= 0);
+            ALTER TABLE batches ADD COLUMN sealed_at timestamptz;
+            ALTER TABLE batches ADD COLUMN completed_at timestamptz;
+
+            CREATE TABLE batch_items (
+                id              uuid PRIMARY KEY,
+                tenant_id       uuid NOT NULL REFERENCES tenants (id),
+                batch_id        uuid NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                content_sha256  bytea NOT NULL CHECK (length(content_sha256) = 32),
+                filename        text,
+                declared_type   text,
+                size_bytes      bigint NOT NULL CHECK (size_bytes >= 0),
+                received_at     timestamptz NOT NULL
+            );
+            CREATE INDEX batch_items_batch ON batch_items (batch_id, id);
+            CREATE INDEX batch_items_content ON batch_items (tenant_id, content_sha256);
+            -- The rows written before: each document is its batch's item, and a batch knows its items. Row-level
+            -- security is forced for the owner too, so it is lifted for the copy, inside this transaction.
+            ALTER TABLE documents NO FORCE ROW LEVEL SECURITY;
+            ALTER TABLE batches NO FORCE ROW LEVEL SECURITY;
+            INSERT INTO batch_items (id, tenant_id, batch_id, content_sha256, filename, declared_type, size_bytes,
+                                     received_at)
+                SELECT id, tenant_id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at
+                FROM documents WHERE batch_id IS NOT NULL;
+            UPDATE batches SET expected = documents, sealed_at = updated_at, completed_at = updated_at
+                WHERE parsed + failed >= documents;
+            ALTER TABLE documents FORCE ROW LEVEL SECURITY;
+            ALTER TABLE batches FORCE ROW LEVEL SECURITY;
+
+            CREATE TABLE tenant_usage (
+                tenant_id  uuid NOT NULL REFERENCES tenants (id),
+                month      date NOT NULL,
+                documents  bigint NOT NULL DEFAULT 0 CHECK (documents >= 0),
+                PRIMARY KEY (tenant_id, month)
+            );
+
+            CREATE TABLE idempotency_keys (
+                tenant_id       uuid NOT NULL REFERENCES tenants (id),
+                key             text NOT NULL,
+                route           text NOT NULL,
+                fingerprint     bytea,
+                status          integer,
+                response        bytea,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                expires_at      timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, key)
+            );
+            CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+
+            ALTER TABLE batch_items ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE batch_items FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON batch_items
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            ALTER TABLE tenant_usage ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE tenant_usage FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON tenant_usage
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON idempotency_keys
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            """),
     ]
 
     /// The newest version.
