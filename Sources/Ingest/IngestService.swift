@@ -13,6 +13,8 @@ public final class IngestService {
     public let metrics: IngestMetrics
     /// Components shown at `/startup-status`.
     public let startupStatus: StartupStatus
+    /// The routes (authentication and the tenant's routes are set on it before ``start()``).
+    public let router: IngestRouter
     private let server: HTTPServer
     private let logger: Logger
     /// How the connection cap was fitted under the open-file limit, for the log and `/startup-status`.
@@ -25,8 +27,8 @@ public final class IngestService {
         startupStatus = StartupStatus()
         spool = Spool(directory: configuration.spoolDirectory, marks: configuration.spoolMarks, metrics: metrics,
                       logger: logger)
-        let router = IngestRouter(configuration: configuration, spool: spool, metrics: metrics,
-                                  status: startupStatus, logger: logger)
+        router = IngestRouter(configuration: configuration, spool: spool, metrics: metrics,
+                              status: startupStatus, logger: logger)
         // The default cap (4,096) is above the usual soft limit (1,024): take the hard limit, then keep the
         // connections below it with room for spool files, converter pipes and database sockets.
         let limits = configuration.limits

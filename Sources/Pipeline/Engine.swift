@@ -52,6 +52,8 @@ public final class Engine {
     public let results: any ResultStage
     /// Stored results by content (nil without a database).
     public let stored: StoredResults?
+    /// Tenants, batches and the results API (nil without a database).
+    public let api: TenantAPI?
     /// The LLM batcher, when the parser is one; and its Batch API journal (Batch API mode with a database).
     private let batcher: LLMBatcher?
     private let batchJournal: LLMBatchJournalStore?
@@ -78,12 +80,25 @@ public final class Engine {
         self.shortcut = shortcut
         self.metrics = PipelineMetrics(registry: metrics)
         if configuration.database.databaseURL != nil {
-            results = DatabaseResults(configuration: configuration.database, spool: spool, logger: logger,
-                                      clock: clock, observe: observe, settled: settled)
+            let api = TenantAPI(configuration: configuration.database, logger: logger)
+            self.api = api
+            let ledger = api.ledger
+            results = DatabaseResults(
+                configuration: configuration.database, spool: spool, logger: logger, clock: clock,
+                observe: { record in
+                    ledger.touched(tenant: record.metadata.tenant, batch: record.metadata.batchID)
+                    observe(record)
+                },
+                settled: { outcomes in
+                    ledger.settled()
+                    settled(outcomes)
+                })
             stored = StoredResults(configuration: configuration.database, logger: logger)
+            spool.committed = { metadata in ledger.committed(metadata) }
         } else {
             results = LoggedResults(logger: logger)
             stored = nil
+            api = nil
         }
         // As many connections as requests may be in flight: curl queues the rest, and a queued request's time
         // counts as the endpoint's latency (the batcher's Little's-law target would chase its own queue).
@@ -186,6 +201,8 @@ public final class Engine {
             await stage.close()
         }
         await stored?.close()
+        await api?.ledger.drain(timeoutMilliseconds: 5_000)
+        api?.close()
         await batchJournal?.close()
         http.close()
     }
@@ -213,6 +230,9 @@ public final class Engine {
             logger.error("could not remove a reused document from the spool", metadata: ["error": "\(error)"])
         }
         reused += 1
+        // Its item was recorded when it was spooled; its batch may be complete now.
+        api?.ledger.touched(tenant: metadata.tenant, batch: metadata.batchID)
+        api?.ledger.settled()
         shortcut(metadata, .reused(found))
         return true
     }
@@ -242,6 +262,8 @@ public final class Engine {
             try await feeder.expandArchive(at: spool.paths(of: metadata.id).data,
                                            named: metadata.filename ?? "import", key: Hex.encode(metadata.sha256))
             try await spool.remove(metadata.id, size: metadata.size)
+            api?.ledger.seal(metadata.batchID, tenant: metadata.tenant, expected: feeder.tally.spooled,
+                             origin: "import", label: metadata.filename)
             logger.info("archive read into documents", metadata: [
                 "id": "\(metadata.id)", "documents": "\(feeder.tally.spooled)"])
             archives += 1

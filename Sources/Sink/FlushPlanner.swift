@@ -107,28 +107,47 @@ enum SinkSQL {
             INSERT INTO batches (id, tenant_id)
                 SELECT DISTINCT batch_id, tenant_id FROM sink_staging WHERE tenant_id = \(tenant) AND batch_id IS NOT NULL
                 ON CONFLICT (id) DO NOTHING;
+            DELETE FROM sink_staging s USING erasures e
+                WHERE s.tenant_id = \(tenant) AND e.tenant_id = s.tenant_id AND e.content_sha256 = s.content_sha256
+                  AND e.erased_at > s.received_at;
             INSERT INTO documents AS d (\(insertColumns), updated_at)
-                SELECT \(insertColumns), now() FROM sink_staging WHERE tenant_id = \(tenant)
+                SELECT \(insertColumns), now() FROM sink_staging WHERE tenant_id = \(tenant) AND status IS NOT NULL
                 ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET \(set), updated_at = now()
                 WHERE (\(before)) IS DISTINCT FROM (\(after))
                   AND NOT (d.status = 'parsed' AND excluded.status = 'failed');
+            INSERT INTO batch_items (id, tenant_id, batch_id, content_sha256, filename, declared_type, size_bytes,
+                                     received_at)
+                SELECT id, tenant_id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at
+                FROM sink_staging WHERE tenant_id = \(tenant) AND batch_id IS NOT NULL
+                ON CONFLICT (id) DO NOTHING;
             SELECT 1 FROM batches
                 WHERE id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
                 ORDER BY id FOR NO KEY UPDATE;
-            UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed,
-                    prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens,
-                    cached_tokens = c.cached_tokens, cost_usd = c.cost_usd, updated_at = now()
-                FROM (SELECT batch_id, count(*) AS total, count(*) FILTER (WHERE status = 'parsed') AS parsed,
-                             count(*) FILTER (WHERE status = 'failed') AS failed,
-                             coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
-                             coalesce(sum(completion_tokens), 0) AS completion_tokens,
-                             coalesce(sum(cached_tokens), 0) AS cached_tokens,
-                             coalesce(sum(cost_usd), 0) AS cost_usd
-                      FROM documents
-                      WHERE batch_id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
-                      GROUP BY batch_id) c
-                WHERE b.id = c.batch_id;
+            \(recount(batches: "IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))"));
             """
+    }
+
+    /// Recounts batches from their items: an item counts as its content's row says (`queued` while there is
+    /// none), so a re-upload of stored content counts in its own batch. Tokens and cost count once, for the
+    /// item whose id the row carries (the copy that was processed). `batches` completes `WHERE id …`.
+    static func recount(batches: String) -> String {
+        """
+        UPDATE batches b SET documents = c.total, parsed = c.parsed, failed = c.failed,
+                prompt_tokens = c.prompt_tokens, completion_tokens = c.completion_tokens,
+                cached_tokens = c.cached_tokens, cost_usd = c.cost_usd, updated_at = now()
+            FROM (SELECT x.id AS batch_id, count(i.id) AS total, count(*) FILTER (WHERE d.status = 'parsed') AS parsed,
+                         count(*) FILTER (WHERE d.status = 'failed') AS failed,
+                         coalesce(sum(d.prompt_tokens) FILTER (WHERE d.id = i.id), 0) AS prompt_tokens,
+                         coalesce(sum(d.completion_tokens) FILTER (WHERE d.id = i.id), 0) AS completion_tokens,
+                         coalesce(sum(d.cached_tokens) FILTER (WHERE d.id = i.id), 0) AS cached_tokens,
+                         coalesce(sum(d.cost_usd) FILTER (WHERE d.id = i.id), 0) AS cost_usd
+                  FROM batches x
+                  LEFT JOIN batch_items i ON i.batch_id = x.id
+                  LEFT JOIN documents d ON d.tenant_id = i.tenant_id AND d.content_sha256 = i.content_sha256
+                  WHERE x.id \(batches)
+                  GROUP BY x.id) c
+            WHERE b.id = c.batch_id
+        """
     }
 
     /// Records documents that cannot be stored as rows of `documents`: one statement per ``rejectsPerStatement``

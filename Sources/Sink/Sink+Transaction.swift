@@ -75,6 +75,7 @@ extension Sink {
         }
         let (known, unknown) = partition(batch.rows)
         let latest = Self.latestPerKey(known)
+        let copies = Self.collapsedCopies(known, latest: latest)
         let began = clock.monotonicNanoseconds()
         try await connection.simpleQuery("BEGIN")
         if !latest.isEmpty {
@@ -82,15 +83,15 @@ extension Sink {
             if let ahead = await takePrepared(useIt: scheduler.copyWillStart(slot: slot), for: batch.serial) {
                 stream = ahead
             } else {
-                stream = await encode(latest)
+                stream = await encode(latest, items: copies)
             }
             let bytes = stream.count
             let copied = try await connection.copyIn(SinkSQL.copy, stream)
             // The rows in the server must be the rows reported committed: a stream that is not this batch's
             // would make the outcomes lie. Roll back and replay rather than report what was not written.
-            guard copied.affectedRows == latest.count else {
+            guard copied.affectedRows == latest.count + copies.count else {
                 throw PGError(kind: .connection, message: "COPY took \(copied.affectedRows) rows for a batch of "
-                                  + "\(latest.count); replaying it")
+                                  + "\(latest.count + copies.count); replaying it")
             }
             if spareBuffers.count <= configuration.connections { spareBuffers.append(stream) }
             stream = []
@@ -136,10 +137,20 @@ extension Sink {
         return latest.reversed()
     }
 
+    /// The copies `latestPerKey` collapsed that belong to a batch: each is still its batch's item (an upload
+    /// that answered with its id), so it is staged as an item only (``StagingEncoder/encodeItem``).
+    static func collapsedCopies(_ known: [(row: DocumentRow, tenant: [UInt8])],
+                                latest: [(row: DocumentRow, tenant: [UInt8])]) -> [(row: DocumentRow, tenant: [UInt8])] {
+        guard known.count != latest.count else { return [] }
+        let kept = Set(latest.map(\.row.id))
+        return known.filter { !kept.contains($0.row.id) && $0.row.batchID != nil }
+    }
+
     /// Encodes rows for COPY on the pool, into a kept buffer. The buffer is sized here, on the loop, so that
     /// the pool threads never grow one themselves: every large allocation stays in one malloc arena and is
     /// reused, whichever pool thread encodes.
-    private func encode(_ rows: [(row: DocumentRow, tenant: [UInt8])]) async -> [UInt8] {
+    private func encode(_ rows: [(row: DocumentRow, tenant: [UInt8])],
+                        items: [(row: DocumentRow, tenant: [UInt8])]) async -> [UInt8] {
         var buffer = spareBuffers.popLast() ?? []
         buffer.removeAll(keepingCapacity: true)
         let estimate = rows.reduce(4_096) { $0 + $1.row.approximateBytes + 160 }
@@ -150,6 +161,10 @@ extension Sink {
             var encoder = CopyBinaryEncoder(reusing: storage.take())
             for (index, item) in rows.enumerated() {
                 StagingEncoder.encode(item.row, seq: Int32(index), tenantID: item.tenant, into: &encoder)
+            }
+            for (index, item) in items.enumerated() {
+                StagingEncoder.encodeItem(item.row, seq: Int32(rows.count + index), tenantID: item.tenant,
+                                          into: &encoder)
             }
             return Unique(encoder.finish())
         }
@@ -167,8 +182,9 @@ extension Sink {
         let ahead = Prepared(serial: batch.serial)
         prepared = ahead
         let latest = Self.latestPerKey(known)
+        let copies = Self.collapsedCopies(known, latest: latest)
         EventLoop.spawn { [self] in
-            let stream = await encode(latest)
+            let stream = await encode(latest, items: copies)
             await finished(ahead, stream)
         }
     }

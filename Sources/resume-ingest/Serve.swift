@@ -56,6 +56,9 @@ struct Serve: AsyncParsableCommand {
         engineConfiguration.archiveLimits.maxEntryBytes = configuration.limits.maxFileBytes
         let engine = Engine(configuration: engineConfiguration, spool: service.spool,
                             metrics: service.metrics.registry, logger: logger)
+        // With a database: API keys and tenants, and the results API. Without one, uploads are tenant
+        // default's (or a JWT's tenant) and results are only logged.
+        engine.api?.install(on: service.router, settings: configuration.auth)
         do {
             try await service.start()
             try await engine.start()

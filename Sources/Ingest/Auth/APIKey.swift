@@ -45,3 +45,12 @@ package enum Base64URL {
         })
     }
 }
+
+/// Webhook signing secrets in the Standard Webhooks form: `whsec_` and the base64 of 24 random bytes.
+public enum WebhookSecret {
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return "whsec_" + Data(bytes).base64EncodedString()
+    }
+}

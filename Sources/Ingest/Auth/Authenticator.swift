@@ -64,12 +64,7 @@ public struct AuthFailure: Error, Sendable, Equatable {
 ///   skew. The tenant must exist when a directory is there.
 @LoopActor
 public final class Authenticator {
-    public struct Settings: Sendable {
-        public var jwtSecret: String?
-        public var cacheSeconds: Double = 5
-        public var leewaySeconds: Double = 60
-        public init(jwtSecret: String? = nil) { self.jwtSecret = jwtSecret }
-    }
+    public typealias Settings = AuthConfiguration
 
     public let settings: Settings
     private let resolver: (any TenantResolver)?
@@ -83,7 +78,8 @@ public final class Authenticator {
     /// Once seen issued, always (the flag is never cleared).
     private var required = false
 
-    public init(settings: Settings, resolver: (any TenantResolver)?, clock: any EngineClock = SystemClock.shared) {
+    public init(settings: AuthConfiguration, resolver: (any TenantResolver)?,
+                clock: any EngineClock = SystemClock.shared) {
         self.settings = settings
         self.resolver = resolver
         self.clock = clock

@@ -13,6 +13,8 @@ public struct IngestConfiguration: Sendable, Equatable {
     public var limits = IngestLimits()
     /// The spool's high-water marks.
     public var spoolMarks = SpoolMarks()
+    /// Who may call the API.
+    public var auth = AuthConfiguration()
 
     /// Defaults that work on a laptop.
     public init() {}
@@ -61,6 +63,14 @@ public struct IngestConfiguration: Sendable, Equatable {
                                                 range: 1...100_000_000)
         spoolMarks.retryAfterSeconds = try env.int("SPOOL_RETRY_AFTER", default: spoolMarks.retryAfterSeconds,
                                                    range: 1...3600)
+        let secret = env.string("JWT_SECRET", default: "")
+        auth.jwtSecret = secret.isEmpty ? nil : secret
+        auth.cacheSeconds = try env.double("AUTH_CACHE_SECONDS", default: auth.cacheSeconds, range: 0...3600)
+        auth.leewaySeconds = try env.double("JWT_LEEWAY_SECONDS", default: auth.leewaySeconds, range: 0...3600)
+        auth.corsOrigins = env.string("CORS_ORIGINS", default: "").split(separator: ",")
+            .map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        auth.idempotencyHours = try env.double("IDEMPOTENCY_KEY_HOURS", default: auth.idempotencyHours,
+                                               range: 0.001...8760)
     }
 
     /// `(variable, effective value)` pairs for `doctor`.
@@ -90,8 +100,30 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("SPOOL_HIGH_WATER_BYTES", String(spoolMarks.highWaterBytes)),
             ("SPOOL_HIGH_WATER_FILES", String(spoolMarks.highWaterFiles)),
             ("SPOOL_RETRY_AFTER", String(spoolMarks.retryAfterSeconds)),
+            ("JWT_SECRET", auth.jwtSecret == nil ? "(not set)" : "(set)"),
+            ("AUTH_CACHE_SECONDS", String(auth.cacheSeconds)),
+            ("JWT_LEEWAY_SECONDS", String(auth.leewaySeconds)),
+            ("CORS_ORIGINS", auth.corsOrigins.joined(separator: ",")),
+            ("IDEMPOTENCY_KEY_HOURS", String(auth.idempotencyHours)),
         ]
     }
+}
+
+/// Authentication, browsers and retries: who may call the API and how.
+public struct AuthConfiguration: Sendable, Equatable {
+    /// HS256 secret for partner-signed JWTs (`JWT_SECRET`); nil: JWTs are refused.
+    public var jwtSecret: String?
+    /// How long a key found in the database is trusted before it is looked up again (`AUTH_CACHE_SECONDS`, 5):
+    /// the longest a revoked key keeps working on an engine.
+    public var cacheSeconds: Double = 5
+    /// Clock skew allowed on a JWT's `exp` and `nbf` (`JWT_LEEWAY_SECONDS`, 60).
+    public var leewaySeconds: Double = 60
+    /// Origins browsers may call the API from (`CORS_ORIGINS`, comma-separated; `*` for any).
+    public var corsOrigins: [String] = []
+    /// How long an `Idempotency-Key`'s first answer is kept (`IDEMPOTENCY_KEY_HOURS`, 24).
+    public var idempotencyHours: Double = 24
+
+    public init() {}
 }
 
 /// Limits on connections, requests and uploads, checked before any byte is spooled.

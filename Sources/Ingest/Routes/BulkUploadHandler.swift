@@ -360,6 +360,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         releaseReservation()
         let accepted = entries.count
+        if accepted > 0 { router.uploadAccepted?(batchID, tenant, accepted) }
         router.metrics.accepted(files: accepted)
         router.metrics.rejected(files: results.count - accepted)
         var body = JSONText.Object()

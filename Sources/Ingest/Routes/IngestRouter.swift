@@ -22,6 +22,8 @@ public final class IngestRouter: HTTPRouter {
     public let rateLimiter = TenantRateLimiter()
     /// The tenant's own routes beyond uploads (batches, results, documents), served by the pipeline.
     public var tenantRoutes: (any TenantRoutes)?
+    /// Hears each upload once acknowledged: its batch, tenant and how many files it holds.
+    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int) -> Void)?
 
     package init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
          logger: Logger) {
@@ -30,7 +32,7 @@ public final class IngestRouter: HTTPRouter {
         self.metrics = metrics
         self.status = status
         self.logger = logger
-        authenticator = Authenticator(settings: .init(), resolver: nil)
+        authenticator = Authenticator(settings: configuration.auth, resolver: nil)
     }
 
     public func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler {
@@ -143,6 +145,17 @@ public final class IngestRouter: HTTPRouter {
                       headers: [("Retry-After", String(retry))])
     }
 
+    /// Like ``respond(_:_:)`` for an answer that is awaited (a database read).
+    public func respondLater(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () async -> HTTPResponse)
+        -> any HTTPRequestHandler
+    {
+        let limit = configuration.limits.maxOtherBodyBytes
+        if case .contentLength(let length) = exchange.head.framing, length > limit {
+            return reject(exchange, 413, "body_too_large", Respond.tooLarge(limit))
+        }
+        return RespondLater(exchange, maxBodyBytes: limit, make)
+    }
+
     /// A handler that answers with `make()` once the body is complete; a body over `MAX_OTHER_BODY_SIZE` is
     /// answered `413` instead, as soon as it is known to be over.
     public func respond(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse)
@@ -155,7 +168,7 @@ public final class IngestRouter: HTTPRouter {
         return Respond(exchange, maxBodyBytes: limit, make)
     }
 
-    private func methodNotAllowed(_ exchange: HTTPExchange, allow: String) -> any HTTPRequestHandler {
+    public func methodNotAllowed(_ exchange: HTTPExchange, allow: String) -> any HTTPRequestHandler {
         let method = exchange.head.method
         return respond(exchange) {
             .error(405, code: "method_not_allowed", message: "\(method) is not allowed here; use \(allow)",
@@ -192,4 +205,40 @@ package final class Respond: HTTPRequestHandler {
 
     package func end() { exchange.respond(make()) }
     package func abort() {}
+}
+
+/// Like ``Respond``, for answers that take a round trip (the database): `make` runs once the (ignored) body
+/// is complete, and its response is sent if the client is still there.
+@LoopActor
+public final class RespondLater: HTTPRequestHandler {
+    private let exchange: HTTPExchange
+    private let make: @LoopActor () async -> HTTPResponse
+    private let maxBodyBytes: Int
+    private var bodyBytes = 0
+    private var aborted = false
+
+    public init(_ exchange: HTTPExchange, maxBodyBytes: Int, _ make: @escaping @LoopActor () async -> HTTPResponse) {
+        self.exchange = exchange
+        self.maxBodyBytes = maxBodyBytes
+        self.make = make
+    }
+
+    public func receive(_ bytes: UnsafeRawBufferPointer) {
+        bodyBytes += bytes.count
+        guard bodyBytes > maxBodyBytes, !exchange.responded else { return }
+        exchange.respond(.error(413, code: "body_too_large", message: Respond.tooLarge(maxBodyBytes)))
+    }
+
+    public func end() {
+        guard !exchange.responded else { return }
+        EventLoop.spawn { [self] in await answer() }
+    }
+
+    private func answer() async {
+        let response = await make()
+        guard !aborted else { return }
+        exchange.respond(response)
+    }
+
+    public func abort() { aborted = true }
 }

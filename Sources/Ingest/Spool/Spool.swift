@@ -43,6 +43,8 @@ public final class Spool {
     package var syncDirectory: @Sendable (String) throws(SystemError) -> Int64 = { path throws(SystemError) in
         try FileSystem.fsyncDirectory(path)
     }
+    /// Hears the metadata of every commit, once durable (the pipeline records batches and their items).
+    public var committed: (@LoopActor ([DocumentMetadata]) -> Void)?
     /// Committed documents not yet handed to the next stage, oldest first (ids are time-ordered UUIDv7).
     private var backlog = Deque<DocumentID>()
     private var backlogWaiters: [CheckedContinuation<DocumentID?, Never>] = []
@@ -186,6 +188,7 @@ public final class Spool {
                                      id: $0.file.id) }
         try await syncIncoming(moves)
         files.forEach { enqueue($0.file.id) }
+        committed?(files.map(\.metadata))
         depthFiles += files.count
         depthBytes += files.reduce(0) { $0 + $1.metadata.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)

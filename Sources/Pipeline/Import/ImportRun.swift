@@ -132,6 +132,10 @@ public final class ImportRun {
         report.archives = feeder.tally.archives
         report.bytes = feeder.tally.bytes
         report.unreadable = feeder.tally.unreadable
+        if feedError == nil {
+            engine.api?.ledger.seal(batchID, tenant: options.tenant, expected: feeder.tally.spooled, origin: "import",
+                                    label: options.label)
+        }
         feeding = false
         progress()
         while !stopped, feedError == nil, report.done < report.expected {

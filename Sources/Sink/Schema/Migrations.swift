@@ -200,6 +200,15 @@ public enum Migrations {
             ALTER TABLE documents FORCE ROW LEVEL SECURITY;
             ALTER TABLE batches FORCE ROW LEVEL SECURITY;
 
+            -- A document erased through the API: copies received before `erased_at` and still in flight are
+            -- not written back (the Sink drops them). The content's hash only, no text or name.
+            CREATE TABLE erasures (
+                tenant_id       uuid NOT NULL REFERENCES tenants (id),
+                content_sha256  bytea NOT NULL CHECK (length(content_sha256) = 32),
+                erased_at       timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, content_sha256)
+            );
+
             CREATE TABLE tenant_usage (
                 tenant_id  uuid NOT NULL REFERENCES tenants (id),
                 month      date NOT NULL,
@@ -223,6 +232,10 @@ public enum Migrations {
             ALTER TABLE batch_items ENABLE ROW LEVEL SECURITY;
             ALTER TABLE batch_items FORCE ROW LEVEL SECURITY;
             CREATE POLICY tenant_isolation ON batch_items
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            ALTER TABLE erasures ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE erasures FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON erasures
                 USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
             ALTER TABLE tenant_usage ENABLE ROW LEVEL SECURITY;
             ALTER TABLE tenant_usage FORCE ROW LEVEL SECURITY;

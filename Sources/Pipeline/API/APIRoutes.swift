@@ -1,0 +1,212 @@
+import Foundation
+import HTTP1
+import Ingest
+import Logging
+import Loop
+import Sink
+
+/// The tenant's routes beyond uploads: batches, their results, documents, erasure. Every read runs in a
+/// transaction with the tenant set for row-level security (``TenantReads``); a batch or document of another
+/// tenant is not found (`404`, never `403`).
+@LoopActor
+public final class APIRoutes: TenantRoutes {
+    private let reads: TenantReads
+    private let logger: Logger
+    /// Called after an erasure committed: purge the content's bytes and cached results everywhere else.
+    public var erased: @LoopActor (_ tenant: String, _ sha256: [UInt8]) async -> Void = { _, _ in }
+
+    /// Results per page: the default and the most one page may ask for.
+    public nonisolated static let defaultPage = 1_000
+    public nonisolated static let maxPage = 10_000
+
+    public init(reads: TenantReads, logger: Logger) {
+        self.reads = reads
+        self.logger = logger
+    }
+
+    public func handler(for exchange: HTTPExchange, path: String, tenant: AuthenticatedTenant, router: IngestRouter)
+        -> (any HTTPRequestHandler)?
+    {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(3).map(String.init)
+        guard path.hasPrefix("/api/v1/"), let first = parts.first else { return nil }
+        let method = exchange.head.method
+        let query = Query(exchange.head.target)
+        switch (first, parts.count) {
+        case ("tenant", 1):
+            exchange.route = "tenant"
+            guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            return router.respond(exchange) { Self.describe(tenant) }
+        case ("batches", 2):
+            exchange.route = "batch"
+            guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            let id = parts[1]
+            return router.respondLater(exchange) { [self] in
+                await batch(id, tenant: tenant, query: query)
+            }
+        case ("batches", 3) where parts[2] == "results":
+            exchange.route = "batch-results"
+            guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            let id = parts[1]
+            return router.respondLater(exchange) { [self] in
+                await results(id, tenant: tenant, query: query, target: exchange.head.target)
+            }
+        case ("documents", 2):
+            exchange.route = "document"
+            let id = parts[1]
+            switch method {
+            case "GET":
+                return router.respondLater(exchange) { [self] in
+                    await document(id, tenant: tenant, text: query.includes("text"))
+                }
+            case "DELETE":
+                return router.respondLater(exchange) { [self] in await erase(id, tenant: tenant) }
+            default:
+                return router.methodNotAllowed(exchange, allow: "GET, DELETE")
+            }
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Routes
+
+    private func batch(_ id: String, tenant: AuthenticatedTenant, query: Query) async -> HTTPResponse {
+        guard let tenantID = tenant.id else { return Self.noDatabase }
+        guard DocumentID(id) != nil else { return Self.notFound("batch", id) }
+        let limit: Int
+        switch query.page("items_limit", default: Self.defaultPage) {
+        case .success(let n): limit = n
+        case .failure(let failure): return failure.response
+        }
+        let after = query["items_after"]
+        if let after, DocumentID(after) == nil { return Self.badCursor("items_after") }
+        do throws(PGError) {
+            guard let summary = try await reads.batch(id, tenantID: tenantID) else { return Self.notFound("batch", id) }
+            let page = try await reads.items(batch: id, tenantID: tenantID, after: after, limit: limit)
+            // `{summary…, "items": [...], "items_next": "<id>"|null}`: the summary object, reopened.
+            var body = Array(summary.dropLast())
+            body += Array(#","items":"#.utf8) + page.json
+            body += Array(#","items_next":"#.utf8)
+            if let last = page.last { JSONText.appendString(last, to: &body) } else { body += Array("null".utf8) }
+            body += [0x7D, 0x0A]
+            return .json(200, body)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    private func results(_ id: String, tenant: AuthenticatedTenant, query: Query, target: String) async -> HTTPResponse {
+        guard let tenantID = tenant.id else { return Self.noDatabase }
+        guard DocumentID(id) != nil else { return Self.notFound("batch", id) }
+        let limit: Int
+        switch query.page("limit", default: Self.defaultPage) {
+        case .success(let n): limit = n
+        case .failure(let failure): return failure.response
+        }
+        let cursor = query["cursor"]
+        if let cursor, DocumentID(cursor) == nil { return Self.badCursor("cursor") }
+        do throws(PGError) {
+            guard let page = try await reads.results(batch: id, tenantID: tenantID, after: cursor, limit: limit,
+                                                     text: query.includes("text"))
+            else { return Self.notFound("batch", id) }
+            var headers: [(name: String, value: String)] = [("Content-Type", "application/x-ndjson")]
+            if let next = page.last {
+                var link = "/api/v1/batches/\(id)/results?cursor=\(next)&limit=\(limit)"
+                if query.includes("text") { link += "&include=text" }
+                headers.append(("Next-Cursor", next))
+                headers.append(("Link", "<\(link)>; rel=\"next\""))
+            }
+            return HTTPResponse(status: 200, headers: headers, body: page.ndjson)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    private func document(_ id: String, tenant: AuthenticatedTenant, text: Bool) async -> HTTPResponse {
+        guard let tenantID = tenant.id else { return Self.noDatabase }
+        do throws(PGError) {
+            guard let json = try await reads.document(id, tenantID: tenantID, text: text) else {
+                return Self.notFound("document", id)
+            }
+            return .json(200, json + [0x0A])
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    private func erase(_ id: String, tenant: AuthenticatedTenant) async -> HTTPResponse {
+        guard let tenantID = tenant.id else { return Self.noDatabase }
+        do throws(PGError) {
+            guard let erasure = try await reads.erase(id, tenantID: tenantID) else { return Self.notFound("document", id) }
+            await erased(tenant.slug, erasure.sha256)
+            logger.notice("document erased", metadata: [
+                "tenant": "\(tenant.slug)", "id": "\(id)", "items": "\(erasure.items.count)", "rows": "\(erasure.rows)"])
+            return HTTPResponse(status: 204, headers: [], body: [])
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    // MARK: Answers
+
+    private static func describe(_ tenant: AuthenticatedTenant) -> HTTPResponse {
+        var o = JSONText.Object()
+        o.string("tenant", tenant.slug)
+        if let limit = tenant.monthlyLimit { o.int("monthly_limit", Int(limit)) } else { o.raw("monthly_limit", Array("null".utf8)) }
+        if let rate = tenant.ratePerSecond { o.double("rate_per_second", rate) } else { o.raw("rate_per_second", Array("null".utf8)) }
+        return .json(200, o.finished() + [0x0A])
+    }
+
+    static func notFound(_ kind: String, _ id: String) -> HTTPResponse {
+        .error(404, code: "not_found", message: "no \(kind) \(id)")
+    }
+
+    private static func badCursor(_ name: String) -> HTTPResponse {
+        .error(400, code: "invalid_cursor", message: "\(name) must be an id from a previous page")
+    }
+
+    private static let noDatabase = HTTPResponse.error(
+        503, code: "no_database", message: "results are not stored: DATABASE_URL is not set",
+        headers: [("Retry-After", "60")])
+
+    private func unavailable(_ error: PGError) -> HTTPResponse {
+        logger.warning("API read failed", metadata: ["error": "\(error)"])
+        return .error(503, code: "database_unavailable", message: "the database cannot be reached now; retry shortly",
+                      headers: [("Retry-After", "5")])
+    }
+}
+
+/// A request target's query parameters (`URLComponents` decodes them).
+struct Query: Sendable {
+    private var items: [String: String] = [:]
+
+    init(_ target: String) {
+        guard let q = target.firstIndex(of: "?") else { return }
+        for item in URLComponents(string: "/x" + target[q...])?.queryItems ?? [] where items[item.name] == nil {
+            items[item.name] = item.value ?? ""
+        }
+    }
+
+    subscript(_ name: String) -> String? { items[name] }
+
+    /// Whether `include=` names `what` (`include=text` or a comma-separated list).
+    func includes(_ what: String) -> Bool {
+        items["include"]?.split(separator: ",").contains { $0 == what } ?? false
+    }
+
+    /// A page size: `default` when absent, `400 invalid_parameter` when not 1…``APIRoutes/maxPage``.
+    func page(_ name: String, default value: Int) -> Result<Int, HTTPResponseFailure> {
+        guard let text = items[name] else { return .success(value) }
+        guard let n = Int(text), (1...APIRoutes.maxPage).contains(n) else {
+            return .failure(HTTPResponseFailure(.error(400, code: "invalid_parameter",
+                                                       message: "\(name) must be 1 to \(APIRoutes.maxPage)")))
+        }
+        return .success(n)
+    }
+}
+
+/// A response carried as an error (for `Result`).
+struct HTTPResponseFailure: Error {
+    var response: HTTPResponse
+    init(_ response: HTTPResponse) { self.response = response }
+}

@@ -1,0 +1,153 @@
+import Ingest
+import Logging
+import Loop
+import Sink
+
+/// Keeps `batches` and `batch_items` in step with the spool: every acknowledged file becomes its batch's item
+/// at once (so a batch shows its queued files, and a re-upload of stored content counts in its own batch),
+/// batches are sealed when all their files are known, and batches whose items all have a final row are marked
+/// complete (once, across engines) and announced through ``completed``.
+///
+/// Writes are queued and sent one transaction at a time per tenant, off the upload's path: an upload is
+/// acknowledged once its bytes are in the spool, whatever the database is doing. While the database is down
+/// the queue waits and retries; it holds at most ``maxQueuedItems`` items (beyond, items are left to the Sink,
+/// which writes each document's item with its row), and every seal.
+@LoopActor
+public final class BatchLedger {
+    public static let maxQueuedItems = 50_000
+
+    private let records: BatchRecords
+    private let directory: TenantDirectory
+    private let logger: Logger
+    private var tenantIDs: [String: String] = [:]
+    private enum Work {
+        case items(String, [BatchItem])
+        case seal(String, id: String, expected: Int, origin: String?, label: String?, callbackURL: String?)
+        case check(String, [String])
+    }
+    private var queue: [Work] = []
+    private var queuedItems = 0
+    private var running = false
+    private var closed = false
+    /// Batches touched by results since the last completion check, by tenant slug.
+    private var touched: [String: Set<String>] = [:]
+    /// Hears each batch that completed (tenant slug and id, the batch).
+    public var completed: @LoopActor (_ tenant: String, _ tenantID: String, CompletedBatch) -> Void = { _, _, _ in }
+    /// Items dropped because the queue was full (the Sink writes them with their rows).
+    public private(set) var droppedItems = 0
+
+    public init(records: BatchRecords, directory: TenantDirectory, logger: Logger) {
+        self.records = records
+        self.directory = directory
+        self.logger = logger
+    }
+
+    /// Documents just committed to the spool (archives themselves are not items: their entries are).
+    public func committed(_ metadata: [DocumentMetadata]) {
+        var byTenant: [String: [BatchItem]] = [:]
+        for m in metadata where !m.isArchive && m.sha256.count == 32 {
+            byTenant[m.tenant, default: []].append(BatchItem(
+                id: m.id.description, batchID: m.batchID.description, sha256: m.sha256, filename: m.filename,
+                declaredType: m.declaredType, size: m.size, receivedAtMilliseconds: m.receivedAtMilliseconds))
+        }
+        for (tenant, items) in byTenant {
+            guard queuedItems + items.count <= Self.maxQueuedItems else {
+                droppedItems += items.count
+                continue
+            }
+            queuedItems += items.count
+            queue.append(.items(tenant, items))
+        }
+        kick()
+    }
+
+    /// Batch `id` of `tenant` holds `expected` items (an upload: all its files; an import: its archive's).
+    public func seal(_ id: DocumentID, tenant: String, expected: Int, origin: String?, label: String? = nil,
+                     callbackURL: String? = nil) {
+        queue.append(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
+                           callbackURL: callbackURL))
+        queue.append(.check(tenant, [id.description]))
+        kick()
+    }
+
+    /// A document of `batch` was handed to the database.
+    public func touched(tenant: String, batch: DocumentID) {
+        touched[tenant, default: []].insert(batch.description)
+    }
+
+    /// Results are durable: check the batches they touched.
+    public func settled() {
+        guard !touched.isEmpty else { return }
+        for (tenant, batches) in touched { queue.append(.check(tenant, Array(batches))) }
+        touched = [:]
+        kick()
+    }
+
+    /// Waits (up to `timeoutMilliseconds`) for what is queued to be written, e.g. before shutdown.
+    public func drain(timeoutMilliseconds: UInt64) async {
+        let deadline = SystemClock.shared.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        while (running || !queue.isEmpty) && !closed && SystemClock.shared.monotonicNanoseconds() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    public func close() { closed = true }
+
+    private func kick() {
+        guard !running, !queue.isEmpty, !closed else { return }
+        running = true
+        EventLoop.spawn { [self] in await drain() }
+    }
+
+    private func drain() async {
+        var delay: UInt64 = 100
+        while !queue.isEmpty, !closed {
+            let work = queue[0]
+            do throws(PGError) {
+                try await perform(work)
+                queue.removeFirst()
+                if case .items(_, let items) = work { queuedItems -= items.count }
+                delay = 100
+            } catch {
+                if !error.isConnectionLoss && error.kind != .connection {
+                    // Not the database being away: this piece of work will not succeed; drop it.
+                    logger.error("batch ledger write failed", metadata: ["error": "\(error)"])
+                    queue.removeFirst()
+                    if case .items(_, let items) = work { queuedItems -= items.count }
+                    continue
+                }
+                logger.debug("batch ledger waits for the database", metadata: ["error": "\(error)"])
+                try? await Task.sleep(nanoseconds: delay * 1_000_000)
+                delay = min(delay * 2, 5_000)
+            }
+        }
+        running = false
+    }
+
+    private func perform(_ work: Work) async throws(PGError) {
+        switch work {
+        case .items(let tenant, let items):
+            guard let tenantID = try await tenantID(tenant) else { return }
+            try await records.record(items, tenantID: tenantID)
+        case .seal(let tenant, let id, let expected, let origin, let label, let callbackURL):
+            guard let tenantID = try await tenantID(tenant) else { return }
+            try await records.seal(id, tenantID: tenantID, expected: expected, origin: origin, label: label,
+                                   callbackURL: callbackURL)
+        case .check(let tenant, let ids):
+            guard let tenantID = try await tenantID(tenant) else { return }
+            for batch in try await records.complete(ids, tenantID: tenantID) {
+                completed(tenant, tenantID, batch)
+            }
+        }
+    }
+
+    private func tenantID(_ slug: String) async throws(PGError) -> String? {
+        if let id = tenantIDs[slug] { return id }
+        guard let tenant = try await directory.tenant(slug: slug) else {
+            logger.warning("batch ledger: no tenant \(slug)")
+            return nil
+        }
+        tenantIDs[slug] = tenant.id
+        return tenant.id
+    }
+}

@@ -1,0 +1,105 @@
+import Loop
+
+/// One file a batch received, as `batch_items` keeps it.
+public struct BatchItem: Sendable, Equatable {
+    public var id: String
+    public var batchID: String
+    public var sha256: [UInt8]
+    public var filename: String?
+    public var declaredType: String?
+    public var size: Int
+    public var receivedAtMilliseconds: Int64
+
+    public init(id: String, batchID: String, sha256: [UInt8], filename: String?, declaredType: String?, size: Int,
+                receivedAtMilliseconds: Int64) {
+        self.id = id
+        self.batchID = batchID
+        self.sha256 = sha256
+        self.filename = filename
+        self.declaredType = declaredType
+        self.size = size
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+    }
+}
+
+/// A batch that just completed: every item it expects has a final row.
+public struct CompletedBatch: Sendable, Equatable {
+    public var id: String
+    public var callbackURL: String?
+    public var summary: [UInt8]
+}
+
+/// Batches and their items as uploads are acknowledged (before any result exists), sealing, and completion.
+/// Each call is one transaction with the tenant set (row-level security).
+@LoopActor
+public final class BatchRecords {
+    private let pool: SidePool
+
+    public init(pool: SidePool) { self.pool = pool }
+
+    /// Records items (their batches created as needed) of tenant `tenantID`; items already there are kept.
+    public func record(_ items: [BatchItem], tenantID: String) async throws(PGError) {
+        guard !items.isEmpty else { return }
+        var parameters: [String?] = []
+        var rows: [String] = []
+        for item in items {
+            let n = parameters.count
+            rows.append("($\(n + 1)::uuid, $\(n + 2)::uuid, decode($\(n + 3), 'hex'), $\(n + 4), $\(n + 5), "
+                        + "$\(n + 6)::bigint, to_timestamp($\(n + 7)::double precision / 1000))")
+            parameters += [item.id, item.batchID, Hex.encode(item.sha256), Sanitizer.text(item.filename ?? ""),
+                           item.declaredType.map(Sanitizer.text), String(item.size),
+                           String(item.receivedAtMilliseconds)]
+            if item.filename == nil { parameters[n + 3] = nil }
+        }
+        let values = rows.joined(separator: ", ")
+        let batches = Array(Set(items.map(\.batchID))).sorted()
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                INSERT INTO batches (id, tenant_id) SELECT b::uuid, current_tenant() FROM unnest($1::text[]) AS b
+                ON CONFLICT (id) DO NOTHING
+                """, ["{" + batches.joined(separator: ",") + "}"])
+            try await c.query("""
+                INSERT INTO batch_items (id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at,
+                                         tenant_id)
+                SELECT v.*, current_tenant() FROM (VALUES \(values)) AS v
+                ON CONFLICT (id) DO NOTHING
+                """, parameters)
+            try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{" + batches.joined(separator: ",") + "}"])
+        }
+    }
+
+    /// Seals batch `id`: it will hold `expected` items; with how it came and where its webhook goes.
+    public func seal(_ id: String, tenantID: String, expected: Int, origin: String?, label: String?,
+                     callbackURL: String?) async throws(PGError) {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                INSERT INTO batches (id, tenant_id, expected, sealed_at, origin, label, callback_url)
+                VALUES ($1::uuid, current_tenant(), $2::integer, now(), $3, $4, $5)
+                ON CONFLICT (id) DO UPDATE SET expected = excluded.expected, sealed_at = coalesce(batches.sealed_at, now()),
+                    origin = coalesce(excluded.origin, batches.origin), label = coalesce(excluded.label, batches.label),
+                    callback_url = coalesce(excluded.callback_url, batches.callback_url)
+                """, [id, String(expected), origin, label, callbackURL])
+        }
+    }
+
+    /// Marks complete, once, the batches among `ids` that are sealed and whose items all have a final row;
+    /// returns them with their summaries (the webhook's `data`). Exactly once across engines: the update
+    /// that sets `completed_at` is the one that reports it.
+    public func complete(_ ids: [String], tenantID: String) async throws(PGError) -> [CompletedBatch] {
+        guard !ids.isEmpty else { return [] }
+        return try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                UPDATE batches SET completed_at = now()
+                WHERE id = ANY($1::uuid[]) AND completed_at IS NULL AND sealed_at IS NOT NULL
+                  AND documents >= coalesce(expected, 0) AND parsed + failed >= documents
+                RETURNING id::text, callback_url, json_build_object(
+                    'batch_id', id, 'label', label, 'origin', origin, 'documents', documents, 'parsed', parsed,
+                    'failed', failed, 'created_at', created_at, 'completed_at', completed_at,
+                    'prompt_tokens', prompt_tokens, 'completion_tokens', completion_tokens, 'cost_usd', cost_usd)::text
+                """, ["{" + ids.sorted().joined(separator: ",") + "}"]).rows.compactMap { row in
+                guard let id = row[0] else { return nil }
+                return CompletedBatch(id: id, callbackURL: row[1], summary: Array((row[2] ?? "{}").utf8))
+            }
+        }
+    }
+}
