@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Ingest", "ExtractPool", "LLMBatcher", "LLMSimulator", "Sink", "HTTP1", "Loop",
-                           "TestSupport"]
+                           "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SinkTests",

@@ -131,6 +131,15 @@ public final class Engine {
                                             sha256: [], receivedAtMilliseconds: 0)
             self.shortcut(metadata, .unreadable)
         }
+        // An erasure through the API: the content's copies still waiting in the spool go, and so does any
+        // result kept for reuse; copies already in flight are dropped by the Sink (`erasures`).
+        api?.routes.erased = { [unowned self] tenant, sha256 in
+            let purged = await self.spool.purge(tenant: tenant, sha256: sha256)
+            self.batcher?.forget(tenant: tenant, sha256Hex: Hex.encode(sha256))
+            if purged > 0 {
+                self.logger.info("erased copies removed from the spool", metadata: ["count": "\(purged)"])
+            }
+        }
         let pipelineMetrics = self.metrics
         (results as? DatabaseResults)?.sink.onCommitted = { _, nanoseconds in
             pipelineMetrics.committed(nanoseconds: nanoseconds)

@@ -164,7 +164,8 @@ struct SinkUnitTests {
         #expect(SinkSQL.createStaging.contains("cost_usd double precision"))
         let upsert = SinkSQL.upsert(tenantID: "01a205ce-adda-76f5-aa57-5dfec6830056")
         #expect(upsert.contains("cost_usd = excluded.cost_usd"), "a new result replaces the cost with the rest")
-        #expect(upsert.contains("coalesce(sum(cost_usd), 0) AS cost_usd"), "the batch's total is recounted")
+        #expect(upsert.contains("coalesce(sum(d.cost_usd) FILTER (WHERE d.id = i.id), 0) AS cost_usd"),
+                "the batch's total is recounted, once per processed item")
     }
 
     @Test("the upsert statement names every staged column, keys on tenant and content, and skips identical replays")

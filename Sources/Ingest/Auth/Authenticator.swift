@@ -70,6 +70,9 @@ public final class Authenticator {
     private let resolver: (any TenantResolver)?
     private let clock: any EngineClock
     private let keys: JWTKeyCollection?
+    /// The secret as jwt-kit's key, added to `keys` before the first verification.
+    private var hmacKey: HMACKey?
+    private var keyAdded: Task<Void, Never>?
     /// Cached grants by key hash (or token hash), with when they lapse (monotonic nanoseconds).
     private var cache: [[UInt8]: (tenant: AuthenticatedTenant, until: UInt64)] = [:]
     private static let maxCached = 10_000
@@ -77,18 +80,27 @@ public final class Authenticator {
     private var keysIssued: (value: Bool, until: UInt64)?
     /// Once seen issued, always (the flag is never cleared).
     private var required = false
+    /// Tenant default as the directory has it, for requests without credentials while keys are not issued.
+    private var openTenant: AuthenticatedTenant?
 
+    /// Called once when keys are first seen issued (the engine remembers it beside its spool, so that after a
+    /// restart with the database away it does not open up again).
+    private let remember: (@LoopActor () -> Void)?
+
+    /// `required`: credentials were required before (remembered); then they are from the start.
     public init(settings: AuthConfiguration, resolver: (any TenantResolver)?,
-                clock: any EngineClock = SystemClock.shared) {
+                clock: any EngineClock = SystemClock.shared, required: Bool = false,
+                remember: (@LoopActor () -> Void)? = nil) {
         self.settings = settings
         self.resolver = resolver
         self.clock = clock
+        self.remember = remember
+        self.required = required
         if let secret = settings.jwtSecret, !secret.isEmpty {
             let collection = JWTKeyCollection()
             keys = collection
-            let key = HMACKey(from: Array(secret.utf8))
-            Task { await collection.add(hmac: key, digestAlgorithm: .sha256) }
-            required = true
+            hmacKey = HMACKey(from: Array(secret.utf8))
+            self.required = true
         } else {
             keys = nil
         }
@@ -107,7 +119,7 @@ public final class Authenticator {
             if resolver == nil { return .success(Self.defaultTenant) }
             guard let known = keysIssued, known.until > now else { return nil }
             if known.value { return .failure(Self.missing) }
-            return .success(Self.defaultTenant)
+            return openTenant.map { .success($0) }
         case .malformed(let why):
             return .failure(AuthFailure(401, "invalid_credentials", why))
         case .bearer(let token):
@@ -130,12 +142,29 @@ public final class Authenticator {
         case .none:
             guard let resolver else { return .success(Self.defaultTenant) }
             guard let issued = await resolver.keysIssued() else {
-                return .failure(AuthFailure(503, "auth_unavailable",
-                                            "the database cannot be reached to check credentials; retry shortly"))
+                // The database cannot say. Keys were never seen here: this engine is as open as it was (uploads
+                // keep reaching the spool while the database is away).
+                return required ? .failure(Self.missing) : .success(openTenant ?? Self.defaultTenant)
             }
             keysIssued = (issued, clock.monotonicNanoseconds() + nanoseconds(settings.cacheSeconds))
-            if issued { required = true }
-            return issued ? .failure(Self.missing) : .success(Self.defaultTenant)
+            if issued {
+                if !required {
+                    required = true
+                    remember?()
+                }
+                return .failure(Self.missing)
+            }
+            // Open: tenant default, as the directory has it (its id is what reads are scoped by).
+            if let openTenant { return .success(openTenant) }
+            switch await resolver.tenant(slug: Self.defaultTenant.slug) {
+            case .found(let tenant):
+                openTenant = tenant
+                return .success(tenant)
+            case .notFound, .revoked:
+                return .success(Self.defaultTenant)
+            case .unavailable(let why):
+                return .failure(AuthFailure(503, "auth_unavailable", "credentials cannot be checked now (\(why)); retry shortly"))
+            }
         case .bearer(let token):
             let outcome = token.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
                 ? await verifyJWT(token) : await lookUpKey(token)
@@ -192,6 +221,11 @@ public final class Authenticator {
         guard header.alg == "HS256" else {
             return invalid("the token's algorithm is \(header.alg ?? "missing"); only HS256 is accepted")
         }
+        if keyAdded == nil, let key = hmacKey {
+            keyAdded = Task { await keys.add(hmac: key, digestAlgorithm: .sha256) }
+        }
+        // Every verification waits for the one addition (a second token arriving meanwhile too).
+        await keyAdded?.value
         let claims: Claims
         do {
             claims = try await keys.verify(token, as: Claims.self)

@@ -64,6 +64,12 @@ public struct IngestConfiguration: Sendable, Equatable {
         spoolMarks.retryAfterSeconds = try env.int("SPOOL_RETRY_AFTER", default: spoolMarks.retryAfterSeconds,
                                                    range: 1...3600)
         let secret = env.string("JWT_SECRET", default: "")
+        // HS256 wants a key at least as long as its hash (RFC 7518 §3.2): a shorter secret is refused here,
+        // not discovered when the first token arrives.
+        if !secret.isEmpty && secret.utf8.count < 32 {
+            throw InvalidSetting(name: "JWT_SECRET", value: "(\(secret.utf8.count) bytes)",
+                                 expected: "at least 32 bytes (HS256 needs a key as long as its hash, RFC 7518 §3.2)")
+        }
         auth.jwtSecret = secret.isEmpty ? nil : secret
         auth.cacheSeconds = try env.double("AUTH_CACHE_SECONDS", default: auth.cacheSeconds, range: 0...3600)
         auth.leewaySeconds = try env.double("JWT_LEEWAY_SECONDS", default: auth.leewaySeconds, range: 0...3600)

@@ -350,9 +350,30 @@ package final class BulkUploadHandler: HTTPRequestHandler {
             return exchange.respond(.error(400, code: "no_files",
                                            message: "the body holds no file parts; send one or more parts named \"files\""))
         }
+        // The monthly limit, before anything is acknowledged: refused, none of the files is kept.
+        var reservedDocuments = 0
+        if let usage = router.usage, tenant.monthlyLimit != nil, !entries.isEmpty {
+            switch await usage.reserve(tenant, documents: entries.count) {
+            case .granted:
+                reservedDocuments = entries.count
+            case .refused(let used, let limit):
+                discardAll()
+                releaseReservation()
+                if used >= limit { router.noteAtLimit(tenant, used: used, limit: limit) }
+                return exchange.respond(.error(402, code: "quota_exceeded",
+                                               message: QuotaAnswer.message(used: used, limit: limit)))
+            case .unavailable(let why):
+                discardAll()
+                releaseReservation()
+                return exchange.respond(.error(503, code: "quota_unavailable",
+                                               message: "the monthly document count cannot be checked now (\(why)); retry shortly",
+                                               headers: [("Retry-After", "5")]))
+            }
+        }
         do {
             try await router.spool.commit(entries)
         } catch {
+            if reservedDocuments > 0 { await router.usage?.release(tenant, documents: reservedDocuments) }
             releaseReservation()
             router.logger.error("spool commit failed", metadata: ["error": "\(error)"])
             return exchange.respond(.error(500, code: "spool_write_failed",

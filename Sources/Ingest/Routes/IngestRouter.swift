@@ -22,6 +22,11 @@ public final class IngestRouter: HTTPRouter {
     public let rateLimiter = TenantRateLimiter()
     /// The tenant's own routes beyond uploads (batches, results, documents), served by the pipeline.
     public var tenantRoutes: (any TenantRoutes)?
+    /// Monthly document limits (nil: none are enforced, e.g. without a database).
+    public var usage: (any UsageMeter)?
+    /// Tenants found at their monthly limit, and until when that is trusted (monotonic nanoseconds): their
+    /// uploads are refused before any byte is read.
+    package var atLimit: [String: (used: Int64, limit: Int64, until: UInt64)] = [:]
     /// Hears each upload once acknowledged: its batch, tenant and how many files it holds.
     public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int) -> Void)?
 
@@ -44,13 +49,15 @@ public final class IngestRouter: HTTPRouter {
             exchange.route = "bulk-parse-resumes"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
             return authenticated(exchange) { [self] tenant in
-                BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant)
+                if let refused = refuseAtLimit(exchange, tenant) { return refused }
+                return BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant)
             }
         case "/api/v1/imports":
             exchange.route = "imports"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
             return authenticated(exchange) { [self] tenant in
-                ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant)
+                if let refused = refuseAtLimit(exchange, tenant) { return refused }
+                return ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant)
             }
         case "/health":
             exchange.route = "health"
@@ -99,6 +106,7 @@ public final class IngestRouter: HTTPRouter {
                               "tenant \(tenant.slug) is over its rate of \(Self.rate(tenant.ratePerSecond ?? 0)) requests per second; retry after \(retry) s",
                               headers: [("Retry-After", String(retry))])
             }
+            if tenant.weight != 1 || spool.weights[tenant.slug] != nil { spool.weights[tenant.slug] = tenant.weight }
             return route(tenant)
         }
         switch authenticator.immediate(exchange.head) {
@@ -112,6 +120,22 @@ public final class IngestRouter: HTTPRouter {
             let head = exchange.head
             return AuthGate(exchange: exchange, authenticate: { await authenticator.authenticate(head) }, route: limited)
         }
+    }
+
+    /// `402 quota_exceeded` at once for a tenant last seen at its monthly limit (within 30 s, and with the
+    /// same limit), else nil.
+    package func refuseAtLimit(_ exchange: HTTPExchange, _ tenant: AuthenticatedTenant) -> (any HTTPRequestHandler)? {
+        guard let seen = atLimit[tenant.slug] else { return nil }
+        guard seen.until > SystemClock.shared.monotonicNanoseconds(), seen.limit == tenant.monthlyLimit else {
+            atLimit[tenant.slug] = nil
+            return nil
+        }
+        return reject(exchange, 402, "quota_exceeded", QuotaAnswer.message(used: seen.used, limit: seen.limit))
+    }
+
+    /// Notes that `tenant` is at its limit (after a refused reservation).
+    package func noteAtLimit(_ tenant: AuthenticatedTenant, used: Int64, limit: Int64) {
+        atLimit[tenant.slug] = (used, limit, SystemClock.shared.monotonicNanoseconds() + 30_000_000_000)
     }
 
     /// The response for a refused authentication.

@@ -1,3 +1,4 @@
+import Foundation
 import HTTP1
 import Loop
 import DequeModule
@@ -45,8 +46,18 @@ public final class Spool {
     }
     /// Hears the metadata of every commit, once durable (the pipeline records batches and their items).
     public var committed: (@LoopActor ([DocumentMetadata]) -> Void)?
-    /// Committed documents not yet handed to the next stage, oldest first (ids are time-ordered UUIDv7).
-    private var backlog = Deque<DocumentID>()
+    /// Committed documents not yet handed to the next stage, a lane per tenant, each oldest first (ids are
+    /// time-ordered UUIDv7). Lanes are served round robin (``nextCommitted()``): a tenant's 10,000-document
+    /// import and another tenant's single upload each get their turn, so the single upload waits for at most
+    /// one document per other busy tenant (times its weight), not for the whole import.
+    private var lanes: [String: Deque<DocumentID>] = [:]
+    /// Tenants with documents waiting, in serving order; the first is being served.
+    private var rotation = Deque<String>()
+    /// Documents the first lane in `rotation` may still take this turn.
+    private var credit = 0
+    private var backlogCount = 0
+    /// Documents a tenant takes per turn (default 1): set from the tenant's weight as its uploads arrive.
+    public var weights: [String: Int] = [:]
     private var backlogWaiters: [CheckedContinuation<DocumentID?, Never>] = []
     private var backlogClosed = false
 
@@ -101,7 +112,7 @@ public final class Spool {
         let root = directory
         let lock = self.lock
         let quarantine = quarantineDirectory
-        let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [DocumentID]) in
+        let (recovery, ids) = try await Offload.run { () throws -> (Recovery, [(DocumentID, String)]) in
             try FileSystem.makeDirectories(root)
             // A converter this process (or a previous one) just started holds a copy of the lock's descriptor
             // between its fork and its exec: give such a copy a moment to go before calling the spool taken.
@@ -148,13 +159,19 @@ public final class Spool {
             // Pairs whose name is not a document id were not written by the engine: counted neither as
             // backlog nor handed out (an import waits for what it counts).
             let kept = data.filter { meta.contains($0.key) && DocumentID($0.key) != nil }
+            // Each document's tenant, for its lane (unreadable metadata: lane "", and the pipeline quarantines
+            // it when it comes up).
+            let ids = kept.keys.compactMap(DocumentID.init).sorted().map { id -> (DocumentID, String) in
+                let bytes = FileManager.default.contents(atPath: incoming + "/\(id).json").map { Array($0) }
+                let tenant = bytes.flatMap { try? DocumentMetadata(decoding: $0, id: id).tenant } ?? ""
+                return (id, tenant)
+            }
             return (Recovery(backlogFiles: kept.count, backlogBytes: kept.values.reduce(0, +),
-                             removedTemporary: removedTemporary, removedOrphans: removedOrphans),
-                    kept.keys.compactMap(DocumentID.init).sorted())
+                             removedTemporary: removedTemporary, removedOrphans: removedOrphans), ids)
         }
         depthFiles = recovery.backlogFiles
         depthBytes = recovery.backlogBytes
-        ids.forEach(enqueue)
+        for (id, tenant) in ids { enqueue(id, tenant: tenant) }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)
         logger.info("spool opened", metadata: [
             "dir": "\(directory)", "backlog_files": "\(recovery.backlogFiles)",
@@ -187,7 +204,7 @@ public final class Spool {
         let moves = files.map { Move(data: $0.file.temporaryPath, metadata: $0.file.temporaryMetadataPath,
                                      id: $0.file.id) }
         try await syncIncoming(moves)
-        files.forEach { enqueue($0.file.id) }
+        files.forEach { enqueue($0.file.id, tenant: $0.metadata.tenant) }
         committed?(files.map(\.metadata))
         depthFiles += files.count
         depthBytes += files.reduce(0) { $0 + $1.metadata.size }
@@ -196,26 +213,87 @@ public final class Spool {
 
     // MARK: The queue for the next stage
 
-    func enqueue(_ id: DocumentID) {
-        if backlogWaiters.isEmpty {
-            backlog.append(id)
-        } else {
+    func enqueue(_ id: DocumentID, tenant: String) {
+        if !backlogWaiters.isEmpty {
             backlogWaiters.removeFirst().resume(returning: id)
+            return
         }
+        if lanes[tenant, default: []].isEmpty {
+            rotation.append(tenant)
+            if rotation.count == 1 { credit = weight(tenant) }
+        }
+        lanes[tenant, default: []].append(id)
+        backlogCount += 1
+    }
+
+    private func weight(_ tenant: String) -> Int { max(1, min(1000, weights[tenant] ?? 1)) }
+
+    /// The next document in round-robin order over the tenants' lanes, or nil when none waits.
+    private func takeNext() -> DocumentID? {
+        guard let tenant = rotation.first, let id = lanes[tenant]?.popFirst() else { return nil }
+        backlogCount -= 1
+        credit -= 1
+        if lanes[tenant]?.isEmpty ?? true {
+            lanes[tenant] = nil
+            rotation.removeFirst()
+            credit = rotation.first.map(weight) ?? 0
+        } else if credit <= 0 {
+            rotation.append(rotation.removeFirst())
+            credit = weight(rotation[0])
+        }
+        return id
     }
 
     /// The next committed document for the next stage, waiting for one if none is pending; `nil` once
     /// ``closeQueue()`` was called. Each document is handed out once per process; it stays in `incoming/`
-    /// until ``remove(_:size:)``, so after a crash it is handed out again.
+    /// until ``remove(_:size:)``, so after a crash it is handed out again. Tenants take turns.
     public func nextCommitted() async -> DocumentID? {
         // Closed for shutdown: what is still queued stays in `incoming/` for the next start.
         if backlogClosed { return nil }
-        if let id = backlog.popFirst() { return id }
+        if let id = takeNext() { return id }
         return await withCheckedContinuation(isolation: LoopActor.shared) { backlogWaiters.append($0) }
     }
 
     /// Committed documents waiting to be handed out.
-    public var pendingCount: Int { backlog.count }
+    public var pendingCount: Int { backlogCount }
+
+    /// Removes the documents of `tenant` whose content is `sha256` that wait in the backlog (an erasure):
+    /// their metadata is read to compare, on the pool. Returns how many went.
+    public func purge(tenant: String, sha256: [UInt8]) async -> Int {
+        guard let lane = lanes[tenant], !lane.isEmpty else { return 0 }
+        let candidates = Array(lane)
+        let incoming = incomingDirectory
+        let matches: [(DocumentID, Int)] = await Offload.runNonThrowing {
+            candidates.compactMap { id in
+                guard let bytes = FileManager.default.contents(atPath: incoming + "/\(id).json"),
+                      let m = try? DocumentMetadata(decoding: Array(bytes), id: id), m.sha256 == sha256
+                else { return nil }
+                return (id, m.size)
+            }
+        }
+        guard !matches.isEmpty else { return 0 }
+        let gone = Set(matches.map(\.0))
+        if var lane = lanes[tenant] {
+            let before = lane.count
+            lane.removeAll { gone.contains($0) }
+            backlogCount -= before - lane.count
+            if lane.isEmpty {
+                lanes[tenant] = nil
+                if let at = rotation.firstIndex(of: tenant) {
+                    rotation.remove(at: at)
+                    if at == 0 { credit = rotation.first.map(weight) ?? 0 }
+                }
+            } else {
+                lanes[tenant] = lane
+            }
+        }
+        do {
+            try await remove(matches.map { (id: $0.0, size: $0.1) })
+        } catch {
+            logger.error("could not remove erased documents from the spool", metadata: ["error": "\(error)"])
+        }
+        return matches.count
+    }
 
     /// Ends ``nextCommitted()`` for shutdown: waiting callers get `nil`.
     public func closeQueue() {

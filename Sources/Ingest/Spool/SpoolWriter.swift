@@ -91,7 +91,8 @@ extension Spool {
     public func commit(_ documents: [SpooledDocument]) async throws {
         guard !documents.isEmpty else { return }
         try await syncIncoming(documents.map { Move(data: $0.dataPath, metadata: $0.metadataPath, id: $0.metadata.id) })
-        documents.forEach { enqueue($0.metadata.id) }
+        documents.forEach { enqueue($0.metadata.id, tenant: $0.metadata.tenant) }
+        committed?(documents.map(\.metadata))
         depthFiles += documents.count
         depthBytes += documents.reduce(0) { $0 + $1.metadata.size }
         metrics.spoolDepth(files: depthFiles, bytes: depthBytes)

@@ -51,6 +51,18 @@ struct ContentDedupe<Follower, Result> {
         return .lead
     }
 
+    /// Forgets the result kept for `key` (an erasure); copies in flight are not stopped (the Sink drops their
+    /// rows). True when one was kept.
+    @discardableResult
+    mutating func forget(key: String) -> Bool {
+        guard results.removeValue(forKey: key) != nil else { return false }
+        if let at = order.firstIndex(where: { $0.key == key }) {
+            bytes -= order[at].bytes
+            order.remove(at: at)
+        }
+        return true
+    }
+
     /// The leader of `key` is done: `result` (nil when it failed; `bytes` its estimated size) is kept for reuse,
     /// the oldest results forgotten to make room, and answers its followers; after a failure the first follower
     /// leads in its place.

@@ -254,6 +254,11 @@ public final class LLMBatcher: ParsingStage {
         then(compacted)
     }
 
+    /// Forgets the result kept for reuse for tenant `tenant`'s content `sha256Hex` (an erasure).
+    public func forget(tenant: String, sha256Hex: String) {
+        dedupe.forget(key: JobState.contentKey(tenant: tenant, sha256: sha256Hex))
+    }
+
     public func drain(timeoutMilliseconds: UInt64) async {
         if held == 0 { return }
         // Batch API: what waits for company goes now.

@@ -1,3 +1,4 @@
+import Foundation
 import Ingest
 import Logging
 import Loop
@@ -24,9 +25,15 @@ public final class TenantAPI {
     }
 
     /// Puts authentication and the routes on `router`, and seals each upload's batch once acknowledged.
+    /// Once keys are seen issued, `<spool>/.auth-required` remembers it: after a restart with the database
+    /// away, requests without credentials are still refused.
     public func install(on router: IngestRouter, settings: AuthConfiguration) {
-        router.authenticator = Authenticator(settings: settings, resolver: resolver)
+        let marker = router.spool.directory + "/.auth-required"
+        router.authenticator = Authenticator(
+            settings: settings, resolver: resolver, required: FileManager.default.fileExists(atPath: marker),
+            remember: { _ = FileManager.default.createFile(atPath: marker, contents: Data("keys issued\n".utf8)) })
         router.tenantRoutes = routes
+        router.usage = resolver
         let ledger = self.ledger
         router.uploadAccepted = { batch, tenant, files in
             ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload")
@@ -39,9 +46,9 @@ public final class TenantAPI {
     }
 }
 
-/// Keys and tenants from the database, for the ``Authenticator``.
+/// Keys and tenants from the database, for the ``Authenticator``; monthly counts, for the router.
 @LoopActor
-public final class DirectoryResolver: TenantResolver {
+public final class DirectoryResolver: TenantResolver, UsageMeter {
     private let directory: TenantDirectory
     private let logger: Logger
 
@@ -82,6 +89,29 @@ public final class DirectoryResolver: TenantResolver {
         } catch {
             logger.warning("could not read whether keys were issued", metadata: ["error": "\(error)"])
             return nil
+        }
+    }
+
+    public func reserve(_ tenant: AuthenticatedTenant, documents: Int) async -> QuotaDecision {
+        guard let limit = tenant.monthlyLimit else { return .granted }
+        guard let id = tenant.id else { return .unavailable("the tenant is not in the database") }
+        do throws(PGError) {
+            if let used = try await directory.reserve(tenantID: id, documents: documents, limit: limit) {
+                return .refused(used: used, limit: limit)
+            }
+            return .granted
+        } catch {
+            logger.warning("monthly count failed", metadata: ["error": "\(error)"])
+            return .unavailable("database: \(error.message)")
+        }
+    }
+
+    public func release(_ tenant: AuthenticatedTenant, documents: Int) async {
+        guard let id = tenant.id else { return }
+        do throws(PGError) {
+            try await directory.release(tenantID: id, documents: documents)
+        } catch {
+            logger.warning("could not give back a monthly reservation", metadata: ["error": "\(error)"])
         }
     }
 

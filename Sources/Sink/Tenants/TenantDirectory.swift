@@ -238,6 +238,48 @@ public final class TenantDirectory {
         }
     }
 
+    /// Adds `documents` to tenant `tenantID`'s count for this month (UTC) when the count stays within
+    /// `limit`; returns nil when it did, else the count as it is (the upload is refused). One statement per
+    /// call, so concurrent uploads on any number of engines cannot pass the limit together.
+    public func reserve(tenantID: String, documents: Int, limit: Int64) async throws(PGError) -> Int64? {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                INSERT INTO tenant_usage (tenant_id, month, documents)
+                VALUES (current_tenant(), date_trunc('month', now() AT TIME ZONE 'UTC')::date, 0)
+                ON CONFLICT DO NOTHING
+                """)
+            let granted = try await c.query("""
+                UPDATE tenant_usage SET documents = documents + $1::bigint
+                WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date AND documents + $1::bigint <= $2::bigint
+                RETURNING documents
+                """, [String(documents), String(limit)])
+            if granted.affectedRows == 1 { return nil }
+            let used = try await c.query("""
+                SELECT documents FROM tenant_usage WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+                """).scalar
+            return used.flatMap { Int64($0) } ?? 0
+        }
+    }
+
+    /// Gives back `documents` reserved this month (the spool could not take the upload).
+    public func release(tenantID: String, documents: Int) async throws(PGError) {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                UPDATE tenant_usage SET documents = greatest(0, documents - $1::bigint)
+                WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+                """, [String(documents)])
+        }
+    }
+
+    /// Documents counted this month (UTC) for tenant `tenantID`.
+    public func usage(tenantID: String) async throws(PGError) -> Int64 {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            Int64(try await c.query("""
+                SELECT documents FROM tenant_usage WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+                """).scalar ?? "0") ?? 0
+        }
+    }
+
     private static func time(_ column: String) -> String {
         "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     }

@@ -173,6 +173,11 @@ public final class TenantReads {
                 ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET erased_at = now()
                 """, [hex])
             let batches = Set(items.compactMap { $0[1] })
+            // A batch expects as many fewer items as it lost.
+            for (batch, lost) in Dictionary(grouping: items.compactMap { $0[1] }, by: { $0 }).mapValues(\.count) {
+                try await c.query("UPDATE batches SET expected = greatest(0, expected - $2::integer) WHERE id = $1::uuid",
+                                  [batch, String(lost)])
+            }
             if !batches.isEmpty {
                 try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"),
                                   ["{" + batches.sorted().joined(separator: ",") + "}"])
