@@ -321,4 +321,102 @@ struct TenantAPITests {
         #expect(serve.spooled.isEmpty, "\(serve.spooled)")
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
+
+    @Test("Idempotency-Key: a retry returns the first answer and stores nothing twice; another body under the key is 422; a key whose first request is still in flight is 409; imports too")
+    func idempotency() async throws {
+        let url = try TestDatabase.freshDatabase("api_idempotency")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let key = try await Self.tenant("acme", url: url)
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        let files = ["0012-noor-de-vries.txt", "0013-sophia-ward.html"]
+        let first = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key, files: files,
+                                  extra: ["-H", "Idempotency-Key: order-1"])
+        #expect(first.status == 202, "\(first.body)")
+        // curl picks a new multipart boundary each time: the retry's bytes differ, its files do not.
+        let retry = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key, files: files,
+                                  extra: ["-H", "Idempotency-Key: order-1"])
+        #expect(retry.status == 202)
+        #expect(retry.body == first.body, "the first answer, the same batch and ids")
+        #expect(retry.headers["idempotent-replayed"] == "true")
+        let other = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key,
+                                  files: ["0003-youssef-haddad.docx"], extra: ["-H", "Idempotency-Key: order-1"])
+        #expect(other.status == 422, "\(other.body)")
+        #expect(other.errorCode == "idempotency_key_reused")
+        let invalid = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key, files: files,
+                                    extra: ["-H", "Idempotency-Key: " + String(repeating: "k", count: 300)])
+        #expect(invalid.status == 400 && invalid.errorCode == "invalid_idempotency_key", "\(invalid.body)")
+
+        // In flight: the first request's head and half its body are sent and held; the second gets 409.
+        var body = MultipartBody()
+        body.file(filename: "held.txt", Array("Held Person\nheld@example.com\n".utf8))
+        let request = body.request(extraHeaders: "Authorization: Bearer \(key)\r\nIdempotency-Key: held-1\r\n")
+        let held = try TestClient(port: serve.port)
+        _ = held.send(Array(request.prefix(request.count - 20)))
+        var conflict = Answer(status: 0, headers: [:], body: "")
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            conflict = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key, files: files,
+                                     extra: ["-H", "Idempotency-Key: held-1"])
+            if conflict.status == 409 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(conflict.status == 409, "\(conflict.body)")
+        #expect(conflict.errorCode == "idempotency_key_in_use")
+        _ = held.send(Array(request.suffix(20)))
+        #expect(try held.readResponse().status == 202)
+
+        // An import under a key: the retry is the first answer, one batch.
+        let archive = try TemporaryDirectory.make(prefix: "idem-import") + "/cvs.tar"
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        tar.arguments = ["-cf", archive, "-C", Self.sample, "0009-sota-sato.doc"]
+        try tar.run()
+        tar.waitUntilExit()
+        let imported = try Self.call(serve, "POST", "/api/v1/imports?filename=cvs.tar", token: key,
+                                     extra: ["-H", "Idempotency-Key: import-1", "--data-binary", "@\(archive)"])
+        #expect(imported.status == 202, "\(imported.body)")
+        let importedAgain = try Self.call(serve, "POST", "/api/v1/imports?filename=cvs.tar", token: key,
+                                          extra: ["-H", "Idempotency-Key: import-1", "--data-binary", "@\(archive)"])
+        #expect(importedAgain.body == imported.body && importedAgain.headers["idempotent-replayed"] == "true")
+
+        // Stored once: the first request's batch and the held one's, plus the import; no second batch for the
+        // retries.
+        let batch = try #require(first.json["batch_id"] as? String)
+        _ = try await Self.completed(serve, batch: batch, token: key)
+        let deadline2 = Date().addingTimeInterval(60)
+        var batches: [String] = []
+        while Date() < deadline2 {
+            batches = try Self.rows(url, tenant: "acme", "SELECT count(*) FROM batches")
+            if batches == ["3"] { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(batches == ["3"], "\(batches)")
+        #expect(try Self.rows(url, tenant: "acme", "SELECT count(*) FROM batch_items WHERE batch_id = '\(batch)'") == ["2"])
+        #expect(try Self.rows(url, tenant: "acme", "SELECT count(*) FROM idempotency_keys WHERE status = 202") == ["3"])
+        #expect(await serve.stop() == 0, "\(serve.log)")
+    }
+
+    @Test("?wait=SECONDS answers with the results in the synchronous service's shape once the batch is done; a bad value is 400")
+    func waitForResults() async throws {
+        let url = try TestDatabase.freshDatabase("api_wait")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let key = try await Self.tenant("acme", url: url)
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        let answer = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes?wait=25", token: key,
+                                   files: ["0012-noor-de-vries.txt", "nasty-junk.pdf"])
+        #expect(answer.status == 200, "\(answer.body)")
+        #expect(answer.json["completed"] as? Bool == true)
+        #expect(answer.json["count"] as? Int == 2 && answer.json["ok"] as? Int == 1, "\(answer.body)")
+        let results = answer.json["results"] as? [[String: Any]] ?? []
+        let ok = results.first { $0["filename"] as? String == "0012-noor-de-vries.txt" }
+        #expect(ok?["status"] as? String == "ok", "\(results)")
+        #expect((ok?["parsed"] as? [String: Any])?["basics"] != nil, "\(results)")
+        let failed = results.first { $0["filename"] as? String == "nasty-junk.pdf" }
+        #expect(failed?["status"] as? String == "unsupported_type", "\(results)")
+        #expect((answer.json["poll"] as? String)?.hasPrefix("/api/v1/batches/") == true)
+        let bad = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes?wait=forever", token: key,
+                                files: ["0012-noor-de-vries.txt"])
+        #expect(bad.status == 400 && bad.errorCode == "invalid_parameter", "\(bad.body)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
+    }
 }

@@ -40,6 +40,8 @@ public final class HTTPExchange {
 
     /// Headers every response to this request carries (CORS, a request id), added to the response's own.
     public var extraHeaders: [(name: String, value: String)] = []
+    /// Hears the response as it is sent (e.g. to keep it as an idempotent request's first answer).
+    public var onRespond: (@LoopActor (HTTPResponse) -> Void)?
 
     package weak var connection: HTTPConnection?
 
@@ -54,6 +56,8 @@ public final class HTTPExchange {
     public func respond(_ response: HTTPResponse) {
         guard !responded else { return }
         responded = true
+        onRespond?(response)
+        onRespond = nil
         if extraHeaders.isEmpty {
             connection?.respond(self, response)
         } else {

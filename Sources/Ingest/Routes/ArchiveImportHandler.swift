@@ -13,6 +13,8 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let router: IngestRouter
     private let tenant: AuthenticatedTenant
+    /// The request's `Idempotency-Key`, when it has one (its fingerprint: the archive's name and SHA-256).
+    private var idempotency: IdempotencyContext?
     private let file: SpoolFile
     private let batchID = DocumentID()
     private let filename: String?
@@ -27,7 +29,8 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private var done = false
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
-    static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant) -> any HTTPRequestHandler {
+    static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant,
+                     idempotency: IdempotencyContext? = nil) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
         func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
@@ -51,8 +54,11 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         let query = head.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let name = query.split(separator: "&").first { $0.hasPrefix("filename=") }
             .flatMap { $0.dropFirst("filename=".count).removingPercentEncoding() }
-        return ArchiveImportHandler(exchange: exchange, router: router, tenant: tenant, filename: name ?? "import",
-                                    declaredType: head.headers.first("Content-Type"), limit: limits.maxImportBytes)
+        let handler = ArchiveImportHandler(exchange: exchange, router: router, tenant: tenant,
+                                           filename: name ?? "import", declaredType: head.headers.first("Content-Type"),
+                                           limit: limits.maxImportBytes)
+        handler.idempotency = idempotency
+        return handler
     }
 
     private init(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant, filename: String?,
@@ -132,6 +138,16 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     }
 
     private func commit(_ metadata: DocumentMetadata) async {
+        if let idempotency {
+            let fingerprint = IdempotencyContext.fingerprint(
+                route: "imports", parts: [(metadata.filename ?? "", Hex.encode(metadata.sha256))])
+            idempotency.fingerprint = fingerprint
+            if let replay = idempotency.replay {
+                file.discard()
+                release()
+                return exchange.respond(idempotency.replayAnswer(replay, mine: fingerprint))
+            }
+        }
         do {
             try await router.spool.commit([(file, metadata)])
         } catch {
@@ -151,7 +167,9 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         body.string("batch_id", batchID.description)
         body.string("status", "queued")
         body.object("archive", archive)
-        exchange.respond(.json(202, body.finished() + [0x0A]))
+        let response = HTTPResponse.json(202, body.finished() + [0x0A])
+        await idempotency?.keepBeforeAnswering(response)
+        exchange.respond(response)
     }
 
     private func fail(_ status: Int, _ code: String, _ message: String) {
@@ -166,6 +184,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     }
 
     func abort() {
+        idempotency?.abandoned()
         done = true
         file.discard()
         release()

@@ -59,6 +59,11 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private let router: IngestRouter
     /// Who the upload is for.
     private let tenant: AuthenticatedTenant
+    /// The request's `Idempotency-Key`, when it has one.
+    private var idempotency: IdempotencyContext?
+    /// `?wait=SECONDS`: answer with the results once done (or at the deadline).
+    private var wait: Double?
+    private let started = SystemClock.shared.monotonicNanoseconds()
     private let limits: IngestLimits
     private var parser: MultipartParser
     private var decoder: ZstdStreamDecoder?
@@ -82,8 +87,8 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private var waitingForFiles: (@LoopActor () -> Void)?
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
-    package static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant)
-        -> any HTTPRequestHandler
+    package static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant,
+                             idempotency: IdempotencyContext? = nil) -> any HTTPRequestHandler
     {
         let head = exchange.head
         let limits = router.configuration.limits
@@ -110,6 +115,17 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         if head.framing == .none {
             return reject(400, "empty_body", "the request has no body; send multipart/form-data with files parts")
         }
+        var wait: Double?
+        if let text = Self.queryValue("wait", in: head.target) {
+            guard let seconds = Double(text), seconds >= 0, seconds <= IngestRouter.maxWaitSeconds else {
+                return reject(400, "invalid_parameter",
+                              "wait must be a number of seconds from 0 to \(Int(IngestRouter.maxWaitSeconds))")
+            }
+            guard router.waiter != nil else {
+                return reject(400, "wait_unsupported", "?wait needs the database (DATABASE_URL) to read results from")
+            }
+            wait = seconds
+        }
         if case .contentLength(let length) = head.framing, length > limits.maxRequestBytes {
             return reject(413, "request_too_large",
                           "the body is \(length) bytes; the limit is \(limits.maxRequestBytes) (MAX_REQUEST_SIZE)")
@@ -121,7 +137,11 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         } catch {
             return reject(error.status, error.code, error.message)
         }
-        return BulkUploadHandler(exchange: exchange, router: router, tenant: tenant, parser: parser, decoder: decoder)
+        let handler = BulkUploadHandler(exchange: exchange, router: router, tenant: tenant, parser: parser,
+                                        decoder: decoder)
+        handler.idempotency = idempotency
+        handler.wait = wait
+        return handler
     }
 
     private init(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant, parser: MultipartParser,
@@ -350,6 +370,19 @@ package final class BulkUploadHandler: HTTPRequestHandler {
             return exchange.respond(.error(400, code: "no_files",
                                            message: "the body holds no file parts; send one or more parts named \"files\""))
         }
+        // An idempotent request: its fingerprint is its files' names and digests (or refusals), in order. A
+        // repeat of a finished request is answered from the first answer (or 422) and keeps nothing.
+        if let idempotency {
+            let fingerprint = IdempotencyContext.fingerprint(route: "bulk-parse-resumes", parts: results.map {
+                ($0.filename ?? "", $0.finished.map { Hex.encode($0.metadata.sha256) } ?? ($0.error?.code ?? "-"))
+            })
+            idempotency.fingerprint = fingerprint
+            if let replay = idempotency.replay {
+                discardAll()
+                releaseReservation()
+                return exchange.respond(idempotency.replayAnswer(replay, mine: fingerprint))
+            }
+        }
         // The monthly limit, before anything is acknowledged: refused, none of the files is kept.
         var reservedDocuments = 0
         if let usage = router.usage, tenant.monthlyLimit != nil, !entries.isEmpty {
@@ -393,7 +426,33 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         body.string("batch_id", batchID.description)
         body.array("files", results.map(Self.describe))
-        exchange.respond(.json(accepted == 0 ? 413 : 202, body.finished() + [0x0A]))
+        var response = HTTPResponse.json(accepted == 0 ? 413 : 202, body.finished() + [0x0A])
+        if accepted > 0, let wait, let waiter = router.waiter,
+           let done = await waiter.wait(batch: batchID, tenant: tenant, seconds: wait, files: accepted) {
+            // The synchronous answer (the shape of the service this engine replaces), plus where to poll.
+            var sync = JSONText.Object()
+            sync.string("batch_id", batchID.description)
+            sync.bool("completed", done.completed)
+            sync.int("count", results.count)
+            sync.int("ok", done.ok)
+            sync.int("elapsed_ms", Int((SystemClock.shared.monotonicNanoseconds() - started) / 1_000_000))
+            sync.raw("results", done.results)
+            sync.array("rejected", results.filter { $0.finished == nil }.map(Self.describe))
+            sync.string("poll", "/api/v1/batches/\(batchID)")
+            response = .json(done.completed ? 200 : 202, sync.finished() + [0x0A])
+        }
+        await idempotency?.keepBeforeAnswering(response)
+        exchange.respond(response)
+    }
+
+    /// The value of query parameter `name` in `target`, percent-decoded.
+    static func queryValue(_ name: String, in target: String) -> String? {
+        guard let q = target.firstIndex(of: "?") else { return nil }
+        for pair in target[target.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if kv.first == Substring(name) { return kv.count > 1 ? kv[1].removingPercentEncoding() : "" }
+        }
+        return nil
     }
 
     private static func describe(_ result: Result) -> JSONText.Object {
@@ -452,6 +511,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     }
 
     package func abort() {
+        idempotency?.abandoned()
         guard !done else { return }
         done = true
         discardAll()

@@ -22,6 +22,12 @@ public final class IngestRouter: HTTPRouter {
     public let rateLimiter = TenantRateLimiter()
     /// The tenant's own routes beyond uploads (batches, results, documents), served by the pipeline.
     public var tenantRoutes: (any TenantRoutes)?
+    /// Where `Idempotency-Key` answers are kept (nil: the header is refused, e.g. without a database).
+    public var idempotency: (any IdempotencyStore)?
+    /// Answers `?wait=SECONDS` uploads with their results (nil: `wait` is refused, e.g. without a database).
+    public var waiter: (any BatchWaiter)?
+    /// The longest `?wait=` an upload may ask for, in seconds.
+    public nonisolated static let maxWaitSeconds = 300.0
     /// Monthly document limits (nil: none are enforced, e.g. without a database).
     public var usage: (any UsageMeter)?
     /// Tenants found at their monthly limit, and until when that is trusted (monotonic nanoseconds): their
@@ -50,14 +56,18 @@ public final class IngestRouter: HTTPRouter {
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
-                return BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant)
+                return idempotent(exchange, tenant, route: "bulk-parse-resumes") { context in
+                    BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context)
+                }
             }
         case "/api/v1/imports":
             exchange.route = "imports"
             guard head.method == "POST" else { return methodNotAllowed(exchange, allow: "POST") }
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
-                return ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant)
+                return idempotent(exchange, tenant, route: "imports") { context in
+                    ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context)
+                }
             }
         case "/health":
             exchange.route = "health"
@@ -117,8 +127,53 @@ public final class IngestRouter: HTTPRouter {
             return DiscardBody.shared
         case nil:
             let authenticator = self.authenticator
-            let head = exchange.head
-            return AuthGate(exchange: exchange, authenticate: { await authenticator.authenticate(head) }, route: limited)
+            return HeldRequest(exchange: exchange) {
+                switch await authenticator.authenticate(exchange.head) {
+                case .success(let tenant):
+                    return limited(tenant)
+                case .failure(let failure):
+                    exchange.respond(Self.refusal(failure))
+                    return DiscardBody.shared
+                }
+            }
+        }
+    }
+
+    /// With an `Idempotency-Key` header: the key is claimed first (`409` while its first request is in flight,
+    /// `503` when the store cannot say), and the handler is made with what the store knows. Without one,
+    /// `make(nil)` at once.
+    package func idempotent(_ exchange: HTTPExchange, _ tenant: AuthenticatedTenant, route: String,
+                            _ make: @escaping @LoopActor (IdempotencyContext?) -> any HTTPRequestHandler)
+        -> any HTTPRequestHandler
+    {
+        guard let key = exchange.head.headers.first("Idempotency-Key") else { return make(nil) }
+        guard IdempotencyContext.valid(key) else {
+            return reject(exchange, 400, "invalid_idempotency_key",
+                          "Idempotency-Key must be 1 to 255 visible ASCII characters")
+        }
+        guard let store = idempotency, let tenantID = tenant.id else {
+            return reject(exchange, 400, "idempotency_unsupported",
+                          "Idempotency-Key needs the database (DATABASE_URL) to keep first answers")
+        }
+        let hours = configuration.auth.idempotencyHours
+        return HeldRequest(exchange: exchange) { [self] in
+            switch await store.claim(tenantID: tenantID, key: key, route: route, hours: hours) {
+            case .new:
+                let context = IdempotencyContext(key: key, tenantID: tenantID, store: store, replay: nil)
+                exchange.onRespond = { response in context.answered(response) }
+                return make(context)
+            case .done(let fingerprint, let status, let body):
+                return make(IdempotencyContext(key: key, tenantID: tenantID, store: store,
+                                               replay: (fingerprint, status, body)))
+            case .inFlight:
+                return reject(exchange, 409, "idempotency_key_in_use",
+                              "a request with Idempotency-Key \(key) is still in progress; retry after it is answered",
+                              headers: [("Retry-After", "1")])
+            case .unavailable(let why):
+                return reject(exchange, 503, "idempotency_unavailable",
+                              "the Idempotency-Key cannot be checked now (\(why)); retry shortly",
+                              headers: [("Retry-After", "5")])
+            }
         }
     }
 

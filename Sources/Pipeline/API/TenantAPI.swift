@@ -14,6 +14,7 @@ public final class TenantAPI {
     public let resolver: DirectoryResolver
     public let routes: APIRoutes
     public let ledger: BatchLedger
+    public let idempotency: IdempotencyRecords
 
     public init(configuration: SinkConfiguration, logger: Logger, connections: Int = 4) {
         pool = SidePool(configuration: configuration, size: connections, logger: logger)
@@ -22,6 +23,7 @@ public final class TenantAPI {
         resolver = DirectoryResolver(directory: directory, logger: logger)
         routes = APIRoutes(reads: reads, logger: logger)
         ledger = BatchLedger(records: BatchRecords(pool: pool), directory: directory, logger: logger)
+        idempotency = IdempotencyRecords(keys: IdempotencyKeys(pool: pool), logger: logger)
     }
 
     /// Puts authentication and the routes on `router`, and seals each upload's batch once acknowledged.
@@ -34,6 +36,8 @@ public final class TenantAPI {
             remember: { _ = FileManager.default.createFile(atPath: marker, contents: Data("keys issued\n".utf8)) })
         router.tenantRoutes = routes
         router.usage = resolver
+        router.idempotency = idempotency
+        router.waiter = self
         let ledger = self.ledger
         router.uploadAccepted = { batch, tenant, files in
             ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload")
@@ -43,6 +47,35 @@ public final class TenantAPI {
     public func close() {
         ledger.close()
         pool.close()
+    }
+}
+
+extension TenantAPI: BatchWaiter {
+    /// Polls the batch's completion (every 100 ms, then every 250 ms after the first second): completion is
+    /// decided in the database, so this works whichever engine processes the documents.
+    public func wait(batch: DocumentID, tenant: AuthenticatedTenant, seconds: Double, files: Int) async
+        -> (completed: Bool, results: [UInt8], ok: Int)?
+    {
+        guard let tenantID = tenant.id else { return nil }
+        let started = SystemClock.shared.monotonicNanoseconds()
+        let deadline = started + UInt64(seconds * 1e9)
+        var completed = false
+        do throws(PGError) {
+            while true {
+                if try await reads.isComplete(batch: batch.description, tenantID: tenantID) == true {
+                    completed = true
+                    break
+                }
+                let now = SystemClock.shared.monotonicNanoseconds()
+                if now >= deadline { break }
+                let step: UInt64 = now - started < 1_000_000_000 ? 100_000_000 : 250_000_000
+                try? await Task.sleep(nanoseconds: min(step, deadline - now))
+            }
+            let page = try await reads.synchronousResults(batch: batch.description, tenantID: tenantID, limit: files)
+            return (completed, page.json, page.ok)
+        } catch {
+            return nil
+        }
     }
 }
 
@@ -118,5 +151,47 @@ public final class DirectoryResolver: TenantResolver, UsageMeter {
     static func authenticated(_ t: TenantRecord) -> AuthenticatedTenant {
         AuthenticatedTenant(id: t.id, slug: t.slug, monthlyLimit: t.monthlyLimit, ratePerSecond: t.ratePerSecond,
                             weight: t.weight)
+    }
+}
+
+/// `Idempotency-Key` answers in the database, for the router.
+@LoopActor
+public final class IdempotencyRecords: IdempotencyStore {
+    private let keys: IdempotencyKeys
+    private let logger: Logger
+
+    public init(keys: IdempotencyKeys, logger: Logger) {
+        self.keys = keys
+        self.logger = logger
+    }
+
+    public func claim(tenantID: String, key: String, route: String, hours: Double) async -> IdempotencyClaim {
+        do throws(PGError) {
+            switch try await keys.claim(tenantID: tenantID, key: key, route: route, hours: hours) {
+            case .new: return .new
+            case .inFlight: return .inFlight
+            case .done(let fingerprint, let status, let body): return .done(fingerprint: fingerprint, status: status, body: body)
+            }
+        } catch {
+            logger.warning("idempotency key lookup failed", metadata: ["error": "\(error)"])
+            return .unavailable("database: \(error.message)")
+        }
+    }
+
+    public func finish(tenantID: String, key: String, fingerprint: [UInt8], status: Int, body: [UInt8]) async {
+        do throws(PGError) {
+            try await keys.finish(tenantID: tenantID, key: key, fingerprint: fingerprint, status: status, body: body)
+        } catch {
+            // Not kept: a retry with this key runs again (the upsert keeps the content's row single).
+            logger.warning("could not keep an idempotent answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func abandon(tenantID: String, key: String) async {
+        do throws(PGError) {
+            try await keys.abandon(tenantID: tenantID, key: key)
+        } catch {
+            logger.warning("could not release an idempotency key", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -125,6 +125,46 @@ public final class TenantReads {
         }
     }
 
+    /// Whether batch `id` is complete (nil: no such batch).
+    public func isComplete(batch id: String, tenantID: String) async throws(PGError) -> Bool? {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("SELECT completed_at IS NOT NULL FROM batches WHERE id = $1::uuid", [id]).scalar
+                .map { $0 == "t" || $0 == "true" }
+        }
+    }
+
+    /// A batch's results in the shape the synchronous service this engine replaces answered with: a JSON array
+    /// of `{"id","filename","size","sha256","status","error","parsed",…}` where `status` is `ok` for a parsed
+    /// document, the error code for a failed one and `queued` for one not done; with our own fields beside.
+    public func synchronousResults(batch id: String, tenantID: String, limit: Int) async throws(PGError)
+        -> (json: [UInt8], ok: Int)
+    {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            let rows = try await c.query("""
+                SELECT json_build_object(
+                    'id', i.id, 'filename', i.filename, 'size', i.size_bytes, 'sha256', encode(i.content_sha256, 'hex'),
+                    'status', CASE d.status WHEN 'parsed' THEN 'ok' WHEN 'failed' THEN coalesce(d.error_code, 'failed')
+                                            ELSE 'queued' END,
+                    'error', d.error_detail, 'error_code', d.error_code, 'parsed', d.parsed,
+                    'mime', d.detected_type, 'declared_type', i.declared_type, 'chars', d.text_chars,
+                    'method', d.extractor, 'document_id', d.id, 'duplicate', d.id IS NOT NULL AND d.id <> i.id,
+                    'usage', CASE WHEN d.prompt_tokens IS NOT NULL THEN json_build_object(
+                        'prompt_tokens', d.prompt_tokens, 'completion_tokens', d.completion_tokens) END)::text,
+                    d.status = 'parsed'
+                FROM batch_items i
+                LEFT JOIN documents d ON d.tenant_id = i.tenant_id AND d.content_sha256 = i.content_sha256
+                WHERE i.batch_id = $1::uuid ORDER BY i.id LIMIT $2::integer
+                """, [id, String(limit)]).rows
+            var json: [UInt8] = [0x5B]
+            for (n, row) in rows.enumerated() {
+                if n > 0 { json.append(0x2C) }
+                json += Array((row[0] ?? "null").utf8)
+            }
+            json.append(0x5D)
+            return (json, rows.filter { $0[1] == "t" || $0[1] == "true" }.count)
+        }
+    }
+
     /// A document by the id its upload answered with (a batch item) or its row's id; nil when the tenant has
     /// none. `text` adds the extracted text.
     public func document(_ id: String, tenantID: String, text: Bool) async throws(PGError) -> [UInt8]? {
