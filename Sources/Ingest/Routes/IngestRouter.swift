@@ -20,6 +20,8 @@ public final class IngestRouter: HTTPRouter {
     public var authenticator: Authenticator
     /// Per-tenant request rates.
     public let rateLimiter = TenantRateLimiter()
+    /// Which browser origins may call the API (`CORS_ORIGINS`).
+    let cors: CORSPolicy
     /// The tenant's own routes beyond uploads (batches, results, documents), served by the pipeline.
     public var tenantRoutes: (any TenantRoutes)?
     /// Where `Idempotency-Key` answers are kept (nil: the header is refused, e.g. without a database).
@@ -44,12 +46,20 @@ public final class IngestRouter: HTTPRouter {
         self.status = status
         self.logger = logger
         authenticator = Authenticator(settings: configuration.auth, resolver: nil)
+        cors = CORSPolicy(origins: configuration.auth.corsOrigins)
     }
 
     public func handler(for exchange: HTTPExchange) -> any HTTPRequestHandler {
         let head = exchange.head
         let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first
             .map(String.init) ?? head.target
+        if let origin = head.headers.first("Origin"), let allowed = cors.allow(origin) {
+            exchange.extraHeaders += CORSPolicy.headers(allowed)
+            if head.method == "OPTIONS", head.headers.first("Access-Control-Request-Method") != nil {
+                exchange.route = "preflight"
+                return respond(exchange) { HTTPResponse(status: 204, headers: CORSPolicy.preflight, body: []) }
+            }
+        }
         switch path {
         case "/api/v1/bulk-parse-resumes":
             exchange.route = "bulk-parse-resumes"
