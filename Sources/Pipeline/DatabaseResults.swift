@@ -11,6 +11,8 @@ import Sink
 public final class DatabaseResults: ResultStage {
     public let sink: Sink
     private let logger: Logger
+    /// Failed documents whose bytes are kept after their row commits (see ``Spool/retain(_:)``).
+    private let retainable: RetainableFailures
     private let observe: @LoopActor (DocumentRecord) -> Void
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -21,14 +23,33 @@ public final class DatabaseResults: ResultStage {
     /// `settled` hears every batch of outcomes once it is durable (after the spool has been told);
     /// `observe` every record handed to the Sink.
     public init(configuration: SinkConfiguration, spool: Spool, logger: Logger,
-                clock: any EngineClock = SystemClock.shared,
+                clock: any EngineClock = SystemClock.shared, retainFailures: Bool = true,
                 observe: @escaping @LoopActor (DocumentRecord) -> Void = { _ in },
                 settled: @escaping @LoopActor ([SinkOutcome]) -> Void = { _ in }) {
         self.logger = logger
         self.observe = observe
+        let retainable = RetainableFailures()
+        retainable.enabled = retainFailures
+        self.retainable = retainable
         sink = Sink(configuration: configuration, logger: logger, clock: clock) { outcomes in
-            let forget = outcomes.compactMap { o in DocumentID(o.id).map { ($0, Int(o.sizeBytes)) } }
+            var forget: [(id: DocumentID, size: Int)] = []
+            var retain: [(id: DocumentID, size: Int)] = []
+            for o in outcomes {
+                guard let id = DocumentID(o.id) else { continue }
+                if case .committed = o.result, retainable.ids.remove(id) != nil {
+                    retain.append((id, Int(o.sizeBytes)))
+                } else {
+                    retainable.ids.remove(id)
+                    forget.append((id, Int(o.sizeBytes)))
+                }
+            }
             EventLoop.spawn {
+                do {
+                    // Failures that may go otherwise on another try wait in `retained/` for retry-failed.
+                    try await spool.retain(retain)
+                } catch {
+                    logger.error("could not keep failed documents for a retry", metadata: ["error": "\(error)"])
+                }
                 do {
                     try await spool.remove(forget)
                 } catch {
@@ -48,6 +69,7 @@ public final class DatabaseResults: ResultStage {
     public func settle(_ record: DocumentRecord, text: String?) async {
         await sink.waitForRoom()
         observe(record)
+        if retainable.enabled, RetainableFailures.retriable(record) { retainable.ids.insert(record.id) }
         sink.accept(DocumentRow(record: record, text: text))
     }
 
@@ -77,6 +99,24 @@ public final class DatabaseResults: ResultStage {
         case .down(let reason): return .init(status: "down", detail: reason + "; uploads are still spooled; " + counts)
         case .closed: return .init(status: "down", detail: "closed")
         }
+    }
+}
+
+/// Ids of failed documents to keep for a retry once their rows commit.
+@LoopActor
+final class RetainableFailures {
+    var ids: Set<DocumentID> = []
+    var enabled = true
+
+    /// Failures in the bytes themselves: another try gives the same answer, so they are not kept.
+    nonisolated static let lasting: Set<String> = ["unsupported_type", "encrypted", "decompression_bomb",
+                                                   "unsafe_entry", "nested_archive"]
+
+    /// Whether `record` failed for a reason another try may change.
+    nonisolated static func retriable(_ record: DocumentRecord) -> Bool {
+        guard !(record.parse?.succeeded ?? false), !record.metadata.isArchive else { return false }
+        let code = record.metadata.refusal?.code ?? record.extraction?.errorCode ?? record.parse?.errorCode
+        return !(code.map(lasting.contains) ?? false) && record.metadata.refusal == nil
     }
 }
 

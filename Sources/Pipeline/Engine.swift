@@ -23,6 +23,9 @@ public final class Engine {
         public var databaseDrainMilliseconds: UInt64 = 10_000
         /// Limits on archives sent to `POST /api/v1/imports` (entries held to `MAX_FILE_SIZE`).
         public var archiveLimits = ArchiveLimits()
+        /// How long failed documents' bytes are kept for a retry after they were received
+        /// (`RETAIN_FAILED_HOURS`, 72; 0 keeps none).
+        public var retainFailedHours: Double = 72
 
         public init(extract: ExtractConfiguration, llm: LLMConfiguration, database: SinkConfiguration) {
             self.extract = extract
@@ -61,6 +64,8 @@ public final class Engine {
     private let logger: Logger
     private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
     private let metrics: PipelineMetrics
+    /// Deletes kept failed documents past their time, every 10 minutes.
+    private var sweeper: Task<Void, Never>?
     /// Documents settled without extraction.
     public private(set) var reused = 0
     public private(set) var refused = 0
@@ -85,6 +90,7 @@ public final class Engine {
             let ledger = api.ledger
             results = DatabaseResults(
                 configuration: configuration.database, spool: spool, logger: logger, clock: clock,
+                retainFailures: configuration.retainFailedHours > 0,
                 observe: { record in
                     ledger.touched(tenant: record.metadata.tenant, batch: record.metadata.batchID)
                     observe(record)
@@ -135,9 +141,19 @@ public final class Engine {
         // result kept for reuse; copies already in flight are dropped by the Sink (`erasures`).
         api?.routes.erased = { [unowned self] tenant, sha256 in
             let purged = await self.spool.purge(tenant: tenant, sha256: sha256)
+                + self.spool.purgeRetained(tenant: tenant, sha256: sha256)
             self.batcher?.forget(tenant: tenant, sha256Hex: Hex.encode(sha256))
             if purged > 0 {
                 self.logger.info("erased copies removed from the spool", metadata: ["count": "\(purged)"])
+            }
+        }
+        api?.routes.retained = { [unowned self] ids in await self.spool.retainedIDs(ids) }
+        api?.routes.restore = { [unowned self] ids in
+            do {
+                return try await self.spool.restore(ids)
+            } catch {
+                self.logger.error("could not move kept documents back for a retry", metadata: ["error": "\(error)"])
+                return []
             }
         }
         let pipelineMetrics = self.metrics
@@ -165,6 +181,16 @@ public final class Engine {
         // Before any document arrives: those in a batch still running wait for it.
         await batcher?.resumeJournaledBatches()
         extraction.start()
+        if results is DatabaseResults {
+            let hours = max(0, configuration.retainFailedHours)
+            sweeper = EventLoop.spawn { [spool, logger] in
+                while !Task.isCancelled {
+                    let swept = await spool.sweepRetained(olderThan: hours * 3600)
+                    if swept > 0 { logger.info("kept failed documents past RETAIN_FAILED_HOURS deleted", metadata: ["count": "\(swept)"]) }
+                    try? await Task.sleep(nanoseconds: 600_000_000_000)
+                }
+            }
+        }
     }
 
     /// Brings the parser's and the Sink's metrics up to date (call before rendering `/metrics`).
@@ -199,6 +225,8 @@ public final class Engine {
     /// Shutdown, one loop over the stages: the spool stops handing out documents, then each stage drains
     /// (by its deadline) and closes, in pipeline order. What is not finished stays in the spool.
     public func shutdown() async {
+        sweeper?.cancel()
+        sweeper = nil
         spool.closeQueue()
         let deadlines: [ObjectIdentifier: UInt64] = [
             ObjectIdentifier(extraction): UInt64(configuration.extract.timeoutMilliseconds) + 5_000,
@@ -294,9 +322,7 @@ public final class Engine {
         case "failed":
             // Only reasons in the bytes themselves: `empty_text` (OCR off or missing), `too_large` (limits),
             // `corrupt` (a converter that crashed) and the like may turn out otherwise with another setting.
-            let lasting: Set<String> = ["unsupported_type", "encrypted", "decompression_bomb", "unsafe_entry",
-                                        "nested_archive"]
-            return row.errorCode.map(lasting.contains) ?? false
+            return row.errorCode.map(RetainableFailures.lasting.contains) ?? false
         default:
             return false
         }

@@ -36,8 +36,16 @@ struct Serve: AsyncParsableCommand {
         }
         let llm = try ProcessEnvironment.llmConfiguration()
         let database = try ProcessEnvironment.sinkConfiguration()
+        let retain: Double
+        do {
+            retain = try EnvironmentReader(ProcessEnvironment.current).double("RETAIN_FAILED_HOURS", default: 72,
+                                                                              range: 0...8760)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
         let logger = Logger(label: "resume-ingest")
-        try await Self.serve(configuration, extract: extract, llm: llm, database: database, logger: logger)
+        try await Self.serve(configuration, extract: extract, llm: llm, database: database, retainFailedHours: retain,
+                             logger: logger)
         // Every socket, timer and signal handle must be closed by now: report any that is not.
         let leaks = EventLoop.shared.stop()
         if !leaks.isEmpty {
@@ -48,12 +56,13 @@ struct Serve: AsyncParsableCommand {
 
     @LoopActor
     static func serve(_ configuration: IngestConfiguration, extract: ExtractConfiguration, llm: LLMConfiguration,
-                      database: SinkConfiguration, logger: Logger) async throws
+                      database: SinkConfiguration, retainFailedHours: Double = 72, logger: Logger) async throws
     {
         let stop = StopSignal(logger: logger)
         let service = IngestService(configuration: configuration, logger: logger)
         var engineConfiguration = Engine.Configuration(extract: extract, llm: llm, database: database)
         engineConfiguration.archiveLimits.maxEntryBytes = configuration.limits.maxFileBytes
+        engineConfiguration.retainFailedHours = retainFailedHours
         let engine = Engine(configuration: engineConfiguration, spool: service.spool,
                             metrics: service.metrics.registry, logger: logger)
         // With a database: API keys and tenants, and the results API. Without one, uploads are tenant

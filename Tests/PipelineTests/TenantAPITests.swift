@@ -419,4 +419,40 @@ struct TenantAPITests {
         #expect(bad.status == 400 && bad.errorCode == "invalid_parameter", "\(bad.body)")
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
+
+    @Test("retry-failed puts a batch's failures that may go otherwise (a scan without OCR) through again and leaves lasting ones (unsupported type) alone, saying why; another tenant's batch is 404")
+    func retryFailed() async throws {
+        let url = try TestDatabase.freshDatabase("api_retry")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let key = try await Self.tenant("acme", url: url)
+        let other = try await Self.tenant("beta", url: url)
+        let spool = try TemporaryDirectory.make(prefix: "retry-spool")
+        var serve = try await EngineProcess.serve(environment: [
+            "DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50", "DOC_ENABLE_OCR": "false"], spool: spool)
+        let up = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key,
+                               files: ["0019-krzysztof-zielinski.png", "nasty-junk.pdf"])
+        #expect(up.status == 202, "\(up.body)")
+        let batch = try #require(up.json["batch_id"] as? String)
+        let first = try await Self.completed(serve, batch: batch, token: key)
+        #expect((first["counts"] as? [String: Any])?["failed"] as? Int == 2, "\(first)")
+        let kept = (try? FileManager.default.contentsOfDirectory(atPath: spool + "/retained")) ?? []
+        #expect(kept.count == 2, "the scan's bytes and metadata are kept, the junk's are not: \(kept)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
+
+        // OCR on now: the scan can be read.
+        serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"], spool: spool)
+        let notMine = try Self.call(serve, "POST", "/api/v1/batches/\(batch)/retry-failed", token: other)
+        #expect(notMine.status == 404, "\(notMine.body)")
+        let retry = try Self.call(serve, "POST", "/api/v1/batches/\(batch)/retry-failed", token: key)
+        #expect(retry.status == 202, "\(retry.body)")
+        #expect(retry.json["retried"] as? Int == 1, "\(retry.body)")
+        let skipped = retry.json["not_retried"] as? [[String: Any]] ?? []
+        #expect(skipped.count == 1 && skipped.first?["reason"] as? String == "lasting_failure"
+                && skipped.first?["error_code"] as? String == "unsupported_type", "\(retry.body)")
+        let done = try await Self.completed(serve, batch: batch, token: key)
+        let counts = done["counts"] as? [String: Any] ?? [:]
+        #expect(counts["parsed"] as? Int == 1 && counts["failed"] as? Int == 1, "\(done)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool + "/retained")) ?? []).isEmpty)
+        #expect(await serve.stop() == 0, "\(serve.log)")
+    }
 }

@@ -12,6 +12,9 @@ import Sink
 public final class APIRoutes: TenantRoutes {
     private let reads: TenantReads
     private let logger: Logger
+    /// Which of these spool ids have bytes kept for a retry here, and moving them back into the backlog.
+    public var retained: @LoopActor ([DocumentID]) async -> Set<DocumentID> = { _ in [] }
+    public var restore: @LoopActor ([DocumentID]) async -> [DocumentID] = { _ in [] }
     /// Called after an erasure committed: purge the content's bytes and cached results everywhere else.
     public var erased: @LoopActor (_ tenant: String, _ sha256: [UInt8]) async -> Void = { _, _ in }
 
@@ -50,6 +53,11 @@ public final class APIRoutes: TenantRoutes {
             return router.respondLater(exchange) { [self] in
                 await results(id, tenant: tenant, query: query, target: exchange.head.target)
             }
+        case ("batches", 3) where parts[2] == "retry-failed":
+            exchange.route = "batch-retry-failed"
+            guard method == "POST" else { return router.methodNotAllowed(exchange, allow: "POST") }
+            let id = parts[1]
+            return router.respondLater(exchange) { [self] in await retryFailed(id, tenant: tenant) }
         case ("documents", 2):
             exchange.route = "document"
             let id = parts[1]
@@ -117,6 +125,52 @@ public final class APIRoutes: TenantRoutes {
                 headers.append(("Link", "<\(link)>; rel=\"next\""))
             }
             return HTTPResponse(status: 200, headers: headers, body: page.ndjson)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    /// Puts a batch's failed documents through the pipeline again: those whose failure another try may
+    /// change and whose bytes this engine kept (`retained/`, `RETAIN_FAILED_HOURS`). The answer lists what was
+    /// not retried and why.
+    private func retryFailed(_ id: String, tenant: AuthenticatedTenant) async -> HTTPResponse {
+        guard let tenantID = tenant.id else { return Self.noDatabase }
+        do throws(PGError) {
+            guard let failed = try await reads.failed(batch: id, tenantID: tenantID) else {
+                return Self.notFound("batch", id)
+            }
+            var skipped: [JSONText.Object] = []
+            func skip(_ document: String, _ code: String?, _ reason: String) {
+                var o = JSONText.Object()
+                o.string("document_id", document)
+                o.string("error_code", code)
+                o.string("reason", reason)
+                skipped.append(o)
+            }
+            var candidates: [DocumentID] = []
+            for (document, code) in failed {
+                if let code, RetainableFailures.lasting.contains(code) {
+                    skip(document, code, "lasting_failure")
+                } else if let documentID = DocumentID(document) {
+                    candidates.append(documentID)
+                }
+            }
+            let kept = await retained(candidates)
+            for candidate in candidates where !kept.contains(candidate) {
+                skip(candidate.description, failed.first { $0.document == candidate.description }?.code, "bytes_not_kept")
+            }
+            let chosen = candidates.filter(kept.contains)
+            try await reads.requeue(chosen.map(\.description), batch: id, tenantID: tenantID)
+            let restored = Set(await restore(chosen))
+            let lost = chosen.filter { !restored.contains($0) }.map(\.description)
+            try await reads.unqueue(lost, code: "retry_unavailable", detail: "the kept bytes were gone when the retry started",
+                                    tenantID: tenantID)
+            for document in lost { skip(document, "retry_unavailable", "bytes_not_kept") }
+            var body = JSONText.Object()
+            body.string("batch_id", id)
+            body.int("retried", restored.count)
+            body.array("not_retried", skipped)
+            return .json(202, body.finished() + [0x0A])
         } catch {
             return unavailable(error)
         }

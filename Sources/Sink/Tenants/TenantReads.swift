@@ -125,6 +125,45 @@ public final class TenantReads {
         }
     }
 
+    /// The failed documents of batch `id`: each row's id (the spool id its bytes were kept under) and code.
+    /// Nil when the tenant has no such batch.
+    public func failed(batch id: String, tenantID: String) async throws(PGError) -> [(document: String, code: String?)]? {
+        guard DocumentID(id) != nil else { return nil }
+        return try await pool.inTenant(tenantID) { c throws(PGError) in
+            guard try await c.query("SELECT 1 FROM batches WHERE id = $1::uuid", [id]).rows.count == 1 else { return nil }
+            return try await c.query("""
+                SELECT DISTINCT d.id::text, d.error_code FROM batch_items i
+                JOIN documents d ON d.tenant_id = i.tenant_id AND d.content_sha256 = i.content_sha256
+                WHERE i.batch_id = $1::uuid AND d.status = 'failed'
+                """, [id]).rows.compactMap { row in row[0].map { ($0, row[1]) } }
+        }
+    }
+
+    /// Marks documents queued again for a retry (their error cleared) and batch `batch` not complete.
+    public func requeue(_ documents: [String], batch: String, tenantID: String) async throws(PGError) {
+        guard !documents.isEmpty else { return }
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            let list = "{" + documents.joined(separator: ",") + "}"
+            try await c.query("""
+                UPDATE documents SET status = 'queued', error_code = NULL, error_detail = NULL, updated_at = now()
+                WHERE id = ANY($1::uuid[]) AND status = 'failed'
+                """, [list])
+            try await c.query("UPDATE batches SET completed_at = NULL WHERE id = $1::uuid", [batch])
+            try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{\(batch)}"])
+        }
+    }
+
+    /// Puts documents whose retry could not start back as failed, with `code`.
+    public func unqueue(_ documents: [String], code: String, detail: String, tenantID: String) async throws(PGError) {
+        guard !documents.isEmpty else { return }
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                UPDATE documents SET status = 'failed', error_code = $2, error_detail = $3, updated_at = now()
+                WHERE id = ANY($1::uuid[]) AND status = 'queued'
+                """, ["{" + documents.joined(separator: ",") + "}", code, detail])
+        }
+    }
+
     /// Whether batch `id` is complete (nil: no such batch).
     public func isComplete(batch id: String, tenantID: String) async throws(PGError) -> Bool? {
         try await pool.inTenant(tenantID) { c throws(PGError) in
