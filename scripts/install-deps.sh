@@ -49,6 +49,11 @@ if [[ "$mode" == test || "$mode" == bench ]]; then
         python3 -m pip install --quiet --disable-pip-version-check h11 \
             || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages h11
     fi
+    # openapi-spec-validator checks /openapi.json (Tests/IngestTests/Server/OpenAPITests.swift).
+    if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+        python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages openapi-spec-validator
+    fi
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [[ ! -x /opt/swift/usr/bin/swift ]]; then

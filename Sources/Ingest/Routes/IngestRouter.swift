@@ -9,6 +9,8 @@ import Logging
 /// - `GET /health` — liveness.
 /// - `GET /startup-status` — what each component found at start-up (``StartupStatus``).
 /// - `GET /metrics` — Prometheus text format.
+/// - `GET /openapi.json` — the API described (``OpenAPIDocument``).
+/// - everything else under `/api/` — the tenant's routes (``TenantRoutes``), after authentication.
 @LoopActor
 public final class IngestRouter: HTTPRouter {
     package let configuration: IngestConfiguration
@@ -91,6 +93,12 @@ public final class IngestRouter: HTTPRouter {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
             return respond(exchange) { [self] in .json(200, status.render(spool: spool)) }
+        case "/openapi.json":
+            exchange.route = "openapi"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return respond(exchange) { OpenAPIDocument.response }
         case "/metrics":
             exchange.route = "metrics"
             guard head.method == "GET" || head.method == "HEAD" else {
