@@ -9,7 +9,7 @@ SOAK_SECONDS ?= 600
 
 PATHS ?= bench-data/sample/files
 
-.PHONY: run import migrate build release test unit fuzz bench soak bench-data deps deps-test doctor clean
+.PHONY: run import migrate tenant cli build release test unit fuzz bench soak bench-data deps deps-test doctor clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -28,6 +28,7 @@ run: release
 	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
 	@echo "resume-ingest: send resumes with  curl -F files=@cv.pdf http://127.0.0.1:$${PORT:-8080}/api/v1/bulk-parse-resumes"
 	@echo "               import a folder or an archive with  make import PATHS=\"$$HOME/resumes cvs.tar.zst\"  (Ctrl-C stops)"
+	@echo "               tenants and API keys:  make tenant NAME=acme  (until one exists, uploads are tenant default's)"
 	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest serve
 
 ## Import files, folders, globs or archives (zip, tar, tar.gz, tar.zst) through the same stages:
@@ -40,6 +41,16 @@ import: release
 migrate: release
 	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
 	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest migrate
+
+## Tenants and keys on the private cluster (or DATABASE_URL): make tenant NAME=acme ARGS="--monthly-limit 1000"
+tenant: release
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest tenant create $(NAME) $(ARGS)
+
+## Any command against the private cluster: make cli ARGS="key list acme"
+cli: release
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg start; fi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/pg url)}" .build/release/resume-ingest $(ARGS)
 
 doctor: release
 	.build/release/resume-ingest doctor

@@ -86,6 +86,13 @@ struct Serve: AsyncParsableCommand {
                 or import a folder or an archive with  resume-ingest import PATH…  (status: http://\(shown):\(port)/startup-status)
                 """)
         }
+        if let api = engine.api, configuration.auth.jwtSecret == nil, await api.resolver.keysIssued() == false {
+            logger.notice("""
+                no API key issued yet: anyone who can reach this port uploads as tenant default. Give each partner \
+                a tenant and a key with  make tenant NAME=acme  (resume-ingest tenant create acme); from then on \
+                every request needs Authorization: Bearer <key>
+                """)
+        }
         // Wait for the first SIGINT/SIGTERM; a second one during shutdown exits at once.
         await stop.wait()
         // No new uploads (those in flight finish within SHUTDOWN_GRACE_MS), then the stages drain in order;

@@ -76,6 +76,8 @@ public final class Authenticator {
     /// Cached grants by key hash (or token hash), with when they lapse (monotonic nanoseconds).
     private var cache: [[UInt8]: (tenant: AuthenticatedTenant, until: UInt64)] = [:]
     private static let maxCached = 10_000
+    /// JWT tenants by slug, with when they lapse.
+    private var tenants: [String: (tenant: AuthenticatedTenant, until: UInt64)] = [:]
     /// Whether keys were issued, as last read, and until when that reading holds.
     private var keysIssued: (value: Bool, until: UInt64)?
     /// Once seen issued, always (the flag is never cleared).
@@ -179,6 +181,7 @@ public final class Authenticator {
     /// Forgets cached grants (tests; a key revoked through this engine).
     public func forget() {
         cache.removeAll()
+        tenants.removeAll()
         keysIssued = nil
     }
 
@@ -242,8 +245,13 @@ public final class Authenticator {
         }
         guard let slug = claims.tenant, !slug.isEmpty else { return invalid("the token has no tenant claim") }
         guard let resolver else { return .success(AuthenticatedTenant(id: nil, slug: slug)) }
+        // Tokens differ from request to request (each its own `exp`); their tenants do not.
+        if let hit = tenants[slug], hit.until > clock.monotonicNanoseconds() { return .success(hit.tenant) }
         switch await resolver.tenant(slug: slug) {
-        case .found(let tenant): return .success(tenant)
+        case .found(let tenant):
+            if tenants.count >= Self.maxCached { tenants.removeAll(keepingCapacity: true) }
+            tenants[slug] = (tenant, clock.monotonicNanoseconds() + nanoseconds(settings.cacheSeconds))
+            return .success(tenant)
         case .notFound, .revoked:
             return .failure(AuthFailure(401, "unknown_tenant", "the token's tenant \(slug) does not exist"))
         case .unavailable(let why):

@@ -23,6 +23,7 @@ public final class SidePool {
     }
 
     /// Runs `body` on a connection of the pool.
+    @discardableResult
     public func withConnection<T>(_ body: (PGConnection) async throws(PGError) -> T) async throws(PGError) -> T {
         let connection = try await take()
         do throws(PGError) {
@@ -37,6 +38,7 @@ public final class SidePool {
 
     /// Runs `body` in a transaction with `tenantID` (a tenant's UUID, as text) set for row-level security;
     /// rolls back when it throws.
+    @discardableResult
     public func inTenant<T>(_ tenantID: String, _ body: (PGConnection) async throws(PGError) -> T)
         async throws(PGError) -> T
     {
