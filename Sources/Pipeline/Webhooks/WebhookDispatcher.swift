@@ -52,7 +52,8 @@ public final class WebhookDispatcher {
     }
 
     private var timer: UVTimer?
-    private let wakeups = Waiters()
+    /// The loop's nap in progress, if any; `woken` notes a wake-up that came while it was not napping.
+    private var napping: CheckedContinuation<Void, Never>?
     private var woken = false
     private var loop: Task<Void, Never>?
     /// Attempts in flight, by claim token.
@@ -171,9 +172,8 @@ public final class WebhookDispatcher {
 
     /// Looks at the queue now rather than at the next poll.
     public func wake() {
-        woken = true
-        timer?.cancel()
-        wakeups.resumeAll()
+        if napping == nil { woken = true }
+        endNap()
     }
 
     /// Stops the loop and waits for it: attempts in flight are cut off and handed back to the queue (due now, for
@@ -218,14 +218,27 @@ public final class WebhookDispatcher {
     }
 
     /// Waits for the poll interval, or less when woken.
+    ///
+    /// The check for an earlier wake-up and the registration of the nap happen in one step, inside the
+    /// continuation's body: calling into another loop-isolated async function can suspend before its body runs (an
+    /// executor hop), and a `wake()` landing in that gap would otherwise cancel the timer of a nap not yet waiting.
     private func nap() async {
-        guard !woken, !closed else {
-            woken = false
-            return
+        await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
+            if woken || closed {
+                woken = false
+                continuation.resume()
+                return
+            }
+            napping = continuation
+            timer?.schedule(after: UInt64(configuration.pollMilliseconds)) { [weak self] in self?.endNap() }
         }
-        timer?.schedule(after: UInt64(configuration.pollMilliseconds)) { [weak self] in self?.wakeups.resumeAll() }
-        await wakeups.wait()
-        woken = false
+    }
+
+    private func endNap() {
+        guard let continuation = napping else { return }
+        napping = nil
+        timer?.cancel()
+        continuation.resume()
     }
 
     private func launch(_ claim: WebhookStore.Claim) {
@@ -342,7 +355,7 @@ public final class WebhookDispatcher {
     }
 
     /// `msg_` and 22 base62 characters (131 random bits).
-    static func newMessageID() -> String {
+    nonisolated static func newMessageID() -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         var rng = SystemRandomNumberGenerator()
         return "msg_" + String((0..<22).map { _ in alphabet[Int.random(in: 0..<62, using: &rng)] })
