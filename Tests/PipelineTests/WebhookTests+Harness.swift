@@ -1,3 +1,4 @@
+import Foundation
 import HTTP1
 import Logging
 @testable import Loop
@@ -77,9 +78,10 @@ final class WebhookHarness {
     let dispatcher: WebhookDispatcher
     private var restarts: [WebhookDispatcher] = []
 
+    /// Quiet unless `WEBHOOK_TEST_LOG` names a level (`debug`, `trace`) to follow the dispatcher.
     static let logger: Logger = {
         var logger = Logger(label: "webhooks")
-        logger.logLevel = .error
+        logger.logLevel = ProcessInfo.processInfo.environment["WEBHOOK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return logger
     }()
 
