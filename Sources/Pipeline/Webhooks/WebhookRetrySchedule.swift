@@ -1,7 +1,7 @@
 /// When a failed webhook attempt is tried again, and when to stop.
 ///
 /// The default follows the Standard Webhooks reference schedule: after the first attempt fails, waits of up to
-/// 5 s, 5 min, 30 min, 2 h, 5 h and 10 h — seven attempts in all, spread over at most 17 h 35 min — then the
+/// 5 s, 5 min, 30 min, 2 h, 5 h and 10 h — seven attempts in all, spread over at most 17 h 35 min 5 s — then the
 /// delivery `failed`. Each wait is drawn with full jitter, uniformly in `[0, ceiling)` (as ``Backoff``; AWS
 /// Architecture Blog, "Exponential Backoff and Jitter", 2015), so that the many messages an endpoint's outage
 /// failed at once do not all come back together when it returns; a draw is never shorter than
