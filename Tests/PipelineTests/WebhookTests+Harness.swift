@@ -81,7 +81,8 @@ final class WebhookHarness {
     /// Quiet unless `WEBHOOK_TEST_LOG` names a level (`debug`, `trace`) to follow the dispatcher.
     static let logger: Logger = {
         var logger = Logger(label: "webhooks")
-        logger.logLevel = ProcessInfo.processInfo.environment["WEBHOOK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        let level = ProcessInfo.processInfo.environment["WEBHOOK_TEST_LOG"].flatMap(Logger.Level.init(rawValue:))
+        logger.logLevel = level ?? .error
         return logger
     }()
 

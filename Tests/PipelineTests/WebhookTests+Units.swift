@@ -64,7 +64,8 @@ extension WebhookTests {
                 try StandardWebhook.verify(headers: headers, body: body, secret: secret, now: 1_000_301)
             }
             #expect(throws: WebhookSignatureError.missingHeaders) {
-                try StandardWebhook.verify(headers: Array(headers.prefix(2)), body: body, secret: secret, now: 1_000_000)
+                try StandardWebhook.verify(headers: Array(headers.prefix(2)), body: body, secret: secret,
+                                           now: 1_000_000)
             }
         }
 
@@ -77,7 +78,8 @@ extension WebhookTests {
             #expect(WebhookSecret("whsec_not base64!") == nil)
             #expect(WebhookSecret("whsec_AAAA") == nil, "3 bytes")
             let id = WebhookDispatcher.newMessageID()
-            #expect(id.hasPrefix("msg_") && id.count == 26 && id.dropFirst(4).allSatisfy { $0.isASCII && $0.isLetter || $0.isNumber })
+            #expect(id.hasPrefix("msg_") && id.count == 26)
+            #expect(id.dropFirst(4).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
         }
     }
 
@@ -86,14 +88,16 @@ extension WebhookTests {
         @Test("every kind of non-public address is named; public ones pass")
         func categories() throws {
             let cases: [(String, OutboundAddressPolicy.Category?)] = [
-                ("0.0.0.0", .unspecified), ("0.1.2.3", .unspecified), ("127.0.0.1", .loopback), ("127.255.0.9", .loopback),
+                ("0.0.0.0", .unspecified), ("0.1.2.3", .unspecified), ("127.0.0.1", .loopback),
+                ("127.255.0.9", .loopback),
                 ("10.0.0.1", .privateUse), ("172.16.0.1", .privateUse), ("172.31.255.255", .privateUse),
                 ("172.32.0.1", nil), ("172.15.255.255", nil), ("192.168.1.1", .privateUse), ("192.169.0.1", nil),
                 ("100.64.0.1", .sharedAddressSpace), ("100.127.255.255", .sharedAddressSpace), ("100.128.0.1", nil),
                 ("169.254.169.254", .linkLocal), ("224.0.0.1", .multicast), ("239.255.255.250", .multicast),
                 ("255.255.255.255", .reserved), ("192.0.2.1", .reserved), ("198.18.0.1", .reserved),
                 ("8.8.8.8", nil), ("93.184.216.34", nil),
-                ("::", .unspecified), ("::1", .loopback), ("::ffff:127.0.0.1", .loopback), ("::ffff:10.1.1.1", .privateUse),
+                ("::", .unspecified), ("::1", .loopback), ("::ffff:127.0.0.1", .loopback),
+                ("::ffff:10.1.1.1", .privateUse),
                 ("::ffff:8.8.8.8", nil), ("::127.0.0.1", .reserved), ("64:ff9b::a00:1", .privateUse),
                 ("64:ff9b::808:808", nil), ("64:ff9b:1::1", .privateUse), ("2002:7f00:1::", .loopback),
                 ("2002:808:808::1", nil), ("fc00::1", .uniqueLocal), ("fdff:ffff::1", .uniqueLocal),
@@ -115,7 +119,8 @@ extension WebhookTests {
         @Test("URLs are read the way libcurl will call them, or refused")
         func urls() throws {
             let good: [(String, String, Int, String)] = [
-                ("https://Hooks.Example.COM/a/b?c=1#frag", "hooks.example.com", 443, "https://hooks.example.com/a/b?c=1"),
+                ("https://Hooks.Example.COM/a/b?c=1#frag", "hooks.example.com", 443,
+                 "https://hooks.example.com/a/b?c=1"),
                 ("HTTP://example.com:8080", "example.com", 8080, "http://example.com:8080"),
                 ("http://8.8.8.8/x", "8.8.8.8", 80, "http://8.8.8.8/x"),
                 ("http://[2606:4700::1]:81/x", "2606:4700::1", 81, "http://[2606:4700::1]:81/x"),

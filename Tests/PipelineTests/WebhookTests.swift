@@ -23,7 +23,8 @@ struct WebhookTests {
     func delivered() async throws {
         try await Self.withDatabase("webhook_delivered") { @LoopActor db in
             let h = try await WebhookHarness.make(db)
-            let data = Array(#"{"batch_id":"0b7c5a56-2b59-4f4e-9d07-3f5d0f2b1c11","documents":3,"parsed":2,"failed":1}"#.utf8)
+            let data = Array(#"{"batch_id":"0b7c5a56-2b59-4f4e-9d07-3f5d0f2b1c11","documents":3,"parsed":2,"#.utf8)
+                + Array(#""failed":1}"#.utf8)
             let id = try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil, url: h.url("/hook"),
                                                     eventType: "batch.completed", data: data)
             #expect(id.hasPrefix("msg_") && id.count == 26, "\(id)")
@@ -39,8 +40,8 @@ struct WebhookTests {
             // As the engine's role, which row-level security confines to the tenant set.
             let row = try await Self.offThread { try TestDatabase.psql(db, """
                 SET app.tenant_id = '\(h.tenantID)';
-                SELECT encode(payload, 'hex'), status, attempts, last_status, last_error IS NULL, delivered_at IS NOT NULL,
-                       next_attempt_at IS NULL, (SELECT count(*) FROM webhook_queue), endpoint
+                SELECT encode(payload, 'hex'), status, attempts, last_status, last_error IS NULL,
+                       delivered_at IS NOT NULL, next_attempt_at IS NULL, (SELECT count(*) FROM webhook_queue), endpoint
                 FROM webhook_deliveries WHERE id = '\(id)'
                 """) }.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             #expect(row.count == 9)
@@ -112,7 +113,7 @@ struct WebhookTests {
     @Test("a slow endpoint: the attempt times out, is recorded as failed, and the retry is delivered")
     func slowEndpoint() async throws {
         try await Self.withDatabase("webhook_slow") { @LoopActor db in
-            let h = try await WebhookHarness.make(db, timeoutMilliseconds: 500)
+            let h = try await WebhookHarness.make(db, timeoutMilliseconds: 2_000)
             h.receiver.answer("/slow", [.hang, .status(204)])
             let id = try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil, url: h.url("/slow"),
                                                     eventType: "batch.completed", data: Array("{}".utf8))
@@ -242,13 +243,15 @@ struct WebhookTests {
                 (h.url("/hook"), "forbidden_address: 127.0.0.1 is a loopback address (WEBHOOK_ALLOW_PRIVATE is off)"),
                 ("http://10.1.2.3/hook", "forbidden_address: 10.1.2.3 is a private address"),
                 ("https://192.168.0.10:8443/x", "forbidden_address: 192.168.0.10 is a private address"),
-                ("http://169.254.169.254/latest/meta-data", "forbidden_address: 169.254.169.254 is a link-local address"),
+                ("http://169.254.169.254/latest/meta-data",
+                 "forbidden_address: 169.254.169.254 is a link-local address"),
                 ("http://100.64.1.1/", "forbidden_address: 100.64.1.1 is a carrier-grade NAT"),
                 ("http://[::1]:\(h.port)/hook", "forbidden_address: ::1 is a loopback address"),
                 ("http://[::ffff:127.0.0.1]/hook", "forbidden_address: ::ffff:127.0.0.1 is a loopback address"),
                 ("http://[fd00::1]/hook", "forbidden_address: fd00::1 is a unique local"),
                 ("http://localhost:\(h.port)/hook", "forbidden_address: localhost resolves to "),
-                ("http://mixed.example/hook", "forbidden_address: mixed.example resolves to 10.9.8.7, a private address"),
+                ("http://mixed.example/hook",
+                 "forbidden_address: mixed.example resolves to 10.9.8.7, a private address"),
                 ("http://2130706433/hook", "invalid_url: host 2130706433 ends in a number"),
                 ("http://example.com@127.0.0.1/hook", "invalid_url: user information in the URL"),
                 ("ftp://example.com/hook", "invalid_url: scheme ftp is not http or https"),
@@ -287,8 +290,8 @@ struct WebhookTests {
             #expect(h.receiver.received.first?.header("host") == "receiver.invalid:\(h.port)")
 
             let unknown = try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil,
-                                                         url: "http://nowhere.invalid/hook", eventType: "batch.completed",
-                                                         data: Array("{}".utf8))
+                                                         url: "http://nowhere.invalid/hook",
+                                                         eventType: "batch.completed", data: Array("{}".utf8))
             let d = try await h.waitForAttempts(unknown, 1)
             #expect(d.status == .pending && d.lastError == "unresolved: nowhere.invalid: EAI_NONAME", "retried later")
             await h.close()
@@ -332,7 +335,8 @@ struct WebhookTests {
             var ids: [String] = []
             for n in 0..<3 {
                 ids.append(try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil, url: h.url("/hook"),
-                                                          eventType: "batch.completed", data: Array("{\"n\":\(n)}".utf8)))
+                                                          eventType: "batch.completed",
+                                                          data: Array("{\"n\":\(n)}".utf8)))
             }
             await h.dispatcher.close()
             // An engine died mid-attempt on ids[1] (its lease has ended) and holds ids[2] (for another minute).
@@ -342,7 +346,8 @@ struct WebhookTests {
                 UPDATE webhook_queue SET claim = gen_random_uuid(),
                     next_attempt_at = '\(Timestamp.rfc3339(unixMilliseconds: now - 1))' WHERE delivery_id = '\(dead)';
                 UPDATE webhook_queue SET claim = gen_random_uuid(),
-                    next_attempt_at = '\(Timestamp.rfc3339(unixMilliseconds: now + 60_000))' WHERE delivery_id = '\(held)';
+                    next_attempt_at = '\(Timestamp.rfc3339(unixMilliseconds: now + 60_000))'
+                    WHERE delivery_id = '\(held)';
                 """) }
 
             let second = h.restarted()
@@ -366,7 +371,8 @@ struct WebhookTests {
             var ids: [String] = []
             for n in 0..<5 {
                 ids.append(try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil, url: h.url("/hook"),
-                                                          eventType: "batch.completed", data: Array("{\"n\":\(n)}".utf8)))
+                                                          eventType: "batch.completed",
+                                                          data: Array("{\"n\":\(n)}".utf8)))
                 h.clock.advance(by: .milliseconds(10))
             }
             var seen: [String] = []
@@ -387,6 +393,13 @@ struct WebhookTests {
             await #expect(throws: WebhookError.invalidRequest) {
                 try await h.dispatcher.deliveries(tenantID: "not-a-uuid")
             }
+            await #expect(throws: WebhookError.unknownTenant) {
+                try await h.dispatcher.enqueue(tenantID: "00000000-0000-4000-8000-000000000000", batchID: nil,
+                                               url: h.url("/hook"), eventType: "batch.completed", data: Array("{}".utf8))
+            }
+            // Up front, for the API: the URL's shape and an address literal (allowed here: WEBHOOK_ALLOW_PRIVATE).
+            try h.dispatcher.checkCallbackURL(h.url("/hook"))
+            #expect(throws: WebhookRefusal.invalidURL) { try h.dispatcher.checkCallbackURL("ftp://example.com/") }
             await #expect(throws: WebhookError.invalidRequest) {
                 try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: nil, url: h.url("/hook"),
                                                eventType: "batch.completed", data: Array("[1]".utf8))

@@ -43,7 +43,9 @@ public struct OutboundAddressPolicy: Sendable, Equatable {
         }
         if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return category(ipv4: v4Tail) }
         if b[0..<12].allSatisfy({ $0 == 0 }) { return .reserved } // IPv4-compatible (deprecated)
-        if b[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { return category(ipv4: v4Tail) } // NAT64
+        if b[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { // NAT64
+            return category(ipv4: v4Tail)
+        }
         if b[0..<6].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return .privateUse } // local-use NAT64
         if b[0] == 0x20 && b[1] == 0x02 { return category(ipv4: Array(b[2..<6])) } // 6to4
         if b[0] & 0xFE == 0xFC { return .uniqueLocal }

@@ -59,6 +59,8 @@ public final class WebhookDispatcher {
     /// Attempts in flight, by claim token.
     private var inFlight: [String: Task<Void, Never>] = [:]
     private var closed = false
+    /// Claims failed in a row (the database down).
+    private var claimFailures = 0
 
     /// `pool` is shared and stays the caller's (closed after this dispatcher). `clock` stamps messages and drives
     /// the schedule; `random` (uniform in `0..<1`) draws the retry jitter.
@@ -68,7 +70,9 @@ public final class WebhookDispatcher {
         self.configuration = configuration
         store = WebhookStore(pool: pool)
         tenants = TenantDirectory(pool: pool)
-        http = HTTPClient(maxConnectionsPerHost: 4)
+        // As many connections to one host as attempts in flight: a transfer queued behind others for a
+        // connection would spend its time limit waiting.
+        http = HTTPClient(maxConnectionsPerHost: configuration.concurrency)
         policy = OutboundAddressPolicy(allowPrivate: configuration.allowPrivate)
         self.clock = clock
         self.random = random
@@ -77,6 +81,17 @@ public final class WebhookDispatcher {
 
     /// Attempts in flight now.
     public var attemptsInFlight: Int { inFlight.count }
+
+    /// The largest `data` a message carries: an event says what happened and where to read more, it does not
+    /// carry the results.
+    public static let maxDataBytes = 256 << 10
+
+    /// Checks a callback URL as given (scheme, host, port; an address literal against the policy) without
+    /// resolving it, for the API to refuse a bad `callback_url` up front. Every attempt checks again, resolving.
+    public func checkCallbackURL(_ text: String) throws(WebhookRefusal) {
+        let url = try WebhookURL.parse(text)
+        if let literal = url.literal { try policy.check(literal, host: url.host) }
+    }
 
     // MARK: The API
 
@@ -94,6 +109,9 @@ public final class WebhookDispatcher {
         if let batchID, DocumentID(batchID) == nil { throw .invalidRequest("batch id \(batchID) is not a UUID") }
         guard !eventType.isEmpty, eventType.utf8.count <= 200 else {
             throw .invalidRequest("the event type is empty or too long")
+        }
+        guard data.count <= Self.maxDataBytes else {
+            throw .invalidRequest("the event's data is over \(Self.maxDataBytes) bytes")
         }
         guard (try? JSONSerialization.jsonObject(with: Data(data))) is [String: Any] else {
             throw .invalidRequest("the event's data is not a JSON object")
@@ -209,8 +227,16 @@ public final class WebhookDispatcher {
                         }
                     }
                     more = due.count == room
+                    if claimFailures > 0 {
+                        logger.info("claiming due webhooks again", metadata: ["failures": "\(claimFailures)"])
+                        claimFailures = 0
+                    }
                 } catch {
-                    logger.warning("could not claim due webhooks", metadata: ["error": "\(error)"])
+                    // Once per outage, not once per poll.
+                    if claimFailures == 0 {
+                        logger.warning("could not claim due webhooks", metadata: ["error": "\(error)"])
+                    }
+                    claimFailures += 1
                 }
             }
             if !more { await nap() }

@@ -112,8 +112,8 @@ final class WebhookStore {
             else { return nil }
             return Due(id: claim.deliveryID, tenantID: claim.tenantID, url: url,
                        payload: row[1].flatMap(Hex.decode) ?? [], status: status, endpoint: row[3] ?? "other",
-                       batchID: row[4], endpointDisabled: row[5] == "t", seriesAttempts: row[6].flatMap { Int($0) } ?? 0,
-                       seriesStartedAt: row[7].flatMap { Int64($0) })
+                       batchID: row[4], endpointDisabled: row[5] == "t",
+                       seriesAttempts: row[6].flatMap { Int($0) } ?? 0, seriesStartedAt: row[7].flatMap { Int64($0) })
         }
     }
 
@@ -154,9 +154,11 @@ final class WebhookStore {
         ]
         let disable: String? = switch decision {
         case .disableEndpoint where due.endpoint == "tenant":
-            "UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, $2::timestamptz) WHERE id = $1::uuid"
+            "UPDATE tenants SET webhook_disabled_at = coalesce(webhook_disabled_at, $2::timestamptz) "
+                + "WHERE id = $1::uuid"
         case .disableEndpoint where due.endpoint == "batch":
-            "UPDATE batches SET callback_disabled_at = coalesce(callback_disabled_at, $2::timestamptz) WHERE id = $1::uuid"
+            "UPDATE batches SET callback_disabled_at = coalesce(callback_disabled_at, $2::timestamptz) "
+                + "WHERE id = $1::uuid"
         default: nil
         }
         let endpointID = due.endpoint == "batch" ? due.batchID : due.tenantID
@@ -224,7 +226,8 @@ final class WebhookStore {
                 WHERE id = $1
                 """, [id, time])
             try await c.query("""
-                INSERT INTO webhook_queue (delivery_id, tenant_id, next_attempt_at) VALUES ($1, $2::uuid, $3::timestamptz)
+                INSERT INTO webhook_queue (delivery_id, tenant_id, next_attempt_at)
+                VALUES ($1, $2::uuid, $3::timestamptz)
                 ON CONFLICT (delivery_id) DO UPDATE SET next_attempt_at = EXCLUDED.next_attempt_at, claim = NULL
                 """, [id, tenantID, time])
             return .queued
