@@ -40,8 +40,6 @@ public struct HTTPClientResponse: Sendable {
     /// Header fields of the final response, names lower-cased, in order.
     public var headers: [(String, String)]
     public var body: [UInt8]
-    /// The IP address the response came from (`CURLINFO_PRIMARY_IP`), when libcurl reports one.
-    public var remoteAddress: String?
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
@@ -312,11 +310,7 @@ private final class Transfer {
         }
         var status = 0
         ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        var ip: UnsafeMutableRawPointer?
-        ccurl_getinfo_ptr(easy, CURLINFO_PRIMARY_IP, &ip)
-        let address = ip.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
-            .flatMap { $0.isEmpty ? nil : $0 }
-        return .success(HTTPClientResponse(status: status, headers: headers, body: body, remoteAddress: address))
+        return .success(HTTPClientResponse(status: status, headers: headers, body: body))
     }
 
     func release() {
