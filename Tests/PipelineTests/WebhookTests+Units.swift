@@ -14,7 +14,7 @@ extension WebhookTests {
             //   python3 -c 'import hmac,hashlib,base64; k=base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
             //   print(base64.b64encode(hmac.new(k, b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}",
             //   hashlib.sha256).digest()))'   →   g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
-            let secret = try #require(WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+            let secret = try #require(StandardWebhook.Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
             let body = Array(#"{"test": 2432232314}"#.utf8)
             let signature = StandardWebhook.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
                                                       body: body, secret: secret)
@@ -23,10 +23,10 @@ extension WebhookTests {
 
         @Test("random secrets, ids and bodies: our signature is Python's hmac/hashlib/base64 one, byte for byte")
         func againstPython() throws {
-            var cases: [(WebhookSecret, String, Int, [UInt8])] = []
+            var cases: [(StandardWebhook.Secret, String, Int, [UInt8])] = []
             for n in 0..<8 {
                 let body = (0..<(n * 37)).map { _ in UInt8.random(in: 0...255) } + Array("{\"é\":\"\u{1F600}\"}".utf8)
-                cases.append((WebhookSecret.generate(), WebhookDispatcher.newMessageID(),
+                cases.append((StandardWebhook.Secret.generate(), WebhookDispatcher.newMessageID(),
                               1_700_000_000 + Int.random(in: 0..<100_000_000), body))
             }
             let lines = cases.map { "\($0.0.text) \($0.1) \($0.2) \(Hex.encode($0.3))" }
@@ -44,7 +44,7 @@ extension WebhookTests {
 
         @Test("verify accepts its own headers and any matching v1 among several; refuses tampering, other secrets, stale timestamps")
         func verify() throws {
-            let secret = WebhookSecret.generate()
+            let secret = StandardWebhook.Secret.generate()
             let body = Array(#"{"type":"batch.completed"}"#.utf8)
             let headers = StandardWebhook.headers(id: "msg_a", timestamp: 1_000_000, body: body, secret: secret)
             try StandardWebhook.verify(headers: headers, body: body, secret: secret, now: 1_000_100)
@@ -71,12 +71,12 @@ extension WebhookTests {
 
         @Test("secrets are whsec_ and the base64 of 24 random bytes; other text is refused")
         func secrets() throws {
-            let secret = WebhookSecret.generate()
+            let secret = StandardWebhook.Secret.generate()
             #expect(secret.key.count == 24 && secret.text.hasPrefix("whsec_") && secret.text.count == 6 + 32)
-            #expect(WebhookSecret(secret.text) == secret)
-            #expect(WebhookSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == nil, "no prefix")
-            #expect(WebhookSecret("whsec_not base64!") == nil)
-            #expect(WebhookSecret("whsec_AAAA") == nil, "3 bytes")
+            #expect(StandardWebhook.Secret(secret.text) == secret)
+            #expect(StandardWebhook.Secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == nil, "no prefix")
+            #expect(StandardWebhook.Secret("whsec_not base64!") == nil)
+            #expect(StandardWebhook.Secret("whsec_AAAA") == nil, "3 bytes")
             let id = WebhookDispatcher.newMessageID()
             #expect(id.hasPrefix("msg_") && id.count == 26)
             #expect(id.dropFirst(4).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })

@@ -56,7 +56,7 @@ struct WebhookTests {
             let secretText = try await Self.offThread { try TestDatabase.psql(db, """
                 SELECT webhook_secret FROM tenants WHERE id = '\(h.tenantID)'
                 """) }
-            let secret = try #require(WebhookSecret(secretText))
+            let secret = try #require(StandardWebhook.Secret(secretText))
             #expect(secret.key.count == 24)
             try StandardWebhook.verify(headers: request.headers, body: request.body, secret: secret,
                                        now: h.clock.unixSeconds())
@@ -395,7 +395,8 @@ struct WebhookTests {
             }
             await #expect(throws: WebhookError.unknownTenant) {
                 try await h.dispatcher.enqueue(tenantID: "00000000-0000-4000-8000-000000000000", batchID: nil,
-                                               url: h.url("/hook"), eventType: "batch.completed", data: Array("{}".utf8))
+                                               url: h.url("/hook"), eventType: "batch.completed",
+                                               data: Array("{}".utf8))
             }
             // Up front, for the API: the URL's shape and an address literal (allowed here: WEBHOOK_ALLOW_PRIVATE).
             try h.dispatcher.checkCallbackURL(h.url("/hook"))

@@ -9,13 +9,13 @@ import Foundation
 /// every attempt, so a receiver can drop duplicates.
 public enum StandardWebhook {
     /// The three header fields of one attempt, in the order sent.
-    public static func headers(id: String, timestamp: Int, body: [UInt8], secret: WebhookSecret) -> [(String, String)] {
+    public static func headers(id: String, timestamp: Int, body: [UInt8], secret: Secret) -> [(String, String)] {
         [("webhook-id", id), ("webhook-timestamp", String(timestamp)),
          ("webhook-signature", signature(id: id, timestamp: timestamp, body: body, secret: secret))]
     }
 
     /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
-    public static func signature(id: String, timestamp: Int, body: [UInt8], secret: WebhookSecret) -> String {
+    public static func signature(id: String, timestamp: Int, body: [UInt8], secret: Secret) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: signedContent(id: id, timestamp: timestamp, body: body),
                                                   using: SymmetricKey(data: secret.key))
         return "v1," + Data(mac).base64EncodedString()
@@ -24,7 +24,7 @@ public enum StandardWebhook {
     /// Checks a received message: a `v1` signature in `signatureHeader` matches (compared in constant time), and
     /// `timestamp` is within `toleranceSeconds` of `now` (unix seconds) either way.
     public static func verify(id: String, timestamp: String, signatureHeader: String, body: [UInt8],
-                              secret: WebhookSecret, now: Int, toleranceSeconds: Int = 300)
+                              secret: Secret, now: Int, toleranceSeconds: Int = 300)
         throws(WebhookSignatureError)
     {
         guard let seconds = Int(timestamp) else { throw .malformedTimestamp }
@@ -41,7 +41,7 @@ public enum StandardWebhook {
 
     /// ``verify(id:timestamp:signatureHeader:body:secret:now:toleranceSeconds:)`` with the three fields looked up
     /// (case-insensitively) in `headers`.
-    public static func verify(headers: [(String, String)], body: [UInt8], secret: WebhookSecret, now: Int,
+    public static func verify(headers: [(String, String)], body: [UInt8], secret: Secret, now: Int,
                               toleranceSeconds: Int = 300) throws(WebhookSignatureError) {
         func field(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
         guard let id = field("webhook-id"), let timestamp = field("webhook-timestamp"),

@@ -335,8 +335,8 @@ public final class WebhookDispatcher {
         } catch {
             return .refused(error)
         }
-        let text = try await tenants.webhookSecret(tenantID: due.tenantID) { WebhookSecret.generate().text }
-        guard let secret = WebhookSecret(text) else { return .unusableSecret }
+        let text = try await tenants.webhookSecret(tenantID: due.tenantID) { StandardWebhook.Secret.generate().text }
+        guard let secret = StandardWebhook.Secret(text) else { return .unusableSecret }
         guard !closed else { return nil }
         let headers = [("Content-Type", "application/json"), ("User-Agent", configuration.userAgent)]
             + StandardWebhook.headers(id: due.id, timestamp: clock.unixSeconds(), body: due.payload, secret: secret)
