@@ -12,10 +12,16 @@ public struct HTTPClientRequest: Sendable {
     public var connectTimeoutMilliseconds: Int
     /// A larger answer is cut off and fails as ``HTTPClientError/Kind/tooLarge``.
     public var maxResponseBytes: Int
+    /// Addresses to use instead of resolving, as libcurl's `CURLOPT_RESOLVE` entries `host:port:address[,…]`
+    /// (IPv6 addresses in brackets). A caller that checked where a name points pins what it checked, so a
+    /// second lookup by libcurl cannot land elsewhere (DNS rebinding). Empty: libcurl resolves.
+    public var resolve: [String]
+    /// Whether a 3xx is followed (`CURLOPT_FOLLOWLOCATION`); when not, it is the response.
+    public var followRedirects: Bool
 
     public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
                 timeoutMilliseconds: Int = 120_000, connectTimeoutMilliseconds: Int = 10_000,
-                maxResponseBytes: Int = 32 << 20) {
+                maxResponseBytes: Int = 32 << 20, resolve: [String] = [], followRedirects: Bool = false) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -23,6 +29,8 @@ public struct HTTPClientRequest: Sendable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.maxResponseBytes = maxResponseBytes
+        self.resolve = resolve
+        self.followRedirects = followRedirects
     }
 }
 
@@ -199,6 +207,7 @@ private final class Transfer {
     let easy: UnsafeMutableRawPointer // CURL
     let limit: Int
     var headerList: UnsafeMutablePointer<curl_slist>?
+    var resolveList: UnsafeMutablePointer<curl_slist>?
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     var overflowed = false
@@ -224,6 +233,13 @@ private final class Transfer {
         for (name, value) in request.headers { list = curl_slist_append(list, "\(name): \(value)") }
         headerList = list
         ccurl_setopt_ptr(easy, CURLOPT_HTTPHEADER, list)
+        if !request.resolve.isEmpty {
+            var pins: UnsafeMutablePointer<curl_slist>?
+            for entry in request.resolve { pins = curl_slist_append(pins, entry) }
+            resolveList = pins
+            ccurl_setopt_ptr(easy, CURLOPT_RESOLVE, pins)
+        }
+        ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         switch request.method {
         case "GET":
             ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
@@ -301,5 +317,7 @@ private final class Transfer {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         headerList = nil
+        curl_slist_free_all(resolveList)
+        resolveList = nil
     }
 }

@@ -246,6 +246,61 @@ public enum Migrations {
             CREATE POLICY tenant_isolation ON idempotency_keys
                 USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
             """),
+        // Webhooks (issue 12 item 7): Standard Webhooks v1 messages, their attempts, and endpoints turned off.
+        // - `webhook_deliveries`: one row per message (`id` is its `webhook-id`, the same on every attempt), the
+        //   exact body signed, where it stands and why. Tenant data: row-level security like the other tenant tables.
+        //   `endpoint` says which endpoint a 410 disables (the batch's callback, the tenant's webhook, or neither);
+        //   `series_*` count the attempts of the current retry series (a replay starts a new one).
+        // - `webhook_queue`: the deliveries still to attempt, for the dispatcher. It must find due rows across
+        //   tenants while row-level security is forced on the log, so the queue is a table of its own without
+        //   row-level security holding no tenant data (a message id, a tenant id, a time, a claim): an engine claims
+        //   due rows with `FOR UPDATE SKIP LOCKED` (N engines share the work without waiting on each other),
+        //   moving `next_attempt_at` to the end of a lease and setting `claim`, then reads the delivery with its
+        //   tenant set and writes the outcome only while its claim holds. An engine that dies mid-attempt leaves a
+        //   claim whose lease runs out, and the row is due again. Rejected: a BYPASSRLS role or a SECURITY DEFINER
+        //   function owned by another role (deployments would need a second role with privileges to grant), and a
+        //   query per tenant per poll.
+        // - `tenants.webhook_disabled_at`, `batches.callback_disabled_at`: the endpoint answered 410 Gone; later
+        //   messages for it are recorded `disabled` and not sent.
+        Migration(version: 6, name: "webhook deliveries and their queue; disabled endpoints", sql: """
+            ALTER TABLE tenants ADD COLUMN webhook_disabled_at timestamptz;
+            ALTER TABLE batches ADD COLUMN callback_disabled_at timestamptz;
+
+            CREATE TABLE webhook_deliveries (
+                id                 text PRIMARY KEY CHECK (id LIKE 'msg\\_%'),
+                tenant_id          uuid NOT NULL REFERENCES tenants (id),
+                batch_id           uuid,
+                endpoint           text NOT NULL CHECK (endpoint IN ('tenant', 'batch', 'other')),
+                url                text NOT NULL,
+                event_type         text NOT NULL,
+                payload            bytea NOT NULL,
+                status             text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'disabled')),
+                attempts           integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                series_attempts    integer NOT NULL DEFAULT 0 CHECK (series_attempts >= 0),
+                series_started_at  timestamptz,
+                next_attempt_at    timestamptz,
+                last_attempt_at    timestamptz,
+                last_status        integer,
+                last_error         text,
+                created_at         timestamptz NOT NULL DEFAULT now(),
+                delivered_at       timestamptz
+            );
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+            CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant_id, created_at DESC, id DESC);
+            CREATE INDEX webhook_deliveries_batch ON webhook_deliveries (batch_id) WHERE batch_id IS NOT NULL;
+            ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON webhook_deliveries
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+
+            CREATE TABLE webhook_queue (
+                delivery_id      text PRIMARY KEY REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+                tenant_id        uuid NOT NULL,
+                next_attempt_at  timestamptz NOT NULL,
+                claim            uuid
+            );
+            CREATE INDEX webhook_queue_due ON webhook_queue (next_attempt_at);
+            """),
     ]
 
     /// The newest version.
