@@ -23,6 +23,8 @@ public final class Engine {
         public var databaseDrainMilliseconds: UInt64 = 10_000
         /// Limits on archives sent to `POST /api/v1/imports` (entries held to `MAX_FILE_SIZE`).
         public var archiveLimits = ArchiveLimits()
+        /// Batch-completion webhooks (`WEBHOOK_*`).
+        public var webhooks = WebhookConfiguration()
         /// How long failed documents' bytes are kept for a retry after they were received
         /// (`RETAIN_FAILED_HOURS`, 72; 0 keeps none).
         public var retainFailedHours: Double = 72
@@ -85,7 +87,8 @@ public final class Engine {
         self.shortcut = shortcut
         self.metrics = PipelineMetrics(registry: metrics)
         if configuration.database.databaseURL != nil {
-            let api = TenantAPI(configuration: configuration.database, logger: logger)
+            let api = TenantAPI(configuration: configuration.database, webhooks: configuration.webhooks, clock: clock,
+                                logger: logger)
             self.api = api
             let ledger = api.ledger
             results = DatabaseResults(
@@ -181,6 +184,7 @@ public final class Engine {
         // Before any document arrives: those in a batch still running wait for it.
         await batcher?.resumeJournaledBatches()
         extraction.start()
+        api?.webhooks.start()
         if results is DatabaseResults {
             let hours = max(0, configuration.retainFailedHours)
             sweeper = EventLoop.spawn { [spool, logger] in
@@ -239,7 +243,7 @@ public final class Engine {
         }
         await stored?.close()
         await api?.ledger.drain(timeoutMilliseconds: 5_000)
-        api?.close()
+        await api?.close()
         await batchJournal?.close()
         http.close()
     }

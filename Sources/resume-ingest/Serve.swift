@@ -63,6 +63,12 @@ struct Serve: AsyncParsableCommand {
         var engineConfiguration = Engine.Configuration(extract: extract, llm: llm, database: database)
         engineConfiguration.archiveLimits.maxEntryBytes = configuration.limits.maxFileBytes
         engineConfiguration.retainFailedHours = retainFailedHours
+        do {
+            engineConfiguration.webhooks = try WebhookConfiguration(environment: ProcessEnvironment.current)
+        } catch {
+            logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
         let engine = Engine(configuration: engineConfiguration, spool: service.spool,
                             metrics: service.metrics.registry, logger: logger)
         // With a database: API keys and tenants, and the results API. Without one, uploads are tenant

@@ -29,18 +29,20 @@ struct TenantCommand: AsyncParsableCommand {
             let rate = try TenantCommand.rate(self.rate)
             guard (1...1000).contains(weight) else { throw ValidationError("--weight must be 1 to 1000") }
             let key = APIKey.generate()
+            let secret = WebhookSecret.generate()
             let (name, monthlyLimit, weight, webhookURL, label, json) = (name, monthlyLimit, weight, webhookURL, label, json)
             try await TenantCommand.withDirectory { directory throws(PGError) in
                 let tenant = try await directory.createTenant(
                     slug: name, name: name, monthlyLimit: monthlyLimit, ratePerSecond: rate, weight: weight,
-                    webhookURL: webhookURL, webhookSecret: WebhookSecret.generate())
+                    webhookURL: webhookURL, webhookSecret: secret)
                 let keyID = try await directory.createKey(tenant: name, sha256: APIKey.hash(key),
                                                           prefix: APIKey.shown(key), label: label)
                 if json {
-                    print(#"{"tenant":"\#(tenant.slug)","tenant_id":"\#(tenant.id)","key_id":"\#(keyID ?? "")","api_key":"\#(key)"}"#)
+                    print(#"{"tenant":"\#(tenant.slug)","tenant_id":"\#(tenant.id)","key_id":"\#(keyID ?? "")","api_key":"\#(key)","webhook_secret":"\#(secret)"}"#)
                 } else {
                     print("tenant \(tenant.slug) created (\(TenantCommand.limits(tenant)))")
                     print("API key (shown once; store it now): \(key)")
+                    print("webhook signing secret (Standard Webhooks; GET /api/v1/tenant shows it again): \(secret)")
                     print("use it as:  curl -H 'Authorization: Bearer \(key)' -F files=@cv.pdf http://127.0.0.1:8080/api/v1/bulk-parse-resumes")
                 }
             }

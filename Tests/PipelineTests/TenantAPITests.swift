@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Loop
+@testable import Pipeline
 import Testing
 import TestSupport
 
@@ -454,5 +456,74 @@ struct TenantAPITests {
         #expect(counts["parsed"] as? Int == 1 && counts["failed"] as? Int == 1, "\(done)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool + "/retained")) ?? []).isEmpty)
         #expect(await serve.stop() == 0, "\(serve.log)")
+    }
+
+    @Test("a batch's completion is POSTed to the tenant's webhook, signed (Standard Webhooks v1); the delivery log lists it and replay sends it again; a callback_url at a private address is 400 and nothing is stored")
+    func webhookOnCompletion() async throws {
+        let url = try TestDatabase.freshDatabase("api_webhook")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let (server, receiver, port) = try await WebhookHarness.receiver(port: 0)
+        let (status, output) = try await Self.cli(["tenant", "create", "acme", "--json", "--webhook-url",
+                                                   "http://127.0.0.1:\(port)/hooks"], url: url)
+        #expect(status == 0, "\(output)")
+        let created = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
+        let key = try #require(created["api_key"] as? String)
+        let secret = try #require(created["webhook_secret"] as? String)
+        var serve = try await EngineProcess.serve(environment: [
+            "DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50", "WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_POLL_MS": "100"])
+        let up = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key,
+                               files: ["0012-noor-de-vries.txt", "nasty-junk.pdf"])
+        let batch = try #require(up.json["batch_id"] as? String, "\(up.body)")
+        _ = try await Self.completed(serve, batch: batch, token: key)
+        var received: [WebhookReceiver.Request] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            received = await receiver.received
+            if !received.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let first = try #require(received.first, "no webhook arrived:\n\(serve.log)")
+        #expect(first.method == "POST" && first.path == "/hooks")
+        let messageID = try #require(first.header("webhook-id"))
+        #expect(messageID.hasPrefix("msg_"))
+        let signing = try #require(StandardWebhook.Secret(secret), "the secret tenant create printed is whsec_…")
+        #expect(throws: Never.self) {
+            try StandardWebhook.verify(headers: first.headers, body: first.body, secret: signing,
+                                       now: Int(Date().timeIntervalSince1970))
+        }
+        let event = try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any] ?? [:]
+        #expect(event["type"] as? String == "batch.completed")
+        let data = event["data"] as? [String: Any] ?? [:]
+        #expect(data["batch_id"] as? String == batch)
+        #expect(data["documents"] as? Int == 2 && data["parsed"] as? Int == 1 && data["failed"] as? Int == 1, "\(data)")
+
+        let log = try Self.call(serve, "GET", "/api/v1/webhooks/deliveries", token: key)
+        let deliveries = log.json["deliveries"] as? [[String: Any]] ?? []
+        #expect(deliveries.count == 1 && deliveries.first?["id"] as? String == messageID, "\(log.body)")
+        #expect(deliveries.first?["status"] as? String == "delivered", "\(log.body)")
+        let replay = try Self.call(serve, "POST", "/api/v1/webhooks/deliveries/\(messageID)/replay", token: key)
+        #expect(replay.status == 202, "\(replay.body)")
+        let deadline2 = Date().addingTimeInterval(60)
+        while Date() < deadline2 {
+            received = await receiver.received
+            if received.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(received.count == 2, "the replay arrived")
+        #expect(received.last?.header("webhook-id") == messageID, "a replay is the same message")
+        let tenant = try Self.call(serve, "GET", "/api/v1/tenant", token: key)
+        #expect(tenant.json["webhook_secret"] as? String == secret, "\(tenant.body)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
+
+        // Without WEBHOOK_ALLOW_PRIVATE, a callback URL at a private or loopback address is refused up front.
+        serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        for target in ["http://127.0.0.1:\(port)/x", "http://10.0.0.7/x", "http://169.254.169.254/latest"] {
+            let refused = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes?callback_url=\(target)", token: key,
+                                        files: ["0013-sophia-ward.html"])
+            #expect(refused.status == 400 && refused.errorCode == "invalid_callback_url", "\(target): \(refused.body)")
+        }
+        #expect(try Self.rows(url, tenant: "acme", "SELECT count(*) FROM batch_items WHERE filename = '0013-sophia-ward.html'") == ["0"])
+        #expect(await serve.stop() == 0, "\(serve.log)")
+        await server.shutdown(graceMilliseconds: 0)
     }
 }

@@ -15,6 +15,8 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private let tenant: AuthenticatedTenant
     /// The request's `Idempotency-Key`, when it has one (its fingerprint: the archive's name and SHA-256).
     private var idempotency: IdempotencyContext?
+    /// `?callback_url=`: where the batch's completion webhook goes.
+    private var callbackURL: String?
     private let file: SpoolFile
     private let batchID = DocumentID()
     private let filename: String?
@@ -51,6 +53,11 @@ final class ArchiveImportHandler: HTTPRequestHandler {
             return reject(413, "import_too_large",
                           "the archive is \(length) bytes; the limit is \(limits.maxImportBytes) (MAX_IMPORT_SIZE)")
         }
+        var callbackURL: String?
+        switch router.callbackURL(exchange) {
+        case .success(let url): callbackURL = url
+        case .failure(let refusal): return reject(refusal.status, refusal.code, refusal.message)
+        }
         let query = head.target.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let name = query.split(separator: "&").first { $0.hasPrefix("filename=") }
             .flatMap { $0.dropFirst("filename=".count).removingPercentEncoding() }
@@ -58,6 +65,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
                                            filename: name ?? "import", declaredType: head.headers.first("Content-Type"),
                                            limit: limits.maxImportBytes)
         handler.idempotency = idempotency
+        handler.callbackURL = callbackURL
         return handler
     }
 
@@ -157,6 +165,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
                                            message: "the archive could not be stored: \(error)"))
         }
         release()
+        router.uploadAccepted?(batchID, tenant, nil, callbackURL)
         router.metrics.accepted(files: 1)
         var archive = JSONText.Object()
         archive.string("id", metadata.id.description)

@@ -63,6 +63,8 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private var idempotency: IdempotencyContext?
     /// `?wait=SECONDS`: answer with the results once done (or at the deadline).
     private var wait: Double?
+    /// `?callback_url=`: where the batch's completion webhook goes (else the tenant's).
+    private var callbackURL: String?
     private let started = SystemClock.shared.monotonicNanoseconds()
     private let limits: IngestLimits
     private var parser: MultipartParser
@@ -115,6 +117,11 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         if head.framing == .none {
             return reject(400, "empty_body", "the request has no body; send multipart/form-data with files parts")
         }
+        var callbackURL: String?
+        switch router.callbackURL(exchange) {
+        case .success(let url): callbackURL = url
+        case .failure(let refusal): return reject(refusal.status, refusal.code, refusal.message)
+        }
         var wait: Double?
         if let text = Self.queryValue("wait", in: head.target) {
             guard let seconds = Double(text), seconds >= 0, seconds <= IngestRouter.maxWaitSeconds else {
@@ -141,6 +148,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
                                         decoder: decoder)
         handler.idempotency = idempotency
         handler.wait = wait
+        handler.callbackURL = callbackURL
         return handler
     }
 
@@ -414,7 +422,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         releaseReservation()
         let accepted = entries.count
-        if accepted > 0 { router.uploadAccepted?(batchID, tenant, accepted) }
+        if accepted > 0 { router.uploadAccepted?(batchID, tenant, accepted, callbackURL) }
         router.metrics.accepted(files: accepted)
         router.metrics.rejected(files: results.count - accepted)
         var body = JSONText.Object()

@@ -114,3 +114,16 @@ public protocol BatchWaiter: AnyObject {
     func wait(batch: DocumentID, tenant: AuthenticatedTenant, seconds: Double, files: Int) async
         -> (completed: Bool, results: [UInt8], ok: Int)?
 }
+
+/// A refusal decided before a handler exists (status, code, message).
+package struct HTTPResponseRefusal: Error, Sendable {
+    package var status: Int
+    package var code: String
+    package var message: String
+
+    package init(_ status: Int, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+}

@@ -37,8 +37,11 @@ public final class IngestRouter: HTTPRouter {
     /// Tenants found at their monthly limit, and until when that is trusted (monotonic nanoseconds): their
     /// uploads are refused before any byte is read.
     package var atLimit: [String: (used: Int64, limit: Int64, until: UInt64)] = [:]
-    /// Hears each upload once acknowledged: its batch, tenant and how many files it holds.
-    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int) -> Void)?
+    /// Hears each upload once acknowledged: its batch, tenant, how many files it holds (nil for an import,
+    /// whose archive is read later) and its `callback_url`.
+    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int?, String?) -> Void)?
+    /// Checks a `callback_url` (nil: acceptable, else why not); nil: callbacks are refused (no database).
+    public var checkCallbackURL: (@LoopActor (String) -> String?)?
 
     package init(configuration: IngestConfiguration, spool: Spool, metrics: IngestMetrics, status: StartupStatus,
          logger: Logger) {
@@ -193,6 +196,22 @@ public final class IngestRouter: HTTPRouter {
                               headers: [("Retry-After", "5")])
             }
         }
+    }
+
+    /// The request's `callback_url` query parameter: `.success(nil)` when absent, the URL when acceptable, else
+    /// the `400` to answer.
+    package func callbackURL(_ exchange: HTTPExchange) -> Result<String?, HTTPResponseRefusal> {
+        guard let url = BulkUploadHandler.queryValue("callback_url", in: exchange.head.target), !url.isEmpty else {
+            return .success(nil)
+        }
+        guard let check = checkCallbackURL else {
+            return .failure(HTTPResponseRefusal(400, "callback_unsupported",
+                                                "callback_url needs the database (DATABASE_URL) to deliver webhooks"))
+        }
+        if let why = check(url) {
+            return .failure(HTTPResponseRefusal(400, "invalid_callback_url", "callback_url is not acceptable: \(why)"))
+        }
+        return .success(url)
     }
 
     /// `402 quota_exceeded` at once for a tenant last seen at its monthly limit (within 30 s, and with the

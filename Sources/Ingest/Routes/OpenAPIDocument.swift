@@ -41,6 +41,13 @@ enum OpenAPIDocument {
             "in": "header",
             "required": false,
             "schema": {"type": "string", "enum": ["identity", "zstd"]}
+          },
+          {
+            "name": "callback_url",
+            "in": "query",
+            "required": false,
+            "description": "Where this batch's `batch.completed` webhook goes (else the tenant's webhook URL). Public http(s) addresses only unless `WEBHOOK_ALLOW_PRIVATE`.",
+            "schema": {"type": "string", "format": "uri"}
           }
         ],
         "requestBody": {
@@ -96,6 +103,13 @@ enum OpenAPIDocument {
             "required": false,
             "description": "The archive's name (its batch's label).",
             "schema": {"type": "string"}
+          },
+          {
+            "name": "callback_url",
+            "in": "query",
+            "required": false,
+            "description": "Where this batch's `batch.completed` webhook goes (else the tenant's webhook URL). Public http(s) addresses only unless `WEBHOOK_ALLOW_PRIVATE`.",
+            "schema": {"type": "string", "format": "uri"}
           }
         ],
         "requestBody": {
@@ -114,7 +128,7 @@ enum OpenAPIDocument {
           },
           "400": {
             "description": "No body, or a bad `Idempotency-Key`.",
-            "x-error-codes": ["empty_body", "invalid_idempotency_key", "idempotency_unsupported"],
+            "x-error-codes": ["empty_body", "invalid_idempotency_key", "idempotency_unsupported", "invalid_callback_url", "callback_unsupported"],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           },
           "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -349,6 +363,83 @@ enum OpenAPIDocument {
           "405": {"$ref": "#/components/responses/MethodNotAllowed"}
         }
       }
+    },
+    "/api/v1/webhooks/deliveries": {
+      "get": {
+        "operationId": "listWebhookDeliveries",
+        "x-route": "webhook-deliveries",
+        "summary": "The tenant's webhook delivery log, newest first",
+        "description": "Each `batch.completed` message: POSTed with `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` signed with the tenant's `whsec_` secret; retried with exponential backoff and full jitter (waits up to 5 s, 5 min, 30 min, 2 h, 5 h, 10 h) within 24 h of the first attempt; redirects are not followed; `410 Gone` disables the endpoint.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
+          },
+          {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "`next` of the previous page.",
+            "schema": {"type": "string"}
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of deliveries.",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}}, "next": {"type": ["string", "null"]}}}}}
+          },
+          "400": {"$ref": "#/components/responses/BadPage"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/webhooks/deliveries/{id}": {
+      "get": {
+        "operationId": "getWebhookDelivery",
+        "x-route": "webhook-delivery",
+        "summary": "One delivery, with its payload",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {
+            "description": "The delivery.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookDelivery"}}}
+          },
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/webhooks/deliveries/{id}/replay": {
+      "post": {
+        "operationId": "replayWebhookDelivery",
+        "x-route": "webhook-replay",
+        "summary": "Send a delivery again now (the same message id, a new signature)",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "202": {
+            "description": "Queued.",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"const": "pending"}}}}}
+          },
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {
+            "description": "The endpoint answered 410 Gone and is disabled.",
+            "x-error-codes": ["endpoint_disabled"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+          },
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
     }
   },
   "components": {
@@ -435,7 +526,9 @@ enum OpenAPIDocument {
           "invalid_parameter",
           "wait_unsupported",
           "invalid_idempotency_key",
-          "idempotency_unsupported"
+          "idempotency_unsupported",
+          "invalid_callback_url",
+          "callback_unsupported"
         ],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
@@ -539,7 +632,13 @@ enum OpenAPIDocument {
         "properties": {
           "tenant": {"type": "string"},
           "monthly_limit": {"type": ["integer", "null"]},
-          "rate_per_second": {"type": ["number", "null"]}
+          "rate_per_second": {"type": ["number", "null"]},
+          "documents_this_month": {"type": "integer"},
+          "webhook_url": {"type": ["string", "null"]},
+          "webhook_secret": {
+            "type": "string",
+            "description": "`whsec_…`: the key that signs this tenant's webhooks (Standard Webhooks v1)."
+          }
         }
       },
       "BatchItem": {
@@ -623,6 +722,27 @@ enum OpenAPIDocument {
             "type": "array",
             "items": {"type": "object", "properties": {"document_id": {"type": "string"}, "error_code": {"type": ["string", "null"]}, "reason": {"type": "string", "enum": ["lasting_failure", "bytes_not_kept"]}}}
           }
+        }
+      },
+      "WebhookDelivery": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "The Standard Webhooks message id (`msg_…`), the same on every attempt and replay."
+          },
+          "batch_id": {"type": ["string", "null"]},
+          "url": {"type": "string"},
+          "event_type": {"type": "string"},
+          "status": {"type": "string", "enum": ["pending", "delivered", "failed", "disabled"]},
+          "attempts": {"type": "integer"},
+          "next_attempt_at": {"type": ["string", "null"]},
+          "last_attempt_at": {"type": ["string", "null"]},
+          "last_status": {"type": ["integer", "null"]},
+          "last_error": {"type": ["string", "null"]},
+          "created_at": {"type": "string"},
+          "delivered_at": {"type": ["string", "null"]},
+          "payload": {"type": "object", "description": "The body sent: `{\"type\":\"batch.completed\",\"timestamp\",\"data\"}`."}
         }
       }
     }

@@ -12,6 +12,9 @@ import Sink
 public final class APIRoutes: TenantRoutes {
     private let reads: TenantReads
     private let logger: Logger
+    /// The webhook log and replays; the tenant's webhook and secret.
+    public var webhooks: WebhookDispatcher?
+    public var directory: TenantDirectory?
     /// Which of these spool ids have bytes kept for a retry here, and moving them back into the backlog.
     public var retained: @LoopActor ([DocumentID]) async -> Set<DocumentID> = { _ in [] }
     public var restore: @LoopActor ([DocumentID]) async -> [DocumentID] = { _ in [] }
@@ -38,7 +41,21 @@ public final class APIRoutes: TenantRoutes {
         case ("tenant", 1):
             exchange.route = "tenant"
             guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
-            return router.respond(exchange) { Self.describe(tenant) }
+            return router.respondLater(exchange) { [self] in await describe(tenant) }
+        case ("webhooks", 2) where parts[1] == "deliveries":
+            exchange.route = "webhook-deliveries"
+            guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            return router.respondLater(exchange) { [self] in await deliveries(tenant: tenant, query: query) }
+        case ("webhooks", 3) where parts[1] == "deliveries":
+            exchange.route = "webhook-delivery"
+            guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            let id = parts[2]
+            return router.respondLater(exchange) { [self] in await delivery(id, tenant: tenant) }
+        case ("webhooks", 4) where parts[1] == "deliveries" && parts[3] == "replay":
+            exchange.route = "webhook-replay"
+            guard method == "POST" else { return router.methodNotAllowed(exchange, allow: "POST") }
+            let id = parts[2]
+            return router.respondLater(exchange) { [self] in await replay(id, tenant: tenant) }
         case ("batches", 2):
             exchange.route = "batch"
             guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
@@ -203,12 +220,86 @@ public final class APIRoutes: TenantRoutes {
 
     // MARK: Answers
 
-    private static func describe(_ tenant: AuthenticatedTenant) -> HTTPResponse {
+    /// The tenant, its limits, this month's count, and its webhook with the secret that signs it (the tenant's
+    /// own: whoever holds its key may verify its webhooks).
+    private func describe(_ tenant: AuthenticatedTenant) async -> HTTPResponse {
         var o = JSONText.Object()
         o.string("tenant", tenant.slug)
         if let limit = tenant.monthlyLimit { o.int("monthly_limit", Int(limit)) } else { o.raw("monthly_limit", Array("null".utf8)) }
         if let rate = tenant.ratePerSecond { o.double("rate_per_second", rate) } else { o.raw("rate_per_second", Array("null".utf8)) }
+        if let directory, let id = tenant.id {
+            do throws(PGError) {
+                o.int("documents_this_month", Int(try await directory.usage(tenantID: id)))
+                let record = try await directory.tenant(slug: tenant.slug)
+                o.string("webhook_url", record?.webhookURL)
+                o.string("webhook_secret", try await directory.webhookSecret(tenantID: id, make: { WebhookSecret.generate() }))
+            } catch {
+                return unavailable(error)
+            }
+        }
         return .json(200, o.finished() + [0x0A])
+    }
+
+    private func deliveries(tenant: AuthenticatedTenant, query: Query) async -> HTTPResponse {
+        guard let tenantID = tenant.id, let webhooks else { return Self.noDatabase }
+        let limit: Int
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...500).contains(n) else {
+                return .error(400, code: "invalid_parameter", message: "limit must be 1 to 500")
+            }
+            limit = n
+        } else {
+            limit = 50
+        }
+        do throws(WebhookError) {
+            let page = try await webhooks.deliveries(tenantID: tenantID, limit: limit, after: query["after"])
+            var o = JSONText.Object()
+            o.array("deliveries", page.deliveries.map { $0.json() })
+            o.string("next", page.next)
+            return .json(200, o.finished() + [0x0A])
+        } catch {
+            return Self.webhookFailure(error)
+        }
+    }
+
+    private func delivery(_ id: String, tenant: AuthenticatedTenant) async -> HTTPResponse {
+        guard let tenantID = tenant.id, let webhooks else { return Self.noDatabase }
+        do throws(WebhookError) {
+            guard let found = try await webhooks.delivery(tenantID: tenantID, deliveryID: id) else {
+                return Self.notFound("webhook delivery", id)
+            }
+            return .json(200, found.json().finished() + [0x0A])
+        } catch {
+            return Self.webhookFailure(error)
+        }
+    }
+
+    private func replay(_ id: String, tenant: AuthenticatedTenant) async -> HTTPResponse {
+        guard let tenantID = tenant.id, let webhooks else { return Self.noDatabase }
+        do throws(WebhookError) {
+            switch try await webhooks.replay(tenantID: tenantID, deliveryID: id) {
+            case .queued:
+                var o = JSONText.Object()
+                o.string("id", id)
+                o.string("status", "pending")
+                return .json(202, o.finished() + [0x0A])
+            case .notFound:
+                return Self.notFound("webhook delivery", id)
+            case .endpointDisabled:
+                return .error(409, code: "endpoint_disabled",
+                              message: "the endpoint answered 410 Gone and is disabled; set a new webhook URL first")
+            }
+        } catch {
+            return Self.webhookFailure(error)
+        }
+    }
+
+    private static func webhookFailure(_ error: WebhookError) -> HTTPResponse {
+        switch error.code {
+        case "invalid_request": return .error(400, code: "invalid_parameter", message: error.message)
+        case "unknown_tenant": return .error(404, code: "not_found", message: error.message)
+        default: return .error(503, code: "database_unavailable", message: error.message, headers: [("Retry-After", "5")])
+        }
     }
 
     static func notFound(_ kind: String, _ id: String) -> HTTPResponse {

@@ -24,6 +24,7 @@ public final class BatchLedger {
         case items(String, [BatchItem])
         case seal(String, id: String, expected: Int, origin: String?, label: String?, callbackURL: String?)
         case check(String, [String])
+        case describe(String, id: String, origin: String, callbackURL: String?)
     }
     private var queue: [Work] = []
     private var queuedItems = 0
@@ -67,6 +68,12 @@ public final class BatchLedger {
         queue.append(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
                            callbackURL: callbackURL))
         queue.append(.check(tenant, [id.description]))
+        kick()
+    }
+
+    /// Batch `id` of `tenant` came as `origin`, with its webhook (an import, sealed once its archive is read).
+    public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?) {
+        queue.append(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL))
         kick()
     }
 
@@ -133,6 +140,9 @@ public final class BatchLedger {
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.seal(id, tenantID: tenantID, expected: expected, origin: origin, label: label,
                                    callbackURL: callbackURL)
+        case .describe(let tenant, let id, let origin, let callbackURL):
+            guard let tenantID = try await tenantID(tenant) else { return }
+            try await records.describe(id, tenantID: tenantID, origin: origin, callbackURL: callbackURL)
         case .check(let tenant, let ids):
             guard let tenantID = try await tenantID(tenant) else { return }
             for batch in try await records.complete(ids, tenantID: tenantID) {

@@ -15,8 +15,13 @@ public final class TenantAPI {
     public let routes: APIRoutes
     public let ledger: BatchLedger
     public let idempotency: IdempotencyRecords
+    /// Batch-completion webhooks (Standard Webhooks v1).
+    public let webhooks: WebhookDispatcher
+    private let logger: Logger
 
-    public init(configuration: SinkConfiguration, logger: Logger, connections: Int = 4) {
+    public init(configuration: SinkConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
+                clock: any EngineClock = SystemClock.shared, logger: Logger, connections: Int = 4) {
+        self.logger = logger
         pool = SidePool(configuration: configuration, size: connections, logger: logger)
         directory = TenantDirectory(pool: pool)
         reads = TenantReads(pool: pool)
@@ -24,6 +29,32 @@ public final class TenantAPI {
         routes = APIRoutes(reads: reads, logger: logger)
         ledger = BatchLedger(records: BatchRecords(pool: pool), directory: directory, logger: logger)
         idempotency = IdempotencyRecords(keys: IdempotencyKeys(pool: pool), logger: logger)
+        self.webhooks = WebhookDispatcher(pool: pool, configuration: webhooks, logger: logger, clock: clock)
+        routes.webhooks = self.webhooks
+        routes.directory = directory
+        ledger.completed = { [unowned self] tenant, tenantID, batch in
+            EventLoop.spawn { [self] in await announce(tenant: tenant, tenantID: tenantID, batch) }
+        }
+    }
+
+    /// A batch completed: its callback URL, else its tenant's webhook, gets `batch.completed`.
+    private func announce(tenant: String, tenantID: String, _ batch: CompletedBatch) async {
+        var url = batch.callbackURL
+        if url == nil {
+            do throws(PGError) {
+                url = try await directory.tenant(slug: tenant)?.webhookURL
+            } catch {
+                logger.warning("could not read the tenant's webhook", metadata: ["error": "\(error)"])
+            }
+        }
+        guard let url else { return }
+        do throws(WebhookError) {
+            let id = try await webhooks.enqueue(tenantID: tenantID, batchID: batch.id, url: url,
+                                                eventType: "batch.completed", data: batch.summary)
+            logger.info("batch completed; webhook queued", metadata: ["batch": "\(batch.id)", "message": "\(id)"])
+        } catch {
+            logger.error("could not queue a batch's webhook", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+        }
     }
 
     /// Puts authentication and the routes on `router`, and seals each upload's batch once acknowledged.
@@ -39,13 +70,27 @@ public final class TenantAPI {
         router.idempotency = idempotency
         router.waiter = self
         let ledger = self.ledger
-        router.uploadAccepted = { batch, tenant, files in
-            ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload")
+        router.uploadAccepted = { batch, tenant, files, callbackURL in
+            if let files {
+                ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload", callbackURL: callbackURL)
+            } else {
+                ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL)
+            }
+        }
+        let webhooks = self.webhooks
+        router.checkCallbackURL = { text in
+            do throws(WebhookRefusal) {
+                try webhooks.checkCallbackURL(text)
+                return nil
+            } catch {
+                return "\(error)"
+            }
         }
     }
 
-    public func close() {
+    public func close() async {
         ledger.close()
+        await webhooks.close()
         pool.close()
     }
 }

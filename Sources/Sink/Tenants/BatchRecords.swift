@@ -82,6 +82,17 @@ public final class BatchRecords {
         }
     }
 
+    /// Records how batch `id` came and where its webhook goes, before it is sealed.
+    public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?) async throws(PGError) {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                INSERT INTO batches (id, tenant_id, origin, callback_url) VALUES ($1::uuid, current_tenant(), $2, $3)
+                ON CONFLICT (id) DO UPDATE SET origin = excluded.origin,
+                    callback_url = coalesce(excluded.callback_url, batches.callback_url)
+                """, [id, origin, callbackURL])
+        }
+    }
+
     /// Marks complete, once, the batches among `ids` that are sealed and whose items all have a final row;
     /// returns them with their summaries (the webhook's `data`). Exactly once across engines: the update
     /// that sets `completed_at` is the one that reports it.

@@ -105,7 +105,11 @@ public final class TenantDirectory {
         if let monthlyLimit { set("monthly_limit", "bigint", monthlyLimit.map(String.init)) }
         if let ratePerSecond { set("rate_per_second", "double precision", ratePerSecond.map { String($0) }) }
         if let weight { set("weight", "integer", String(weight)) }
-        if let webhookURL { set("webhook_url", "text", webhookURL) }
+        if let webhookURL {
+            set("webhook_url", "text", webhookURL)
+            // A new endpoint starts enabled (an old one's 410 does not carry over).
+            sets.append("webhook_disabled_at = NULL")
+        }
         if let webhookSecret { set("webhook_secret", "text", webhookSecret) }
         guard !sets.isEmpty else { return try await tenant(slug: slug) }
         let sql = "UPDATE tenants SET \(sets.joined(separator: ", ")) WHERE slug = $1 RETURNING \(Self.tenantColumns)"
