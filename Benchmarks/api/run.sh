@@ -107,7 +107,7 @@ db=$(fresh api_bench_fair)
 serve "$db" "$work/spool2" SINK_BATCH_AGE_MS=100
 akey=$(DATABASE_URL="$db" "$bin" tenant create bulk --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
 bkey=$(DATABASE_URL="$db" "$bin" tenant create interactive --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-ls .data/bench-data/mix10k-noscan/files | head -n "$IMPORT_COUNT" > "$work/a.txt"
+ls .data/bench-data/mix10k-noscan/files | sed -n "1,${IMPORT_COUNT}p" > "$work/a.txt"
 tar -cf "$work/a.tar" -C .data/bench-data/mix10k-noscan/files -T "$work/a.txt"
 # B's files: another generated set, none with the same bytes as A's (a copy would be reused, not processed).
 python3 - .data/bench-data/mix10k-noscan/files "$work/a.txt" .data/bench-data/mix-noscan/files "$((2 * B_UPLOADS))" > "$work/b.txt" <<'PY'

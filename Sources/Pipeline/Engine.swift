@@ -272,7 +272,7 @@ public final class Engine {
         }
         reused += 1
         // Its item was recorded when it was spooled; its batch may be complete now.
-        api?.ledger.touched(tenant: metadata.tenant, batch: metadata.batchID)
+        api?.ledger.touched(tenant: metadata.tenant, batch: metadata.batchID, reused: true)
         api?.ledger.settled()
         shortcut(metadata, .reused(found))
         return true

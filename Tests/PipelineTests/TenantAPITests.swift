@@ -511,7 +511,7 @@ struct TenantAPITests {
         }
         #expect(received.count == 2, "the replay arrived")
         #expect(received.last?.header("webhook-id") == messageID, "a replay is the same message")
-        let tenant = try Self.call(serve, "GET", "/api/v1/tenant", token: key)
+        let tenant = try Self.call(serve, "GET", "/api/v1/tenant?include=webhook", token: key)
         #expect(tenant.json["webhook_secret"] as? String == secret, "\(tenant.body)")
         #expect(await serve.stop() == 0, "\(serve.log)")
 

@@ -158,6 +158,15 @@ enum OpenAPIDocument {
         "operationId": "getTenant",
         "x-route": "tenant",
         "summary": "Who the credentials act for, and its limits",
+        "parameters": [
+          {
+            "name": "include",
+            "in": "query",
+            "required": false,
+            "description": "`webhook` adds this month's document count, the webhook URL and its signing secret.",
+            "schema": {"type": "string", "enum": ["webhook"]}
+          }
+        ],
         "responses": {
           "200": {
             "description": "The tenant.",

@@ -41,6 +41,7 @@ public final class APIRoutes: TenantRoutes {
         case ("tenant", 1):
             exchange.route = "tenant"
             guard method == "GET" else { return router.methodNotAllowed(exchange, allow: "GET") }
+            guard query.includes("webhook") else { return router.respond(exchange) { Self.describe(tenant) } }
             return router.respondLater(exchange) { [self] in await describe(tenant) }
         case ("webhooks", 2) where parts[1] == "deliveries":
             exchange.route = "webhook-deliveries"
@@ -220,13 +221,23 @@ public final class APIRoutes: TenantRoutes {
 
     // MARK: Answers
 
-    /// The tenant, its limits, this month's count, and its webhook with the secret that signs it (the tenant's
-    /// own: whoever holds its key may verify its webhooks).
-    private func describe(_ tenant: AuthenticatedTenant) async -> HTTPResponse {
+    /// The tenant and its limits, as authentication found them (no database round trip).
+    private static func describe(_ tenant: AuthenticatedTenant) -> HTTPResponse {
+        .json(200, fields(tenant).finished() + [0x0A])
+    }
+
+    private static func fields(_ tenant: AuthenticatedTenant) -> JSONText.Object {
         var o = JSONText.Object()
         o.string("tenant", tenant.slug)
         if let limit = tenant.monthlyLimit { o.int("monthly_limit", Int(limit)) } else { o.raw("monthly_limit", Array("null".utf8)) }
         if let rate = tenant.ratePerSecond { o.double("rate_per_second", rate) } else { o.raw("rate_per_second", Array("null".utf8)) }
+        return o
+    }
+
+    /// `?include=webhook`: also this month's count, and the webhook with the secret that signs it (the tenant's
+    /// own: whoever holds its key may verify its webhooks).
+    private func describe(_ tenant: AuthenticatedTenant) async -> HTTPResponse {
+        var o = Self.fields(tenant)
         if let directory, let id = tenant.id {
             do throws(PGError) {
                 o.int("documents_this_month", Int(try await directory.usage(tenantID: id)))

@@ -23,15 +23,19 @@ public final class BatchLedger {
     private enum Work {
         case items(String, [BatchItem])
         case seal(String, id: String, expected: Int, origin: String?, label: String?, callbackURL: String?)
-        case check(String, [String])
+        /// Completion checks of the batches in `pending` (coalesced: one queued at a time).
+        case checkPending
         case describe(String, id: String, origin: String, callbackURL: String?)
     }
+    /// Batches to check for completion, by tenant, and whether their counters need a recount first.
+    private var pending: [String: [String: Bool]] = [:]
+    private var checkQueued = false
     private var queue: [Work] = []
     private var queuedItems = 0
     private var running = false
     private var closed = false
     /// Batches touched by results since the last completion check, by tenant slug.
-    private var touched: [String: Set<String>] = [:]
+    private var touched: [String: [String: Bool]] = [:]
     /// Hears each batch that completed (tenant slug and id, the batch).
     public var completed: @LoopActor (_ tenant: String, _ tenantID: String, CompletedBatch) -> Void = { _, _, _ in }
     /// Items dropped because the queue was full (the Sink writes them with their rows).
@@ -67,7 +71,7 @@ public final class BatchLedger {
                      callbackURL: String? = nil) {
         queue.append(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
                            callbackURL: callbackURL))
-        queue.append(.check(tenant, [id.description]))
+        check(tenant, [id.description], recount: true)
         kick()
     }
 
@@ -77,17 +81,31 @@ public final class BatchLedger {
         kick()
     }
 
-    /// A document of `batch` was handed to the database.
-    public func touched(tenant: String, batch: DocumentID) {
-        touched[tenant, default: []].insert(batch.description)
+    /// A document of `batch` was handed to the database (`reused`: settled without it, from a stored row).
+    public func touched(tenant: String, batch: DocumentID, reused: Bool = false) {
+        touched[tenant, default: [:]][batch.description, default: false] = reused || (touched[tenant]?[batch.description] ?? false)
     }
 
     /// Results are durable: check the batches they touched.
     public func settled() {
         guard !touched.isEmpty else { return }
-        for (tenant, batches) in touched { queue.append(.check(tenant, Array(batches))) }
+        for (tenant, batches) in touched {
+            for (batch, recount) in batches { check(tenant, [batch], recount: recount) }
+        }
         touched = [:]
         kick()
+    }
+
+    /// Queues a completion check; checks waiting their turn merge, so a flood of results costs one check per
+    /// batch per turn, not one per document.
+    private func check(_ tenant: String, _ batches: [String], recount: Bool) {
+        for batch in batches {
+            pending[tenant, default: [:]][batch] = recount || (pending[tenant]?[batch] ?? false)
+        }
+        if !checkQueued {
+            checkQueued = true
+            queue.append(.checkPending)
+        }
     }
 
     /// Waits (up to `timeoutMilliseconds`) for what is queued to be written, e.g. before shutdown.
@@ -121,6 +139,11 @@ public final class BatchLedger {
                     logger.error("batch ledger write failed", metadata: ["error": "\(error)"])
                     queue.removeFirst()
                     if case .items(_, let items) = work { queuedItems -= items.count }
+                    if case .checkPending = work {
+                        // The next results for these batches check them again.
+                        pending = [:]
+                        checkQueued = false
+                    }
                     continue
                 }
                 logger.debug("batch ledger waits for the database", metadata: ["error": "\(error)"])
@@ -143,10 +166,28 @@ public final class BatchLedger {
         case .describe(let tenant, let id, let origin, let callbackURL):
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.describe(id, tenantID: tenantID, origin: origin, callbackURL: callbackURL)
-        case .check(let tenant, let ids):
-            guard let tenantID = try await tenantID(tenant) else { return }
-            for batch in try await records.complete(ids, tenantID: tenantID) {
-                completed(tenant, tenantID, batch)
+        case .checkPending:
+            let work = pending
+            pending = [:]
+            checkQueued = false
+            for (tenant, batches) in work {
+                do throws(PGError) {
+                    guard let tenantID = try await tenantID(tenant) else { continue }
+                    let recount = batches.filter(\.value).map(\.key)
+                    let plain = batches.filter { !$0.value }.map(\.key)
+                    for (ids, again) in [(recount, true), (plain, false)] where !ids.isEmpty {
+                        for batch in try await records.complete(ids, tenantID: tenantID, recount: again) {
+                            completed(tenant, tenantID, batch)
+                        }
+                    }
+                } catch {
+                    // Put them back for the retry of this work item.
+                    for (batch, recount) in batches {
+                        pending[tenant, default: [:]][batch] = recount || (pending[tenant]?[batch] ?? false)
+                    }
+                    checkQueued = true
+                    throw error
+                }
             }
         }
     }

@@ -39,6 +39,13 @@ public final class BatchRecords {
 
     /// Records items (their batches created as needed) of tenant `tenantID`; items already there are kept.
     public func record(_ items: [BatchItem], tenantID: String) async throws(PGError) {
+        // 7 parameters a row; PostgreSQL takes 65,535 a statement.
+        for start in stride(from: 0, to: items.count, by: 5_000) {
+            try await recordChunk(Array(items[start..<min(start + 5_000, items.count)]), tenantID: tenantID)
+        }
+    }
+
+    private func recordChunk(_ items: [BatchItem], tenantID: String) async throws(PGError) {
         guard !items.isEmpty else { return }
         var parameters: [String?] = []
         var rows: [String] = []
@@ -64,7 +71,6 @@ public final class BatchRecords {
                 SELECT v.*, current_tenant() FROM (VALUES \(values)) AS v
                 ON CONFLICT (id) DO NOTHING
                 """, parameters)
-            try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{" + batches.joined(separator: ",") + "}"])
         }
     }
 
@@ -96,10 +102,15 @@ public final class BatchRecords {
     /// Marks complete, once, the batches among `ids` that are sealed and whose items all have a final row;
     /// returns them with their summaries (the webhook's `data`). Exactly once across engines: the update
     /// that sets `completed_at` is the one that reports it.
-    public func complete(_ ids: [String], tenantID: String) async throws(PGError) -> [CompletedBatch] {
+    /// `recount` first brings the batches' counters up to date from their items (after a seal, or results
+    /// that did not pass through the Sink: reused ones); the Sink recounts the batches it writes.
+    public func complete(_ ids: [String], tenantID: String, recount: Bool) async throws(PGError) -> [CompletedBatch] {
         guard !ids.isEmpty else { return [] }
         return try await pool.inTenant(tenantID) { c throws(PGError) in
-            try await c.query("""
+            if recount {
+                try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{" + ids.sorted().joined(separator: ",") + "}"])
+            }
+            return try await c.query("""
                 UPDATE batches SET completed_at = now()
                 WHERE id = ANY($1::uuid[]) AND completed_at IS NULL AND sealed_at IS NOT NULL
                   AND documents >= coalesce(expected, 0) AND parsed + failed >= documents
