@@ -24,8 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         // 4.x: jwt-kit 5 builds on it.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
-        // HS256 JWTs for partners who sign their own tokens (Ingest's authenticator); the header's algorithm is
-        // pinned by us before jwt-kit verifies.
+        // HS256 JWTs for partners who sign their own tokens (Ingest's authenticator): jwt-kit reads tokens and
+        // their claims; the algorithm is pinned and the HMAC checked with swift-crypto (see Authenticator).
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),

@@ -127,12 +127,15 @@ for name in sorted(os.listdir(b_dir)):
 print("\n".join(out))
 PY
 b_phase() { # b_phase FIRST_LINE: B_UPLOADS single uploads from b.txt; prints their ids to stdout
-    sed -n "$1,$(($1 + B_UPLOADS - 1))p" "$work/b.txt" | while read -r f; do
-        curl -sS -H "Authorization: Bearer $bkey" -F "files=@$f" "http://127.0.0.1:$port/api/v1/bulk-parse-resumes" \
-            | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["id"])' &
-        sleep "$B_INTERVAL"
-    done
-    wait
+    # The uploads' own subshell waits for them (a bare `wait` here would wait for the engine too).
+    sed -n "$1,$(($1 + B_UPLOADS - 1))p" "$work/b.txt" | {
+        while read -r f; do
+            curl -sS -H "Authorization: Bearer $bkey" -F "files=@$f" "http://127.0.0.1:$port/api/v1/bulk-parse-resumes" \
+                | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["id"])' &
+            sleep "$B_INTERVAL"
+        done
+        wait
+    }
 }
 latency() { # latency IDS_FILE LABEL: waits for the rows, prints p50/p99 of updated_at - received_at
     for _ in $(seq 1 1200); do
@@ -161,7 +164,7 @@ for _ in $(seq 1 600); do
 done
 echo "A's import read into the spool: sealed, queued $(echo "$sealed" | cut -d' ' -f2)"
 b_phase $((B_UPLOADS + 1)) > "$work/b-busy.ids"
-latency "$work/b-busy.ids" "B during A's import"
+latency "$work/b-busy.ids" "B during the import of A"
 queued=$(curl -sS -H "Authorization: Bearer $akey" "http://127.0.0.1:$port/api/v1/batches/$abatch?items_limit=1" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["queued"])')
 echo "A's documents still queued when B's last row landed: $queued"
