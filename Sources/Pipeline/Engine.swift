@@ -66,7 +66,8 @@ public final class Engine {
     private let logger: Logger
     private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
     private let metrics: PipelineMetrics
-    /// Deletes kept failed documents past their time, every 10 minutes.
+    /// Deletes kept failed documents past their time (every 10 minutes) and makes up missed batch completion
+    /// checks (every minute).
     private var sweeper: Task<Void, Never>?
     /// Documents settled without extraction.
     public private(set) var reused = 0
@@ -95,11 +96,11 @@ public final class Engine {
                 configuration: configuration.database, spool: spool, logger: logger, clock: clock,
                 retainFailures: configuration.retainFailedHours > 0,
                 observe: { record in
-                    ledger.touched(tenant: record.metadata.tenant, batch: record.metadata.batchID)
+                    ledger.handedOver(record.id, tenant: record.metadata.tenant, batch: record.metadata.batchID)
                     observe(record)
                 },
                 settled: { outcomes in
-                    ledger.settled()
+                    ledger.settled(outcomes.map(\.id))
                     settled(outcomes)
                 })
             stored = StoredResults(configuration: configuration.database, logger: logger)
@@ -187,11 +188,18 @@ public final class Engine {
         api?.webhooks.start()
         if results is DatabaseResults {
             let hours = max(0, configuration.retainFailedHours)
-            sweeper = EventLoop.spawn { [spool, logger] in
+            sweeper = EventLoop.spawn { [spool, logger, api] in
+                var round = 0
                 while !Task.isCancelled {
-                    let swept = await spool.sweepRetained(olderThan: hours * 3600)
-                    if swept > 0 { logger.info("kept failed documents past RETAIN_FAILED_HOURS deleted", metadata: ["count": "\(swept)"]) }
-                    try? await Task.sleep(nanoseconds: 600_000_000_000)
+                    if round % 10 == 0 {
+                        let swept = await spool.sweepRetained(olderThan: hours * 3600)
+                        if swept > 0 { logger.info("kept failed documents past RETAIN_FAILED_HOURS deleted", metadata: ["count": "\(swept)"]) }
+                    }
+                    if let api, let tenants = try? await api.directory.tenants() {
+                        await api.ledger.sweep(tenants: tenants.map { ($0.slug, $0.id) })
+                    }
+                    round += 1
+                    try? await Task.sleep(nanoseconds: 60_000_000_000)
                 }
             }
         }
@@ -272,8 +280,7 @@ public final class Engine {
         }
         reused += 1
         // Its item was recorded when it was spooled; its batch may be complete now.
-        api?.ledger.touched(tenant: metadata.tenant, batch: metadata.batchID, reused: true)
-        api?.ledger.settled()
+        api?.ledger.reused(tenant: metadata.tenant, batch: metadata.batchID)
         shortcut(metadata, .reused(found))
         return true
     }
@@ -282,14 +289,11 @@ public final class Engine {
     /// Interrupted, it is read again after a restart: entries already spooled are the same content, so they
     /// end up as the same rows.
     private func expand(_ metadata: DocumentMetadata) async {
-        let feeder = ImportFeeder(
-            spool: spool, options: {
-                var options = ImportFeeder.Options(tenant: metadata.tenant, batchID: metadata.batchID,
-                                                   archiveLimits: configuration.archiveLimits)
-                options.waitsForRoom = false
-                return options
-            }(),
-            logger: logger)
+        var options = ImportFeeder.Options(tenant: metadata.tenant, batchID: metadata.batchID,
+                                           archiveLimits: configuration.archiveLimits)
+        options.waitsForRoom = false
+        options.admit = await monthlyLimit(of: metadata.tenant)
+        let feeder = ImportFeeder(spool: spool, options: options, logger: logger)
         // The batch exists (with the archive's name) even when the archive holds nothing to import.
         if let stored {
             do {
@@ -313,6 +317,38 @@ public final class Engine {
             // The spool failed, or the archive cannot be read: it stays and is read again after a restart.
             logger.error("could not read an archive into the spool", metadata: [
                 "id": "\(metadata.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The monthly limit of an imported archive's tenant, as the feeder asks it (nil: no limit). An archive's
+    /// entries are counted as they are read: those past the limit are recorded `quota_exceeded`. When the
+    /// database cannot say, entries are let through (their rows wait for the database anyway).
+    private func monthlyLimit(of slug: String) async -> (@LoopActor (Int) async -> (admitted: Int, message: String))? {
+        guard let api else { return nil }
+        let tenant: TenantRecord?
+        do throws(PGError) {
+            tenant = try await api.directory.tenant(slug: slug)
+        } catch {
+            logger.warning("could not read the tenant's monthly limit; the import is not counted", metadata: ["error": "\(error)"])
+            return nil
+        }
+        guard let tenant, let limit = tenant.monthlyLimit else { return nil }
+        let directory = api.directory
+        let logger = self.logger
+        return { n in
+            do throws(PGError) {
+                guard let used = try await directory.reserve(tenantID: tenant.id, documents: n, limit: limit) else {
+                    return (n, "")
+                }
+                let room = Int(max(0, limit - used))
+                if room > 0, try await directory.reserve(tenantID: tenant.id, documents: room, limit: limit) == nil {
+                    return (room, QuotaAnswer.message(used: limit, limit: limit))
+                }
+                return (0, QuotaAnswer.message(used: used, limit: limit))
+            } catch {
+                logger.warning("monthly count failed; entries let through", metadata: ["error": "\(error)"])
+                return (n, "")
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Loop
 import ArgumentParser
+import Pipeline
 import ExtractPool
 import Foundation
 import Ingest
@@ -21,8 +22,15 @@ struct Doctor: AsyncParsableCommand {
         let tools = ConverterTools(configuration: extract)
         let llm = try ProcessEnvironment.llmConfiguration()
         let database = try ProcessEnvironment.sinkConfiguration()
+        let webhooks: WebhookConfiguration
+        do {
+            webhooks = try WebhookConfiguration(environment: ProcessEnvironment.current)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        let retain = ProcessEnvironment.current["RETAIN_FAILED_HOURS"] ?? "72"
         let rows = configuration.printable + extract.printable + llm.printable + database.printable
-            + [("UV_THREADPOOL_SIZE", pool)]
+            + webhooks.printable + [("RETAIN_FAILED_HOURS", retain), ("UV_THREADPOOL_SIZE", pool)]
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows {
             print(name.padding(toLength: width) + " = " + value)

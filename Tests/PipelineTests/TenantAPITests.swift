@@ -275,6 +275,10 @@ struct TenantAPITests {
         let batch = try #require(up.json["batch_id"] as? String)
         let ids = (up.json["files"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         #expect(ids.count == 3)
+        // The batch id the 202 carries reads at once: sealed, every item listed.
+        let atOnce = try Self.call(serve, "GET", "/api/v1/batches/\(batch)", token: key)
+        #expect(atOnce.status == 200, "\(atOnce.body)")
+        #expect(atOnce.json["sealed"] as? Bool == true && (atOnce.json["items"] as? [Any])?.count == 3, "\(atOnce.body)")
         let done = try await Self.completed(serve, batch: batch, token: key)
         let counts = done["counts"] as? [String: Any] ?? [:]
         #expect(counts["total"] as? Int == 3 && counts["parsed"] as? Int == 2 && counts["failed"] as? Int == 1
@@ -525,5 +529,34 @@ struct TenantAPITests {
         #expect(try Self.rows(url, tenant: "acme", "SELECT count(*) FROM batch_items WHERE filename = '0013-sophia-ward.html'") == ["0"])
         #expect(await serve.stop() == 0, "\(serve.log)")
         await server.shutdown(graceMilliseconds: 0)
+    }
+
+    @Test("an import past the monthly limit: the entries within it are processed, the rest recorded failed quota_exceeded without their bytes; then uploads are 402")
+    func importOverQuota() async throws {
+        let url = try TestDatabase.freshDatabase("api_import_quota")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let key = try await Self.tenant("small", url: url, ["--monthly-limit", "3"])
+        let serve = try await EngineProcess.serve(environment: ["DATABASE_URL": url, "SINK_BATCH_AGE_MS": "50"])
+        let archive = try TemporaryDirectory.make(prefix: "quota-import") + "/five.tar"
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        tar.arguments = ["-cf", archive, "-C", Self.sample, "0012-noor-de-vries.txt", "0013-sophia-ward.html",
+                         "0003-youssef-haddad.docx", "0004-matthias-wagner.docx", "0007-luisa-assuncao.docx"]
+        try tar.run()
+        tar.waitUntilExit()
+        let answer = try Self.call(serve, "POST", "/api/v1/imports?filename=five.tar", token: key,
+                                   extra: ["--data-binary", "@\(archive)"])
+        #expect(answer.status == 202, "\(answer.body)")
+        let batch = try #require(answer.json["batch_id"] as? String)
+        let done = try await Self.completed(serve, batch: batch, token: key)
+        let counts = done["counts"] as? [String: Any] ?? [:]
+        #expect(counts["total"] as? Int == 5, "\(done)")
+        #expect((done["failures_by_code"] as? [String: Any])?["quota_exceeded"] as? Int == 2, "\(done)")
+        #expect(counts["parsed"] as? Int == 3, "the three within the limit were processed: \(done)")
+        #expect(try Self.rows(url, tenant: "small", "SELECT documents FROM tenant_usage") == ["3"])
+        #expect(try Self.rows(url, tenant: "small", "SELECT count(*) FROM documents WHERE error_code = 'quota_exceeded' AND text IS NULL AND error_detail = 'Monthly document limit reached (3/3)'") == ["2"])
+        let after = try Self.call(serve, "POST", "/api/v1/bulk-parse-resumes", token: key, files: ["0009-sota-sato.doc"])
+        #expect(after.status == 402 && after.errorMessage == "Monthly document limit reached (3/3)", "\(after.body)")
+        #expect(await serve.stop() == 0, "\(serve.log)")
     }
 }

@@ -165,7 +165,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
                                            message: "the archive could not be stored: \(error)"))
         }
         release()
-        router.uploadAccepted?(batchID, tenant, nil, callbackURL)
+        await router.uploadAccepted?(batchID, tenant, nil, callbackURL)
         router.metrics.accepted(files: 1)
         var archive = JSONText.Object()
         archive.string("id", metadata.id.description)

@@ -422,7 +422,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         releaseReservation()
         let accepted = entries.count
-        if accepted > 0 { router.uploadAccepted?(batchID, tenant, accepted, callbackURL) }
+        if accepted > 0 { await router.uploadAccepted?(batchID, tenant, accepted, callbackURL) }
         router.metrics.accepted(files: accepted)
         router.metrics.rejected(files: results.count - accepted)
         var body = JSONText.Object()

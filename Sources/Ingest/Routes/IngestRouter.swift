@@ -39,7 +39,8 @@ public final class IngestRouter: HTTPRouter {
     package var atLimit: [String: (used: Int64, limit: Int64, until: UInt64)] = [:]
     /// Hears each upload once acknowledged: its batch, tenant, how many files it holds (nil for an import,
     /// whose archive is read later) and its `callback_url`.
-    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int?, String?) -> Void)?
+    /// The answer waits for it (the batch is then readable through the API at once).
+    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int?, String?) async -> Void)?
     /// Checks a `callback_url` (nil: acceptable, else why not); nil: callbacks are refused (no database).
     public var checkCallbackURL: (@LoopActor (String) -> String?)?
 

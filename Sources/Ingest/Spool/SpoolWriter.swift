@@ -83,6 +83,12 @@ public struct SpooledDocument: Sendable, Equatable {
     public var metadata: DocumentMetadata
     let dataPath: String
     let metadataPath: String
+
+    /// Deletes the prepared files (a document that will not be committed). Blocking: on the pool.
+    public func discard() {
+        FileSystem.unlink(dataPath)
+        FileSystem.unlink(metadataPath)
+    }
 }
 
 extension Spool {

@@ -31,11 +31,15 @@ public final class BatchLedger {
     private var pending: [String: [String: Bool]] = [:]
     private var checkQueued = false
     private var queue: [Work] = []
+    /// Work items queued and done so far (a caller waits for its own with ``written(_:timeoutMilliseconds:)``).
+    private var queuedCount = 0
+    private var doneCount = 0
+    private let progress = Waiters()
     private var queuedItems = 0
     private var running = false
     private var closed = false
-    /// Batches touched by results since the last completion check, by tenant slug.
-    private var touched: [String: [String: Bool]] = [:]
+    /// Documents handed to the database and not yet committed: their tenant and batch.
+    private var inFlight: [String: (tenant: String, batch: String)] = [:]
     /// Hears each batch that completed (tenant slug and id, the batch).
     public var completed: @LoopActor (_ tenant: String, _ tenantID: String, CompletedBatch) -> Void = { _, _, _ in }
     /// Items dropped because the queue was full (the Sink writes them with their rows).
@@ -61,7 +65,7 @@ public final class BatchLedger {
                 continue
             }
             queuedItems += items.count
-            queue.append(.items(tenant, items))
+            enqueue(.items(tenant, items))
         }
         kick()
     }
@@ -69,7 +73,7 @@ public final class BatchLedger {
     /// Batch `id` of `tenant` holds `expected` items (an upload: all its files; an import: its archive's).
     public func seal(_ id: DocumentID, tenant: String, expected: Int, origin: String?, label: String? = nil,
                      callbackURL: String? = nil) {
-        queue.append(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
+        enqueue(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
                            callbackURL: callbackURL))
         check(tenant, [id.description], recount: true)
         kick()
@@ -77,22 +81,47 @@ public final class BatchLedger {
 
     /// Batch `id` of `tenant` came as `origin`, with its webhook (an import, sealed once its archive is read).
     public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?) {
-        queue.append(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL))
+        enqueue(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL))
         kick()
     }
 
-    /// A document of `batch` was handed to the database (`reused`: settled without it, from a stored row).
-    public func touched(tenant: String, batch: DocumentID, reused: Bool = false) {
-        touched[tenant, default: [:]][batch.description, default: false] = reused || (touched[tenant]?[batch.description] ?? false)
+    /// A document of `batch` was handed to the database: once its row commits (``settled(_:)``), its batch is
+    /// checked. Kept per document, not per batch: a commit settles only the documents in it, and a batch's last
+    /// document may be handed over before an earlier commit lands.
+    public func handedOver(_ document: DocumentID, tenant: String, batch: DocumentID) {
+        inFlight[document.description] = (tenant, batch.description)
     }
 
-    /// Results are durable: check the batches they touched.
-    public func settled() {
-        guard !touched.isEmpty else { return }
-        for (tenant, batches) in touched {
-            for (batch, recount) in batches { check(tenant, [batch], recount: recount) }
+    /// Rows committed: check the batches of these documents.
+    public func settled(_ documents: [String]) {
+        var any = false
+        for id in documents {
+            guard let (tenant, batch) = inFlight.removeValue(forKey: id) else { continue }
+            check(tenant, [batch], recount: false)
+            any = true
         }
-        touched = [:]
+        if any { kick() }
+    }
+
+    /// A document of `batch` was settled from a stored row, without the Sink: its batch is recounted and checked.
+    public func reused(tenant: String, batch: DocumentID) {
+        check(tenant, [batch.description], recount: true)
+        kick()
+    }
+
+    /// Checks, with a recount, the sealed batches of every tenant not yet complete and quiet for a while: a
+    /// check lost to a restart or to the database being away is made up here (every minute).
+    public func sweep(tenants: [(slug: String, id: String)]) async {
+        for tenant in tenants {
+            do throws(PGError) {
+                let open = try await records.unfinished(tenantID: tenant.id)
+                tenantIDs[tenant.slug] = tenant.id
+                if !open.isEmpty { check(tenant.slug, open, recount: true) }
+            } catch {
+                logger.debug("completion sweep failed", metadata: ["error": "\(error)"])
+                return
+            }
+        }
         kick()
     }
 
@@ -104,7 +133,7 @@ public final class BatchLedger {
         }
         if !checkQueued {
             checkQueued = true
-            queue.append(.checkPending)
+            enqueue(.checkPending)
         }
     }
 
@@ -116,7 +145,38 @@ public final class BatchLedger {
         }
     }
 
-    public func close() { closed = true }
+    public func close() {
+        closed = true
+        progress.resumeAll()
+    }
+
+    /// Nothing queued or being written (for tests).
+    var drainedForTests: Bool { !running && queue.isEmpty }
+
+    private func enqueue(_ work: Work) {
+        queue.append(work)
+        queuedCount += 1
+    }
+
+    /// The number of the last work item queued (to wait for it).
+    public var lastQueued: Int { queuedCount }
+
+    /// Waits until work item `number` is written (or dropped), at most `timeoutMilliseconds`; true when it was.
+    /// An upload's answer waits for its batch's record this way, so the batch id it carries can be read at
+    /// once (from any engine); while the database is away the wait ends at the timeout.
+    @discardableResult
+    public func written(_ number: Int, timeoutMilliseconds: UInt64) async -> Bool {
+        let deadline = SystemClock.shared.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        while doneCount < number && !closed {
+            let now = SystemClock.shared.monotonicNanoseconds()
+            guard now < deadline else { return false }
+            let timer = UVTimer()
+            timer.schedule(after: (deadline - now) / 1_000_000) { [progress] in progress.resumeAll() }
+            await progress.wait()
+            timer.close()
+        }
+        return doneCount >= number
+    }
 
     private func kick() {
         guard !running, !queue.isEmpty, !closed else { return }
@@ -131,6 +191,8 @@ public final class BatchLedger {
             do throws(PGError) {
                 try await perform(work)
                 queue.removeFirst()
+                doneCount += 1
+                progress.resumeAll()
                 if case .items(_, let items) = work { queuedItems -= items.count }
                 delay = 100
             } catch {
@@ -138,6 +200,8 @@ public final class BatchLedger {
                     // Not the database being away: this piece of work will not succeed; drop it.
                     logger.error("batch ledger write failed", metadata: ["error": "\(error)"])
                     queue.removeFirst()
+                    doneCount += 1
+                    progress.resumeAll()
                     if case .items(_, let items) = work { queuedItems -= items.count }
                     if case .checkPending = work {
                         // The next results for these batches check them again.

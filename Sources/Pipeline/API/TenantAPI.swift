@@ -76,6 +76,9 @@ public final class TenantAPI {
             } else {
                 ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL)
             }
+            // The batch (and its items) written before the answer, so the id it carries reads at once; at most
+            // a second while the database is slow or away (the upload is safe in the spool either way).
+            await ledger.written(ledger.lastQueued, timeoutMilliseconds: 1_000)
         }
         let webhooks = self.webhooks
         router.checkCallbackURL = { text in

@@ -29,6 +29,10 @@ public final class ImportFeeder {
         /// Files copied into the spool at once: each copy ends with two `fsync`s, and overlapping them keeps
         /// the disk's queue full (the file system groups their journal commits).
         public var parallelCopies = 8
+        /// The tenant's monthly limit: asked before each group is committed how many of `n` documents may go;
+        /// the rest (and every later entry) are recorded failed `quota_exceeded` with the answer's message,
+        /// their bytes not kept. Nil: no limit.
+        public var admit: (@LoopActor (_ n: Int) async -> (admitted: Int, message: String))?
 
         public init(tenant: String, batchID: DocumentID, archiveLimits: ArchiveLimits = ArchiveLimits()) {
             self.tenant = tenant
@@ -275,6 +279,32 @@ public final class ImportFeeder {
         error.code == ArchiveError.notAnArchive.code ? "corrupt" : error.code
     }
 
+    /// Set once the tenant's monthly limit refused documents: every later one is refused with it.
+    private var quotaMessage: String?
+
+    /// Records a document past the monthly limit as failed `quota_exceeded`, keyed by its content (so the
+    /// same archive imported next month does not collide with this row), without its bytes.
+    private func refuseOverQuota(_ original: DocumentMetadata, message: String) async throws -> SpooledDocument {
+        var metadata = metadata(filename: original.filename)
+        metadata.refusal = DocumentMetadata.Refusal(code: "quota_exceeded", detail: message)
+        var hasher = SHA256()
+        hasher.update(data: Array("resume-ingest over quota\0\(options.tenant)\0".utf8) + original.sha256)
+        metadata.sha256 = Array(hasher.finalize())
+        let temporary = spool.temporaryDirectory
+        let template = metadata
+        let result = await Offload.runNonThrowing { () -> Result<SpooledDocument, SystemError> in
+            do throws(SystemError) {
+                return .success(try SpoolWriter(temporaryDirectory: temporary).finish(template))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let document): return document
+        case .failure(let error): throw error
+        }
+    }
+
     /// A failed document for something that was not read: empty bytes, the refusal, and a content key made
     /// from what identifies it (so that importing the same archive again gives the same row, and two
     /// refused entries never share one).
@@ -318,8 +348,29 @@ public final class ImportFeeder {
         // Above the high-water mark the engine has to catch up first: the spool is the only large buffer,
         // and it stays within its marks.
         while options.waitsForRoom, spool.isFull, !isCancelled { await UVTimer.sleep(milliseconds: 100) }
-        let documents = group
+        var documents = group
         group = []
+        if let admit = options.admit {
+            let counted = documents.filter { $0.metadata.refusal == nil }
+            var admitted = counted.count
+            if quotaMessage != nil {
+                admitted = 0
+            } else if !counted.isEmpty {
+                let answer = await admit(counted.count)
+                admitted = min(max(0, answer.admitted), counted.count)
+                if admitted < counted.count { quotaMessage = answer.message }
+            }
+            if admitted < counted.count {
+                let over = Array(counted[admitted...])
+                let overIDs = Set(over.map(\.metadata.id))
+                documents.removeAll { overIDs.contains($0.metadata.id) }
+                await Offload.runNonThrowing { over.forEach { $0.discard() } }
+                for document in over {
+                    documents.append(try await refuseOverQuota(document.metadata,
+                                                               message: quotaMessage ?? "Monthly document limit reached"))
+                }
+            }
+        }
         try await spool.commit(documents)
         tally.spooled += documents.count
         tally.bytes += documents.reduce(0) { $0 + $1.metadata.size }

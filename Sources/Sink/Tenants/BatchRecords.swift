@@ -88,6 +88,17 @@ public final class BatchRecords {
         }
     }
 
+    /// Sealed batches of tenant `tenantID` not complete, untouched for 30 s (at most 1,000).
+    public func unfinished(tenantID: String) async throws(PGError) -> [String] {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                SELECT id::text FROM batches
+                WHERE completed_at IS NULL AND sealed_at IS NOT NULL AND updated_at < now() - interval '30 seconds'
+                ORDER BY updated_at LIMIT 1000
+                """).rows.compactMap { $0[0] }
+        }
+    }
+
     /// Records how batch `id` came and where its webhook goes, before it is sealed.
     public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?) async throws(PGError) {
         try await pool.inTenant(tenantID) { c throws(PGError) in
