@@ -9,6 +9,7 @@ import Logging
 /// - `GET /health` — liveness.
 /// - `GET /startup-status` — what each component found at start-up (``StartupStatus``).
 /// - `GET /metrics` — Prometheus text format.
+/// - `GET /` — the dashboard, with its stylesheet and script (``Dashboard``).
 @LoopActor
 public final class IngestRouter: HTTPRouter {
     package let configuration: IngestConfiguration
@@ -91,6 +92,12 @@ public final class IngestRouter: HTTPRouter {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
             return respond(exchange) { [self] in .json(200, status.render(spool: spool)) }
+        case Dashboard.page.path, Dashboard.style.path, Dashboard.script.path:
+            exchange.route = "dashboard"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return respond(exchange) { Dashboard.response(for: path) }
         case "/metrics":
             exchange.route = "metrics"
             guard head.method == "GET" || head.method == "HEAD" else {
