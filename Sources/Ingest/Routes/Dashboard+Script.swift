@@ -15,6 +15,9 @@ extension Dashboard {
         const RECENT = 'resume-ingest.batches.';
         const PAGE = 200;
         const POLL_MS = 1000;
+        // An upload's batch is recorded just after its 202 answer, an archive's once the engine starts reading it
+        // (behind whatever the spool holds): until then the batch is 404, believed only after this long.
+        const RECORDING_MS = 300000;
         const ARCHIVE = /\.(zip|tar|tgz|tar\.gz|tar\.zst|tzst)$/i;
         const PREFIX = {
           401: 'Not signed in', 402: 'Monthly limit reached', 404: 'Not found', 413: 'Too large', 415: 'Not accepted',
@@ -28,7 +31,7 @@ extension Dashboard {
         const state = {
           key: null, tenant: null,
           batch: null, cursor: null, previous: [], next: null, batchRun: 0, timer: 0, rows: new Map(),
-          remembered: false, selected: null, documentRun: 0,
+          remembered: false, uploadedAt: 0, selected: null, documentRun: 0,
         };
 
         // MARK: Small helpers
@@ -237,7 +240,7 @@ extension Dashboard {
           message.textContent = lines.join(' ');
           message.classList.toggle('error', failed.length > 0);
           for (const batch of sent) remember(batch.id, batch.label);
-          if (sent.length > 0) openBatch(sent[sent.length - 1].id);
+          if (sent.length > 0) openBatch(sent[sent.length - 1].id, true);
           const refused = failed.find((f) => f.answer.status === 401);
           if (refused) signOut(describe(refused.answer));
         }
@@ -291,9 +294,11 @@ extension Dashboard {
           $('document').hidden = true;
         }
 
-        function openBatch(id) {
+        /** Shows batch `id` and polls it; `uploaded` when this tab has just sent it (see RECORDING_MS). */
+        function openBatch(id, uploaded = false) {
           closeBatch();
           Object.assign(state, { batch: id, cursor: null, previous: [], next: null, remembered: false });
+          state.uploadedAt = uploaded ? Date.now() : 0;
           state.selected = null;
           $('batch-title').textContent = 'Batch ' + id;
           $('batch-meta').textContent = '';
@@ -320,6 +325,7 @@ extension Dashboard {
           const answer = await api(path);
           if (run !== state.batchRun) return;
           if (answer.status === 200 && answer.json && typeof answer.json === 'object') {
+            state.uploadedAt = 0;
             if (!state.remembered) {
               state.remembered = true;
               remember(state.batch);
@@ -330,6 +336,11 @@ extension Dashboard {
           }
           if (answer.status === 401) {
             signOut(describe(answer));
+            return;
+          }
+          if (answer.status === 404 && state.uploadedAt && Date.now() - state.uploadedAt < RECORDING_MS) {
+            $('batch-state').textContent = 'Queued: the engine has not recorded this batch yet…';
+            state.timer = setTimeout(() => refresh(run), POLL_MS);
             return;
           }
           $('batch-state').textContent = describe(answer);
