@@ -173,6 +173,23 @@ struct DashboardTests {
         }
         #expect(try await browser.text(of: "#upload-message").contains("Not accepted (415)"))
 
+        // A drop on the zone (a synthetic one: WebDriver cannot drag from the desktop) uploads at once.
+        let before = try await browser.text(of: "#batch-title")
+        _ = try await browser.execute("""
+            const files = new DataTransfer();
+            files.items.add(new File(['Grace Hopper\\ngrace@example.org\\nRear Admiral, US Navy, 1943 - 1986\\n'],
+                                     'dropped.txt', { type: 'text/plain' }));
+            document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true }));
+            """)
+        try await browser.wait("the dropped file's batch to complete", seconds: 240, describe: {
+            "\((try? await browser.text(of: "#batch")) ?? "")\n\((try? await browser.text(of: "#upload-message")) ?? "")"
+        }) {
+            let title = try await browser.text(of: "#batch-title")
+            let state = try await browser.text(of: "#batch-state")
+            return title != before && state.hasPrefix("Completed")
+        }
+        #expect(try await browser.text(of: "#items").contains("dropped.txt"))
+
         // A reload keeps the tab signed in (sessionStorage).
         try await browser.navigate(page)
         try await browser.wait("signed in again after a reload", seconds: 30) {
