@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the engine needs on Debian 12, only when something is missing.
 #   scripts/install-deps.sh run    — system libraries to build and run the engine, and PostgreSQL for scripts/pg
-#   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, nginx, wrk, h11)
+#   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, chromium, nginx, wrk, h11)
 #   scripts/install-deps.sh soak   — run's packages plus curl and python3 (Benchmarks/soak, `make soak`)
 set -euo pipefail
 mode="${1:-run}"
@@ -16,6 +16,10 @@ packages+=(bubblewrap)
 if [[ "$mode" == test || "$mode" == bench ]]; then
     # qpdf and python3-pil: bench-data's generator (encrypted PDF, scanned pages).
     packages+=(curl zstd python3 qpdf python3-pil)
+fi
+if [[ "$mode" == test ]]; then
+    # The dashboard's browser test: headless Chromium driven over WebDriver by Debian's chromedriver.
+    packages+=(chromium chromium-driver)
 fi
 if [[ "$mode" == soak ]]; then
     # Benchmarks/soak: curl for the health checks, Debian's python3 for the driver (stdlib only; psql above).

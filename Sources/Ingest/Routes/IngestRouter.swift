@@ -10,6 +10,7 @@ import Logging
 /// - `GET /startup-status` — what each component found at start-up (``StartupStatus``).
 /// - `GET /metrics` — Prometheus text format.
 /// - `GET /openapi.json` — the API described (``OpenAPIDocument``).
+/// - `GET /` — the dashboard, with its stylesheet and script (``Dashboard``).
 /// - everything else under `/api/` — the tenant's routes (``TenantRoutes``), after authentication.
 @LoopActor
 public final class IngestRouter: HTTPRouter {
@@ -103,6 +104,12 @@ public final class IngestRouter: HTTPRouter {
                 return methodNotAllowed(exchange, allow: "GET, HEAD")
             }
             return respond(exchange) { OpenAPIDocument.response }
+        case Dashboard.page.path, Dashboard.style.path, Dashboard.script.path:
+            exchange.route = "dashboard"
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return methodNotAllowed(exchange, allow: "GET, HEAD")
+            }
+            return respond(exchange) { Dashboard.response(for: path) }
         case "/metrics":
             exchange.route = "metrics"
             guard head.method == "GET" || head.method == "HEAD" else {

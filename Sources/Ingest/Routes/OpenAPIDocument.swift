@@ -319,6 +319,19 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/": {
+      "get": {
+        "operationId": "dashboard",
+        "x-route": "dashboard",
+        "security": [],
+        "summary": "The dashboard: sign in with an API key, upload files or an archive, watch batches, read documents",
+        "description": "A static page; its stylesheet and script are served under content-hashed names it links to (same route).",
+        "responses": {
+          "200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"}
+        }
+      }
+    },
     "/health": {
       "get": {
         "operationId": "health",
