@@ -197,6 +197,7 @@ public final class Engine {
                     }
                     if let api, let tenants = try? await api.directory.tenants() {
                         await api.ledger.sweep(tenants: tenants.map { ($0.slug, $0.id) })
+                        for tenant in tenants { await api.idempotency.expire(tenantID: tenant.id) }
                     }
                     round += 1
                     try? await Task.sleep(nanoseconds: 60_000_000_000)
@@ -237,7 +238,9 @@ public final class Engine {
     /// Shutdown, one loop over the stages: the spool stops handing out documents, then each stage drains
     /// (by its deadline) and closes, in pipeline order. What is not finished stays in the spool.
     public func shutdown() async {
+        // The sweep's statement in progress finishes before the connections close.
         sweeper?.cancel()
+        await sweeper?.value
         sweeper = nil
         spool.closeQueue()
         let deadlines: [ObjectIdentifier: UInt64] = [
@@ -279,7 +282,9 @@ public final class Engine {
             logger.error("could not remove a reused document from the spool", metadata: ["error": "\(error)"])
         }
         reused += 1
-        // Its item was recorded when it was spooled; its batch may be complete now.
+        // Its item was recorded when it was spooled; again here (a no-op then) in case the ledger's queue was
+        // full and dropped it: a reused document never reaches the Sink, which writes the others' items.
+        api?.ledger.committed([metadata])
         api?.ledger.reused(tenant: metadata.tenant, batch: metadata.batchID)
         shortcut(metadata, .reused(found))
         return true

@@ -75,6 +75,10 @@ public final class Authenticator {
     /// Cached grants by key hash (or token hash), with when they lapse (monotonic nanoseconds).
     private var cache: [[UInt8]: (tenant: AuthenticatedTenant, until: UInt64)] = [:]
     private static let maxCached = 10_000
+    /// Credentials refused in the last second, by hash.
+    private var refused: [[UInt8]: (failure: AuthFailure, until: UInt64)] = [:]
+    /// The last verified JWT's exp plus the skew, on the monotonic clock (read right after verifyJWT).
+    private var jwtLapse: UInt64?
     /// JWT tenants by slug, with when they lapse.
     private var tenants: [String: (tenant: AuthenticatedTenant, until: UInt64)] = [:]
     /// Whether keys were issued, as last read, and until when that reading holds.
@@ -165,11 +169,31 @@ public final class Authenticator {
                 return .failure(AuthFailure(503, "auth_unavailable", "credentials cannot be checked now (\(why)); retry shortly"))
             }
         case .bearer(let token):
-            let outcome = token.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
-                ? await verifyJWT(token) : await lookUpKey(token)
-            if case .success(let tenant) = outcome {
+            let hash = APIKey.hash(token)
+            let now = clock.monotonicNanoseconds()
+            // A refused credential is not asked about again for a moment: a client retrying a wrong key in a
+            // loop costs a dictionary lookup, not a database round trip each time.
+            if let refusal = refused[hash], refusal.until > now { return .failure(refusal.failure) }
+            let isJWT = token.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
+            let outcome = isJWT ? await verifyJWT(token) : await lookUpKey(token)
+            switch outcome {
+            case .success(let tenant):
                 if cache.count >= Self.maxCached { cache.removeAll(keepingCapacity: true) }
-                cache[APIKey.hash(token)] = (tenant, clock.monotonicNanoseconds() + nanoseconds(settings.cacheSeconds))
+                var until = clock.monotonicNanoseconds() + nanoseconds(settings.cacheSeconds)
+                // A JWT is trusted no longer than its own exp (with the allowed skew).
+                if isJWT, let lapse = jwtLapse { until = min(until, lapse) }
+                cache[hash] = (tenant, until)
+                // Credentials are in use here: remember that this engine requires them, even when no
+                // anonymous request has seen "keys issued" yet.
+                if !required {
+                    required = true
+                    remember?()
+                }
+            case .failure(let failure) where failure.status == 401:
+                if refused.count >= Self.maxCached { refused.removeAll(keepingCapacity: true) }
+                refused[hash] = (failure, clock.monotonicNanoseconds() + 1_000_000_000)
+            case .failure:
+                break
             }
             return outcome
         }
@@ -178,6 +202,7 @@ public final class Authenticator {
     /// Forgets cached grants (tests; a key revoked through this engine).
     public func forget() {
         cache.removeAll()
+        refused.removeAll()
         tenants.removeAll()
         keysIssued = nil
     }
@@ -239,15 +264,22 @@ public final class Authenticator {
         if let nbf = claims.nbf, nbf.value.addingTimeInterval(-settings.leewaySeconds) > now {
             return invalid("the token is not valid before \(nbf.value)")
         }
+        let remaining = exp.value.addingTimeInterval(settings.leewaySeconds).timeIntervalSince(now)
+        let lapse = clock.monotonicNanoseconds() + nanoseconds(remaining)
+        // Set just before returning success (after the last suspension), for the caller to read at once.
+        func granted(_ tenant: AuthenticatedTenant) -> Result<AuthenticatedTenant, AuthFailure> {
+            jwtLapse = lapse
+            return .success(tenant)
+        }
         guard let slug = claims.tenant, !slug.isEmpty else { return invalid("the token has no tenant claim") }
-        guard let resolver else { return .success(AuthenticatedTenant(id: nil, slug: slug)) }
+        guard let resolver else { return granted(AuthenticatedTenant(id: nil, slug: slug)) }
         // Tokens differ from request to request (each its own `exp`); their tenants do not.
-        if let hit = tenants[slug], hit.until > clock.monotonicNanoseconds() { return .success(hit.tenant) }
+        if let hit = tenants[slug], hit.until > clock.monotonicNanoseconds() { return granted(hit.tenant) }
         switch await resolver.tenant(slug: slug) {
         case .found(let tenant):
             if tenants.count >= Self.maxCached { tenants.removeAll(keepingCapacity: true) }
             tenants[slug] = (tenant, clock.monotonicNanoseconds() + nanoseconds(settings.cacheSeconds))
-            return .success(tenant)
+            return granted(tenant)
         case .notFound, .revoked:
             return .failure(AuthFailure(401, "unknown_tenant", "the token's tenant \(slug) does not exist"))
         case .unavailable(let why):

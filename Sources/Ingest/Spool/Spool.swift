@@ -272,9 +272,13 @@ public final class Spool {
             }
         }
         guard !matches.isEmpty else { return 0 }
-        let gone = Set(matches.map(\.0))
+        var gone = Set(matches.map(\.0))
         if var lane = lanes[tenant] {
             let before = lane.count
+            // Only documents still waiting: one handed out while the metadata was read is in the pipeline now
+            // (its row is dropped by the Sink's erasure check), and its files are the pipeline's to remove.
+            let waiting = Set(lane)
+            gone = gone.intersection(waiting)
             lane.removeAll { gone.contains($0) }
             backlogCount -= before - lane.count
             if lane.isEmpty {
@@ -286,13 +290,16 @@ public final class Spool {
             } else {
                 lanes[tenant] = lane
             }
+        } else {
+            gone = []
         }
+        let removed = matches.filter { gone.contains($0.0) }
         do {
-            try await remove(matches.map { (id: $0.0, size: $0.1) })
+            try await remove(removed.map { (id: $0.0, size: $0.1) })
         } catch {
             logger.error("could not remove erased documents from the spool", metadata: ["error": "\(error)"])
         }
-        return matches.count
+        return removed.count
     }
 
     /// Ends ``nextCommitted()`` for shutdown: waiting callers get `nil`.

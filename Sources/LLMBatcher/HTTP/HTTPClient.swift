@@ -238,6 +238,9 @@ private final class Transfer {
             for entry in request.resolve { pins = curl_slist_append(pins, entry) }
             resolveList = pins
             ccurl_setopt_ptr(easy, CURLOPT_RESOLVE, pins)
+            // A proxy (http_proxy and the like in the environment) would resolve the name itself and make the
+            // pin moot: pinned requests go direct.
+            ccurl_setopt_ptr(easy, CURLOPT_NOPROXY, "*")
         }
         ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         switch request.method {

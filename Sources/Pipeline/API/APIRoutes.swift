@@ -177,8 +177,10 @@ public final class APIRoutes: TenantRoutes {
             for candidate in candidates where !kept.contains(candidate) {
                 skip(candidate.description, failed.first { $0.document == candidate.description }?.code, "bytes_not_kept")
             }
-            let chosen = candidates.filter(kept.contains)
-            try await reads.requeue(chosen.map(\.description), batch: id, tenantID: tenantID)
+            let mine = Set(try await reads.requeue(candidates.filter(kept.contains).map(\.description), batch: id,
+                                                   tenantID: tenantID))
+            // Only what this request queued is moved back (a concurrent retry of the batch moves the rest).
+            let chosen = candidates.filter { mine.contains($0.description) }
             let restored = Set(await restore(chosen))
             let lost = chosen.filter { !restored.contains($0) }.map(\.description)
             try await reads.unqueue(lost, code: "retry_unavailable", detail: "the kept bytes were gone when the retry started",

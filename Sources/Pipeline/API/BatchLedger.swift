@@ -16,7 +16,7 @@ import Sink
 public final class BatchLedger {
     public static let maxQueuedItems = 50_000
 
-    private let records: BatchRecords
+    let records: BatchRecords
     private let directory: TenantDirectory
     private let logger: Logger
     private var tenantIDs: [String: String] = [:]
@@ -37,6 +37,8 @@ public final class BatchLedger {
     private let progress = Waiters()
     private var queuedItems = 0
     private var running = false
+    /// The task writing the queue, awaited by ``close()`` (its connection must be back before the pool closes).
+    private var drainTask: Task<Void, Never>?
     private var closed = false
     /// Documents handed to the database and not yet committed: their tenant and batch.
     private var inFlight: [String: (tenant: String, batch: String)] = [:]
@@ -117,6 +119,10 @@ public final class BatchLedger {
                 let open = try await records.unfinished(tenantID: tenant.id)
                 tenantIDs[tenant.slug] = tenant.id
                 if !open.isEmpty { check(tenant.slug, open, recount: true) }
+                // Completions whose announcement was lost (a crash between the two) are announced now.
+                for batch in try await records.unannounced(tenantID: tenant.id) {
+                    completed(tenant.slug, tenant.id, batch)
+                }
             } catch {
                 logger.debug("completion sweep failed", metadata: ["error": "\(error)"])
                 return
@@ -145,9 +151,13 @@ public final class BatchLedger {
         }
     }
 
-    public func close() {
+    /// Stops writing: the statement in progress (if any) finishes, a wait for the database is cut short.
+    public func close() async {
         closed = true
         progress.resumeAll()
+        drainTask?.cancel()
+        await drainTask?.value
+        drainTask = nil
     }
 
     /// Nothing queued or being written (for tests).
@@ -181,7 +191,7 @@ public final class BatchLedger {
     private func kick() {
         guard !running, !queue.isEmpty, !closed else { return }
         running = true
-        EventLoop.spawn { [self] in await drain() }
+        drainTask = EventLoop.spawn { [self] in await drain() }
     }
 
     private func drain() async {

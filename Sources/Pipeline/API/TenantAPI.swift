@@ -37,23 +37,32 @@ public final class TenantAPI {
         }
     }
 
-    /// A batch completed: its callback URL, else its tenant's webhook, gets `batch.completed`.
+    /// A batch completed: its callback URL, else its tenant's webhook, gets `batch.completed`; then the batch is
+    /// marked announced. Anything failing on the way leaves it unannounced, and the minute sweep tries again
+    /// (at least once: a crash between the two sends it twice, under two message ids).
     private func announce(tenant: String, tenantID: String, _ batch: CompletedBatch) async {
-        var url = batch.callbackURL
-        if url == nil {
-            do throws(PGError) {
+        do throws(PGError) {
+            let url: String?
+            if let callback = batch.callbackURL {
+                url = callback
+            } else {
                 url = try await directory.tenant(slug: tenant)?.webhookURL
-            } catch {
-                logger.warning("could not read the tenant's webhook", metadata: ["error": "\(error)"])
             }
-        }
-        guard let url else { return }
-        do throws(WebhookError) {
-            let id = try await webhooks.enqueue(tenantID: tenantID, batchID: batch.id, url: url,
-                                                eventType: "batch.completed", data: batch.summary)
-            logger.info("batch completed; webhook queued", metadata: ["batch": "\(batch.id)", "message": "\(id)"])
+            if let url {
+                do throws(WebhookError) {
+                    let id = try await webhooks.enqueue(tenantID: tenantID, batchID: batch.id, url: url,
+                                                        eventType: "batch.completed", data: batch.summary)
+                    logger.info("batch completed; webhook queued", metadata: ["batch": "\(batch.id)", "message": "\(id)"])
+                } catch {
+                    logger.warning("could not queue a batch's webhook; the sweep tries again",
+                                   metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+                    return
+                }
+            }
+            try await ledger.records.announced(batch.id, tenantID: tenantID)
         } catch {
-            logger.error("could not queue a batch's webhook", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            logger.warning("could not announce a batch's completion; the sweep tries again",
+                           metadata: ["batch": "\(batch.id)", "error": "\(error)"])
         }
     }
 
@@ -92,7 +101,7 @@ public final class TenantAPI {
     }
 
     public func close() async {
-        ledger.close()
+        await ledger.close()
         await webhooks.close()
         pool.close()
     }
@@ -232,6 +241,15 @@ public final class IdempotencyRecords: IdempotencyStore {
         } catch {
             // Not kept: a retry with this key runs again (the upsert keeps the content's row single).
             logger.warning("could not keep an idempotent answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Deletes a tenant's expired answers.
+    public func expire(tenantID: String) async {
+        do throws(PGError) {
+            try await keys.expire(tenantID: tenantID)
+        } catch {
+            logger.debug("could not expire idempotency keys", metadata: ["error": "\(error)"])
         }
     }
 

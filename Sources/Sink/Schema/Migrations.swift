@@ -174,6 +174,9 @@ public enum Migrations {
             ALTER TABLE batches ADD COLUMN expected integer CHECK (expected >= 0);
             ALTER TABLE batches ADD COLUMN sealed_at timestamptz;
             ALTER TABLE batches ADD COLUMN completed_at timestamptz;
+            -- Set once the completion's webhook is queued (or there was none to send): a completion whose
+            -- announcement was lost (a crash in between) is announced by the next sweep.
+            ALTER TABLE batches ADD COLUMN announced_at timestamptz;
 
             CREATE TABLE batch_items (
                 id              uuid PRIMARY KEY,
@@ -195,8 +198,10 @@ public enum Migrations {
                                      received_at)
                 SELECT id, tenant_id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at
                 FROM documents WHERE batch_id IS NOT NULL;
-            UPDATE batches SET expected = documents, sealed_at = updated_at, completed_at = updated_at
-                WHERE parsed + failed >= documents;
+            -- Every batch written before knew all its documents: sealed with them; complete when all are done
+            -- (and announced then: no webhook for what finished before webhooks existed).
+            UPDATE batches SET expected = documents, sealed_at = updated_at;
+            UPDATE batches SET completed_at = updated_at, announced_at = updated_at WHERE parsed + failed >= documents;
             ALTER TABLE documents FORCE ROW LEVEL SECURITY;
             ALTER TABLE batches FORCE ROW LEVEL SECURITY;
 

@@ -88,6 +88,36 @@ public final class BatchRecords {
         }
     }
 
+    /// Notes that batch `id`'s completion was announced (its webhook queued, or none to send).
+    public func announced(_ id: String, tenantID: String) async throws(PGError) {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("UPDATE batches SET announced_at = now() WHERE id = $1::uuid AND announced_at IS NULL", [id])
+        }
+    }
+
+    /// Batches of tenant `tenantID` that completed more than 30 s ago and were never announced (at most 100).
+    public func unannounced(tenantID: String) async throws(PGError) -> [CompletedBatch] {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("""
+                SELECT id::text, callback_url, \(Self.summary)::text FROM batches
+                WHERE completed_at IS NOT NULL AND announced_at IS NULL AND completed_at < now() - interval '30 seconds'
+                ORDER BY completed_at LIMIT 100
+                """).rows.compactMap(Self.completedBatch)
+        }
+    }
+
+    /// The webhook's `data` for a batch (a row of `batches`).
+    static let summary = """
+        json_build_object('batch_id', id, 'label', label, 'origin', origin, 'documents', documents, 'parsed', parsed,
+            'failed', failed, 'created_at', created_at, 'completed_at', completed_at, 'prompt_tokens', prompt_tokens,
+            'completion_tokens', completion_tokens, 'cost_usd', cost_usd)
+        """
+
+    static func completedBatch(_ row: [String?]) -> CompletedBatch? {
+        guard let id = row[0] else { return nil }
+        return CompletedBatch(id: id, callbackURL: row[1], summary: Array((row[2] ?? "{}").utf8))
+    }
+
     /// Sealed batches of tenant `tenantID` not complete, untouched for 30 s (at most 1,000).
     public func unfinished(tenantID: String) async throws(PGError) -> [String] {
         try await pool.inTenant(tenantID) { c throws(PGError) in
@@ -125,14 +155,8 @@ public final class BatchRecords {
                 UPDATE batches SET completed_at = now()
                 WHERE id = ANY($1::uuid[]) AND completed_at IS NULL AND sealed_at IS NOT NULL
                   AND documents >= coalesce(expected, 0) AND parsed + failed >= documents
-                RETURNING id::text, callback_url, json_build_object(
-                    'batch_id', id, 'label', label, 'origin', origin, 'documents', documents, 'parsed', parsed,
-                    'failed', failed, 'created_at', created_at, 'completed_at', completed_at,
-                    'prompt_tokens', prompt_tokens, 'completion_tokens', completion_tokens, 'cost_usd', cost_usd)::text
-                """, ["{" + ids.sorted().joined(separator: ",") + "}"]).rows.compactMap { row in
-                guard let id = row[0] else { return nil }
-                return CompletedBatch(id: id, callbackURL: row[1], summary: Array((row[2] ?? "{}").utf8))
-            }
+                RETURNING id::text, callback_url, \(Self.summary)::text
+                """, ["{" + ids.sorted().joined(separator: ",") + "}"]).rows.compactMap(Self.completedBatch)
         }
     }
 }

@@ -17,10 +17,11 @@ public final class IdempotencyKeys {
     /// Claims `key` for a request to `route`, kept `hours` once answered.
     public func claim(tenantID: String, key: String, route: String, hours: Double) async throws(PGError) -> Claim {
         try await pool.inTenant(tenantID) { c throws(PGError) in
+            // Only this key's row: an expired answer, or a first request that never finished, is taken over.
             try await c.query("""
                 DELETE FROM idempotency_keys
-                WHERE expires_at < now() OR (status IS NULL AND created_at < now() - interval '15 minutes')
-                """)
+                WHERE key = $1 AND (expires_at < now() OR (status IS NULL AND created_at < now() - interval '15 minutes'))
+                """, [Sanitizer.text(key)])
             let inserted = try await c.query("""
                 INSERT INTO idempotency_keys (tenant_id, key, route, expires_at)
                 VALUES (current_tenant(), $1, $2, now() + $3::double precision * interval '1 hour')
@@ -48,6 +49,13 @@ public final class IdempotencyKeys {
                     response = decode($4, 'hex')
                 WHERE key = $1 AND status IS NULL
                 """, [Sanitizer.text(key), Hex.encode(fingerprint), String(status), Hex.encode(body)])
+        }
+    }
+
+    /// Deletes the tenant's expired answers (the sweep, every minute).
+    public func expire(tenantID: String) async throws(PGError) {
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("DELETE FROM idempotency_keys WHERE expires_at < now()")
         }
     }
 

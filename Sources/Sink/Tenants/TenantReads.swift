@@ -139,17 +139,21 @@ public final class TenantReads {
         }
     }
 
-    /// Marks documents queued again for a retry (their error cleared) and batch `batch` not complete.
-    public func requeue(_ documents: [String], batch: String, tenantID: String) async throws(PGError) {
-        guard !documents.isEmpty else { return }
-        try await pool.inTenant(tenantID) { c throws(PGError) in
+    /// Marks documents queued again for a retry (their error cleared) and batch `batch` not complete; returns
+    /// the ids this call changed (a concurrent retry of the same batch gets the others).
+    public func requeue(_ documents: [String], batch: String, tenantID: String) async throws(PGError) -> [String] {
+        guard !documents.isEmpty else { return [] }
+        return try await pool.inTenant(tenantID) { c throws(PGError) in
             let list = "{" + documents.joined(separator: ",") + "}"
-            try await c.query("""
+            let changed = try await c.query("""
                 UPDATE documents SET status = 'queued', error_code = NULL, error_detail = NULL, updated_at = now()
-                WHERE id = ANY($1::uuid[]) AND status = 'failed'
-                """, [list])
-            try await c.query("UPDATE batches SET completed_at = NULL WHERE id = $1::uuid", [batch])
-            try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{\(batch)}"])
+                WHERE id = ANY($1::uuid[]) AND status = 'failed' RETURNING id::text
+                """, [list]).rows.compactMap { $0[0] }
+            if !changed.isEmpty {
+                try await c.query("UPDATE batches SET completed_at = NULL, announced_at = NULL WHERE id = $1::uuid", [batch])
+                try await c.query(SinkSQL.recount(batches: "= ANY($1::uuid[])"), ["{\(batch)}"])
+            }
+            return changed
         }
     }
 
@@ -247,6 +251,10 @@ public final class TenantReads {
                 """, [hex]).rows
             let rows = try await c.query("DELETE FROM documents WHERE content_sha256 = decode($1, 'hex')", [hex])
                 .affectedRows
+            // First answers kept for Idempotency-Key name the file and its digest (with ?wait, the parsed
+            // resume too): those that mention this content go with it.
+            try await c.query("DELETE FROM idempotency_keys WHERE position(convert_to($1, 'UTF8') IN response) > 0",
+                              [hex])
             try await c.query("""
                 INSERT INTO erasures (tenant_id, content_sha256) VALUES (current_tenant(), decode($1, 'hex'))
                 ON CONFLICT (tenant_id, content_sha256) DO UPDATE SET erased_at = now()
