@@ -105,6 +105,7 @@ public final class Engine {
                 })
             stored = StoredResults(configuration: configuration.database, logger: logger)
             spool.committed = { metadata in ledger.committed(metadata) }
+            ledger.journal = SealJournal(directory: spool.directory + "/seals")
         } else {
             results = LoggedResults(logger: logger)
             stored = nil
@@ -184,6 +185,7 @@ public final class Engine {
         }
         // Before any document arrives: those in a batch still running wait for it.
         await batcher?.resumeJournaledBatches()
+        await api?.ledger.resumeJournal()
         extraction.start()
         api?.webhooks.start()
         if results is DatabaseResults {
@@ -311,9 +313,10 @@ public final class Engine {
         do {
             try await feeder.expandArchive(at: spool.paths(of: metadata.id).data,
                                            named: metadata.filename ?? "import", key: Hex.encode(metadata.sha256))
+            // Sealed (journaled) before the archive leaves the spool: a restart in between reads it again.
+            await api?.ledger.seal(metadata.batchID, tenant: metadata.tenant, expected: feeder.tally.spooled,
+                                   origin: "import", label: metadata.filename)
             try await spool.remove(metadata.id, size: metadata.size)
-            api?.ledger.seal(metadata.batchID, tenant: metadata.tenant, expected: feeder.tally.spooled,
-                             origin: "import", label: metadata.filename)
             logger.info("archive read into documents", metadata: [
                 "id": "\(metadata.id)", "documents": "\(feeder.tally.spooled)"])
             archives += 1

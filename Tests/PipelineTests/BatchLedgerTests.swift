@@ -40,7 +40,7 @@ struct BatchLedgerTests {
                                              receivedAtMilliseconds: 0))
         }
         api.ledger.committed(metadata)
-        api.ledger.seal(batch, tenant: "default", expected: 2, origin: "upload")
+        await api.ledger.seal(batch, tenant: "default", expected: 2, origin: "upload")
         #expect(await Self.eventually(120) { api.ledger.drainedForTests }, "items and seal written")
         // Both documents are handed to the database before the first commit is heard of.
         api.ledger.handedOver(first, tenant: "default", batch: batch)
@@ -68,5 +68,36 @@ struct BatchLedgerTests {
             SELECT completed_at IS NOT NULL FROM batches WHERE id = '\(batch)';
             """).split(separator: "\n").last == "t")
         await api.close()
+    }
+
+    @Test("a seal made while the database is away is journaled beside the spool and written by the next run")
+    @LoopActor
+    func sealOutlivesARestart() async throws {
+        let url = try TestDatabase.freshDatabase("ledger_journal")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let journal = SealJournal(directory: try TemporaryDirectory.make(prefix: "seals"))
+        var away = SinkConfiguration()
+        away.databaseURL = "postgres://resume_ingest@127.0.0.1:1/nowhere?connect_timeout=1"
+        let first = TenantAPI(configuration: away, logger: Logger(label: "test"))
+        first.ledger.journal = journal
+        let batch = DocumentID()
+        await first.ledger.seal(batch, tenant: "default", expected: 3, origin: "upload", callbackURL: "https://example.com/h")
+        #expect(await journal.entries().map(\.batch) == [batch.description], "journaled before anything else")
+        await first.close()
+
+        var database = SinkConfiguration()
+        database.databaseURL = url
+        let second = TenantAPI(configuration: database, logger: Logger(label: "test"))
+        second.ledger.journal = journal
+        await second.ledger.resumeJournal()
+        let sealed = await Self.eventually(120) {
+            (try? TestDatabase.psql(url, """
+                SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
+                SELECT expected || ':' || callback_url FROM batches WHERE id = '\(batch)' AND sealed_at IS NOT NULL;
+                """))?.split(separator: "\n").last == "3:https://example.com/h"
+        }
+        #expect(sealed, "the next run wrote the seal")
+        #expect(await Self.eventually(30) { await journal.entries().isEmpty }, "and forgot the entry")
+        await second.close()
     }
 }

@@ -72,19 +72,52 @@ public final class BatchLedger {
         kick()
     }
 
+    /// Where seals wait for the database across restarts (nil: in memory only).
+    var journal: SealJournal?
+
     /// Batch `id` of `tenant` holds `expected` items (an upload: all its files; an import: its archive's).
+    /// Journaled beside the spool first, so that it outlives a restart while the database is away.
     public func seal(_ id: DocumentID, tenant: String, expected: Int, origin: String?, label: String? = nil,
-                     callbackURL: String? = nil) {
+                     callbackURL: String? = nil) async {
+        await journalWrite(SealJournal.Entry(tenant: tenant, batch: id.description, expected: expected,
+                                             origin: origin ?? "upload", label: label, callbackURL: callbackURL))
         enqueue(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
-                           callbackURL: callbackURL))
+                      callbackURL: callbackURL))
         check(tenant, [id.description], recount: true)
         kick()
     }
 
     /// Batch `id` of `tenant` came as `origin`, with its webhook (an import, sealed once its archive is read).
-    public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?) {
+    public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?) async {
+        await journalWrite(SealJournal.Entry(tenant: tenant, batch: id.description, expected: nil, origin: origin,
+                                             label: nil, callbackURL: callbackURL))
         enqueue(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL))
         kick()
+    }
+
+    /// Queues the seals a previous run journaled and never wrote (call once, at start).
+    public func resumeJournal() async {
+        guard let journal else { return }
+        for entry in await journal.entries() {
+            if let expected = entry.expected {
+                enqueue(.seal(entry.tenant, id: entry.batch, expected: expected, origin: entry.origin,
+                              label: entry.label, callbackURL: entry.callbackURL))
+                check(entry.tenant, [entry.batch], recount: true)
+            } else {
+                enqueue(.describe(entry.tenant, id: entry.batch, origin: entry.origin, callbackURL: entry.callbackURL))
+            }
+        }
+        kick()
+    }
+
+    private func journalWrite(_ entry: SealJournal.Entry) async {
+        guard let journal else { return }
+        do {
+            try await journal.write(entry)
+        } catch {
+            // The seal still goes to the database from memory; only a restart before then would lose it.
+            logger.warning("could not journal a batch's seal", metadata: ["batch": "\(entry.batch)", "error": "\(error)"])
+        }
     }
 
     /// A document of `batch` was handed to the database: once its row commits (``settled(_:)``), its batch is
@@ -237,9 +270,11 @@ public final class BatchLedger {
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.seal(id, tenantID: tenantID, expected: expected, origin: origin, label: label,
                                    callbackURL: callbackURL)
+            await journal?.remove(id)
         case .describe(let tenant, let id, let origin, let callbackURL):
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.describe(id, tenantID: tenantID, origin: origin, callbackURL: callbackURL)
+            // An import's entry stays until its seal (written when its archive is read) replaces it.
         case .checkPending:
             let work = pending
             pending = [:]

@@ -18,6 +18,9 @@ public final class TenantAPI {
     /// Batch-completion webhooks (Standard Webhooks v1).
     public let webhooks: WebhookDispatcher
     private let logger: Logger
+    /// Announcements in progress (``close()`` waits for them: their statements need the pool).
+    private var announcing = 0
+    private let announced = Waiters()
 
     public init(configuration: SinkConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
                 clock: any EngineClock = SystemClock.shared, logger: Logger, connections: Int = 4) {
@@ -33,8 +36,15 @@ public final class TenantAPI {
         routes.webhooks = self.webhooks
         routes.directory = directory
         ledger.completed = { [unowned self] tenant, tenantID, batch in
-            EventLoop.spawn { [self] in await announce(tenant: tenant, tenantID: tenantID, batch) }
+            announcing += 1
+            EventLoop.spawn { [self] in await announceTracked(tenant: tenant, tenantID: tenantID, batch) }
         }
+    }
+
+    private func announceTracked(tenant: String, tenantID: String, _ batch: CompletedBatch) async {
+        await announce(tenant: tenant, tenantID: tenantID, batch)
+        announcing -= 1
+        if announcing == 0 { announced.resumeAll() }
     }
 
     /// A batch completed: its callback URL, else its tenant's webhook, gets `batch.completed`; then the batch is
@@ -81,9 +91,9 @@ public final class TenantAPI {
         let ledger = self.ledger
         router.uploadAccepted = { batch, tenant, files, callbackURL in
             if let files {
-                ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload", callbackURL: callbackURL)
+                await ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload", callbackURL: callbackURL)
             } else {
-                ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL)
+                await ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL)
             }
             // The batch (and its items) written before the answer, so the id it carries reads at once; at most
             // a second while the database is slow or away (the upload is safe in the spool either way).
@@ -102,6 +112,7 @@ public final class TenantAPI {
 
     public func close() async {
         await ledger.close()
+        while announcing > 0 { await announced.wait() }
         await webhooks.close()
         pool.close()
     }

@@ -133,8 +133,8 @@ public final class ImportRun {
         report.bytes = feeder.tally.bytes
         report.unreadable = feeder.tally.unreadable
         if feedError == nil {
-            engine.api?.ledger.seal(batchID, tenant: options.tenant, expected: feeder.tally.spooled, origin: "import",
-                                    label: options.label)
+            await engine.api?.ledger.seal(batchID, tenant: options.tenant, expected: feeder.tally.spooled,
+                                          origin: "import", label: options.label)
         }
         feeding = false
         progress()
