@@ -33,3 +33,6 @@ echo "== Sink (ours vs psql \\copy and per-row INSERT) =="
 echo
 echo "== pipeline: import vs extract, memory over a long import, upload->row latency, crash test, restart reuse =="
 ./pipeline/run.sh
+echo
+echo "== the partner API: auth cost, fair share between tenants, NDJSON export (ours vs psql \\copy) =="
+./api/run.sh

@@ -230,23 +230,17 @@ public final class BatchLedger {
     private func drain() async {
         var delay: UInt64 = 100
         while !queue.isEmpty, !closed {
-            let work = queue[0]
+            let works = Array(queue.prefix(groupLength()))
             do throws(PGError) {
-                try await perform(work)
-                queue.removeFirst()
-                doneCount += 1
-                progress.resumeAll()
-                if case .items(_, let items) = work { queuedItems -= items.count }
+                try await perform(works)
+                settle(works)
                 delay = 100
             } catch {
                 if !error.isConnectionLoss && error.kind != .connection {
-                    // Not the database being away: this piece of work will not succeed; drop it.
+                    // Not the database being away: this work will not succeed; drop it.
                     logger.error("batch ledger write failed", metadata: ["error": "\(error)"])
-                    queue.removeFirst()
-                    doneCount += 1
-                    progress.resumeAll()
-                    if case .items(_, let items) = work { queuedItems -= items.count }
-                    if case .checkPending = work {
+                    settle(works)
+                    if works.contains(where: { if case .checkPending = $0 { true } else { false } }) {
                         // The next results for these batches check them again.
                         pending = [:]
                         checkQueued = false
@@ -259,6 +253,60 @@ public final class BatchLedger {
             }
         }
         running = false
+    }
+
+    /// Takes `works` (the queue's first) off the queue as done.
+    private func settle(_ works: [Work]) {
+        queue.removeFirst(works.count)
+        doneCount += works.count
+        for case .items(_, let items) in works { queuedItems -= items.count }
+        progress.resumeAll()
+    }
+
+    /// How many of the queue's first works go in one transaction: the items, seals and descriptions of one
+    /// tenant that queued up one after another (many small uploads: one round of statements, not one each),
+    /// up to 256 works and 20,000 items; any other work alone.
+    private func groupLength() -> Int {
+        func tenant(_ work: Work) -> String? {
+            switch work {
+            case .items(let t, _), .seal(let t, _, _, _, _, _), .describe(let t, _, _, _): return t
+            case .checkPending: return nil
+            }
+        }
+        guard let first = queue.first.flatMap(tenant) else { return 1 }
+        var n = 0
+        var items = 0
+        for work in queue {
+            guard tenant(work) == first, n < 256, items < 20_000 else { break }
+            if case .items(_, let list) = work { items += list.count }
+            n += 1
+        }
+        return max(1, n)
+    }
+
+    private func perform(_ works: [Work]) async throws(PGError) {
+        guard works.count > 1 else { return try await perform(works[0]) }
+        var items: [BatchItem] = []
+        var seals: [BatchRecords.Seal] = []
+        var slug = ""
+        for work in works {
+            switch work {
+            case .items(let t, let list):
+                slug = t
+                items += list
+            case .seal(let t, let id, let expected, let origin, let label, let callbackURL):
+                slug = t
+                seals.append(.init(id: id, expected: expected, origin: origin, label: label, callbackURL: callbackURL))
+            case .describe(let t, let id, let origin, let callbackURL):
+                slug = t
+                seals.append(.init(id: id, expected: nil, origin: origin, label: nil, callbackURL: callbackURL))
+            case .checkPending:
+                break
+            }
+        }
+        guard let tenantID = try await tenantID(slug) else { return }
+        try await records.write(items: items, seals: seals, tenantID: tenantID)
+        for seal in seals where seal.expected != nil { await journal?.remove(seal.id) }
     }
 
     private func perform(_ work: Work) async throws(PGError) {

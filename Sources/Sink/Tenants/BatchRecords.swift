@@ -37,15 +37,56 @@ public final class BatchRecords {
 
     public init(pool: SidePool) { self.pool = pool }
 
-    /// Records items (their batches created as needed) of tenant `tenantID`; items already there are kept.
-    public func record(_ items: [BatchItem], tenantID: String) async throws(PGError) {
-        // 7 parameters a row; PostgreSQL takes 65,535 a statement.
-        for start in stride(from: 0, to: items.count, by: 5_000) {
-            try await recordChunk(Array(items[start..<min(start + 5_000, items.count)]), tenantID: tenantID)
+    /// What a batch is told when its items are known (`expected`), or before (an import: how it came and where
+    /// its webhook goes, `expected` nil).
+    public struct Seal: Sendable, Equatable {
+        public var id: String
+        public var expected: Int?
+        public var origin: String?
+        public var label: String?
+        public var callbackURL: String?
+
+        public init(id: String, expected: Int?, origin: String?, label: String?, callbackURL: String?) {
+            self.id = id
+            self.expected = expected
+            self.origin = origin
+            self.label = label
+            self.callbackURL = callbackURL
         }
     }
 
-    private func recordChunk(_ items: [BatchItem], tenantID: String) async throws(PGError) {
+    /// Records items (their batches created as needed; items already there are kept), then seals, of tenant
+    /// `tenantID`, in one transaction: the ledger sends what queued up meanwhile together.
+    public func write(items: [BatchItem], seals: [Seal], tenantID: String) async throws(PGError) {
+        guard !items.isEmpty || !seals.isEmpty else { return }
+        try await pool.inTenant(tenantID) { c throws(PGError) in
+            // 7 parameters a row; PostgreSQL takes 65,535 a statement.
+            for start in stride(from: 0, to: items.count, by: 5_000) {
+                try await Self.insert(Array(items[start..<min(start + 5_000, items.count)]), on: c)
+            }
+            for seal in seals { try await Self.write(seal, on: c) }
+        }
+    }
+
+    /// Records items of tenant `tenantID`.
+    public func record(_ items: [BatchItem], tenantID: String) async throws(PGError) {
+        try await write(items: items, seals: [], tenantID: tenantID)
+    }
+
+    /// Seals batch `id`: it will hold `expected` items; with how it came and where its webhook goes.
+    public func seal(_ id: String, tenantID: String, expected: Int, origin: String?, label: String?,
+                     callbackURL: String?) async throws(PGError) {
+        try await write(items: [], seals: [Seal(id: id, expected: expected, origin: origin, label: label,
+                                                callbackURL: callbackURL)], tenantID: tenantID)
+    }
+
+    /// Records how batch `id` came and where its webhook goes, before it is sealed.
+    public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?) async throws(PGError) {
+        try await write(items: [], seals: [Seal(id: id, expected: nil, origin: origin, label: nil,
+                                                callbackURL: callbackURL)], tenantID: tenantID)
+    }
+
+    private static func insert(_ items: [BatchItem], on c: PGConnection) async throws(PGError) {
         guard !items.isEmpty else { return }
         var parameters: [String?] = []
         var rows: [String] = []
@@ -53,38 +94,38 @@ public final class BatchRecords {
             let n = parameters.count
             rows.append("($\(n + 1)::uuid, $\(n + 2)::uuid, decode($\(n + 3), 'hex'), $\(n + 4), $\(n + 5), "
                         + "$\(n + 6)::bigint, to_timestamp($\(n + 7)::double precision / 1000))")
-            parameters += [item.id, item.batchID, Hex.encode(item.sha256), Sanitizer.text(item.filename ?? ""),
+            parameters += [item.id, item.batchID, Hex.encode(item.sha256), item.filename.map(Sanitizer.text),
                            item.declaredType.map(Sanitizer.text), String(item.size),
                            String(item.receivedAtMilliseconds)]
-            if item.filename == nil { parameters[n + 3] = nil }
         }
-        let values = rows.joined(separator: ", ")
         let batches = Array(Set(items.map(\.batchID))).sorted()
-        try await pool.inTenant(tenantID) { c throws(PGError) in
-            try await c.query("""
-                INSERT INTO batches (id, tenant_id) SELECT b::uuid, current_tenant() FROM unnest($1::text[]) AS b
-                ON CONFLICT (id) DO NOTHING
-                """, ["{" + batches.joined(separator: ",") + "}"])
-            try await c.query("""
-                INSERT INTO batch_items (id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at,
-                                         tenant_id)
-                SELECT v.*, current_tenant() FROM (VALUES \(values)) AS v
-                ON CONFLICT (id) DO NOTHING
-                """, parameters)
-        }
+        try await c.query("""
+            INSERT INTO batches (id, tenant_id) SELECT b::uuid, current_tenant() FROM unnest($1::text[]) AS b
+            ON CONFLICT (id) DO NOTHING
+            """, ["{" + batches.joined(separator: ",") + "}"])
+        try await c.query("""
+            INSERT INTO batch_items (id, batch_id, content_sha256, filename, declared_type, size_bytes, received_at,
+                                     tenant_id)
+            SELECT v.*, current_tenant() FROM (VALUES \(rows.joined(separator: ", "))) AS v
+            ON CONFLICT (id) DO NOTHING
+            """, parameters)
     }
 
-    /// Seals batch `id`: it will hold `expected` items; with how it came and where its webhook goes.
-    public func seal(_ id: String, tenantID: String, expected: Int, origin: String?, label: String?,
-                     callbackURL: String?) async throws(PGError) {
-        try await pool.inTenant(tenantID) { c throws(PGError) in
+    private static func write(_ seal: Seal, on c: PGConnection) async throws(PGError) {
+        if let expected = seal.expected {
             try await c.query("""
                 INSERT INTO batches (id, tenant_id, expected, sealed_at, origin, label, callback_url)
                 VALUES ($1::uuid, current_tenant(), $2::integer, now(), $3, $4, $5)
                 ON CONFLICT (id) DO UPDATE SET expected = excluded.expected, sealed_at = coalesce(batches.sealed_at, now()),
                     origin = coalesce(excluded.origin, batches.origin), label = coalesce(excluded.label, batches.label),
                     callback_url = coalesce(excluded.callback_url, batches.callback_url)
-                """, [id, String(expected), origin, label, callbackURL])
+                """, [seal.id, String(expected), seal.origin, seal.label, seal.callbackURL])
+        } else {
+            try await c.query("""
+                INSERT INTO batches (id, tenant_id, origin, callback_url) VALUES ($1::uuid, current_tenant(), $2, $3)
+                ON CONFLICT (id) DO UPDATE SET origin = excluded.origin,
+                    callback_url = coalesce(excluded.callback_url, batches.callback_url)
+                """, [seal.id, seal.origin, seal.callbackURL])
         }
     }
 
@@ -126,17 +167,6 @@ public final class BatchRecords {
                 WHERE completed_at IS NULL AND sealed_at IS NOT NULL AND updated_at < now() - interval '30 seconds'
                 ORDER BY updated_at LIMIT 1000
                 """).rows.compactMap { $0[0] }
-        }
-    }
-
-    /// Records how batch `id` came and where its webhook goes, before it is sealed.
-    public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?) async throws(PGError) {
-        try await pool.inTenant(tenantID) { c throws(PGError) in
-            try await c.query("""
-                INSERT INTO batches (id, tenant_id, origin, callback_url) VALUES ($1::uuid, current_tenant(), $2, $3)
-                ON CONFLICT (id) DO UPDATE SET origin = excluded.origin,
-                    callback_url = coalesce(excluded.callback_url, batches.callback_url)
-                """, [id, origin, callbackURL])
         }
     }
 
