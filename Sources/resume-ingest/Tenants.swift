@@ -42,7 +42,7 @@ struct TenantCommand: AsyncParsableCommand {
                 } else {
                     print("tenant \(tenant.slug) created (\(TenantCommand.limits(tenant)))")
                     print("API key (shown once; store it now): \(key)")
-                    print("webhook signing secret (Standard Webhooks; GET /api/v1/tenant shows it again): \(secret)")
+                    print("webhook signing secret (Standard Webhooks; GET /api/v1/tenant?include=webhook shows it again): \(secret)")
                     print("use it as:  curl -H 'Authorization: Bearer \(key)' -F files=@cv.pdf http://127.0.0.1:8080/api/v1/bulk-parse-resumes")
                 }
             }
