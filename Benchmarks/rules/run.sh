@@ -40,6 +40,9 @@ REPORT="Benchmarks/results/rules-$(date -u +%Y%m%dT%H%M%SZ).txt"
     echo "## $DATA (generate.py --set mix --count $COUNT, default seed)"
     "$BIN" score-rules "$DATA/manifest.jsonl" --repeats "$REPEATS" --log-level warning
     echo
+    echo "## $DATA flattened (score-rules --flatten: the same text without its line breaks)"
+    "$BIN" score-rules "$DATA/manifest.jsonl" --flatten --repeats "$REPEATS" --log-level warning
+    echo
     echo "## bench-data/sample (committed)"
     "$BIN" score-rules bench-data/sample/manifest.jsonl --repeats "$REPEATS" --log-level warning
 } | tee "$REPORT"

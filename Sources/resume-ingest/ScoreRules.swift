@@ -32,6 +32,13 @@ struct ScoreRules: AsyncParsableCommand {
     @Option(help: "Write one JSON file per document (text, parsed, truth) into this folder.")
     var dump: String?
 
+    @Flag(help: """
+        Score the flattened text instead, as ATS exports, copy-pastes and HTML-to-text tools deliver it: a \
+        third of the line breaks become one space, the others a run of 2 to 6 spaces, and every blank line a \
+        run of 3 to 10 (drawn from a fixed seed).
+        """)
+    var flatten = false
+
     func run() async throws {
         try global.bootstrapLogging()
         let entries = try Self.readManifest(manifest, format: format)
@@ -41,13 +48,47 @@ struct ScoreRules: AsyncParsableCommand {
         let collector = try await Self.extract(entries: entries, configuration: configuration,
                                                logger: Logger(label: "resume-ingest"))
         let leaks = EventLoop.shared.stop()
-        let report = Self.score(entries: entries, texts: collector.texts, extractMilliseconds: collector.milliseconds,
+        let texts = flatten ? collector.texts.mapValues(Self.flattened) : collector.texts
+        let report = Self.score(entries: entries, texts: texts, extractMilliseconds: collector.milliseconds,
                                 repeats: max(1, repeats), dump: dump)
         print(report)
         if !leaks.isEmpty {
             FileHandle.standardError.write(Data("handles left open at exit: \(leaks)\n".utf8))
             throw ExitCode(70)
         }
+    }
+
+    /// `text` with its line breaks replaced by one space or runs of spaces (see `--flatten`), drawn from a
+    /// generator seeded by the text's length, so a run is repeatable.
+    static func flattened(_ text: String) -> String {
+        var state = UInt64(text.utf8.count) &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next(_ range: ClosedRange<Int>) -> Int {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return range.lowerBound + Int(state % UInt64(range.count))
+        }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+        var newlines = 0
+        for character in text {
+            if character == "\n" {
+                newlines += 1
+                continue
+            }
+            if newlines > 0 {
+                // Not the inverse of what the parser undoes: a third of the line breaks become one space (as
+                // HTML-to-text joins a paragraph's lines), and a blank line's run overlaps a line break's.
+                if newlines == 1 && next(0...9) < 3 {
+                    out += " "
+                } else {
+                    out += String(repeating: " ", count: newlines > 1 ? next(3...10) : next(2...6))
+                }
+                newlines = 0
+            }
+            out.append(character)
+        }
+        return out
     }
 
     /// One manifest line with a record.

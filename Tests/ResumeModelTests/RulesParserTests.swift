@@ -471,3 +471,62 @@ struct RulesSampleTests {
             .joined(separator: "\n")
     }
 }
+
+@Suite("Rules parser: text without line breaks")
+struct RulesFlattenedTests {
+    static let resume = """
+        Amara Okafor
+        Senior Data Engineer
+        amara.okafor@example.org | +44 20 7946 0321 | Leeds, UK
+
+        Experience
+        Senior Data Engineer
+        Northwind Analytics, Leeds
+        Mar 2020 – Present
+        - Built the streaming ingestion platform for 40 product teams
+        - Cut warehouse costs by 30% with partition pruning
+
+        Data Engineer
+        Contoso Retail, Manchester
+        Jun 2016 – Feb 2020
+        - Maintained nightly ETL for 1,200 stores
+
+        Education
+        MSc Computer Science
+        University of Manchester
+        2014 – 2015
+
+        Skills
+        Python, SQL, Apache Spark, Kafka, Airflow, dbt
+        """
+
+    /// The resume as an ATS export or a copy-paste gives it: one line, blocks apart by runs of spaces.
+    static func flattened(_ text: String, line: String, blank: String) -> String {
+        text.replacingOccurrences(of: "\n\n", with: blank).replacingOccurrences(of: "\n", with: line)
+    }
+
+    @Test("a resume on one line, its line breaks turned into runs of spaces, parses as the resume with them", arguments: [
+        ("  ", "      "), ("   ", "   "), ("    ", "        "),
+    ])
+    func flattened(line: String, blank: String) throws {
+        let expected = RulesParser().parse(Self.resume).resume
+        let text = Self.flattened(Self.resume, line: line, blank: blank)
+        #expect(!text.contains("\n"))
+        let parsed = RulesParser().parse(text).resume
+        #expect(parsed.basics?.name == "Amara Okafor")
+        #expect(parsed.basics?.email == expected.basics?.email)
+        #expect(parsed.work?.map(\.name) == expected.work?.map(\.name), "\(parsed.work ?? [])")
+        #expect(parsed.work?.map(\.position) == expected.work?.map(\.position))
+        #expect(parsed.work?.map(\.startDate) == ["2020-03", "2016-06"])
+        #expect(parsed.education?.first?.institution == expected.education?.first?.institution)
+        let keywords: Set<String> = Set((parsed.skills ?? []).flatMap { $0.keywords ?? [] })
+        #expect(keywords.isSuperset(of: ["Python", "SQL", "Kafka"]), "\(keywords)")
+    }
+
+    @Test("ordinary text keeps its lines: a long line of prose with single spaces, or a short one with double spaces, is not cut")
+    func ordinaryLines() {
+        let prose = String(repeating: "Led a team of engineers building data products for retail clients. ", count: 6)
+        #expect(TextLines.split(prose).count == 1)
+        #expect(TextLines.split("Skills:  Python  SQL  Spark").count == 1)
+    }
+}

@@ -23,10 +23,66 @@ package struct TextLine: Hashable, Sendable {
 /// so the sidebar does not interleave with the main column; a table whose first column holds only dates is
 /// read row by row, and a small data table (skills) keeps its rows with cells joined by a tab.
 package enum TextLines {
+    /// Text that lost its line breaks (an ATS export, a copy-paste, HTML turned to text) keeps its blocks apart
+    /// with runs of spaces instead. A line that long (over 300 bytes) with at least three runs of two or more
+    /// spaces is such text: it is cut at those runs into the lines it was, a run of five or more standing for a
+    /// blank line. Single spaces never cut (prose); tabs are table cells and are left alone. Nil: an ordinary
+    /// line.
+    static func unflatten(_ line: Substring.UTF8View.SubSequence) -> [(String, Bool)]? {
+        guard line.count > 300 else { return nil }
+        var runs = 0
+        var run = 0
+        for byte in line {
+            if byte == 0x20 {
+                run += 1
+            } else {
+                if run >= 2 { runs += 1 }
+                run = 0
+            }
+        }
+        guard runs >= 3 else { return nil }
+        var pieces: [(String, Bool)] = []
+        var start = line.startIndex
+        var index = line.startIndex
+        var gapBefore = false
+        while index < line.endIndex {
+            guard line[index] == 0x20 else {
+                index = line.index(after: index)
+                continue
+            }
+            var end = index
+            var spaces = 0
+            while end < line.endIndex, line[end] == 0x20 {
+                spaces += 1
+                end = line.index(after: end)
+            }
+            if spaces >= 2 {
+                let text = Substring(line[start..<index]).trimmed
+                if !text.isEmpty {
+                    pieces.append((text, gapBefore))
+                    gapBefore = false
+                }
+                if spaces >= 5 { gapBefore = true }
+                start = end
+            }
+            index = end
+        }
+        let last = Substring(line[start..<line.endIndex]).trimmed
+        if !last.isEmpty { pieces.append((last, gapBefore)) }
+        return pieces
+    }
+
     package static func split(_ text: String) -> [TextLine] {
         var raw: [(String, Bool)] = []  // text, blank before
         var blank = false
         for piece in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            if let pieces = unflatten(piece) {
+                for (line, gap) in pieces {
+                    raw.append((line, blank || gap))
+                    blank = false
+                }
+                continue
+            }
             let trimmed = Substring(piece).trimmed
             if trimmed.isEmpty {
                 blank = true
