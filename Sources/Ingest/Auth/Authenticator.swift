@@ -100,7 +100,7 @@ public final class Authenticator {
         self.resolver = resolver
         self.clock = clock
         self.remember = remember
-        self.required = required
+        self.required = required || settings.required
         if let secret = settings.jwtSecret, !secret.isEmpty {
             hmacKey = SymmetricKey(data: Array(secret.utf8))
             self.required = true

@@ -71,6 +71,7 @@ public struct IngestConfiguration: Sendable, Equatable {
                                  expected: "at least 32 bytes (HS256 needs a key as long as its hash, RFC 7518 §3.2)")
         }
         auth.jwtSecret = secret.isEmpty ? nil : secret
+        auth.required = try env.bool("AUTH_REQUIRED", default: auth.required)
         auth.cacheSeconds = try env.double("AUTH_CACHE_SECONDS", default: auth.cacheSeconds, range: 0...3600)
         auth.leewaySeconds = try env.double("JWT_LEEWAY_SECONDS", default: auth.leewaySeconds, range: 0...3600)
         auth.corsOrigins = env.string("CORS_ORIGINS", default: "").split(separator: ",")
@@ -107,6 +108,7 @@ public struct IngestConfiguration: Sendable, Equatable {
             ("SPOOL_HIGH_WATER_FILES", String(spoolMarks.highWaterFiles)),
             ("SPOOL_RETRY_AFTER", String(spoolMarks.retryAfterSeconds)),
             ("JWT_SECRET", auth.jwtSecret == nil ? "(not set)" : "(set)"),
+            ("AUTH_REQUIRED", String(auth.required)),
             ("AUTH_CACHE_SECONDS", String(auth.cacheSeconds)),
             ("JWT_LEEWAY_SECONDS", String(auth.leewaySeconds)),
             ("CORS_ORIGINS", auth.corsOrigins.joined(separator: ",")),
@@ -117,8 +119,11 @@ public struct IngestConfiguration: Sendable, Equatable {
 
 /// Authentication, browsers and retries: who may call the API and how.
 public struct AuthConfiguration: Sendable, Equatable {
-    /// HS256 secret for partner-signed JWTs (`JWT_SECRET`); nil: JWTs are refused.
+    /// HS256 secret of the one issuer trusted to mint JWTs naming a tenant (`JWT_SECRET`); nil: JWTs are refused.
     public var jwtSecret: String?
+    /// Every request needs credentials from the start (`AUTH_REQUIRED`), even before any key is issued and while
+    /// the database cannot say: no open mode on a fresh node.
+    public var required = false
     /// How long a key found in the database is trusted before it is looked up again (`AUTH_CACHE_SECONDS`, 5):
     /// the longest a revoked key keeps working on an engine.
     public var cacheSeconds: Double = 5
