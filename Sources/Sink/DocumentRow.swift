@@ -146,14 +146,7 @@ struct StagingEncoder {
 
     /// Encodes one row; `tenantID` is the tenant's UUID (16 bytes), `seq` its position in the batch.
     static func encode(_ row: DocumentRow, seq: Int32, tenantID: [UInt8], into e: inout CopyBinaryEncoder) {
-        e.beginRow(fields: columns.count)
-        e.int32(seq)
-        if let id = UUIDText.bytes(row.id) { e.uuid(id) } else { e.null() }
-        e.uuid(tenantID)
-        if let b = row.batchID.flatMap(UUIDText.bytes) { e.uuid(b) } else { e.null() }
-        e.bytea(row.contentSHA256)
-        text(row.filename, &e)
-        text(row.declaredType, &e)
+        identity(row, seq: seq, tenantID: tenantID, into: &e)
         text(row.detectedType, &e)
         e.int64(row.sizeBytes)
         e.text(row.status.rawValue)
@@ -178,6 +171,17 @@ struct StagingEncoder {
     /// Encodes a batch item only: the row's identity (id, tenant, batch, content, name, declared type, size,
     /// received time) with `status` NULL, which the upsert writes to `batch_items` and not to `documents`.
     static func encodeItem(_ row: DocumentRow, seq: Int32, tenantID: [UInt8], into e: inout CopyBinaryEncoder) {
+        identity(row, seq: seq, tenantID: tenantID, into: &e)
+        e.null()
+        e.int64(row.sizeBytes)
+        // status through warnings: NULL (9 fields written, received_at last).
+        for _ in 0..<(columns.count - 10) { e.null() }
+        e.timestamp(unixMilliseconds: row.receivedAtMilliseconds)
+    }
+
+    /// A row's first fields, the same for a document and an item: seq, id, tenant, batch, content, name, declared
+    /// type.
+    private static func identity(_ row: DocumentRow, seq: Int32, tenantID: [UInt8], into e: inout CopyBinaryEncoder) {
         e.beginRow(fields: columns.count)
         e.int32(seq)
         if let id = UUIDText.bytes(row.id) { e.uuid(id) } else { e.null() }
@@ -186,11 +190,6 @@ struct StagingEncoder {
         e.bytea(row.contentSHA256)
         text(row.filename, &e)
         text(row.declaredType, &e)
-        e.null()
-        e.int64(row.sizeBytes)
-        // status through warnings: NULL (9 fields written, received_at last).
-        for _ in 0..<(columns.count - 10) { e.null() }
-        e.timestamp(unixMilliseconds: row.receivedAtMilliseconds)
     }
 
     /// Costs `documents.cost_usd` (`numeric(12,8)`) holds once rounded to 8 decimals: from 0 to 9,999.99999999.

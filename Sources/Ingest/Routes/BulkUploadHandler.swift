@@ -123,7 +123,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         case .failure(let refusal): return reject(refusal.status, refusal.code, refusal.message)
         }
         var wait: Double?
-        if let text = Self.queryValue("wait", in: head.target) {
+        if let text = QueryString.value("wait", in: head.target) {
             guard let seconds = Double(text), seconds >= 0, seconds <= IngestRouter.maxWaitSeconds else {
                 return reject(400, "invalid_parameter",
                               "wait must be a number of seconds from 0 to \(Int(IngestRouter.maxWaitSeconds))")
@@ -451,16 +451,6 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         await idempotency?.keepBeforeAnswering(response)
         exchange.respond(response)
-    }
-
-    /// The value of query parameter `name` in `target`, percent-decoded.
-    static func queryValue(_ name: String, in target: String) -> String? {
-        guard let q = target.firstIndex(of: "?") else { return nil }
-        for pair in target[target.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if kv.first == Substring(name) { return kv.count > 1 ? kv[1].removingPercentEncoding() : "" }
-        }
-        return nil
     }
 
     private static func describe(_ result: Result) -> JSONText.Object {

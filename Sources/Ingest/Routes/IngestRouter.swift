@@ -209,7 +209,7 @@ public final class IngestRouter: HTTPRouter {
     /// The request's `callback_url` query parameter: `.success(nil)` when absent, the URL when acceptable, else
     /// the `400` to answer.
     package func callbackURL(_ exchange: HTTPExchange) -> Result<String?, HTTPResponseRefusal> {
-        guard let url = BulkUploadHandler.queryValue("callback_url", in: exchange.head.target), !url.isEmpty else {
+        guard let url = QueryString.value("callback_url", in: exchange.head.target), !url.isEmpty else {
             return .success(nil)
         }
         guard let check = checkCallbackURL else {

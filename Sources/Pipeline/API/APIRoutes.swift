@@ -334,27 +334,22 @@ public final class APIRoutes: TenantRoutes {
     }
 }
 
-/// A request target's query parameters (`URLComponents` decodes them).
+/// A request target's query parameters (``QueryString``).
 struct Query: Sendable {
-    private var items: [String: String] = [:]
+    private let target: String
 
-    init(_ target: String) {
-        guard let q = target.firstIndex(of: "?") else { return }
-        for item in URLComponents(string: "/x" + target[q...])?.queryItems ?? [] where items[item.name] == nil {
-            items[item.name] = item.value ?? ""
-        }
-    }
+    init(_ target: String) { self.target = target }
 
-    subscript(_ name: String) -> String? { items[name] }
+    subscript(_ name: String) -> String? { QueryString.value(name, in: target) }
 
     /// Whether `include=` names `what` (`include=text` or a comma-separated list).
     func includes(_ what: String) -> Bool {
-        items["include"]?.split(separator: ",").contains { $0 == what } ?? false
+        self["include"]?.split(separator: ",").contains { $0 == what } ?? false
     }
 
     /// A page size: `default` when absent, `400 invalid_parameter` when not 1…``APIRoutes/maxPage``.
     func page(_ name: String, default value: Int) -> Result<Int, HTTPResponseFailure> {
-        guard let text = items[name] else { return .success(value) }
+        guard let text = self[name] else { return .success(value) }
         guard let n = Int(text), (1...APIRoutes.maxPage).contains(n) else {
             return .failure(HTTPResponseFailure(.error(400, code: "invalid_parameter",
                                                        message: "\(name) must be 1 to \(APIRoutes.maxPage)")))

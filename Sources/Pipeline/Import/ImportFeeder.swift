@@ -290,19 +290,20 @@ public final class ImportFeeder {
         var hasher = SHA256()
         hasher.update(data: Array("resume-ingest over quota\0\(options.tenant)\0".utf8) + original.sha256)
         metadata.sha256 = Array(hasher.finalize())
+        return try await emptyDocument(metadata)
+    }
+
+    /// Writes a document of no bytes with `metadata` into `tmp/` (a refusal's record), on the pool.
+    private func emptyDocument(_ metadata: DocumentMetadata) async throws -> SpooledDocument {
         let temporary = spool.temporaryDirectory
-        let template = metadata
         let result = await Offload.runNonThrowing { () -> Result<SpooledDocument, SystemError> in
             do throws(SystemError) {
-                return .success(try SpoolWriter(temporaryDirectory: temporary).finish(template))
+                return .success(try SpoolWriter(temporaryDirectory: temporary).finish(metadata))
             } catch {
                 return .failure(error)
             }
         }
-        switch result {
-        case .success(let document): return document
-        case .failure(let error): throw error
-        }
+        return try result.get()
     }
 
     /// A failed document for something that was not read: empty bytes, the refusal, and a content key made
@@ -315,19 +316,7 @@ public final class ImportFeeder {
         hasher.update(data: Array("resume-ingest refused\0\(options.tenant)\0".utf8))
         for part in key { hasher.update(data: Array(part.utf8) + [0]) }
         metadata.sha256 = Array(hasher.finalize())
-        let temporary = spool.temporaryDirectory
-        let template = metadata
-        let result = await Offload.runNonThrowing { () -> Result<SpooledDocument, SystemError> in
-            do throws(SystemError) {
-                return .success(try SpoolWriter(temporaryDirectory: temporary).finish(template))
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
-        case .success(let document): try await add(document)
-        case .failure(let error): throw error
-        }
+        try await add(try await emptyDocument(metadata))
     }
 
     private func metadata(filename: String?) -> DocumentMetadata {
