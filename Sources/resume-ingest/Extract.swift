@@ -4,6 +4,7 @@ import ExtractPool
 import Foundation
 import Ingest
 import Logging
+import ResumeModel
 
 /// `resume-ingest extract FILE|DIR...`: runs the extraction pool over files, one JSON line per document
 /// on stdout and a summary on stderr. For trying converters on real files, and for benchmarks.
@@ -22,6 +23,9 @@ struct Extract: AsyncParsableCommand {
     @Option(help: "Documents at once (overrides EXTRACT_CONCURRENCY).")
     var concurrency: Int?
 
+    @Flag(help: "Also parse each document's text with the built-in rules parser: its JSON Resume and warnings.")
+    var parse = false
+
     @Flag(help: "Print nothing per document, only the summary.")
     var quiet = false
 
@@ -39,7 +43,7 @@ struct Extract: AsyncParsableCommand {
         }
         defer { if privateWork { try? FileManager.default.removeItem(atPath: configuration.workDirectory) } }
         let summary = try await Self.extract(paths: paths, configuration: configuration, includeText: text,
-                                             quiet: quiet, probeLoop: probeLoop, logger: Logger(label: "resume-ingest"))
+                                             parse: parse, quiet: quiet, probeLoop: probeLoop, logger: Logger(label: "resume-ingest"))
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         let leaks = EventLoop.shared.stop()
         if !leaks.isEmpty {
@@ -49,12 +53,13 @@ struct Extract: AsyncParsableCommand {
     }
 
     @LoopActor
-    static func extract(paths: [String], configuration: ExtractConfiguration, includeText: Bool, quiet: Bool,
+    static func extract(paths: [String], configuration: ExtractConfiguration, includeText: Bool, parse: Bool = false,
+                        quiet: Bool,
                         probeLoop: Bool, logger: Logger) async throws -> String {
         let extractor = Extractor(configuration: configuration, logger: logger)
         extractor.recordSpawnCosts = true
         try await extractor.open()
-        let printer = LinePrinter(includeText: includeText, quiet: quiet)
+        let printer = LinePrinter(includeText: includeText, parse: parse, quiet: quiet)
         let pool = ExtractPool(extractor: extractor, source: FileListSource(paths: paths), consumer: printer,
                                logger: logger)
         let probe = probeLoop ? LoopLagProbe() : nil
@@ -88,12 +93,14 @@ struct Extract: AsyncParsableCommand {
 @LoopActor
 final class LinePrinter: ExtractionConsumer {
     private let includeText: Bool
+    private let parse: Bool
     private let quiet: Bool
     private(set) var codes: [String: Int] = [:]
     private var buffer = Data()
 
-    init(includeText: Bool, quiet: Bool) {
+    init(includeText: Bool, parse: Bool = false, quiet: Bool) {
         self.includeText = includeText
+        self.parse = parse
         self.quiet = quiet
     }
 
@@ -115,6 +122,14 @@ final class LinePrinter: ExtractionConsumer {
             "warnings": d.warnings,
         ]
         if includeText { o["text"] = d.text }
+        if parse, d.status == .extracted {
+            let result = RulesParser().parse(d.text)
+            if let data = try? JSONEncoder().encode(result.resume),
+               let resume = try? JSONSerialization.jsonObject(with: data) {
+                o["resume"] = resume
+            }
+            o["parse_warnings"] = result.warnings
+        }
         if let line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]) {
             buffer.append(line)
             buffer.append(0x0A)

@@ -34,6 +34,33 @@ struct TextNormalizerTests {
         #expect(Array(r.text.utf8) == Array("Caf\u{E9} Z\u{FC}rich".utf8))
     }
 
+    @Test("a resume that lost its line breaks gets them back at its runs of spaces; short lines and prose do not")
+    func flattenedLine() {
+        let blocks = ["Marta Kowalczyk", "Senior Accountant", "marta.kowalczyk@example.com", "Work Experience",
+                      "Senior Accountant", "Northwind Traders Ltd. - Leeds", "March 2019 to Present",
+                      "• Prepared monthly management accounts for three business units and the group board",
+                      "Education", "Bachelor's degree in Accounting and Finance", "University of Sheffield - Sheffield"]
+        // Two spaces between blocks, six before a heading (a paragraph break), one space inside a sentence.
+        var flat = ""
+        for block in blocks {
+            if !flat.isEmpty { flat += ["Work Experience", "Education"].contains(block) ? "      " : "  " }
+            flat += block
+        }
+        #expect(flat.utf8.count > 300)
+        let r = normalize(flat + "\n")
+        #expect(r.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            == ["Marta Kowalczyk", "Senior Accountant", "marta.kowalczyk@example.com", "", "Work Experience",
+                "Senior Accountant", "Northwind Traders Ltd. - Leeds", "March 2019 to Present",
+                "• Prepared monthly management accounts for three business units and the group board", "",
+                "Education", "Bachelor's degree in Accounting and Finance", "University of Sheffield - Sheffield"])
+        // A short line keeps its gaps as one space (pdftotext -layout columns), and long prose with a
+        // double space after a full stop or two is one line still.
+        #expect(normalize("Data Engineer          2019 – 2021").text == "Data Engineer 2019 – 2021")
+        let prose = String(repeating: "Led the finance team through two audits.  ", count: 2)
+            + String(repeating: "word ", count: 60)
+        #expect(!normalize(prose).text.contains("\n"))
+    }
+
     @Test("whitespace and blank lines collapse")
     func whitespace() {
         let r = normalize("  Jane   Doe\t\tSwift  \n\n\n\nExperience\n   \nAcme  \n")

@@ -8,8 +8,10 @@ import Foundation
 ///    Windows résumés are in). Invalid sequences never survive.
 /// 2. **NFC** (canonical composition), so `e` + combining acute and `é` are one character.
 /// 3. **Control characters** removed (form feed is the page break of `pdftotext`; `\r\n` and `\r` end lines).
-/// 4. **Whitespace**: runs of spaces collapsed (to a tab when the run holds one: table cells), lines trimmed,
-///    runs of blank lines collapsed to one.
+/// 4. **Whitespace**: a line that lost its line breaks (over 300 bytes, three or more runs of two or more
+///    spaces: an ATS export, a copy-paste, HTML turned to text) is cut back into lines at those runs, a run of
+///    five or more standing for a blank line; then runs of spaces collapsed (to a tab when the run holds one:
+///    table cells), lines trimmed, runs of blank lines collapsed to one.
 /// 5. **Running headers and footers**: with three pages or more, a first or last line that repeats on at
 ///    least half of the pages (digits ignored, so "Page 2 of 5" counts) is dropped.
 /// 6. **Hyphenated line breaks** joined: `manage-` / `ment` becomes `management` (only before a lower-case
@@ -46,7 +48,7 @@ public enum TextNormalizer {
         let composed = decoded.precomposedStringWithCanonicalMapping
             .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var pages = composed.split(separator: "\u{0C}", omittingEmptySubsequences: false).map { page in
-            page.split(separator: "\n", omittingEmptySubsequences: false).map(cleanLine)
+            page.split(separator: "\n", omittingEmptySubsequences: false).flatMap(unflattened).map(cleanLine)
         }
         // pdftotext ends every page with a form feed, the last one included: that one opens no page.
         if pages.count > 1, let last = pages.last, last.allSatisfy(\.isEmpty) { pages.removeLast() }
@@ -100,6 +102,48 @@ public enum TextNormalizer {
             i += 2
         }
         return String(decoding: units, as: UTF16.self)
+    }
+
+    /// The lines a flattened line stood for (see step 4), or the line itself. A run of spaces separates the
+    /// blocks such text kept; single spaces never cut (prose), tabs are table cells and are left alone.
+    static func unflattened(_ line: Substring) -> [Substring] {
+        let utf8 = line.utf8
+        guard utf8.count > 300 else { return [line] }
+        var runs = 0
+        var run = 0
+        for byte in utf8 {
+            if byte == 0x20 {
+                run += 1
+            } else {
+                if run >= 2 { runs += 1 }
+                run = 0
+                if runs >= 3 { break }
+            }
+        }
+        guard runs >= 3 else { return [line] }
+        var pieces: [Substring] = []
+        var start = utf8.startIndex
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            guard utf8[index] == 0x20 else {
+                index = utf8.index(after: index)
+                continue
+            }
+            var end = index
+            var spaces = 0
+            while end < utf8.endIndex, utf8[end] == 0x20 {
+                spaces += 1
+                end = utf8.index(after: end)
+            }
+            if spaces >= 2 {
+                pieces.append(line[start..<index])
+                if spaces >= 5 { pieces.append("") }
+                start = end
+            }
+            index = end
+        }
+        pieces.append(line[start...])
+        return pieces
     }
 
     /// Control characters out, runs of spaces to one, ends trimmed. A run holding a tab becomes one tab: it

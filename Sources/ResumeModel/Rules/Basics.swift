@@ -28,9 +28,12 @@ package enum Basics {
         var candidates = header
         if candidates.isEmpty { candidates = Array(allLines.prefix(3)) }
         let headerLines = Set(header)  // a header without headings after it can be the whole text
-        for line in candidates + contact {
+        for line in candidates + contact where !isWishedPlace(line.text) {
             let inContact = !headerLines.contains(line)
-            for segment in segments(of: line.text) {
+            for rawSegment in segments(of: line.text) {
+                // A portal's page furniture ("Match Statistics", "Featured Resume") is nobody's name or title,
+                // and a badge glued to the name ("Jane DoeFeatured Resume") comes off.
+                guard let segment = withoutBadge(rawSegment) else { continue }
                 if basics.location == nil, let location = Places.location(segment, lenient: true),
                    Vocabulary.titleScore(location.city ?? "") == 0,
                    // "James E. Fitzgerald Manchester, UK": a name cell and a place cell run together.
@@ -49,7 +52,13 @@ package enum Basics {
                 }
                 if inContact { continue }
                 if basics.name == nil {
-                    if isNameLike(segment) { basics.name = segment }
+                    if isNameLike(segment) {
+                        basics.name = segment
+                    } else if let (name, headline) = nameAndHeadline(segment, email: basics.email) {
+                        // "Marta Kowalczyk Senior Accountant": a block that lost the break after the name.
+                        basics.name = name
+                        if basics.label == nil, EntryText.isTitleLike(headline) { basics.label = headline }
+                    }
                     continue
                 }
                 if basics.label == nil, EntryText.isTitleLike(segment), segment.wordCount <= 8,
@@ -62,7 +71,117 @@ package enum Basics {
         if basics.location == nil {
             basics.location = allLines.lazy.compactMap { leadingLocation($0.text) }.first
         }
+        if basics.name == nil { basics.name = nameNearContacts(allLines) }
         return basics
+    }
+
+    /// A name run into the headline after it: two to four name-like words, then a job title. When the
+    /// e-mail address names the person, the split whose last name word it contains wins ("Mary Ann Smith Data
+    /// Engineer" with mary.smith@…); otherwise the shortest.
+    package static func nameAndHeadline(_ text: String, email: String?) -> (String, String)? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, words.count <= 12 else { return nil }
+        let local = email.map { TextFold.key(String($0.prefix(while: { $0 != "@" }))) } ?? ""
+        var first: (String, String)?
+        for k in 2...min(4, words.count - 1) {
+            let name = words[..<k].joined(separator: " ")
+            let rest = words[k...].joined(separator: " ")
+            guard isNameLike(name), Vocabulary.titleScore(rest) > 0 else { continue }
+            if !local.isEmpty, local.has(TextFold.key(String(words[k - 1]))) { return (name, rest) }
+            if first == nil { first = (name, rest) }
+        }
+        return first
+    }
+
+    /// Folded phrases job boards and portals print around a resume: badges, page headings, labels.
+    package static let portalPhrases: Set<String> = [
+        "match statistics", "featured resume", "featured", "premium resume", "premium", "verified", "verified resume",
+        "resume headline", "profile summary", "top skills", "key skills", "last active", "recently active", "active",
+        "new", "top applicant", "open to work", "view profile", "download resume", "similar resumes", "unlock resume",
+        "contact information", "contact details", "personal details", "personal information", "candidate profile",
+        "applicant", "candidate", "resume", "cv", "curriculum vitae", "lebenslauf", "page", "confidential",
+        "matching skills", "match score", "job seeker", "profile", "overview",
+    ]
+
+    /// `text` without a portal phrase glued to its end ("Jane DoeFeatured Resume" → "Jane Doe"); nil when
+    /// the whole text is one.
+    package static func withoutBadge(_ text: String) -> String? {
+        let folded = TextFold.key(text)
+        if portalPhrases.contains(folded) { return nil }
+        // A lower-case letter followed by a capital inside a word: where a badge was glued on.
+        var previous: Character?
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if let p = previous, p.isLowercaseFast, character.isUppercaseFast,
+               portalPhrases.contains(TextFold.key(String(text[index...]))) {
+                return String(text[..<index]).trimmed
+            }
+            previous = character
+            index = text.index(after: index)
+        }
+        // "Match Statistics Rohit Venkatesh", "Jane Doe Featured Resume": phrases run in with a space.
+        var words = text.split(separator: " ")
+        var trimmed = true
+        while trimmed, words.count >= 2 {
+            trimmed = false
+            for length in stride(from: min(3, words.count - 1), through: 1, by: -1) {
+                if words.prefix(length).allSatisfy({ $0.first?.isUppercaseFast == true }),
+                   portalPhrases.contains(TextFold.key(words.prefix(length).joined(separator: " "))),
+                   !["profile", "resume", "cv", "candidate", "applicant", "page", "new"].contains(TextFold.key(words[0])) {
+                    words.removeFirst(length)
+                    trimmed = true
+                    break
+                }
+                if words.suffix(length).allSatisfy({ $0.first?.isUppercaseFast == true }),
+                   portalPhrases.contains(TextFold.key(words.suffix(length).joined(separator: " "))),
+                   length >= 2 || ["featured", "premium", "verified"].contains(TextFold.key(words[words.count - 1])) {
+                    words.removeLast(length)
+                    trimmed = true
+                    break
+                }
+            }
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// "Pref. Location: Pune, Mumbai", "Willing to relocate to: Leeds": places wished for, not lived in.
+    package static func isWishedPlace(_ line: String) -> Bool {
+        guard let colon = line.firstIndex(of: ":") else { return false }
+        let label = TextFold.key(String(line[..<colon]))
+        return ["pref", "preferred", "desired", "relocat", "willing", "target", "wish"].contains { label.has($0) }
+    }
+
+    /// A name outside the header (a sidebar or a portal's heading came first): the name-like line closest
+    /// to the e-mail address or phone number, within ten lines of it, that is not in a work or education
+    /// entry's place, not a heading and not page furniture.
+    package static func nameNearContacts(_ lines: [TextLine]) -> String? {
+        let limit = min(lines.count, 80)
+        var contactRows: [Int] = []
+        for index in 0..<limit {
+            let text = lines[index].text
+            if text.has(ascii: 0x40) ? !Contacts.emails(in: text).isEmpty : !Contacts.phones(in: text).isEmpty {
+                contactRows.append(index)
+            }
+        }
+        guard !contactRows.isEmpty else { return nil }
+        var best: (distance: Int, name: String)?
+        for index in 0..<limit where !lines[index].isBullet {
+            guard var distance = contactRows.map({ abs($0 - index) }).min(), distance <= 10 else { continue }
+            // A name is followed by a headline ("Product Manager at Lumen") or a place; a skill list is not.
+            if index + 1 < lines.count {
+                let next = lines[index + 1].text
+                if Vocabulary.titleScore(next) > 0 || Places.location(next, lenient: false) != nil { distance -= 10 }
+            }
+            guard best.map({ distance < $0.distance }) ?? true else { continue }
+            for segment in segments(of: lines[index].text) {
+                guard let name = withoutBadge(segment), isNameLike(name), !Vocabulary.isLanguage(name),
+                      SkillVocabulary.find(in: name, prose: false).isEmpty else { continue }
+                best = (distance, name)
+                break
+            }
+        }
+        return best?.name
     }
 
     /// A line that starts with "City, Country" or "City, ST" (a sidebar's contact line run into the main

@@ -73,6 +73,12 @@ package enum EducationEntries {
         guard !text.isEmpty else { return [] }
         for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
             let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
+            // "University of Leeds - Leeds": the school and its city (job boards write it so).
+            if parts.count == 2, separator == " - " || separator == " – ", Vocabulary.looksLikeInstitution(parts[0]),
+               Places.location(parts[1], lenient: false) != nil
+                || (parts[1].wordCount == 1 && WorkEntries.isPlace(parts[1])) {
+                return parts
+            }
             // "Université Toulouse III – Paul Sabatier" is one school.
             if parts.count >= 2, !(Vocabulary.looksLikeInstitution(parts[0]) && !parts[1...].contains {
                 Vocabulary.degreePrefix($0) != nil || Vocabulary.looksLikeInstitution($0)

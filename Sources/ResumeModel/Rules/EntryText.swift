@@ -220,6 +220,66 @@ package enum EntryText {
         return result.has("  ") ? result.split(separator: " ").joined(separator: " ") : result
     }
 
+    /// Words a length of time is written with: "(4 years 11 months)", "(Less than 1 year)", "10+ yrs", "2 Jahre".
+    package static let durationWords: Set<String> = [
+        "year", "years", "yr", "yrs", "y", "month", "months", "mo", "mos", "mon", "mths", "m", "less", "than",
+        "more", "over", "under", "a", "an", "about", "jahr", "jahre", "monat", "monate", "ans", "mois",
+        "ano", "anos", "mes", "meses", "and", "experience", "exp",
+    ]
+
+    /// `text` without the lengths of time job boards add: "(4 years 11 months)" after a date range,
+    /// "(Less than 1 year)" or "(10+ years)" after a skill, "· 2 yrs 3 mos" at the end.
+    package static func removingDurations(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x30 && $0 <= 0x39 }) || text.lowercased().has("year") else {
+            return text
+        }
+        var result = text
+        var searchEnd = result.endIndex
+        while let close = result[..<searchEnd].lastIndex(of: ")"),
+              let open = result[..<close].lastIndex(of: "(") {
+            let inside = result[result.index(after: open)..<close]
+            if isDuration(inside) {
+                result.removeSubrange(open...close)
+                searchEnd = min(open, result.endIndex)
+            } else {
+                searchEnd = open
+            }
+        }
+        // A trailing "· 2 yrs 3 mos" or ", 5 years".
+        for separator in [" · ", " • ", ", ", " | ", " - "] {
+            let pieces = result.components(separatedByString: separator)
+            if pieces.count >= 2, let last = pieces.last, isDuration(Substring(last)) {
+                result = pieces.dropLast().joined(separator: separator)
+            }
+        }
+        let trimmed = result.trimmed
+        return trimmed.has("  ") ? trimmed.split(separator: " ").joined(separator: " ") : trimmed
+    }
+
+    /// "4 years 11 months", "Less than 1 year", "10+ years", "6 mos": numbers and duration words only, with
+    /// at least one of each (or "less than a year").
+    static func isDuration(_ text: Substring) -> Bool {
+        var numbers = 0, units = 0
+        for token in text.split(whereSeparator: { $0 == " " || $0 == "," }) {
+            let word = token.lowercased().trimmed(["+", ".", ":"])
+            if word.isEmpty { continue }
+            // "10+", "1", "4yrs".
+            let digits = word.prefix(while: \.isNumberFast)
+            if !digits.isEmpty {
+                numbers += 1
+                let rest = String(word.dropFirst(digits.count))
+                if rest.isEmpty { continue }
+                guard durationWords.contains(rest) else { return false }
+                units += 1
+                continue
+            }
+            guard durationWords.contains(word) else { return false }
+            if !["less", "than", "more", "over", "under", "a", "an", "about", "and", "experience", "exp"]
+                .contains(word) { units += 1 }
+        }
+        return units > 0 && (numbers > 0 || text.lowercased().has("than a"))
+    }
+
     /// Splits a header into its parts at the strongest separator present: a tab, ` | `, ` · `, ` • `,
     /// ` — `, ` – `, ` at `, ` @ `, ` - `, then `, ` (never before a legal suffix such as "Inc.").
     package static func parts(_ text: String) -> [String] {

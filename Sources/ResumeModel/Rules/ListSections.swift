@@ -20,7 +20,8 @@ package enum ListSections {
         }
 
         for (index, line) in lines.enumerated() {
-            let text = line.text
+            let text = EntryText.removingDurations(line.text)
+            if text.isEmpty { continue }
             if let (category, rest) = categorySplit(text) {
                 add(category, items(rest))
                 pendingCategory = nil
@@ -150,7 +151,8 @@ package enum ListSections {
         if result.count == 1, text.components(separatedByString: " - ").count >= 3 {
             result = text.components(separatedByString: " - ")
         }
-        return result.map { $0.trimmed(["."]) }.filter { !$0.isEmpty && $0.count <= 60 }
+        // "Excel (10+ years)", "SAP (Less than 1 year)": a job board's note, not the skill's name.
+        return result.map { EntryText.removingDurations($0).trimmed(["."]) }.filter { !$0.isEmpty && $0.count <= 60 }
             .map { item in
                 // "and Excel" at the end of a list.
                 for lead in ["and ", "und ", "et ", "y "] where item.hasPrefix(lead) && item.count > lead.count + 1 {

@@ -60,8 +60,9 @@ package enum Sections {
     }
 
     /// Splits lines into sections. Lines before the first heading form the `.header` section.
-    package static func split(_ lines: [TextLine]) -> [Section] {
+    package static func split(_ input: [TextLine]) -> [Section] {
         var sections = [Section(kind: .header, heading: nil, lines: [])]
+        let lines = input.flatMap(cutAtInnerHeading)
         for line in lines {
             if !line.isBullet, let kind = headingKind(line.text) {
                 sections.append(Section(kind: kind, heading: line.text, lines: []))
@@ -70,6 +71,10 @@ package enum Sections {
             if !line.isBullet, let (kind, rest) = inlineHeading(line.text),
                !(sections[sections.count - 1].kind == .skills && kind != .skills) {
                 sections.append(Section(kind: kind, heading: line.text, lines: [TextLine(rest)]))
+                continue
+            }
+            if !line.isBullet, let (kind, heading, rest) = leadingHeading(line.text) {
+                sections.append(Section(kind: kind, heading: heading, lines: [TextLine(rest)]))
                 continue
             }
             if let (body, kind) = trailingHeading(line.text) {
@@ -108,6 +113,80 @@ package enum Sections {
             let lastWord = TextFold.key(words[words.count - length - 1])
             if ["of", "for", "and", "&", "in", "de", "des", "du", "und", "y", "et"].contains(lastWord) { return nil }
             return (body, kind)
+        }
+        return nil
+    }
+
+    /// A line that runs a heading in between two blocks ("…, Docker Work Experience Senior Engineer"): cut
+    /// before the heading, so that it starts a line of its own. Only headings of two or more capitalised words
+    /// ("Work Experience", "Languages Known") or one word in capitals ("EDUCATION"), followed by a capital or
+    /// the line's end: a heading word in a sentence is not a heading.
+    package static func cutAtInnerHeading(_ line: TextLine) -> [TextLine] {
+        guard line.text.utf8.count > 20 else { return [line] }
+        let words = line.text.split(separator: " ")
+        guard words.count >= 3 else { return [line] }
+        var index = 1
+        while index < words.count {
+            let word = words[index]
+            guard let first = word.first, first.isUppercaseFast, definingWords[TextFold.key(word)] != nil
+                || neutralWords.contains(TextFold.key(word)) else {
+                index += 1
+                continue
+            }
+            for length in stride(from: min(4, words.count - index), through: 1, by: -1) {
+                let head = words[index..<(index + length)]
+                let allCaps = length == 1 && word.count >= 4 && word.allSatisfy { !$0.isLowercaseFast }
+                guard length >= 2 || allCaps,
+                      head.allSatisfy({ $0.first.map { $0.isUppercaseFast || $0 == "&" } ?? false }),
+                      let kind = headingKind(head.joined(separator: " ")), kind != .contact, kind != .other
+                else { continue }
+                let after = index + length
+                if after < words.count, let next = words[after].first, !(next.isUppercaseFast || next.isNumberFast
+                    || TextLines.strongBullets.contains(next)) { continue }
+                // The word before ends a block: not "of", "and", a title word ("Head of Sales Experience").
+                let before = TextFold.key(words[index - 1])
+                if ["of", "and", "&", "in", "for", "with", "de", "und", "et", "y"].contains(before) { break }
+                var result = [TextLine(words[..<index].joined(separator: " "), isBullet: line.isBullet,
+                                       blankBefore: line.blankBefore)]
+                result.append(contentsOf: cutAtInnerHeading(TextLine(words[index...].joined(separator: " "))))
+                return result
+            }
+            index += 1
+        }
+        return [line]
+    }
+
+    /// A heading that lost the line break after it ("Work Experience Senior Accountant", "EDUCATION Bachelor
+    /// of Arts…": text that lost its line breaks): the heading's kind, the heading and the rest. The heading is
+    /// the longest run of one to four capitalised words it can be; the rest starts with a capital or a digit. A
+    /// one-word heading needs two or more words after it, or one that is not a job title ("Education
+    /// Consultant" is a title).
+    package static func leadingHeading(_ line: String) -> (SectionKind, String, String)? {
+        guard let first = line.first, first.isUppercaseFast, line.utf8.count > 12 else { return nil }
+        let words = line.split(separator: " ")
+        guard words.count >= 2 else { return nil }
+        for length in stride(from: min(4, words.count - 1), through: 1, by: -1) {
+            let head = words.prefix(length)
+            guard head.allSatisfy({ $0.first.map { $0.isUppercaseFast || $0 == "&" } ?? false }),
+                  let kind = headingKind(head.joined(separator: " ")), kind != .contact, kind != .other else { continue }
+            let rest = words.dropFirst(length)
+            guard let start = rest.first?.first, start.isUppercaseFast || start.isNumberFast
+                || TextLines.strongBullets.contains(start) else { return nil }
+            // "Languages: Ruby, Go" is an inline heading (or a skill category), read as such.
+            if head.last?.last == ":" { return nil }
+            // "Project Engineer (2015 – 2016)", "Technical Project Manager, 2021 – now", "Education Consultant":
+            // a title that starts with heading words.
+            if let next = TextFold.words(rest[rest.startIndex]).first, Vocabulary.titleWords.contains(next) { return nil }
+            // One word ("Education Bachelor of Arts in …") needs a long rest: "Project Management Professional
+            // (PMP)" is a certificate.
+            if length == 1, rest.count < 5 { return nil }
+            if DateScanner.firstRange(in: line) != nil, rest.count <= 8 { return nil }
+            // "Key Skills • Volunteered as a mentor in …": two columns run together, not a list's first item.
+            if TextLines.strongBullets.contains(start), [.skills, .languages, .certificates].contains(kind),
+               rest.dropFirst().prefix(while: { !($0.first.map(TextLines.strongBullets.contains) ?? false) }).count >= 5 {
+                return nil
+            }
+            return (kind, head.joined(separator: " "), rest.joined(separator: " "))
         }
         return nil
     }
@@ -189,6 +268,7 @@ package enum Sections {
         "professionnelle", "professionnel", "professionnelles", "professionnels", "academique", "academiques",
         "personnelles", "personnel", "complementaire", "complementaires", "cles", "et", "de", "des", "du", "la", "le",
         "les", "a", "en", "mi", "laboral", "profesional", "profesionales", "academica", "y", "el", "los", "las",
-        "del", "personales", "tecnicas", "tecnicos", "clave", "principales", "interet", "d'interet",
+        "del", "personales", "tecnicas", "tecnicos", "clave", "principales", "interet", "d'interet", "known",
+        "top",
     ]
 }

@@ -114,7 +114,20 @@ package enum TextLines {
         return result
     }
 
+    /// "Page 2 of 3", "Page 2", "- 2 -", "2 / 3": a page's number, printed by the exporter.
+    package static func isPageNumber(_ text: String) -> Bool {
+        guard text.utf8.count <= 20, text.contains(where: \.isNumberFast) else { return false }
+        let words = text.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "/" || $0 == "|" })
+        guard !words.isEmpty else { return false }
+        // Page numbers have at most three digits: "2019 - 2021" is a date range.
+        return words.allSatisfy { word in
+            (word.allSatisfy(\.isNumberFast) && word.count <= 3)
+                || ["page", "of", "seite", "von", "pagina", "de", "sur", "p."].contains(word)
+        } && (words.count <= 2 || words.contains("page") || words.contains("seite") || words.contains("pagina"))
+    }
+
     private static func appendLine(_ text: String, blankBefore: Bool, to lines: inout [TextLine]) {
+        if isPageNumber(text) { return }
         // A rule under a heading ("Skills" / "------") marks that heading; other rules are dropped.
         if isRule(text) {
             if !lines.isEmpty && !lines[lines.count - 1].isBullet { lines[lines.count - 1].markedHeading = true }

@@ -11,7 +11,7 @@ package enum WorkEntries {
     package enum Orientation { case before, after }
 
     package static func parse(_ input: [TextLine]) -> [JSONResume.Work] {
-        let lines = EntryText.unwrap(input)
+        let lines = EntryText.unwrap(input.flatMap(cutAfterLeadingRange))
         var anchors: [(index: Int, span: DateSpan)] = []
         for (index, line) in lines.enumerated() {
             guard let span = DateScanner.firstRange(in: line.text) else { continue }
@@ -40,7 +40,8 @@ package enum WorkEntries {
             var header = Header(first: a, last: a)
             header.work.startDate = anchor.span.start?.iso
             header.work.endDate = anchor.span.end?.iso
-            let residual = EntryText.clean(DateScanner.removing([anchor.span], from: lines[a].text))
+            let residual = EntryText.clean(EntryText.removingDurations(
+                DateScanner.removing([anchor.span], from: lines[a].text)))
             var parts = residual.isEmpty ? [] : EntryText.parts(residual)
 
             func usable(_ i: Int) -> Bool {
@@ -57,9 +58,16 @@ package enum WorkEntries {
                     header.last = max(header.last, neighbour)
                     if parts.isEmpty {
                         parts = EntryText.parts(other)
-                        if parts.count == 1 {
+                        let further = orientation == .before ? a - 2 : a + 2
+                        if parts.count == 2, orientation == .before, isPlace(parts[1]),
+                           Vocabulary.titleScore(parts[0]) == 0, usable(further),
+                           Vocabulary.titleScore(lines[further].text) > 0 || Vocabulary.companyScore(parts[0]) > 0 {
+                            // Job-board exports: "Title" / "Company - City" / "dates".
+                            header.first = min(header.first, further)
+                            header.work.location = parts[1]
+                            parts = [lines[further].text, parts[0]]
+                        } else if parts.count == 1 {
                             // "Position" / "Company" / "dates", or "dates" / "Position" / "Company".
-                            let further = orientation == .before ? a - 2 : a + 2
                             if usable(further) {
                                 header.first = min(header.first, further)
                                 header.last = max(header.last, further)
@@ -97,8 +105,57 @@ package enum WorkEntries {
         return result
     }
 
-    /// "Acme Ltd, London" → "Acme Ltd" (and the location); otherwise the text.
+    /// A line that starts with a date range and runs on into the next block ("January 2020 - Present (4 years)
+    /// Lisbon, Portugal Owned the onboarding funnel."): cut after the range, when four or more words follow,
+    /// starting with a capital.
+    package static func cutAfterLeadingRange(_ line: TextLine) -> [TextLine] {
+        guard line.text.utf8.count > 30, let first = line.text.utf8.first,
+              (0x30...0x39).contains(first) || line.text.first?.isUppercaseFast == true,
+              let span = DateScanner.firstRange(in: line.text), span.range.lowerBound == line.text.startIndex else {
+            return [line]
+        }
+        let rest = EntryText.removingDurations(String(line.text[span.range.upperBound...])).trimmed(["·", "|", ","])
+        guard rest.wordCount >= 4, rest.first?.isUppercaseFast == true else { return [line] }
+        var head = line
+        head.text = String(line.text[..<span.range.upperBound])
+        var tail = TextLine(rest)
+        if let location = Basics.leadingLocation(rest), let city = location.city,
+           let cut = rest.utf8.firstIndex(of: 0x2C), rest[..<cut] == city {
+            // "Lisbon, Portugal Owned …": the job's place, then its first highlight.
+            let words = rest.split(separator: " ")
+            for length in 2...min(4, words.count - 1) {
+                let place = words.prefix(length).joined(separator: " ")
+                if Places.location(place, lenient: false) != nil {
+                    return [head, TextLine(place), TextLine(words.dropFirst(length).joined(separator: " "))]
+                }
+            }
+        }
+        tail.blankBefore = false
+        return [head, tail]
+    }
+
+    /// A place written after an employer: "Leeds", "Austin, TX", "Lisbon, Portugal" — a known place, or one to
+    /// three capitalised words that name no title, employer or degree.
+    package static func isPlace(_ text: String) -> Bool {
+        if Places.location(text, lenient: false) != nil { return true }
+        let words = text.split(separator: " ")
+        guard (1...3).contains(words.count), !text.contains(where: { $0.isNumberFast || "()@/&".contains($0) }),
+              words.allSatisfy({ $0.first?.isUppercaseFast == true && $0.allSatisfy { $0.isLetterFast || $0 == "-" || $0 == "." } })
+        else { return false }
+        return Vocabulary.titleScore(text) == 0 && Vocabulary.companyScore(text) == 0
+            && Vocabulary.degreePrefix(text) == nil && !Vocabulary.looksLikeInstitution(text)
+            && Sections.headingKind(text) == nil
+    }
+
+    /// "Acme Ltd, London" or "Acme Ltd - London" → "Acme Ltd" (and the location); otherwise the text.
     package static func employerPart(_ text: String, location: inout String?) -> String {
+        for separator in [" - ", " – "] where text.has(separator) {
+            let pieces = text.components(separatedByString: separator)
+            if pieces.count == 2, isPlace(pieces[1].trimmed), Vocabulary.titleScore(pieces[0]) == 0 {
+                location = pieces[1].trimmed
+                return pieces[0].trimmed
+            }
+        }
         guard let comma = text.firstIndex(of: ",") else { return text }
         let rest = text[text.index(after: comma)...].trimmed
         let head = String(text[..<comma]).trimmed

@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+
+@testable import ResumeModel
+
+/// Resumes in the shapes job boards export them (invented people), with their line breaks and without:
+/// the parser must not depend on either.
+@Suite("Rules parser: job-board exports")
+struct JobBoardLayoutTests {
+    static let indeedLike = """
+        Marta Kowalczyk
+        Senior Accountant - Northwind Traders
+        Leeds, West Yorkshire
+        marta.kowalczyk@example.com
+        +44 7700 900123
+
+        Willing to relocate to: Manchester
+        Authorized to work in the UK for any employer
+
+        Work Experience
+
+        Senior Accountant
+        Northwind Traders Ltd. - Leeds
+        March 2019 to Present
+
+        • Prepared monthly management accounts for three business units
+        • Led the migration of the ledger to Xero
+
+        Assistant Accountant
+        Harbour & Vale LLP - Bradford
+        June 2015 to February 2019
+
+        • Reconciled supplier statements
+
+        Education
+
+        Bachelor's degree in Accounting and Finance
+        University of Sheffield - Sheffield
+        September 2011 to June 2014
+
+        Skills
+
+        • Xero (4 years)
+        • Microsoft Excel (10+ years)
+        • SAP (Less than 1 year)
+
+        Languages
+
+        • English - Fluent
+        • Polish - Fluent
+        """
+
+    static let naukriLike = """
+        Match Statistics
+        Rohit Venkatesh
+        Featured Resume
+        Senior Software Engineer at Infosys Limited
+        Current Location: Bengaluru
+        Pref. Location: Hyderabad, Chennai
+        Email: rohit.venkatesh@example.in
+        Mobile: +91 98450 12345
+
+        Key Skills
+        Java, Spring Boot, Microservices, Kafka, PostgreSQL, Docker
+
+        Work Experience
+        Senior Software Engineer
+        Infosys Limited
+        Apr 2019 to Till Date (4 years 8 months)
+        Built payment reconciliation services.
+
+        Software Engineer
+        Tata Consultancy Services
+        Jul 2016 to Mar 2019 (2 years 8 months)
+
+        Languages Known
+        English, Hindi, Tamil
+        """
+
+    static let linkedInLike = """
+        Contact
+        ana.ferreira@example.org
+        www.linkedin.com/in/ana-ferreira-3b21
+        Top Skills
+        Product Management
+        Roadmapping
+        SQL
+        Languages
+        Portuguese (Native or Bilingual)
+        English (Full Professional)
+        Ana Ferreira
+        Product Manager at Lumen Payments
+        Lisbon, Portugal
+        Summary
+        Product manager building payment products for small merchants.
+        Experience
+        Lumen Payments
+        Product Manager
+        January 2020 - Present (4 years 11 months)
+        Lisbon, Portugal
+        Owned the merchant onboarding funnel.
+        Atlas Retail Group
+        Business Analyst
+        September 2016 - December 2019 (3 years 4 months)
+        Porto, Portugal
+        Education
+        Universidade do Porto
+        Master's degree, Management · (2014 - 2016)
+        Page 1 of 2
+        """
+
+    /// Line breaks as runs of spaces: two for a line, six for a blank line (what an ATS export keeps).
+    static func flattened(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n\n", with: "      ").replacingOccurrences(of: "\n", with: "  ")
+    }
+
+    static func jobs(_ resume: JSONResume) -> [String] {
+        (resume.work ?? []).map { "\($0.position ?? "-") @ \($0.name ?? "-") \($0.startDate ?? "-")–\($0.endDate ?? "now")" }
+    }
+
+    @Test("Indeed-like: title, then \"Company - City\", then \"Month Year to Present\"; skills without their years",
+          arguments: [false, true])
+    func indeed(flat: Bool) {
+        let text = flat ? Self.flattened(Self.indeedLike) : Self.indeedLike
+        let resume = RulesParser().parse(text).resume
+        #expect(resume.basics?.name == "Marta Kowalczyk")
+        #expect(Self.jobs(resume) == ["Senior Accountant @ Northwind Traders Ltd. 2019-03–now",
+                                      "Assistant Accountant @ Harbour & Vale LLP 2015-06–2019-02"])
+        #expect(resume.work?.map(\.location) == ["Leeds", "Bradford"])
+        #expect(resume.education?.first?.institution == "University of Sheffield")
+        #expect(resume.education?.first?.studyType == "Bachelor's degree")
+        #expect(resume.education?.first?.area == "Accounting and Finance")
+        #expect(resume.skills?.flatMap { $0.keywords ?? [] } == ["Xero", "Microsoft Excel", "SAP"])
+        #expect(resume.languages?.map(\.language) == ["English", "Polish"])
+        // The wished-for place is not where she lives.
+        #expect(resume.basics?.location?.city == "Leeds")
+    }
+
+    @Test("Naukri-like: a badge and a page heading are not the name; durations are not employers",
+          arguments: [false, true])
+    func naukri(flat: Bool) {
+        let text = flat ? Self.flattened(Self.naukriLike) : Self.naukriLike
+        let resume = RulesParser().parse(text).resume
+        #expect(resume.basics?.name == "Rohit Venkatesh")
+        #expect(resume.basics?.label == "Senior Software Engineer at Infosys Limited")
+        #expect(Self.jobs(resume) == ["Senior Software Engineer @ Infosys Limited 2019-04–now",
+                                      "Software Engineer @ Tata Consultancy Services 2016-07–2019-03"])
+        #expect(resume.languages?.map(\.language) == ["English", "Hindi", "Tamil"])
+        #expect(resume.skills?.flatMap { $0.keywords ?? [] }.contains("Kafka") == true)
+    }
+
+    @Test("LinkedIn-like: the sidebar comes first; the name is found beside its headline; company over title")
+    func linkedIn() {
+        let resume = RulesParser().parse(Self.linkedInLike).resume
+        #expect(resume.basics?.name == "Ana Ferreira")
+        #expect(Self.jobs(resume) == ["Product Manager @ Lumen Payments 2020-01–now",
+                                      "Business Analyst @ Atlas Retail Group 2016-09–2019-12"])
+        #expect(resume.work?.first?.location == "Lisbon, Portugal")
+        #expect(resume.education?.count == 1)  // "Page 1 of 2" is no school
+        #expect(resume.education?.first?.institution == "Universidade do Porto")
+    }
+
+    @Test("a badge glued onto the name comes off; portal headings are never a name", arguments: [
+        ("Jane DoeFeatured Resume", "Jane Doe"), ("Match Statistics Rohit Venkatesh", "Rohit Venkatesh"),
+        ("Priya Nair Premium", "Priya Nair"),
+    ])
+    func badges(line: String, name: String) {
+        #expect(Basics.withoutBadge(line) == name)
+        let resume = RulesParser().parse("\(line)\njane@example.com\n\nExperience\nAnalyst, Acme Ltd, 2019 – 2021").resume
+        #expect(resume.basics?.name == name)
+    }
+
+    @Test("durations job boards add are cut; other brackets stay", arguments: [
+        ("Excel (10+ years)", "Excel"), ("SAP (Less than 1 year)", "SAP"), ("Java (4 yrs 2 mos)", "Java"),
+        ("Excel (pivot tables, XLOOKUP)", "Excel (pivot tables, XLOOKUP)"), ("Lumen · 5 yrs", "Lumen"),
+        ("ISO 27001 (2019)", "ISO 27001 (2019)"),
+    ])
+    func durations(text: String, expected: String) {
+        #expect(EntryText.removingDurations(text) == expected)
+    }
+
+    @Test("a heading run into the next block starts a section; a title that starts with a heading word does not",
+          arguments: [
+            ("Work Experience Senior Accountant", "Work Experience"),
+            ("Education Bachelor of Arts in History and Politics", "Education"),
+            ("Project Engineer (2015 – 2016)", nil), ("Technical Project Manager, 03.2021 — Now", nil),
+            ("Project Management Professional (PMP)", nil), ("Education Consultant", nil),
+            ("Languages: Ruby, Go", nil),
+          ] as [(String, String?)])
+    func leadingHeadings(line: String, heading: String?) {
+        #expect(Sections.leadingHeading(line)?.1 == heading)
+    }
+
+    @Test("page numbers are dropped, years are not", arguments: [
+        ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
+        ("Page Layout", false),
+    ])
+    func pageNumbers(text: String, dropped: Bool) {
+        #expect(TextLines.isPageNumber(text) == dropped)
+    }
+}
