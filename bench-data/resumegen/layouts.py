@@ -402,7 +402,7 @@ def lay_header_footer(rec, st, rng):
 
 def lay_indeed(rec, st, rng):
     """Indeed's resume export: title line, "Company - City" line, "Month Year to Present", no bullets."""
-    st = dict(st, date="Month YYYY", range=" to ", present="Present", since=None)
+    st = dict(st, date="Month YYYY", range=" to ", present="Present", since=None, txt_heading="plain")
     b = rec["basics"]
     cities = [c for c, _ in W.COUNTRIES[b["location"]["countryCode"]]["cities"]]
     blocks = [P(b["name"], "name")]
@@ -412,8 +412,9 @@ def lay_indeed(rec, st, rng):
     if "summary" in b:
         blocks.append(P(b["summary"]))
     if rng.random() < 0.5:
-        blocks.append(P("Willing to relocate: Anywhere" if rng.random() < 0.5 else "Authorized to work in the US "
-                        "for any employer", "small"))
+        us = b["location"]["countryCode"] == "US" and rng.random() < 0.5
+        blocks.append(P("Authorized to work in the US for any employer" if us else "Willing to relocate: Anywhere",
+                        "small"))
     blocks.append(P("Work Experience", "h"))
     for job in rec["work"]:
         blocks += [P(job["position"], "h3"), P(f"{job['name']} - {rng.choice(cities)}"),
@@ -446,7 +447,8 @@ def lay_indeed(rec, st, rng):
 def lay_linkedin(rec, st, rng):
     """LinkedIn's "Save to PDF": a grey left column (Contact, Top Skills, Languages, Certifications) and the
     main column (name, headline, location, Summary, Experience, Education); "Page 1 of 2" in the footer."""
-    st = dict(st, date="Month YYYY", range=" - ", present="Present", since=None, size=10, font="Arial")
+    st = dict(st, date="Month YYYY", range=" - ", present="Present", since=None, size=10, font="Arial",
+              txt_heading="plain")
     b = rec["basics"]
     side = [P("Contact", "h")] + [P(b["email"])]
     if "phone" in b:
@@ -489,7 +491,7 @@ def lay_naukri(rec, st, rng):
     """A Naukri-like profile page saved as a document: a badge beside the name, portal headings
     ("Resume Headline", "Key Skills", "Profile Summary"), "Last active", "Current location", match statistics."""
     st = dict(st, date=rng.choice(["Mon YYYY", "Mon 'YY"]) if st["date"] not in YEAR_FORMS else st["date"],
-              range=" to ", present="Till Date", since=None)
+              range=" to ", present="Till Date", since=None, txt_heading="plain")
     b = rec["basics"]
     badge = rng.choice(["Featured Resume", "Premium", "Verified", "Actively looking", "Top Applicant"])
     blocks = [P(f"{b['name']}   {badge}", "name")]
@@ -509,11 +511,14 @@ def lay_naukri(rec, st, rng):
     if "summary" in b:
         blocks += [P("Profile Summary", "h"), P(b["summary"])]
     blocks.append(P("Employment", "h"))
+    bullet, durations = rng.choice(["•", "-", "ul"]), rng.random() < 0.5
     for job in rec["work"]:
-        blocks += [P(job["position"], "h3"), P(job["name"]),
-                   P(date_range(job["startDate"], job.get("endDate"), st)
-                     + rng.choice(["", f" ({rng.randint(1, 6)} Yrs {rng.randint(1, 11)} Mos)"]))]
-        blocks += bullets(job["highlights"], dict(st, bullet=rng.choice(["•", "-", "ul"])))
+        dates = date_range(job["startDate"], job.get("endDate"), st)
+        if durations and len(job["startDate"]) > 4:
+            dates += " (" + months_between(job["startDate"], job.get("endDate")).replace(" years", " Yrs").replace(
+                " year", " Yr").replace(" months", " Mos").replace(" month", " Mo") + ")"
+        blocks += [P(job["position"], "h3"), P(job["name"]), P(dates)]
+        blocks += bullets(job["highlights"], dict(st, bullet=bullet))
     blocks.append(P("Education", "h"))
     for ed in rec["education"]:
         blocks += [P(f"{ed['studyType']}, {ed['area']}", "h3"), P(ed["institution"]),
