@@ -371,7 +371,7 @@ def lay_textbox(rec, st, rng):
     """Name and label in one text box, contact in another beside it (a Word template's header band)."""
     kind = "small" if rng.random() < 0.3 else "p"
     contact = [P(x, kind) for x in contact_items(rec)]
-    boxes = [(head_blocks(rec, st), 0.55, 1300), (contact, 0.42, 320 * len(contact) + 200)]
+    boxes = [(head_blocks(rec, st), 0.55, 1300), (contact, 0.42, 380 * len(contact) + 300)]
     blocks = []
     for k in st["order"]:
         blocks += section(k, rec, st)
