@@ -4,9 +4,10 @@
     /usr/bin/python3 bench-data/check_truth.py /tmp/lay-dev [--show 20]
 
 Text comes from the file itself: txt (by the manifest's encoding), html (tags dropped), docx (every w:t of the
-document, headers and footers, text boxes included), odt (content.xml) and pdf (pdftotext: reading order, -raw and
--layout). Whitespace is collapsed before comparing; a value found only once all whitespace is dropped (an e-mail
-address wrapped in a narrow column) counts as found and is listed as "wrapped". Dates are reformatted by the
+document, headers and footers, text boxes included), odt (content.xml) and pdf (pdftotext in reading order,
+-raw, -raw without page-footer lines, and -layout). Whitespace is collapsed before comparing; a value found only
+once all whitespace is dropped (an e-mail address wrapped in a narrow column) counts as found and is listed as
+"wrapped". Dates are reformatted by the
 generator, so a date counts as found when its year is shown as "2019", "'19" or "–19"/"-19" (a range's end).
 """
 
@@ -25,6 +26,7 @@ sys.dont_write_bytecode = True
 
 SKIP = {"countryCode", "network"}  # shown as a country name, or not at all (profile networks)
 DATE_KEYS = {"startDate", "endDate", "date"}
+PAGE_FOOTER = re.compile(r"(?m)^\s*(Page \d+( of \d+)?|- \d+ -|Confidential – \d+|Curriculum Vitae · Page \d+)\s*\n")
 
 
 def xml_text(data):
@@ -52,8 +54,11 @@ def doc_text(path, entry):
         with zipfile.ZipFile(path) as z:
             return xml_text(z.read("content.xml")) + "\n" + xml_text(z.read("styles.xml"))
     if fmt == "pdf":
-        return "\n\f\n".join(subprocess.run(["pdftotext", *mode, path, "-"], capture_output=True, text=True).stdout
-                               for mode in ([], ["-raw"], ["-layout"]))
+        texts = [subprocess.run(["pdftotext", *mode, path, "-"], capture_output=True, text=True).stdout
+                 for mode in ([], ["-raw"], ["-layout"])]
+        # A value can run across a page break, with the page footer in between.
+        texts.append(PAGE_FOOTER.sub("", texts[1]))
+        return "\n\f\n".join(texts)
     raise ValueError(fmt)
 
 
