@@ -29,7 +29,7 @@ try:
 except ImportError:
     sys.exit("generate.py needs PIL: run it with Debian's /usr/bin/python3 (python3-pil), e.g. `make bench-data`")
 
-from resumegen import convert, nasty, records, render  # noqa: E402
+from resumegen import convert, docmodel, layouts, nasty, records, render  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -199,6 +199,91 @@ def finish_mix(docs, files, pdf_dir, tmp_root, jobs):
         d.entry = e
 
 
+FLAT_SHARE = 0.4  # documents of the layouts set that get a flattened twin
+
+
+def build_layouts(seed, count, split):
+    """The layouts set: every layout in equal share, each in the formats it really comes in (see
+    resumegen/layouts.py), a flattened twin for FLAT_SHARE of them. The holdout split draws from its own seed
+    namespace, so it shares no document with dev."""
+    ns = seed if split == "dev" else f"{seed}:holdout"
+    prefix = "" if split == "dev" else "h"
+    lays = allocate(count, {k: 1 for k in layouts.LAYOUTS}, random.Random(f"{ns}:layouts:layouts"))
+    fmts = {}
+    for lay in layouts.LAYOUTS:  # each layout's documents spread over its formats by exact shares
+        n = lays.count(lay)
+        fmts[lay] = allocate(n, layouts.FORMATS[lay], random.Random(f"{ns}:layouts:formats:{lay}")) if n else []
+    docs = []
+    for i, lay in enumerate(lays):
+        fmt = fmts[lay].pop()
+        rng = random.Random(f"{ns}:layouts:{i}")
+        rec = records.make_record(rng, allow_hanzi=fmt in TEXT_FORMATS)
+        rec, model, st = layouts.build(rec, lay, rng)
+        slug = records.ascii_slug(rec["basics"]["name"], "-") or "resume"
+        doc = Doc(f"{prefix}{i + 1:04d}-{slug}", fmt, rec)
+        doc.rng, doc.layout, doc.model, doc.split, doc.variant = rng, lay, model, split, layouts.variant(st)
+        doc.flat = None
+        if fmt == "txt":
+            doc.text = docmodel.render_text(model)
+        elif lay not in layouts.DOCX_NATIVE:
+            doc.html = docmodel.render_html(model)
+        if rng.random() < FLAT_SHARE:
+            doc.flat = docmodel.flatten(doc.text or docmodel.render_text(model), rng)
+        docs.append(doc)
+    return docs
+
+
+def write_layout_sources(docs, files, src_dir):
+    """txt, html and the DOCX of DOCX-native layouts are final; the rest are sources for LibreOffice. Returns
+    the soffice batches."""
+    by = {}
+    for d in docs:
+        final = os.path.join(files, f"{d.name}.{d.ext}")
+        if d.fmt == "txt":
+            data, d.encoding = encode_text(d.text, d.rng)
+            with open(final, "wb") as f:
+                f.write(data)
+        elif d.html is None:  # DOCX-native
+            if d.fmt == "docx":
+                docmodel.write_docx(d.model, final)
+            else:
+                src = os.path.join(src_dir, d.name + ".docx")
+                docmodel.write_docx(d.model, src)
+                by.setdefault((d.fmt, None), []).append(src)
+        elif d.fmt == "html":
+            with open(final, "w", encoding="utf-8") as f:
+                f.write(d.html)
+        else:
+            src = os.path.join(src_dir, d.name + ".html")
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(d.html)
+            by.setdefault((d.fmt, convert.HTML_IN), []).append(src)
+        if d.flat is not None:
+            with open(os.path.join(files, f"{d.name}-flat.txt"), "w", encoding="utf-8") as f:
+                f.write(d.flat)
+    return [(t, srcs, files, infilter) for (t, infilter), srcs in by.items()]
+
+
+def finish_layouts(docs, files):
+    entries = []
+    for d in docs:
+        expected = {"status": "extracted", "error_code": None}
+        if d.fmt == "pdf":
+            expected["page_count"] = convert.pdf_page_count(os.path.join(files, f"{d.name}.pdf"))
+        e = {"file": f"files/{d.name}.{d.ext}", "format": d.fmt,
+             "declared_type": declared_type(d.fmt, d.ext, d.rng), "expected": expected}
+        if d.fmt == "txt":
+            e["encoding"] = d.encoding
+        e.update(layout=d.layout, flattened=False, split=d.split, variant=d.variant, record=d.record)
+        entries.append(e)
+        if d.flat is not None:
+            entries.append({"file": f"files/{d.name}-flat.txt", "format": "txt", "declared_type": MIME["txt"],
+                            "expected": {"status": "extracted", "error_code": None}, "encoding": "utf-8",
+                            "layout": d.layout, "flattened": True, "split": d.split, "variant": d.variant,
+                            "record": d.record})
+    return entries
+
+
 NASTY_SOURCES = {  # nasty file -> (format the record is rendered to by LibreOffice, or None)
     "encrypted-pdf": "pdf", "truncated-pdf": "pdf", "truncated-docx": "docx", "encrypted-docx": "docx",
     "rtf-named-doc": "rtf",
@@ -278,9 +363,13 @@ def write_nasty(seed, nrecs, files, work, nasty_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=["sample", "mix", "nasty"], required=True,
+    ap.add_argument("--set", choices=["sample", "mix", "nasty", "layouts"], required=True,
                     help="sample: ~60 mixed documents + the nasty set (committed); mix: --count documents; "
-                         "nasty: the nasty set alone")
+                         "nasty: the nasty set alone; layouts: --count documents in the layouts of "
+                         "resumegen/layouts.py, with flattened twins")
+    ap.add_argument("--split", choices=["dev", "holdout"], default="dev",
+                    help="layouts set only: dev (tune on it) or holdout (a separate seed namespace; never tune "
+                         "the parser on it)")
     ap.add_argument("--count", type=int, default=None, help=f"documents in the mix (sample: {SAMPLE_COUNT})")
     ap.add_argument("--out", help="output directory (default: bench-data/sample, or .data/bench-data/<set>)")
     ap.add_argument("--seed", default="resume-ingest-1", help="seed (any string); same seed, same records")
@@ -293,10 +382,11 @@ def main():
                          "long: 3-4 pages, xlong: 5-7 pages); default: the realistic mix (no xlong)")
     a = ap.parse_args()
 
-    count = 0 if a.set == "nasty" else (a.count if a.count is not None else (SAMPLE_COUNT if a.set == "sample"
-                                                                                else 2000))
+    default_count = {"sample": SAMPLE_COUNT, "layouts": 300}.get(a.set, 2000)
+    count = 0 if a.set == "nasty" else (a.count if a.count is not None else default_count)
+    set_dir = a.set + ("-holdout" if a.set == "layouts" and a.split == "holdout" else "")
     out = a.out or (os.path.join(HERE, "sample") if a.set == "sample" else os.path.join(REPO, ".data", "bench-data",
-                                                                                         a.set))
+                                                                                         set_dir))
     out = os.path.abspath(out)
     files = os.path.join(out, "files")
     for tool in ("soffice", "pdftoppm", "qpdf"):
@@ -315,9 +405,13 @@ def main():
         sizes = [x.strip() for x in a.sizes.split(",")] if a.sizes else None
         if sizes and not set(sizes) <= {"short", "medium", "long", "xlong"}:
             ap.error("--sizes takes short, medium, long and xlong")
-        docs = build_mix(seed, a.set, count, a.no_scans, sizes)
-        write_sources(docs, files, src_dir)
-        batches = lo_batches(docs, files, src_dir, pdf_dir)
+        if a.set == "layouts":
+            docs = build_layouts(seed, count, a.split)
+            batches = write_layout_sources(docs, files, src_dir)
+        else:
+            docs = build_mix(seed, a.set, count, a.no_scans, sizes)
+            write_sources(docs, files, src_dir)
+            batches = lo_batches(docs, files, src_dir, pdf_dir)
         with_nasty = a.set in ("sample", "nasty")
         nrecs = {}
         if with_nasty:
@@ -332,14 +426,17 @@ def main():
         t0 = time.monotonic()
         lo = convert.Soffice(work, a.jobs)
         lo.convert(batches)
-        n_lo = sum(len(s) for _, s, _ in batches)
+        n_lo = sum(len(b[1]) for b in batches)
         log(f"soffice: {n_lo} conversions in {lo.invocations} invocations, {time.monotonic() - t0:.1f} s wall")
         t0 = time.monotonic()
-        finish_mix(docs, files, pdf_dir, os.path.join(work, "raster"), a.jobs)
-        n_scans = sum(d.fmt in SCANS for d in docs)
-        if n_scans:
-            log(f"scans: {n_scans} in {time.monotonic() - t0:.1f} s")
-        entries = [d.entry for d in docs]
+        if a.set == "layouts":
+            entries = finish_layouts(docs, files)
+        else:
+            finish_mix(docs, files, pdf_dir, os.path.join(work, "raster"), a.jobs)
+            n_scans = sum(d.fmt in SCANS for d in docs)
+            if n_scans:
+                log(f"scans: {n_scans} in {time.monotonic() - t0:.1f} s")
+            entries = [d.entry for d in docs]
         if with_nasty:
             entries += write_nasty(seed, nrecs, files, work, nasty_dir)
         with open(os.path.join(out, "manifest.jsonl"), "w", encoding="utf-8") as f:

@@ -22,6 +22,7 @@ FILTERS = {
     "rtf": "rtf:Rich Text Format",
 }
 CHUNK = 200  # files per soffice invocation
+HTML_IN = "HTML (StarWriter)"  # the import filter for HTML sources
 # PIL stamps PDFs with the current time; a fixed one keeps scans byte-identical across runs.
 PDF_DATES = {"creationDate": time.gmtime(1748736000), "modDate": time.gmtime(1748736000)}  # 2025-06-01
 
@@ -41,12 +42,12 @@ class Soffice:
         self.invocations = 0
         self.seconds = 0.0
 
-    def _run(self, target, sources, outdir):
+    def _run(self, target, sources, outdir, infilter=HTML_IN):
         profile = self.profiles.get()
         try:
             cmd = ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                   "--nolockcheck", "--infilter=HTML (StarWriter)", "--convert-to", FILTERS[target],
-                   "--outdir", outdir] + sources
+                   "--nolockcheck"] + ([f"--infilter={infilter}"] if infilter else []) + [
+                   "--convert-to", FILTERS[target], "--outdir", outdir] + sources
             t0 = time.monotonic()
             p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                  start_new_session=True)
@@ -63,27 +64,28 @@ class Soffice:
             self.profiles.put(profile)
 
     def convert(self, batches):
-        """batches: list of (target, [source.html...], outdir). Every output must appear; missing ones are
-        retried once in a fresh invocation, then it is an error."""
+        """batches: list of (target, [source.html...], outdir), or (target, [source...], outdir, infilter) for
+        sources that are not HTML (infilter None: LibreOffice detects the type). Every output must appear;
+        missing ones are retried once in a fresh invocation, then it is an error."""
         def expected(target, src, outdir):
             return os.path.join(outdir, os.path.splitext(os.path.basename(src))[0] + "." + target)
 
         tasks = []
-        for target, sources, outdir in batches:
+        for target, sources, outdir, *infilter in batches:
             os.makedirs(outdir, exist_ok=True)
             for k in range(0, len(sources), CHUNK):
-                tasks.append((target, sources[k:k + CHUNK], outdir))
+                tasks.append((target, sources[k:k + CHUNK], outdir, *infilter))
         for attempt in (1, 2):
             with cf.ThreadPoolExecutor(self.jobs) as ex:
                 errs = list(ex.map(lambda t: self._run(*t), tasks))
             retry = []
-            for (target, sources, outdir), err in zip(tasks, errs):
+            for (target, sources, outdir, *infilter), err in zip(tasks, errs):
                 missing = [s for s in sources if not os.path.exists(expected(target, s, outdir))]
                 if missing:
                     if attempt == 2:
                         raise SystemExit(f"soffice did not produce {len(missing)} {target} file(s), e.g. "
                                          f"{missing[0]}:\n{err[-2000:]}")
-                    retry.append((target, missing, outdir))
+                    retry.append((target, missing, outdir, *infilter))
             if not retry:
                 return
             log(f"  retrying {sum(len(t[1]) for t in retry)} missing conversion(s)")
