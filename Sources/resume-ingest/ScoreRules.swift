@@ -96,6 +96,8 @@ struct ScoreRules: AsyncParsableCommand {
         var path: String
         var format: String
         var truth: JSONResume
+        /// The layouts set's layout, "-flat" added for a flattened twin; nil in the other sets.
+        var layout: String? = nil
     }
 
     static func readManifest(_ path: String, format: String?) throws -> [Entry] {
@@ -111,7 +113,9 @@ struct ScoreRules: AsyncParsableCommand {
             if let format, format != fileFormat { continue }
             let recordData = try JSONSerialization.data(withJSONObject: record)
             let truth = try JSONDecoder().decode(JSONResume.self, from: recordData)
-            entries.append(Entry(path: folder.isEmpty ? file : folder + "/" + file, format: fileFormat, truth: truth))
+            let layout = (object["layout"] as? String).map { $0 + ((object["flattened"] as? Bool) == true ? "-flat" : "") }
+            entries.append(Entry(path: folder.isEmpty ? file : folder + "/" + file, format: fileFormat, truth: truth,
+                                 layout: layout))
         }
         return entries
     }
@@ -137,6 +141,8 @@ struct ScoreRules: AsyncParsableCommand {
         var overall = FieldScores()
         var byFormat: [String: FieldScores] = [:]
         var documents: [String: Int] = [:]
+        var byLayout: [String: FieldScores] = [:]
+        var layoutDocuments: [String: Int] = [:]
         var failed = 0
         var timings: [Double] = []
         var ratios: [Double] = []
@@ -168,6 +174,10 @@ struct ScoreRules: AsyncParsableCommand {
             overall.add(scores)
             byFormat[entry.format, default: FieldScores()].add(scores)
             documents[entry.format, default: 0] += 1
+            if let layout = entry.layout {
+                byLayout[layout, default: FieldScores()].add(scores)
+                layoutDocuments[layout, default: 0] += 1
+            }
             if let dump { write(dump: dump, entry: entry, text: text, result: result) }
         }
         var out = "rules parser vs ground truth: \(entries.count) documents, "
@@ -177,6 +187,9 @@ struct ScoreRules: AsyncParsableCommand {
         where byFormat[format] != nil {
             guard let scores = byFormat.removeValue(forKey: format) else { continue }
             out += "\n" + table(title: "\(format) (\(documents[format] ?? 0) documents)", scores: scores)
+        }
+        if !byLayout.isEmpty {
+            out += "\n" + layoutTable(byLayout, documents: layoutDocuments)
         }
         timings.sort()
         if !timings.isEmpty {
@@ -214,6 +227,26 @@ struct ScoreRules: AsyncParsableCommand {
             out += name.padding(toLength: 24, withPad: " ", startingAt: 0)
                 + String(format: " %6d %6d %6d", score.truePositives, score.falsePositives, score.falseNegatives)
                 + "      " + fmt(score.precision) + "   " + fmt(score.recall) + "  " + fmt(score.f1) + "\n"
+        }
+        return out
+    }
+
+    /// F1 per layout of the fields the hold-out is measured on (name and e-mail exact, employer,
+    /// title, school, skills) and of all fields, one row per layout.
+    static func layoutTable(_ byLayout: [String: FieldScores], documents: [String: Int]) -> String {
+        let fields: [(String, ResumeField?)] = [
+            ("name", .name), ("email", .email), ("company", .workName), ("title", .workPosition),
+            ("school", .educationInstitution), ("skills", .skillKeywords), ("all", nil),
+        ]
+        func fmt(_ value: Double?) -> String { value.map { String(format: "%6.3f", $0) } ?? "     -" }
+        var out = "F1 per layout (precision/recall in the tables above are over all layouts)\n"
+        out += "layout".padding(toLength: 20, withPad: " ", startingAt: 0) + "  docs"
+            + fields.map { " " + $0.0.padding(toLength: 7, withPad: " ", startingAt: 0) }.joined() + "\n"
+        for layout in byLayout.keys.sorted() {
+            let scores = byLayout[layout]!
+            out += layout.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + String(format: "  %4d", documents[layout] ?? 0)
+                + fields.map { " " + fmt(($0.1.map { scores[$0] } ?? scores.total).f1) + " " }.joined() + "\n"
         }
         return out
     }

@@ -100,7 +100,7 @@ package enum Basics {
         "new", "top applicant", "open to work", "view profile", "download resume", "similar resumes", "unlock resume",
         "contact information", "contact details", "personal details", "personal information", "candidate profile",
         "applicant", "candidate", "resume", "cv", "curriculum vitae", "lebenslauf", "page", "confidential",
-        "matching skills", "match score", "job seeker", "profile", "overview",
+        "matching skills", "match score", "job seeker", "profile", "overview", "contact", "kontakt", "contacto",
     ]
 
     /// `text` without a portal phrase glued to its end ("Jane DoeFeatured Resume" → "Jane Doe"); nil when

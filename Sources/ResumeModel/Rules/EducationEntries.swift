@@ -79,6 +79,12 @@ package enum EducationEntries {
                 || (parts[1].wordCount == 1 && WorkEntries.isPlace(parts[1])) {
                 return parts
             }
+            // "Rutgers University | Full Time": how it was studied is no part of the school.
+            let modes: Set<String> = ["full time", "part time", "full-time", "part-time", "distance learning",
+                                      "correspondence", "regular", "online", "vollzeit", "teilzeit"]
+            if parts.count >= 2, parts[1...].allSatisfy({ modes.contains($0.lowercased()) }) {
+                return [parts[0]]
+            }
             // "Université Toulouse III – Paul Sabatier" is one school.
             if parts.count >= 2, !(Vocabulary.looksLikeInstitution(parts[0]) && !parts[1...].contains {
                 Vocabulary.degreePrefix($0) != nil || Vocabulary.looksLikeInstitution($0)

@@ -114,7 +114,8 @@ package enum WorkEntries {
               let span = DateScanner.firstRange(in: line.text), span.range.lowerBound == line.text.startIndex else {
             return [line]
         }
-        let rest = EntryText.removingDurations(String(line.text[span.range.upperBound...])).trimmed(["·", "|", ","])
+        let rest = EntryText.removingDurations(String(line.text[span.range.upperBound...]))
+            .trimmed(["·", "|", ",", "-", "–", "•"])
         guard rest.wordCount >= 4, rest.first?.isUppercaseFast == true else { return [line] }
         var head = line
         head.text = String(line.text[..<span.range.upperBound])
@@ -132,6 +133,25 @@ package enum WorkEntries {
         }
         tail.blankBefore = false
         return [head, tail]
+    }
+
+    /// A title and an employer run together with a space: the title ends at its last title word ("Analyst",
+    /// "Head of Sales"), the employer is the capitalised rest and names no title. Nil when the text does not
+    /// split so, or the rest is a single short word (a title's own tail).
+    package static func splitTitleAndEmployer(_ text: String) -> (String, String)? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, words.count <= 12 else { return nil }
+        guard var last = words.indices.last(where: {
+            $0 < words.count - 1 && Vocabulary.titleWords.contains(TextFold.key($0 == 0 ? words[0] : words[$0]).trimmed([",", "."]))
+        }) else { return nil }
+        // "Head of Sales Acme Ltd": the title's "of …" tail.
+        if last + 2 < words.count, ["of", "for", "de", "du", "des"].contains(TextFold.key(words[last + 1])) { last += 2 }
+        let position = words[...last].joined(separator: " ")
+        let employer = words[(last + 1)...].joined(separator: " ")
+        guard let start = employer.first, start.isUppercaseFast || start.isNumberFast,
+              Vocabulary.titleScore(employer) == 0, employer.count >= 3,
+              words[...last].first?.first?.isUppercaseFast == true else { return nil }
+        return (position, employer)
     }
 
     /// A place written after an employer: "Leeds", "Austin, TX", "Lisbon, Portugal" — a known place, or one to
@@ -175,7 +195,11 @@ package enum WorkEntries {
     package static func assign(_ parts: [String], to work: inout JSONResume.Work) {
         guard let first = parts.first else { return }
         guard parts.count >= 2 else {
-            if Vocabulary.companyScore(first) > Vocabulary.titleScore(first) {
+            if let (position, employer) = splitTitleAndEmployer(first) {
+                // "Junior Data Analyst Evergreen Insights LLC": the line break between them was lost.
+                work.position = position
+                work.name = employer
+            } else if Vocabulary.companyScore(first) > Vocabulary.titleScore(first) {
                 work.name = first
             } else {
                 work.position = first
