@@ -10,7 +10,7 @@
 # 3. runs `resume-ingest score-rules` on it and on the committed bench-data/sample;
 # 4. saves both reports to Benchmarks/results/rules-<UTC time>.txt.
 #
-# Knobs (environment): COUNT (500), SCRATCH (.build: the SwiftPM scratch path), REPEATS (20: parses per document
+# Knobs (environment): COUNT (500), LAYOUTS (300: documents in each split of the layouts set), SCRATCH (.build: the SwiftPM scratch path), REPEATS (20: parses per document
 # when timing), EXTRACT_CONCURRENCY (the pool's default).
 set -euo pipefail
 
@@ -29,6 +29,15 @@ BIN="$SCRATCH/release/resume-ingest"
 if [[ ! -s "$DATA/manifest.jsonl" ]]; then
     /usr/bin/python3 bench-data/generate.py --set mix --count "$COUNT" --out "$DATA"
 fi
+# The layouts set (issue 13): job-board exports, Europass, columns, tables, text boxes, headers and footers,
+# each with flattened twins. The parser is tuned on dev only; holdout is scored, never read.
+LAYOUTS=${LAYOUTS:-300}
+for split in dev holdout; do
+    out=.data/bench-data/layouts-$split-$LAYOUTS
+    if [[ ! -s "$out/manifest.jsonl" ]]; then
+        /usr/bin/python3 bench-data/generate.py --set layouts --split "$split" --count "$LAYOUTS" --out "$out"
+    fi
+done
 
 mkdir -p Benchmarks/results
 REPORT="Benchmarks/results/rules-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -43,6 +52,12 @@ REPORT="Benchmarks/results/rules-$(date -u +%Y%m%dT%H%M%SZ).txt"
     echo "## $DATA flattened (score-rules --flatten: the same text without its line breaks)"
     "$BIN" score-rules "$DATA/manifest.jsonl" --flatten --repeats "$REPEATS" --log-level warning
     echo
+    for split in holdout dev; do
+        echo "## .data/bench-data/layouts-$split-$LAYOUTS (generate.py --set layouts --split $split, default seed)"
+        "$BIN" score-rules ".data/bench-data/layouts-$split-$LAYOUTS/manifest.jsonl" --repeats "$REPEATS" \
+            --log-level warning
+        echo
+    done
     echo "## bench-data/sample (committed)"
     "$BIN" score-rules bench-data/sample/manifest.jsonl --repeats "$REPEATS" --log-level warning
 } | tee "$REPORT"
