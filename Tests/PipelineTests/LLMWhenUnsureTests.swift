@@ -1,6 +1,7 @@
 import Foundation
 @testable import LLMSimulator
 @testable import Loop
+@testable import Sink
 import Testing
 import TestSupport
 
@@ -111,6 +112,14 @@ struct LLMWhenUnsureTests {
         // What an importer asks: the weak documents the rules kept (none here: the LLM read them all).
         let kept = try LLMCostEndToEndTests.row(url, "SELECT count(*) FROM documents WHERE parse_weak AND provider = 'rules'")
         #expect(kept == ["0"])
+        // The results API's document JSON (built by PostgreSQL) carries it as `confidence`.
+        let documentJSON = await TenantReads.documentJSON
+        let json = try LLMCostEndToEndTests.row(url, """
+            SELECT \(documentJSON)::text FROM documents d LEFT JOIN batch_items i ON i.id = d.id
+            WHERE d.filename = 'job-board.txt'
+            """).joined(separator: "|")
+        #expect(json.contains(#""confidence" : {"score" : "#) && json.contains(#""weak" : true"#)
+                    && json.contains(#""work": 0.5"#), "\(json)")
     }
 
     @Test("without --llm-when-unsure the rules keep the weak documents, marked in the row")
