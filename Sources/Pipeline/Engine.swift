@@ -123,7 +123,11 @@ public final class Engine {
                                      clock: clock, journal: journal.map(DatabaseBatchJournal.init(store:)))
             self.batcher = batcher
             batchJournal = journal
-            parser = batcher
+            // LLM_WHEN_UNSURE: the rules read every text first and hand the LLM only what they read weakly.
+            parser = configuration.llm.whenUnsure
+                ? RulesStage(consumer: results, concurrency: configuration.extract.concurrency, clock: clock,
+                             unsure: batcher)
+                : batcher
         } else {
             parser = RulesStage(consumer: results, concurrency: configuration.extract.concurrency, clock: clock)
             batcher = nil
@@ -182,6 +186,8 @@ public final class Engine {
         }
         if !configuration.llm.usesLLM {
             logger.info("no OPENAI_API_KEY: the built-in rules parser fills the JSON Resume fields")
+        } else if configuration.llm.whenUnsure {
+            logger.info("LLM_WHEN_UNSURE: the rules parser reads every document; only weak readings go to the LLM")
         }
         // Before any document arrives: those in a batch still running wait for it.
         await batcher?.resumeJournaledBatches()
@@ -276,7 +282,7 @@ public final class Engine {
             return true
         }
         guard let stored, let found = await stored.lookUp(tenant: metadata.tenant, sha256: metadata.sha256),
-              Self.reusable(found, identity: parserIdentity)
+              Self.reusable(found, identity: parserIdentity, whenUnsure: configuration.llm.whenUnsure)
         else { return false }
         do {
             try await spool.remove(metadata.id, size: metadata.size)
@@ -362,10 +368,13 @@ public final class Engine {
 
     /// Whether a stored row stands for what this engine would produce now: parsed by the same parser and
     /// model, or failed for a reason in the bytes themselves (not a timeout, a missing converter or an
-    /// endpoint that was down).
-    nonisolated static func reusable(_ row: StoredResult, identity: (provider: String, model: String?)) -> Bool {
+    /// endpoint that was down). With `whenUnsure` (the rules first, the LLM for weak readings), a rules result
+    /// that was not weak is one too.
+    nonisolated static func reusable(_ row: StoredResult, identity: (provider: String, model: String?),
+                                     whenUnsure: Bool = false) -> Bool {
         switch row.status {
         case "parsed":
+            if whenUnsure, row.provider == "rules" { return row.weak == false }
             return row.provider == identity.provider && (identity.provider == "rules" || row.model == identity.model)
         case "failed":
             // Only reasons in the bytes themselves: `empty_text` (OCR off or missing), `too_large` (limits),

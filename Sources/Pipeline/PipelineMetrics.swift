@@ -55,6 +55,8 @@ final class PipelineMetrics {
         total("parser", "documents_parsed", "Documents parsed.", c.parsed)
         total("parser", "documents_failed", "Documents the parser failed.", c.failed)
         total("parser", "documents_reused", "Documents whose result was reused within the run.", c.reused)
+        total("parser", "documents_unsure", "Documents the rules read weakly and sent to the LLM (LLM_WHEN_UNSURE).",
+              c.unsure)
         gauge("parser", "documents_waiting", "Documents held by the parser.", c.waiting)
         gauge("parser", "documents_queued",
               "Documents held by the parser and not being parsed (not in an LLM request or batch).",

@@ -42,6 +42,9 @@ extension DocumentRow {
         cachedTokens = parse.cachedTokens
         costUSD = parse.costUSD
         warnings += parse.warnings
+        parseConfidence = parse.confidence?.core
+        parseWeak = parse.confidence?.weak
+        parseScores = parse.confidence?.fieldsJSON
         if parse.succeeded {
             status = .parsed
             parsed = parse.resumeJSON

@@ -39,6 +39,12 @@ public struct DocumentRow: Sendable, Equatable {
     public var errorCode: String?
     public var errorDetail: String?
     public var warnings: [String]
+    /// The rules parser's confidence in its reading: the core score (0…1), whether the core fields are weak,
+    /// and the scores by field path as a JSON object (`parse_confidence`, `parse_weak`, `parse_scores`). Nil
+    /// when the rules did not read the text (an LLM alone, or a failure before the parser).
+    public var parseConfidence: Double?
+    public var parseWeak: Bool?
+    public var parseScores: String?
     /// When the upload was acknowledged, in milliseconds since the Unix epoch.
     public var receivedAtMilliseconds: Int64
 
@@ -141,7 +147,7 @@ struct StagingEncoder {
         "seq", "id", "tenant_id", "batch_id", "content_sha256", "filename", "declared_type", "detected_type",
         "size_bytes", "status", "extractor", "ocr_used", "page_count", "text_chars", "text", "parsed", "provider",
         "model", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "error_code", "error_detail",
-        "warnings", "received_at",
+        "warnings", "parse_confidence", "parse_weak", "parse_scores", "received_at",
     ]
 
     /// Encodes one row; `tenantID` is the tenant's UUID (16 bytes), `seq` its position in the batch.
@@ -165,6 +171,9 @@ struct StagingEncoder {
         text(row.errorCode, &e)
         text(row.errorDetail, &e)
         e.jsonb(Sanitizer.jsonArray(row.warnings))
+        if let confidence = row.parseConfidence, confidence.isFinite { e.float64(confidence) } else { e.null() }
+        if let weak = row.parseWeak { e.bool(weak) } else { e.null() }
+        if let scores = row.parseScores { e.jsonb(Sanitizer.json(Array(scores.utf8))) } else { e.null() }
         e.timestamp(unixMilliseconds: row.receivedAtMilliseconds)
     }
 
@@ -174,7 +183,7 @@ struct StagingEncoder {
         identity(row, seq: seq, tenantID: tenantID, into: &e)
         e.null()
         e.int64(row.sizeBytes)
-        // status through warnings: NULL (9 fields written, received_at last).
+        // status through parse_scores: NULL (9 fields written, received_at last).
         for _ in 0..<(columns.count - 10) { e.null() }
         e.timestamp(unixMilliseconds: row.receivedAtMilliseconds)
     }

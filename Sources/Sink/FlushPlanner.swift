@@ -68,7 +68,8 @@ enum SinkSQL {
             declared_type text, detected_type text, size_bytes bigint, status text, extractor text,
             ocr_used boolean, page_count integer, text_chars integer, text text, parsed jsonb, provider text,
             model text, prompt_tokens integer, completion_tokens integer, cached_tokens integer,
-            cost_usd double precision, error_code text, error_detail text, warnings jsonb, received_at timestamptz
+            cost_usd double precision, error_code text, error_detail text, warnings jsonb,
+            parse_confidence double precision, parse_weak boolean, parse_scores jsonb, received_at timestamptz
         ) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
         ALTER TABLE sink_staging ALTER COLUMN text SET STORAGE EXTERNAL, ALTER COLUMN parsed SET STORAGE EXTERNAL
         """
@@ -79,7 +80,7 @@ enum SinkSQL {
     private static let replaced = [
         "detected_type", "status", "extractor", "ocr_used", "page_count", "text_chars", "text", "parsed", "provider",
         "model", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "error_code", "error_detail",
-        "warnings",
+        "warnings", "parse_confidence", "parse_weak", "parse_scores",
     ]
 
     /// The statements that move one tenant's staged rows into `batches` and `documents`, with the tenant set for
@@ -99,7 +100,8 @@ enum SinkSQL {
         let tenant = "'\(tenantID)'::uuid"
         let insertColumns = StagingEncoder.columns.dropFirst().joined(separator: ", ")
         let set = replaced.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let distinct = ["status", "text", "parsed", "error_code", "error_detail", "extractor", "provider", "model"]
+        let distinct = ["status", "text", "parsed", "error_code", "error_detail", "extractor", "provider", "model",
+                        "parse_confidence", "parse_weak"]
         let before = distinct.map { "d.\($0)" }.joined(separator: ", ")
         let after = distinct.map { "excluded.\($0)" }.joined(separator: ", ")
         return """

@@ -14,13 +14,18 @@ public struct StoredResult: Sendable, Equatable {
     public var model: String?
     /// The failure's code, when it failed.
     public var errorCode: String?
+    /// `parse_weak`: the rules parser's reading was weak (nil when the rules did not read it, or before the
+    /// column existed).
+    public var weak: Bool?
 
-    public init(id: String, status: String, provider: String?, model: String?, errorCode: String?) {
+    public init(id: String, status: String, provider: String?, model: String?, errorCode: String?,
+                weak: Bool? = nil) {
         self.id = id
         self.status = status
         self.provider = provider
         self.model = model
         self.errorCode = errorCode
+        self.weak = weak
     }
 }
 
@@ -66,12 +71,13 @@ public final class StoredResults {
                 sessionTenant = tenantID
             }
             let result = try await c.query("""
-                SELECT id::text, status, provider, model, error_code FROM documents
+                SELECT id::text, status, provider, model, error_code, parse_weak FROM documents
                 WHERE tenant_id = $1::uuid AND content_sha256 = decode($2, 'hex')
                 """, [tenantID, Hex.encode(sha256)])
             guard let row = result.rows.first, let id = row[0], let status = row[1] else { return nil }
             found += 1
-            return StoredResult(id: id, status: status, provider: row[2], model: row[3], errorCode: row[4])
+            return StoredResult(id: id, status: status, provider: row[2], model: row[3], errorCode: row[4],
+                                weak: row[5].map { $0 == "t" })
         } catch {
             drop(error)
             return nil

@@ -20,9 +20,13 @@ struct Import: AsyncParsableCommand {
             again finishes the documents left in the spool and reuses rows already committed: no duplicate row, \
             no content parsed twice. Needs DATABASE_URL (`scripts/pg url` gives the private cluster's).
 
+            With --llm-when-unsure (or LLM_WHEN_UNSURE=1) and an LLM configured (OPENAI_API_KEY), the rules \
+            parser reads every document first and only those whose reading is weak (documents.parse_weak) go \
+            to the LLM; the summary counts them.
+
             Exit status: 0 done; 1 the engine failed (database unreachable at start, spool not writable, \
             interrupted before the end); 2 a path named could not be read (the others were imported); with \
-            --fail-on-error, 3 when any document failed.
+            --fail-on-error, 3 when any document failed; 64 --llm-when-unsure without an LLM configured.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -45,6 +49,9 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "No progress bar or periodic progress lines.")
     var quiet = false
 
+    @Flag(help: "Parse with the rules first and send only documents whose reading is weak to the LLM (needs OPENAI_API_KEY).")
+    var llmWhenUnsure = false
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name at least one file, folder, glob or archive (or - for stdin)") }
         if tenant.isEmpty || tenant.count > 64 || !tenant.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) {
@@ -60,8 +67,10 @@ struct Import: AsyncParsableCommand {
         if ProcessEnvironment.current["EXTRACT_WORK_DIR"] == nil {
             extract.workDirectory = spool.spoolDirectory + "/work"
         }
-        let engine = Engine.Configuration(extract: extract, llm: try ProcessEnvironment.llmConfiguration(),
-                                          database: try ProcessEnvironment.sinkConfiguration())
+        var llm = try ProcessEnvironment.llmConfiguration()
+        llm.whenUnsure = llm.whenUnsure || llmWhenUnsure
+        if let refusal = llm.whenUnsureRefusal { throw ValidationError("--llm-when-unsure: \(refusal)") }
+        let engine = Engine.Configuration(extract: extract, llm: llm, database: try ProcessEnvironment.sinkConfiguration())
         var options = ImportRun.Options(paths: paths, spool: spool, engine: engine)
         options.tenant = tenant
         options.label = label
@@ -115,6 +124,8 @@ struct Import: AsyncParsableCommand {
             o.int("failed", r.failed)
             o.int("reused", r.reused)
             o.int("rejected", r.rejected)
+            o.int("weak", r.weak)
+            o.int("llm_when_unsure", r.unsureToLLM)
             o.int("archives", r.archives)
             o.int("bytes", r.bytes)
             o.int("prompt_tokens", r.promptTokens)
@@ -139,6 +150,10 @@ struct Import: AsyncParsableCommand {
         var out = "import \(batch) (tenant \(options.tenant)\(options.label.map { ", label \($0)" } ?? "")):\n"
         out += "  documents   \(r.done) done: \(r.parsed) parsed, \(r.failed) failed, \(r.reused) reused (already stored)"
             + (r.rejected > 0 ? ", \(r.rejected) refused by the database" : "") + "\n"
+        if r.weak > 0 || options.engine.llm.whenUnsure {
+            out += "  unsure      \(r.weak) weak rules readings (parse_weak)"
+                + (options.engine.llm.whenUnsure ? ", \(r.unsureToLLM) sent to the LLM (--llm-when-unsure)" : "") + "\n"
+        }
         if r.resumed > 0 { out += "  resumed     \(r.resumed) left in the spool by an interrupted run\n" }
         if r.archives > 0 { out += "  archives    \(r.archives)\n" }
         out += line("formats", r.byFormat) + "\n"

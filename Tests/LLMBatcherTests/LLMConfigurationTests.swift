@@ -47,3 +47,26 @@ struct LLMConfigurationTests {
         #expect(c.billedPrices == LLMPrices(input: 0.2, cachedInput: 0.05, output: 0.8))
     }
 }
+
+@Suite("LLM settings: the LLM when unsure")
+struct LLMWhenUnsureSettingTests {
+    @Test("LLM_WHEN_UNSURE with an API key: on, and doctor shows it; unset: off")
+    func read() throws {
+        let on = try LLMConfiguration(environment: ["LLM_WHEN_UNSURE": "1", "OPENAI_API_KEY": "sk-x"])
+        #expect(on.whenUnsure && on.whenUnsureRefusal == nil)
+        #expect(Dictionary(on.printable, uniquingKeysWith: { a, _ in a })["LLM_WHEN_UNSURE"] == "true")
+        #expect(try !LLMConfiguration(environment: [:]).whenUnsure)
+    }
+
+    @Test("LLM_WHEN_UNSURE without an API key is refused, naming both variables")
+    func refused() {
+        let error = #expect(throws: InvalidSetting.self) {
+            try LLMConfiguration(environment: ["LLM_WHEN_UNSURE": "true"])
+        }
+        #expect(error?.name == "LLM_WHEN_UNSURE")
+        #expect(error?.description.contains("OPENAI_API_KEY") == true)
+        var flag = LLMConfiguration()
+        flag.whenUnsure = true
+        #expect(flag.whenUnsureRefusal?.contains("OPENAI_API_KEY") == true)
+    }
+}

@@ -19,6 +19,19 @@ struct EngineReuseTests {
         #expect(!Engine.reusable(row("parsed", provider: "openai", model: "m1"), identity: ("rules", nil)))
     }
 
+    @Test("the LLM when unsure: a rules result that was not weak is reused, a weak or unscored one is read again")
+    func whenUnsure() {
+        func rules(weak: Bool?) -> StoredResult {
+            StoredResult(id: "x", status: "parsed", provider: "rules", model: nil, errorCode: nil, weak: weak)
+        }
+        #expect(Engine.reusable(rules(weak: false), identity: ("openai", "m1"), whenUnsure: true))
+        #expect(!Engine.reusable(rules(weak: true), identity: ("openai", "m1"), whenUnsure: true))
+        #expect(!Engine.reusable(rules(weak: nil), identity: ("openai", "m1"), whenUnsure: true))
+        #expect(Engine.reusable(row("parsed", provider: "openai", model: "m1"), identity: ("openai", "m1"),
+                                whenUnsure: true))
+        #expect(!Engine.reusable(rules(weak: false), identity: ("openai", "m1")), "only in that mode")
+    }
+
     @Test("failed for a reason in the bytes: reused; for a passing reason (timeout, endpoint down): tried again")
     func failed() {
         for code in ["unsupported_type", "encrypted", "decompression_bomb", "unsafe_entry", "nested_archive"] {

@@ -729,6 +729,15 @@ enum OpenAPIDocument {
           "completion_tokens": {"type": ["integer", "null"]},
           "cost_usd": {"type": ["number", "null"]},
           "warnings": {"type": ["array", "null"], "items": {"type": "string"}},
+          "confidence": {
+            "type": ["object", "null"],
+            "description": "The rules parser's confidence in its reading (null when the rules did not read the text). With provider `openai` and `weak` true, the LLM read the document again because the rules were unsure (LLM_WHEN_UNSURE).",
+            "properties": {
+              "score": {"type": "number", "minimum": 0, "maximum": 1, "description": "The core score over name, e-mail, work and education."},
+              "weak": {"type": "boolean", "description": "The core fields are too doubtful to keep without a second reading."},
+              "fields": {"type": "object", "additionalProperties": {"type": "number"}, "description": "Scores 0..1 by field path: basics.name, basics.email, work, work[0], education, skills..."}
+            }
+          },
           "received_at": {"type": "string"},
           "updated_at": {"type": ["string", "null"]},
           "text": {"type": ["string", "null"]}

@@ -78,7 +78,20 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// come back yet (then they are forgotten, and such a document is sent again).
     public var batchClaimMilliseconds = 3_600_000
 
+    /// `LLM_WHEN_UNSURE` (`import --llm-when-unsure`): the rules parser reads every text first and only documents
+    /// whose reading is weak (`documents.parse_weak`) go to the LLM; the others keep the rules' result. Needs
+    /// the LLM configured (`OPENAI_API_KEY`).
+    public var whenUnsure = false
+
     public init() {}
+
+    /// Why `--llm-when-unsure` / `LLM_WHEN_UNSURE` cannot be honoured, or nil when it can (or is not asked for).
+    public var whenUnsureRefusal: String? {
+        guard whenUnsure, !usesLLM else { return nil }
+        return "sending unsure documents to the LLM needs an LLM: set OPENAI_API_KEY (and OPENAI_BASE_URL, "
+            + "OPENAI_MODEL for another endpoint); without one every document is parsed by the rules parser and "
+            + "marked parse_weak where it is unsure"
+    }
 
     /// The share of ``prices`` the Batch API bills (it answers within 24 h at half price).
     public static let batchAPIPriceFactor = 0.5
@@ -138,6 +151,11 @@ public struct LLMConfiguration: Sendable, Equatable {
         batchesInFlight = try env.int("LLM_BATCHES_IN_FLIGHT", default: batchesInFlight, range: 1...100)
         batchClaimMilliseconds = try env.int("LLM_BATCH_CLAIM_MS", default: batchClaimMilliseconds,
                                              range: 0...604_800_000)
+        whenUnsure = try env.bool("LLM_WHEN_UNSURE", default: whenUnsure)
+        if whenUnsureRefusal != nil {
+            throw .init(name: "LLM_WHEN_UNSURE", value: env.string("LLM_WHEN_UNSURE", default: ""),
+                        expected: "OPENAI_API_KEY set too (the LLM the unsure documents go to), or LLM_WHEN_UNSURE unset")
+        }
     }
 
     /// Prices a setting may name, in USD per million tokens: free (a local model) up to well above any list
@@ -167,6 +185,7 @@ public struct LLMConfiguration: Sendable, Equatable {
             ("LLM_BATCH_LINGER_MS", String(batchLingerMilliseconds)), ("LLM_BATCH_POLL_MS", String(batchPollMilliseconds)),
             ("LLM_BATCHES_IN_FLIGHT", String(batchesInFlight)),
             ("LLM_BATCH_CLAIM_MS", String(batchClaimMilliseconds)),
+            ("LLM_WHEN_UNSURE", String(whenUnsure)),
         ]
     }
 }

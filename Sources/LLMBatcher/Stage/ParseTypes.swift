@@ -14,6 +14,9 @@ public struct ParseJob: Sendable {
     /// The document's record, carried through the parser untouched for the stage after it (nil for text
     /// parsed on its own, e.g. by benchmarks).
     public var record: DocumentRecord?
+    /// The rules parser's confidence, when it read the text first and found it weak (`LLM_WHEN_UNSURE`): the
+    /// row keeps it whoever parses the text in the end.
+    public var confidence: ParseConfidence?
 
     public init(id: String, tenant: String, contentSHA256: String?, text: String, record: DocumentRecord? = nil) {
         self.id = id
@@ -78,6 +81,9 @@ public struct ParsedDocument: Sendable {
     public var injectionSuspected: Bool
     /// The id of the document whose result this one reuses (same tenant and content).
     public var reusedFrom: String?
+    /// The rules parser's confidence in its reading (nil from the LLM, which takes the job's when the rules
+    /// read the text first).
+    public var confidence: ParseConfidence? = nil
 
     /// The parser's part of the document's record; `encodeResume` turns the resume into JSON bytes.
     public func recordPart(encodeResume: (JSONResume) -> [UInt8]?) -> DocumentRecord.Parse {
@@ -85,7 +91,10 @@ public struct ParsedDocument: Sendable {
             succeeded: status == .parsed, resumeJSON: status == .parsed ? resume.flatMap(encodeResume) : nil,
             provider: provider, model: model, promptTokens: promptTokens, completionTokens: completionTokens,
             cachedTokens: cachedTokens, costUSD: costUSD, warnings: warnings, errorCode: failureCode?.rawValue,
-            errorDetail: failureDetail)
+            errorDetail: failureDetail,
+            confidence: (confidence ?? job.confidence).map {
+                DocumentRecord.Confidence(core: $0.core, weak: $0.weak, fieldsJSON: $0.fieldsJSON)
+            })
     }
 }
 
@@ -121,6 +130,9 @@ public struct ParserCounts: Sendable, Equatable {
     public var failed = 0
     /// Documents whose result was reused within the run (same tenant and content).
     public var reused = 0
+    /// Documents the rules parser read first and handed to the LLM because the reading was weak
+    /// (`LLM_WHEN_UNSURE`).
+    public var unsure = 0
     /// Documents the stage holds now (in flight included).
     public var waiting = 0
     /// Of ``waiting``, the documents being parsed now: in LLM requests (or Batch API batches) in flight, or on

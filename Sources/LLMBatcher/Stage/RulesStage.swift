@@ -4,11 +4,18 @@ import Loop
 
 /// The built-in parser as a stage: the default when no API key is set, and the floor the LLM must beat.
 /// Parsing is CPU work, so it runs on libuv's pool; at most `concurrency` documents at once.
+///
+/// With an LLM to fall back on (`unsure`: `LLM_WHEN_UNSURE`, `import --llm-when-unsure`), the rules read every
+/// text first and only documents whose reading is weak (``ParseConfidence/weak``) go to the LLM, carrying their
+/// confidence; the others go on with the rules' result. The stage then answers for both: draining, closing,
+/// the summary and the counts take the LLM's in.
 @LoopActor
 public final class RulesStage: ParsingStage {
     private let clock: any EngineClock
     private let consumer: any ParsedDocumentConsumer
     private let parser = RulesParser()
+    /// The LLM that reads again what the rules read weakly, if any.
+    private let unsure: (any ParsingStage)?
     private let concurrency: Int
     private var running = 0
     private var queue: [ParseJob] = []
@@ -17,11 +24,15 @@ public final class RulesStage: ParsingStage {
     /// Documents parsed and failed.
     public private(set) var parsed = 0
     public private(set) var failed = 0
+    /// Documents handed to the LLM because their reading was weak.
+    public private(set) var sentUnsure = 0
 
-    public init(consumer: any ParsedDocumentConsumer, concurrency: Int = 2, clock: any EngineClock = SystemClock.shared) {
+    public init(consumer: any ParsedDocumentConsumer, concurrency: Int = 2, clock: any EngineClock = SystemClock.shared,
+                unsure: (any ParsingStage)? = nil) {
         self.consumer = consumer
         self.clock = clock
         self.concurrency = max(1, concurrency)
+        self.unsure = unsure
     }
 
     public func waitForRoom() async {
@@ -34,26 +45,34 @@ public final class RulesStage: ParsingStage {
         next()
     }
 
+    /// Waits for the rules' own work (short: no I/O), then for the LLM's.
     public func drain(timeoutMilliseconds: UInt64) async {
-        if running == 0 && queue.isEmpty { return }
-        await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
+        if running > 0 || !queue.isEmpty {
+            await withCheckedContinuation(isolation: LoopActor.shared) { drainWaiters.append($0) }
+        }
+        await unsure?.drain(timeoutMilliseconds: timeoutMilliseconds)
     }
 
     public var summary: (healthy: Bool, detail: String) {
-        (true, "rules parser (no OPENAI_API_KEY): \(parsed) parsed, \(failed) failed")
+        guard let unsure else { return (true, "rules parser (no OPENAI_API_KEY): \(parsed) parsed, \(failed) failed") }
+        let llm = unsure.summary
+        return (llm.healthy, "rules parser first, the LLM when unsure (LLM_WHEN_UNSURE): \(parsed) parsed by the "
+                    + "rules, \(failed) failed, \(sentUnsure) sent to the LLM; LLM: \(llm.detail)")
     }
 
+    /// The rules' counts, plus the LLM's when it reads the weak documents (`unsure` counts those sent).
     public var counts: ParserCounts {
-        var c = ParserCounts()
-        c.parsed = parsed
-        c.failed = failed
-        c.waiting = running + queue.count
-        c.inFlight = running
+        var c = unsure?.counts ?? ParserCounts()
+        c.parsed += parsed
+        c.failed += failed
+        c.waiting += running + queue.count
+        c.inFlight += running
+        c.unsure = sentUnsure
         return c
     }
 
-    /// Nothing to release: parsing runs on libuv's pool and holds no handle.
-    public func close() {}
+    /// Nothing of the rules' own to release (parsing runs on libuv's pool and holds no handle); the LLM's.
+    public func close() { unsure?.close() }
 
     private func next() {
         while running < concurrency, !queue.isEmpty {
@@ -81,9 +100,18 @@ public final class RulesStage: ParsingStage {
         }
         if doc.injectionSuspected { doc.warnings.append("prompt_injection_suspected") }
         doc.milliseconds = Double(clock.monotonicNanoseconds() - started) / 1e6
-        if doc.status == .parsed { parsed += 1 } else { failed += 1 }
-        await consumer.waitForRoom()
-        await consumer.accept(doc)
+        doc.confidence = result.confidence
+        if let unsure, doc.status == .parsed, result.confidence.weak {
+            var weak = job
+            weak.confidence = result.confidence
+            sentUnsure += 1
+            await unsure.waitForRoom()
+            unsure.submit(weak)
+        } else {
+            if doc.status == .parsed { parsed += 1 } else { failed += 1 }
+            await consumer.waitForRoom()
+            await consumer.accept(doc)
+        }
         running -= 1
         next()
         if running + queue.count < concurrency * 4 {

@@ -73,10 +73,13 @@ public struct DocumentRecord: Sendable, Equatable {
         public var warnings: [String]
         public var errorCode: String?
         public var errorDetail: String?
+        /// The rules parser's confidence in its reading of the text (nil when only an LLM read it).
+        public var confidence: Confidence?
 
         public init(succeeded: Bool, resumeJSON: [UInt8]? = nil, provider: String, model: String? = nil,
                     promptTokens: Int = 0, completionTokens: Int = 0, cachedTokens: Int = 0, costUSD: Double? = nil,
-                    warnings: [String] = [], errorCode: String? = nil, errorDetail: String? = nil) {
+                    warnings: [String] = [], errorCode: String? = nil, errorDetail: String? = nil,
+                    confidence: Confidence? = nil) {
             self.succeeded = succeeded
             self.resumeJSON = resumeJSON
             self.provider = provider
@@ -88,6 +91,24 @@ public struct DocumentRecord: Sendable, Equatable {
             self.warnings = warnings
             self.errorCode = errorCode
             self.errorDetail = errorDetail
+            self.confidence = confidence
+        }
+    }
+
+    /// The rules parser's confidence as the row keeps it (`documents.parse_confidence`, `parse_weak`,
+    /// `parse_scores`); ResumeModel's `ParseConfidence` is the whole of it.
+    public struct Confidence: Sendable, Equatable {
+        /// The core score, 0…1.
+        public var core: Double
+        /// The core fields are too doubtful to keep without a second reading.
+        public var weak: Bool
+        /// Scores by field path, as a JSON object.
+        public var fieldsJSON: String
+
+        public init(core: Double, weak: Bool, fieldsJSON: String) {
+            self.core = core
+            self.weak = weak
+            self.fieldsJSON = fieldsJSON
         }
     }
 }

@@ -14,6 +14,10 @@ public struct ImportReport: Sendable, Equatable {
     public var reused = 0
     /// Documents the database refused even alone (kept in `sink_rejects`).
     public var rejected = 0
+    /// Documents whose rules reading was weak (`documents.parse_weak`), and of them those the LLM read again
+    /// because of it (`--llm-when-unsure`).
+    public var weak = 0
+    public var unsureToLLM = 0
     /// Archives read entry by entry.
     public var archives = 0
     public var bytes = 0
@@ -46,6 +50,10 @@ public struct ImportReport: Sendable, Equatable {
         byFormat[format, default: 0] += 1
         if let extractor = record.extraction?.extractor { byExtractor[extractor, default: 0] += 1 }
         if let parse = record.parse {
+            if parse.confidence?.weak == true {
+                weak += 1
+                if parse.provider != "rules" { unsureToLLM += 1 }
+            }
             promptTokens += parse.promptTokens
             completionTokens += parse.completionTokens
             cachedTokens += parse.cachedTokens

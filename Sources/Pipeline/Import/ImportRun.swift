@@ -61,6 +61,7 @@ public final class ImportRun {
             throw Failure(description: "import stores its results in PostgreSQL: set DATABASE_URL (`make run` and "
                               + "`scripts/pg url` give the private cluster's)")
         }
+        if let refusal = options.engine.llm.whenUnsureRefusal { throw Failure(description: refusal) }
         started = SystemClock.shared.monotonicNanoseconds()
         let recovery: Spool.Recovery
         do {

@@ -16,10 +16,13 @@ public struct RulesParser: Sendable {
         public var resume: JSONResume
         /// Stable, human-readable notes, e.g. `no name found`, `work section without date ranges`.
         public var warnings: [String]
+        /// How far the parser trusts each field, and whether the core ones are weak (``ParseConfidence``).
+        public var confidence: ParseConfidence
 
-        public init(resume: JSONResume, warnings: [String]) {
+        public init(resume: JSONResume, warnings: [String], confidence: ParseConfidence = ParseConfidence()) {
             self.resume = resume
             self.warnings = warnings
+            self.confidence = confidence
         }
     }
 
@@ -73,6 +76,7 @@ public struct RulesParser: Sendable {
         if !certificates.isEmpty { resume.certificates = certificates }
         let projects = ListSections.projects(body(.projects))
         if !projects.isEmpty { resume.projects = projects }
-        return Result(resume: resume, warnings: warnings)
+        return Result(resume: resume, warnings: warnings, confidence: ParseConfidence.assess(
+            resume, warnings: warnings, lines: lines, sections: sections, text: text))
     }
 }

@@ -306,6 +306,20 @@ public enum Migrations {
             );
             CREATE INDEX webhook_queue_due ON webhook_queue (next_attempt_at);
             """),
+        // Issue 13, confidence: the rules parser's trust in its reading of each document. Columns of their own
+        // rather than keys inside `parsed` (which stays plain JSON Resume for the tools that read it): an importer
+        // asks `WHERE parse_weak` (the partial index keeps that cheap however few rows are weak) or
+        // `parse_scores->>'work' < '0.6'`. `parse_confidence` is the core score 0…1, `parse_scores` the scores by
+        // field path (`basics.name`, `work`, `work[0]`…). NULL when the rules did not read the text (an LLM alone,
+        // or a failure before the parser); kept beside `provider = 'openai'` when the LLM read a weak document
+        // again (`--llm-when-unsure`). New columns of `documents`, so its row-level security covers them.
+        Migration(version: 7, name: "parse confidence per document", sql: """
+            ALTER TABLE documents ADD COLUMN parse_confidence real
+                CHECK (parse_confidence >= 0 AND parse_confidence <= 1);
+            ALTER TABLE documents ADD COLUMN parse_weak boolean;
+            ALTER TABLE documents ADD COLUMN parse_scores jsonb;
+            CREATE INDEX documents_parse_weak ON documents (tenant_id, updated_at) WHERE parse_weak;
+            """),
     ]
 
     /// The newest version.

@@ -27,6 +27,8 @@ public final class TenantReads {
             'extractor', d.extractor, 'ocr_used', d.ocr_used, 'page_count', d.page_count, 'text_chars', d.text_chars,
             'provider', d.provider, 'model', d.model, 'prompt_tokens', d.prompt_tokens,
             'completion_tokens', d.completion_tokens, 'cost_usd', d.cost_usd, 'warnings', d.warnings,
+            'confidence', CASE WHEN d.parse_weak IS NOT NULL THEN json_build_object(
+                'score', d.parse_confidence, 'weak', d.parse_weak, 'fields', d.parse_scores) END,
             'received_at', coalesce(i.received_at, d.received_at), 'updated_at', d.updated_at)
         """
 
