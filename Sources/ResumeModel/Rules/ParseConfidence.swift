@@ -85,7 +85,8 @@ public struct ParseConfidence: Sendable, Equatable {
         scorer.work(resume.work ?? [])
         scorer.education(resume.education ?? [])
         if let skills = resume.skills, !skills.isEmpty { scorer.skills(skills) }
-        return scorer.finish(long: text.utf8.count >= longTextBytes)
+        // A text that names two or more date ranges holds entries, whatever its length: none read is a doubt.
+        return scorer.finish(long: text.utf8.count >= longTextBytes || DateScanner.scan(text).filter(\.isRange).count >= 2)
     }
 }
 
