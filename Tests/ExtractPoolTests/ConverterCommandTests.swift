@@ -45,8 +45,12 @@ struct ConverterCommandTests {
 
     @Test("programs and their arguments, step by step")
     func argv() {
-        #expect(execution(.pdftotext, .pdf) == .program(ConverterCommand(
-            program: "pdftotext", arguments: ["-layout", "-enc", "UTF-8", "/work/3-doc7/input.pdf", "-"])))
+        #expect(execution(.pdftotext, .pdf) == .pdfText(
+            boxes: ConverterCommand(program: "pdftotext",
+                                    arguments: ["-bbox-layout", "-enc", "UTF-8", "/work/3-doc7/input.pdf", "-"],
+                                    output: .pdfBoxes),
+            layout: ConverterCommand(program: "pdftotext",
+                                     arguments: ["-layout", "-enc", "UTF-8", "/work/3-doc7/input.pdf", "-"])))
         #expect(execution(.antiword, .word97) == .program(ConverterCommand(
             program: "antiword", arguments: ["-m", "UTF-8.txt", "-w", "0", "/work/3-doc7/input.doc"])))
         #expect(execution(.catdoc, .word97) == .program(ConverterCommand(
@@ -94,6 +98,9 @@ struct ConverterCommandTests {
                     #expect(ConverterTools.programs.contains(command.program), "\(step)")
                 case .ocrPDF(let render, _):
                     #expect(ConverterTools.programs.contains(render.program))
+                case .pdfText(let boxes, let layout):
+                    #expect(ConverterTools.programs.contains(boxes.program))
+                    #expect(ConverterTools.programs.contains(layout.program))
                 case .officeXML, .libreOffice, .readHTML, .readText:
                     break
                 }

@@ -179,6 +179,40 @@ struct OfficeXMLTextTests {
         #expect(try OfficeXMLText.extract(path: path, kind: .docx).pageCount == 3)
     }
 
+    @Test("text boxes beside a name, beside each other and in a table cell never run into the text around them")
+    func textBoxSeparators() throws {
+        func box(_ text: String) -> String {
+            "<w:r><w:drawing><wps:wsp><wps:txbx><w:txbxContent><w:p>\(Self.run(text))</w:p>"
+                + "</w:txbxContent></wps:txbx></wps:wsp></w:drawing></w:r>"
+        }
+        func vml(_ text: String) -> String {
+            "<w:r><w:pict><v:shape><v:textbox><w:txbxContent><w:p>\(Self.run(text))</w:p>"
+                + "</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+        }
+        let path = try Self.docx(
+            """
+            <w:p>\(Self.run("Jane Doe"))\(box("Featured Resume"))\(box("Open to work"))\(Self.run("HR Partner"))</w:p>
+            <w:p>\(vml("Top Talent"))\(Self.run("Bristol"))\(vml("Verified"))</w:p>
+            <w:tbl><w:tr><w:tc><w:p>\(Self.run("John Roe"))\(box("Badge"))</w:p></w:tc>\
+            <w:tc><w:p>\(Self.run("Leeds"))</w:p></w:tc></w:tr></w:tbl>
+            """)
+        let text = try OfficeXMLText.extract(path: path, kind: .docx).text
+        // A paragraph that ends with a text box ends one more line: a blank one (a paragraph break).
+        #expect(text == "Jane Doe\nFeatured Resume\nOpen to work\nHR Partner\nTop Talent\nBristol\nVerified\n\n"
+            + "John Roe\nBadge\n\tLeeds\n")
+    }
+
+    @Test("ODT frames (text boxes) beside a name and beside each other each start and end a line")
+    func openDocumentFrames() throws {
+        func frame(_ text: String) -> String {
+            "<draw:frame><draw:text-box><text:p>\(text)</text:p></draw:text-box></draw:frame>"
+        }
+        let path = try Self.odt(
+            "<text:p>Jane Doe\(frame("Featured Resume"))\(frame("Open to work"))HR Partner</text:p>")
+        let text = try OfficeXMLText.extract(path: path, kind: .odt).text
+        #expect(text == "Jane Doe\nFeatured Resume\nOpen to work\nHR Partner\n")
+    }
+
     // MARK: ODT
 
     @Test("ODT: headings, paragraphs, text:s counts, tabs, line breaks, lists, tables; comments and deletions out")

@@ -18,6 +18,8 @@ struct ConverterCommand: Sendable, Equatable {
         case html
         /// Text recognised on one page image: one page, OCR used.
         case ocrPage
+        /// `pdftotext -bbox-layout`'s XHTML, read by ``PDFBoxLayout``: text in reading order, pages counted.
+        case pdfBoxes
     }
 
     /// The program's name in ``ConverterTools``.
@@ -34,6 +36,13 @@ struct ConverterCommand: Sendable, Equatable {
     /// `pdftotext -layout`, UTF-8 to standard output.
     static func pdftotext(_ file: String) -> ConverterCommand {
         ConverterCommand(program: "pdftotext", arguments: ["-layout", "-enc", "UTF-8", file, "-"])
+    }
+
+    /// `pdftotext -bbox-layout`: every page's lines with their boxes, as XHTML to standard output, for
+    /// ``PDFBoxLayout`` to put in reading order.
+    static func pdftotextBoxes(_ file: String) -> ConverterCommand {
+        ConverterCommand(program: "pdftotext", arguments: ["-bbox-layout", "-enc", "UTF-8", file, "-"],
+                         output: .pdfBoxes)
     }
 
     /// Renders at most `OCR_MAX_PAGES` pages, greyscale at `OCR_DPI`, as `<prefix>-N.png`.

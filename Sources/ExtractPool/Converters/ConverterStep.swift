@@ -20,6 +20,9 @@ enum ConverterStep: String, CaseIterable, Sendable {
     enum Execution: Sendable, Equatable {
         /// One converter program; its standard output is the text, read as the command says.
         case program(ConverterCommand)
+        /// A PDF's text layer: `boxes` (reading order); `layout` only when that output is unusable (cut off at
+        /// the output cap, the boxes being far bigger than the text, or malformed).
+        case pdfText(boxes: ConverterCommand, layout: ConverterCommand)
         /// Render the PDF's pages with `render`, then OCR each image found in `pagesDirectory` (``OCRFanOut``).
         case ocrPDF(render: ConverterCommand, pagesDirectory: String)
         /// DOCX/ODT XML read in-process (``OfficeXMLText``) with these limits.
@@ -36,7 +39,7 @@ enum ConverterStep: String, CaseIterable, Sendable {
     func execution(kind: DocumentKind, directory: WorkDirectory, configuration: ExtractConfiguration) -> Execution {
         let file = directory.input
         switch self {
-        case .pdftotext: return .program(.pdftotext(file))
+        case .pdftotext: return .pdfText(boxes: .pdftotextBoxes(file), layout: .pdftotext(file))
         case .pdfOCR:
             return .ocrPDF(render: .pdftoppm(file, into: directory.pagePrefix, configuration: configuration),
                            pagesDirectory: directory.pages)

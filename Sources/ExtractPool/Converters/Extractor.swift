@@ -169,6 +169,12 @@ public final class Extractor {
         switch step.execution(kind: kind, directory: directory, configuration: configuration) {
         case .program(let command):
             return await run(command, in: directory)
+        case .pdfText(let boxes, let layout):
+            let result = await run(boxes, in: directory)
+            if case .failed(let failure) = result, failure.code == .tooLarge || failure.code == .corrupt {
+                return await run(layout, in: directory)
+            }
+            return result
         case .ocrPDF(let render, let pagesDirectory):
             return await ocrPDF(render: render, pagesDirectory: pagesDirectory, directory: directory,
                                 knownPages: knownPages, warnings: &warnings)
@@ -239,6 +245,12 @@ public final class Extractor {
             return .output(text, pages: nil, ocr: false)
         case .ocrPage:
             return .output(outcome.stdout, pages: 1, ocr: true)
+        case .pdfBoxes:
+            let xhtml = outcome.stdout
+            guard let (text, pages) = await Offload.runNonThrowing({ PDFBoxLayout.text(of: xhtml) }) else {
+                return .failed(ExtractionFailure(.corrupt, "\(command.program) wrote malformed XHTML"))
+            }
+            return .output(Array(text.utf8), pages: pages, ocr: false)
         }
     }
 
