@@ -2,8 +2,9 @@
 /// means, and when the document is done. Pure: the extractor runs the steps and reports back.
 ///
 /// The chains, first success wins (a step whose program is disabled or missing is `skipped`):
-/// - PDF: `pdftotext`; when its text is shorter than `MIN_TEXT_LENGTH_FOR_OCR` (or it fails), the rendered
-///   pages are OCRed and the longer text is kept — never for a PDF known to be locked.
+/// - PDF: `pdftotext` (`-bbox-layout`, each page put in reading order by ``PDFPageLayout``; `-layout` when
+///   that output is cut off or malformed); when its text is shorter than `MIN_TEXT_LENGTH_FOR_OCR` (or it
+///   fails), the rendered pages are OCRed and the longer text is kept — never for a PDF known to be locked.
 /// - Word 97–2003: `antiword` → `catdoc` → LibreOffice.
 /// - DOCX, ODT: in-process XML → `pandoc` → LibreOffice.
 /// - RTF: `unrtf --html` → `pandoc` → LibreOffice.
