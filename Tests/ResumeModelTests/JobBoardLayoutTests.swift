@@ -199,3 +199,79 @@ struct JobBoardLayoutTests {
         #expect(TextLines.isPageNumber(text) == dropped)
     }
 }
+
+/// The classic Europass CV: a form whose labels say what each value is.
+@Suite("Rules parser: Europass forms")
+struct EuropassFormTests {
+    static let rows = """
+        Europass Curriculum Vitae
+        Personal information\tTomasz Wrona
+        First name(s) / Surname(s)\tTomasz Wrona
+        Address\tGdańsk, Poland
+        E-mail\ttomasz.wrona@example.pl
+        Desired employment / Occupational field\tLogistics Coordinator
+        Work experience
+        Dates\tMar '21 – Present
+        Occupation or position held\tLogistics Coordinator
+        Main activities and responsibilities\t▪ Planned 40 shipments a week
+        ▪ Cut empty runs by 12%
+        Name and address of employer\tBaltic Freight Sp. z o.o., Gdańsk
+        Dates\t2016–21
+        Occupation or position held\tDispatcher
+        Name and address of employer\tPort Logistics S.A., Gdynia
+        Education and training
+        Dates\t2012 – 2016
+        Title of qualification awarded\tBachelor of Science
+        Principal subjects / occupational skills covered\tTransport and Logistics
+        Name and type of organisation providing education and training\tGdańsk University of Technology
+        Personal skills and competences
+        Mother tongue(s)\tPolish
+        Other language(s)\tEnglish, German
+        Understanding Speaking Writing
+        B2 B2 B1
+        """
+
+    /// The same form from a PDF: labels on their own, some wrapped over two lines by the narrow label column.
+    static let wrapped = """
+        Personal information
+        Tomasz Wrona
+        E-mail tomasz.wrona@example.pl
+        Work experience
+        Dates Mar '21 – Present
+        Occupation or position held Logistics Coordinator
+        Main activities and ▪ Planned 40 shipments a week
+        responsibilities
+        Name and address of Baltic Freight Sp. z o.o., Gdańsk
+        employer
+        Dates 2016–21
+        Occupation or position held Dispatcher
+        Name and address of employer Port Logistics S.A., Gdynia
+        Education and training
+        Dates 2012 – 2016
+        Title of qualification awarded Bachelor of Science
+        Principal subjects / occupational skills covered Transport and Logistics
+        Name and type of organisation providing education and training
+        Gdańsk University of Technology
+        Mother tongue(s) Polish
+        """
+
+    @Test("labels give each value its role; an employer's address is its place; languages from the grid's labels",
+          arguments: [rows, wrapped])
+    func form(text: String) {
+        let resume = RulesParser().parse(text).resume
+        #expect(resume.basics?.name == "Tomasz Wrona")
+        #expect(JobBoardLayoutTests.jobs(resume) == ["Logistics Coordinator @ Baltic Freight Sp. z o.o. 2021-03–now",
+                                                      "Dispatcher @ Port Logistics S.A. 2016–2021"])
+        #expect(resume.education?.count == 1)
+        #expect(resume.education?.first?.studyType == "Bachelor of Science")
+        #expect(resume.education?.first?.area == "Transport and Logistics")
+        #expect(resume.education?.first?.institution == "Gdańsk University of Technology")
+        #expect(resume.languages?.first?.language == "Polish")
+    }
+
+    @Test("an ordinary resume with a \"Dates\" line is not a form")
+    func notAForm() {
+        let raw = [("Dates", false), ("2019 – 2021", false), ("Address", false), ("Leeds", false)]
+        #expect(FormLabels.rewrite(raw).map(\.0) == raw.map(\.0))
+    }
+}

@@ -23,6 +23,11 @@ struct RulesDateTests {
         ("desde 2021", "2021", nil, true),
         ("14.03.2019 – 30.06.2021", "2019-03", "2021-06", false),
         ("8/2020 — Now", "2020-08", nil, true),
+        ("Jan '19 – Present", "2019-01", nil, true),
+        ("May ’21 to today", "2021-05", nil, true),
+        ("Sep '98 - Jun '02", "1998-09", "2002-06", false),
+        ("2019–21", "2019", "2021", false),
+        ("03/2019 - now", "2019-03", nil, true),
         ("(Aug. 2022 to PRESENT)", "2022-08", nil, true),
     ] as [(String, String, String?, Bool)])
     func ranges(text: String, start: String, end: String?, current: Bool) throws {

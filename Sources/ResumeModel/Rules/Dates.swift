@@ -48,7 +48,7 @@ package enum DateScanner {
             // "since 2020", "seit März 2019", "depuis 2018", "desde 2020", "from 2019" (without an end).
             if tokens[i].kind == .word, sinceWords.contains(tokens[i].folded),
                let (date, next) = date(at: i + 1, in: tokens) {
-                if let (_, end, current, after) = rangeTail(from: next, in: tokens) {
+                if let (_, end, current, after) = rangeTail(from: next, in: tokens, start: date) {
                     spans.append(DateSpan(start: date, end: end, isCurrent: current, isRange: true,
                                           range: tokens[i].range.lowerBound..<tokens[after - 1].range.upperBound))
                     i = after
@@ -64,7 +64,7 @@ package enum DateScanner {
                 i += 1
                 continue
             }
-            if let (_, end, current, after) = rangeTail(from: next, in: tokens) {
+            if let (_, end, current, after) = rangeTail(from: next, in: tokens, start: date) {
                 spans.append(DateSpan(start: date, end: end, isCurrent: current, isRange: true,
                                       range: tokens[i].range.lowerBound..<tokens[after - 1].range.upperBound))
                 i = after
@@ -188,6 +188,12 @@ package enum DateScanner {
             if j < tokens.count, tokens[j].kind == .punct, tokens[j].folded == "." || tokens[j].folded == "," {
                 j += 1
             }
+            // "Jan '19", "May ’21": the year's last two digits after an apostrophe.
+            if j + 1 < tokens.count, tokens[j].kind == .punct, tokens[j].folded == "'" || tokens[j].folded == "’",
+               !tokens[j + 1].spaceBefore, tokens[j + 1].kind == .number, tokens[j + 1].folded.count == 2 {
+                let short = tokens[j + 1].value
+                return (ResumeDate(year: short < 50 ? 2000 + short : 1900 + short, month: month), j + 2)
+            }
             guard j < tokens.count, tokens[j].kind == .number, tokens[j].folded.count == 4,
                   let year = plausibleYear(tokens[j].value) else { return nil }
             return (ResumeDate(year: year, month: month), j + 1)
@@ -241,7 +247,8 @@ package enum DateScanner {
 
     /// After a date at `i`: a separator and an end date or a "present" word; returns the end (nil when
     /// current), whether it is current, and the index after it.
-    package static func rangeTail(from i: Int, in tokens: [Token]) -> (ResumeDate?, ResumeDate?, Bool, Int)? {
+    package static func rangeTail(from i: Int, in tokens: [Token], start: ResumeDate? = nil)
+        -> (ResumeDate?, ResumeDate?, Bool, Int)? {
         var j = i
         var sawSeparator = false
         while j < tokens.count, j < i + 2 {
@@ -259,6 +266,13 @@ package enum DateScanner {
         guard sawSeparator, j < tokens.count else { return nil }
         if let (end, after) = date(at: j, in: tokens) {
             return (nil, end, false, after)
+        }
+        // "2019–21": a year-only start and the end year's last two digits, later than the start.
+        if let start, start.month == nil, tokens[j].kind == .number, tokens[j].folded.count == 2,
+           j + 1 >= tokens.count || !(tokens[j + 1].kind == .punct && !tokens[j + 1].spaceBefore
+               && ["/", ".", "-"].contains(tokens[j + 1].folded)) {
+            let end = start.year / 100 * 100 + tokens[j].value
+            if end >= start.year, end <= start.year + 50 { return (nil, ResumeDate(year: end, month: nil), false, j + 1) }
         }
         var k = j
         while k < tokens.count, k < j + 2, tokens[k].kind == .word, presentFillers.contains(tokens[k].folded) { k += 1 }

@@ -91,6 +91,7 @@ package enum TextLines {
             raw.append((trimmed, blank))
             blank = false
         }
+        raw = FormLabels.rewrite(raw)
         var result: [TextLine] = []
         var i = 0
         while i < raw.count {
