@@ -191,6 +191,26 @@ struct JobBoardLayoutTests {
         #expect(Sections.leadingHeading(line)?.1 == heading)
     }
 
+    @Test("an e-mail address a narrow column wrapped is joined; a whole one is left alone", arguments: [
+        ("thao70@mail.exampl\ne.com\n+1 212 555 0127", "thao70@mail.exampl", "thao70@mail.example.com"),
+        ("martin95@\nexample.com", "martin95@", "martin95@example.com"),
+        ("karthik35@example.co\nm", "karthik35@example.co", "karthik35@example.com"),
+        ("jane@example.com\njane.example.com", "jane@example.com", "jane@example.com"),
+        ("jane@example.com\nlondon", "jane@example.com", "jane@example.com"),
+    ])
+    func wrappedEmails(text: String, firstLine: String, joined: String) {
+        let lines = text.split(separator: "\n").map { (String($0), false) }
+        #expect(lines[0].0 == firstLine)
+        #expect(TextLines.joinWrappedEmails(lines).first?.0 == joined)
+    }
+
+    @Test("contact labels and availability badges are never the name")
+    func contactLabels() {
+        let text = "Võ Thị Hương Actively looking\nCurrent location: San Francisco, CA\nEmail ID: huong@example.org\n"
+            + "Mobile: +1 604 555 0191 (Verified)\n\nResume Headline\nAnalytics Engineer"
+        #expect(RulesParser().parse(text).resume.basics?.name == "Võ Thị Hương")
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

@@ -101,6 +101,8 @@ package enum Basics {
         "contact information", "contact details", "personal details", "personal information", "candidate profile",
         "applicant", "candidate", "resume", "cv", "curriculum vitae", "lebenslauf", "page", "confidential",
         "matching skills", "match score", "job seeker", "profile", "overview", "contact", "kontakt", "contacto",
+        "actively looking", "open to opportunities", "immediate joiner", "available immediately", "email id",
+        "email", "e mail", "mail", "mobile", "phone", "telephone", "address", "website", "mobile number",
     ]
 
     /// `text` without a portal phrase glued to its end ("Jane DoeFeatured Resume" → "Jane Doe"); nil when
@@ -133,7 +135,7 @@ package enum Basics {
                     trimmed = true
                     break
                 }
-                if words.suffix(length).allSatisfy({ $0.first?.isUppercaseFast == true }),
+                if words.suffix(length).first?.first?.isUppercaseFast == true,
                    portalPhrases.contains(TextFold.key(words.suffix(length).joined(separator: " "))),
                    length >= 2 || ["featured", "premium", "verified"].contains(TextFold.key(words[words.count - 1])) {
                     words.removeLast(length)
@@ -153,8 +155,9 @@ package enum Basics {
     }
 
     /// A name outside the header (a sidebar or a portal's heading came first): the name-like line closest
-    /// to the e-mail address or phone number, within ten lines of it, that is not in a work or education
-    /// entry's place, not a heading and not page furniture.
+    /// to the e-mail address or phone number — within ten lines of it, or 25 when a headline or a place
+    /// follows it, as under a LinkedIn export's sidebar — that is not a heading, a language, a skill or page
+    /// furniture.
     package static func nameNearContacts(_ lines: [TextLine]) -> String? {
         let limit = min(lines.count, 80)
         var contactRows: [Int] = []
@@ -167,13 +170,13 @@ package enum Basics {
         guard !contactRows.isEmpty else { return nil }
         var best: (distance: Int, name: String)?
         for index in 0..<limit where !lines[index].isBullet {
-            guard var distance = contactRows.map({ abs($0 - index) }).min(), distance <= 10 else { continue }
+            guard var distance = contactRows.map({ abs($0 - index) }).min(), distance <= 25 else { continue }
             // A name is followed by a headline ("Product Manager at Lumen") or a place; a skill list is not.
             if index + 1 < lines.count {
                 let next = lines[index + 1].text
-                if Vocabulary.titleScore(next) > 0 || Places.location(next, lenient: false) != nil { distance -= 10 }
+                if Vocabulary.titleScore(next) > 0 || Places.location(next, lenient: false) != nil { distance -= 15 }
             }
-            guard best.map({ distance < $0.distance }) ?? true else { continue }
+            guard distance <= 10, best.map({ distance < $0.distance }) ?? true else { continue }
             for segment in segments(of: lines[index].text) {
                 guard let name = withoutBadge(segment), isNameLike(name), !Vocabulary.isLanguage(name),
                       SkillVocabulary.find(in: name, prose: false).isEmpty else { continue }

@@ -91,7 +91,7 @@ package enum TextLines {
             raw.append((trimmed, blank))
             blank = false
         }
-        raw = FormLabels.rewrite(raw)
+        raw = FormLabels.rewrite(joinWrappedEmails(raw))
         var result: [TextLine] = []
         var i = 0
         while i < raw.count {
@@ -114,6 +114,43 @@ package enum TextLines {
         }
         return result
     }
+
+    /// An e-mail address a narrow column wrapped ("thao70@mail.exampl" / "e.com", "name@" / "example.com"):
+    /// the next line's first word completes it when the line ends in the address's first part and that word is
+    /// lower-case letters, digits, dots and hyphens that make the domain whole.
+    static func joinWrappedEmails(_ raw: [(String, Bool)]) -> [(String, Bool)] {
+        guard raw.contains(where: { $0.0.utf8.contains(0x40) }) else { return raw }
+        var lines = raw
+        var index = 0
+        while index + 1 < lines.count {
+            defer { index += 1 }
+            let line = lines[index].0
+            guard line.utf8.contains(0x40), let last = line.split(separator: " ").last, last.contains("@") else { continue }
+            let next = lines[index + 1].0
+            guard let word = next.split(separator: " ", maxSplits: 1).first,
+                  word.allSatisfy({ ($0.isLetterFast && $0.isLowercaseFast) || $0.isNumberFast || $0 == "." || $0 == "-" }),
+                  !Contacts.emails(in: String(last) + word).isEmpty else { continue }
+            let domain = String(last.split(separator: "@", omittingEmptySubsequences: false).last ?? "")
+            let tld = domain.split(separator: ".").last.map(String.init) ?? ""
+            // Whole already ("jane@example.com" over "london", over "jane.example.com"): only a cut domain
+            // takes the next word — cut at "@" or a dot, without a dot yet, inside a word that is no known
+            // top-level domain ("mail.exampl" + "e.com"), or inside its top-level domain ("example.co" + "m").
+            let cut = domain.isEmpty || last.hasSuffix(".") || last.hasSuffix("-")
+                || (!domain.contains(".") && word.contains("."))
+                || (domain.contains(".") && !topLevelDomains.contains(tld) && word.contains("."))
+                || (domain.contains(".") && word.count <= 2 && !word.contains(".") && word.allSatisfy(\.isLetterFast))
+            guard cut else { continue }
+            lines[index].0 = line + word
+            lines[index + 1].0 = String(next.dropFirst(word.count)).trimmed
+        }
+        return lines.filter { !$0.0.isEmpty }
+    }
+
+    static let topLevelDomains: Set<String> = [
+        "com", "org", "net", "edu", "gov", "io", "co", "uk", "de", "fr", "es", "it", "nl", "pl", "in", "au", "ca",
+        "br", "jp", "cn", "us", "info", "biz", "me", "ai", "app", "dev", "eu", "ch", "at", "be", "se", "no", "dk",
+        "fi", "ie", "pt", "ru", "mx", "ar", "za", "ng", "sg", "nz", "kr", "tw", "hk", "tech", "xyz",
+    ]
 
     /// "Page 2 of 3", "Page 2", "- 2 -", "2 / 3": a page's number, printed by the exporter.
     package static func isPageNumber(_ text: String) -> Bool {
