@@ -211,6 +211,31 @@ struct JobBoardLayoutTests {
         #expect(RulesParser().parse(text).resume.basics?.name == "Võ Thị Hương")
     }
 
+    @Test("title and employer run together, then the place; a title run onto the line before; a one-word tail is the title's")
+    func runTogether() {
+        let text = """
+            Jane Roe
+            jane.roe@example.com
+            Work Experience
+            Financial Analyst
+            Amberfield Financial - Lagos
+            2020 to Present
+            Built a rolling forecast model adopted by the CFO
+            Content Strategist Brightline Media - Madrid June 2015 to June 2020
+            Rebuilt the email nurture program, lifting open rates to 18%
+            Processed 40 vendor invoices per week with 22% first-pass accuracy Junior Accountant
+            Keystone Capital Ltd - Lagos
+            2012 to 2015
+            Clinical Nurse Educator, Westbrook Health, 2010 – 2012
+            """
+        let resume = RulesParser().parse(text).resume
+        #expect(JobBoardLayoutTests.jobs(resume) == ["Financial Analyst @ Amberfield Financial 2020–now",
+                                                      "Content Strategist @ Brightline Media 2015-06–2020-06",
+                                                      "Junior Accountant @ Keystone Capital Ltd 2012–2015",
+                                                      "Clinical Nurse Educator @ Westbrook Health 2010–2012"])
+        #expect(resume.work?.map(\.location) == ["Lagos", "Madrid", "Lagos", nil])
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

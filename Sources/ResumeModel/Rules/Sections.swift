@@ -176,7 +176,8 @@ package enum Sections {
             if head.last?.last == ":" { return nil }
             // "Project Engineer (2015 – 2016)", "Technical Project Manager, 2021 – now", "Education Consultant":
             // a title that starts with heading words.
-            if let next = TextFold.words(rest[rest.startIndex]).first, Vocabulary.titleWords.contains(next) { return nil }
+            if let next = TextFold.words(rest[rest.startIndex]).first, Vocabulary.titleWords.contains(next),
+               Vocabulary.degreePrefix(rest.joined(separator: " ")) == nil { return nil }
             // One word ("Education Bachelor of Arts in …") needs a long rest: "Project Management Professional
             // (PMP)" is a certificate.
             if length == 1, rest.count < 5 { return nil }

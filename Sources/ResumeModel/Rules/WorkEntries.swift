@@ -66,6 +66,13 @@ package enum WorkEntries {
                             header.first = min(header.first, further)
                             header.work.location = parts[1]
                             parts = [lines[further].text, parts[0]]
+                        } else if parts.count == 2, orientation == .before, isPlace(parts[1]),
+                                  Vocabulary.titleScore(parts[0]) == 0, Vocabulary.companyScore(parts[0]) > 0,
+                                  further >= lowerLimit, further < a, let title = trailingTitle(lines[further].text) {
+                            // The same with the title run onto the end of the job before's last line ("…
+                            // first-pass accuracy Junior Accountant").
+                            header.work.location = parts[1]
+                            parts = [title, parts[0]]
                         } else if parts.count == 1 {
                             // "Position" / "Company" / "dates", or "dates" / "Position" / "Company".
                             if usable(further) {
@@ -148,10 +155,26 @@ package enum WorkEntries {
         if last + 2 < words.count, ["of", "for", "de", "du", "des"].contains(TextFold.key(words[last + 1])) { last += 2 }
         let position = words[...last].joined(separator: " ")
         let employer = words[(last + 1)...].joined(separator: " ")
+        // "Clinical Nurse Educator": one word after the title word is the title's own tail, not an employer.
         guard let start = employer.first, start.isUppercaseFast || start.isNumberFast,
               Vocabulary.titleScore(employer) == 0, employer.count >= 3,
+              words.count - last - 1 >= 2 || Vocabulary.companyScore(employer) > 0,
               words[...last].first?.first?.isUppercaseFast == true else { return nil }
         return (position, employer)
+    }
+
+    /// A title run onto the end of a sentence: "… with 22% first-pass accuracy Junior Accountant" →
+    /// "Junior Accountant". One to five capitalised words after a lower-case one, the last a title word.
+    package static func trailingTitle(_ text: String) -> String? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, let last = words.last,
+              Vocabulary.titleWords.contains(TextFold.key(last)) else { return nil }
+        var start = words.count - 1
+        while start > 0, words.count - start < 5, words[start - 1].first?.isUppercaseFast == true { start -= 1 }
+        guard start > 0, words[start - 1].first?.isLowercaseFast == true || words[start - 1].last == "." else {
+            return nil
+        }
+        return words[start...].joined(separator: " ")
     }
 
     /// A place written after an employer: "Leeds", "Austin, TX", "Lisbon, Portugal" — a known place, or one to
@@ -194,6 +217,21 @@ package enum WorkEntries {
     /// Decides which part is the position and which the employer.
     package static func assign(_ parts: [String], to work: inout JSONResume.Work) {
         guard let first = parts.first else { return }
+        if parts.count == 2, isPlace(parts[1]), parts[1].wordCount <= 2 || Places.location(parts[1], lenient: false) != nil {
+            // "Content Strategist Brightline Media - Madrid": title and employer run together, then the place.
+            if let (position, employer) = splitTitleAndEmployer(first) {
+                work.position = position
+                work.name = employer
+                if work.location == nil { work.location = parts[1] }
+                return
+            }
+            // "Keystone Capital Ltd - Lagos" with no title to hand: the employer and its place.
+            if Vocabulary.companyScore(first) > 0, Vocabulary.titleScore(first) == 0 {
+                work.name = first
+                if work.location == nil { work.location = parts[1] }
+                return
+            }
+        }
         guard parts.count >= 2 else {
             if let (position, employer) = splitTitleAndEmployer(first) {
                 // "Junior Data Analyst Evergreen Insights LLC": the line break between them was lost.
