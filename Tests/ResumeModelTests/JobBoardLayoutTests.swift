@@ -236,6 +236,24 @@ struct JobBoardLayoutTests {
         #expect(resume.work?.map(\.location) == ["Lagos", "Madrid", "Lagos", nil])
     }
 
+    @Test("LinkedIn's company-then-title, run together with the heading and the job before's last sentence")
+    func linkedInRunTogether() {
+        let text = """
+            Abigail Price
+            abigail@example.com
+            Experience Copperleaf Networks LLC Engineering Manager
+            June 2022 - Present (3 years 1 month) Denver, USA
+            Led the migration to event-driven services
+            Trained 3 new colleagues on internal tools and processes Riverbend Networks Senior Software Engineer May 2017 - December 2021 (4 years 8 months)
+            Boston, USA
+            """
+        let resume = RulesParser().parse(text).resume
+        #expect(JobBoardLayoutTests.jobs(resume) == ["Engineering Manager @ Copperleaf Networks LLC 2022-06–now",
+                                                      "Senior Software Engineer @ Riverbend Networks 2017-05–2021-12"])
+        #expect(Sections.leadingHeading("Experience Quarry Bank")?.1 == "Experience")
+        #expect(Sections.leadingHeading("Experience Designer") == nil)
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

@@ -180,7 +180,9 @@ package enum Sections {
                Vocabulary.degreePrefix(rest.joined(separator: " ")) == nil { return nil }
             // One word ("Education Bachelor of Arts in …") needs a long rest: "Project Management Professional
             // (PMP)" is a certificate.
-            if length == 1, rest.count < 5 { return nil }
+            if length == 1, rest.count < (strongHeadingWords.contains(TextFold.key(head[head.startIndex])) ? 2 : 5) {
+                return nil
+            }
             if DateScanner.firstRange(in: line) != nil, rest.count <= 8 { return nil }
             // "Key Skills • Volunteered as a mentor in …": two columns run together, not a list's first item.
             if TextLines.strongBullets.contains(start), [.skills, .languages, .certificates].contains(kind),
@@ -191,6 +193,14 @@ package enum Sections {
         }
         return nil
     }
+
+    /// One-word headings that hardly ever start a title or a sentence: after them, two words are enough to
+    /// take the rest for the section's first line ("Experience Quarry Bank").
+    static let strongHeadingWords: Set<String> = [
+        "experience", "education", "employment", "skills", "languages", "summary", "certifications",
+        "qualifications", "berufserfahrung", "ausbildung", "kenntnisse", "sprachen", "experiencia", "formacion",
+        "idiomas", "habilidades", "competences", "langues", "formation",
+    ]
 
     /// A heading word used as a skill category inside the skills (`Languages` / `Rust | Go | Swift`,
     /// `Licences` / `Forklift certification | Hazmat awareness`): when the lines under such a heading right

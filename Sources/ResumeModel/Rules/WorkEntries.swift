@@ -15,7 +15,7 @@ package enum WorkEntries {
         var anchors: [(index: Int, span: DateSpan)] = []
         for (index, line) in lines.enumerated() {
             guard let span = DateScanner.firstRange(in: line.text) else { continue }
-            let rest = EntryText.clean(DateScanner.removing([span], from: line.text))
+            let rest = EntryText.clean(EntryText.removingDurations(DateScanner.removing([span], from: line.text)))
             if rest.wordCount <= 14 { anchors.append((index, span)) }
         }
         guard let firstAnchor = anchors.first else { return [] }
@@ -43,6 +43,11 @@ package enum WorkEntries {
             let residual = EntryText.clean(EntryText.removingDurations(
                 DateScanner.removing([anchor.span], from: lines[a].text)))
             var parts = residual.isEmpty ? [] : EntryText.parts(residual)
+            // "June 2022 - Present (3 years) Denver, USA": the job's place beside its dates.
+            if !residual.isEmpty, Places.location(residual, lenient: false) != nil {
+                header.work.location = residual
+                parts = []
+            }
 
             func usable(_ i: Int) -> Bool {
                 i >= lowerLimit && i < upperLimit && i != a && !lines[i].isBullet
@@ -163,6 +168,40 @@ package enum WorkEntries {
         return (position, employer)
     }
 
+    /// The run of capitalised words that ends a sentence-like text ("… and processes Riverbend Networks
+    /// Senior Software Engineer"): two or more words after a lower-case word, ending with a title word. Nil
+    /// when the text has no such start or is all capitalised.
+    package static func capitalisedTail(_ text: String) -> String? {
+        let words = text.split(separator: " ")
+        guard words.count >= 5, let last = words.last, Vocabulary.titleWords.contains(TextFold.key(last)) else {
+            return nil
+        }
+        var start = words.count - 1
+        while start > 0, words[start - 1].first?.isUppercaseFast == true || words[start - 1] == "&" { start -= 1 }
+        guard start >= 3, words.count - start >= 2, words[start - 1].first?.isLowercaseFast == true else { return nil }
+        return words[start...].joined(separator: " ")
+    }
+
+    /// An employer then a title, run together: the employer ends at its last employer word ("LLC", "Networks",
+    /// "Bank"), the title is the rest and ends with a title word.
+    package static func splitEmployerAndTitle(_ text: String) -> (String, String)? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, words.count <= 12, let lastWord = words.last,
+              Vocabulary.titleWords.contains(TextFold.key(lastWord)) else { return nil }
+        // The first employer word after which a title starts ("Riverbend Networks | Senior Software Engineer",
+        // not "… Senior Software | Engineer"; "Copperleaf Networks LLC | Engineering Manager").
+        func isCompanyWord(_ word: Substring) -> Bool { Vocabulary.companyWords.contains(word.lowercased().trimmed([".", ","])) }
+        guard let end = words.indices.first(where: {
+            $0 < words.count - 1 && isCompanyWord(words[$0]) && !isCompanyWord(words[$0 + 1])
+                && words[$0 + 1].first?.isUppercaseFast == true
+        }) else { return nil }
+        let employer = words[...end].joined(separator: " ")
+        let position = words[(end + 1)...].joined(separator: " ")
+        guard Vocabulary.titleScore(position) > 0, Vocabulary.titleScore(employer) == 0 || Vocabulary.companyScore(employer) >= 2
+        else { return nil }
+        return (employer, position)
+    }
+
     /// A title run onto the end of a sentence: "… with 22% first-pass accuracy Junior Accountant" →
     /// "Junior Accountant". One to five capitalised words after a lower-case one, the last a title word.
     package static func trailingTitle(_ text: String) -> String? {
@@ -233,7 +272,14 @@ package enum WorkEntries {
             }
         }
         guard parts.count >= 2 else {
-            if let (position, employer) = splitTitleAndEmployer(first) {
+            // "… internal tools and processes Riverbend Networks Senior Software Engineer": a sentence's end run
+            // into the header; the capitalised run at the end is the header.
+            let header = capitalisedTail(first) ?? first
+            if let (employer, position) = splitEmployerAndTitle(header) {
+                // "Copperleaf Networks LLC Engineering Manager" (LinkedIn's order, its line break lost).
+                work.position = position
+                work.name = employer
+            } else if let (position, employer) = splitTitleAndEmployer(header) {
                 // "Junior Data Analyst Evergreen Insights LLC": the line break between them was lost.
                 work.position = position
                 work.name = employer
