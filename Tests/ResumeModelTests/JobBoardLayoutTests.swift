@@ -254,6 +254,19 @@ struct JobBoardLayoutTests {
         #expect(Sections.leadingHeading("Experience Designer") == nil)
     }
 
+    @Test("the name the e-mail address spells beats cells read across; a name a narrow column wrapped is joined",
+          arguments: [
+            ("jana.muller@example.com\nJana +49 102 0174544\nMüller München, Germany\nMechanical\nEngineer", "Jana Müller"),
+            ("lan.hoang@example.org\nHoàng +1 (312) 555-0188\nThị Lan Austin, TX", "Hoàng Thị Lan"),
+            ("Femke van den\nBerg\nPediatric Nurse\n\nContact\nfemke@example.com", "Femke van den Berg"),
+            ("Youssef\nHaddad\nBuyer\n\nContact\nyh72@example.org", "Youssef Haddad"),
+            ("Europass Curriculum\nVitae\n\nPersonal information Yang Li\nE-mail yang.li@example.cn", "Yang Li"),
+            ("Céline Faure\nInternal Auditor\nc.faure@example.net", "Céline Faure"),
+          ])
+    func spelledAndWrappedNames(text: String, name: String) {
+        #expect(RulesParser().parse(text + "\n\nExperience\nAuditor, Acme Ltd, 2019 – 2021").resume.basics?.name == name)
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

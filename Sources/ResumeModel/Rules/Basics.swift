@@ -71,8 +71,91 @@ package enum Basics {
         if basics.location == nil {
             basics.location = allLines.lazy.compactMap { leadingLocation($0.text) }.first
         }
+        if basics.name == nil, header.count >= 2, !header[0].text.contains(" "), !header[1].text.contains(" "),
+           isNameLike(header[0].text + " " + header[1].text), Vocabulary.titleScore(header[1].text) == 0 {
+            // "Youssef" / "Haddad": a narrow column gave each word a line.
+            basics.name = header[0].text + " " + header[1].text
+        }
         if basics.name == nil { basics.name = nameNearContacts(allLines) }
+        // The name the e-mail address spells wins over one that shares no word with it ("Versatile Internal",
+        // a table's cells read across; "Larkspur Cloud", an employer from the main column).
+        // A name on the text's first line stands (the address may be a shared or an old one).
+        if let email = basics.email, basics.name == nil || basics.name != allLines.first?.text,
+           let spelled = nameSpelledBy(email: email, lines: Array(allLines.prefix(60))),
+           basics.name.map({ !sharesWord($0, withEmail: email) || (spelled.count > $0.count && spelled.has($0)) }) ?? true {
+            basics.name = spelled
+        }
+        if let name = basics.name, let whole = wrappedName(name, in: allLines) { basics.name = whole }
         return basics
+    }
+
+    /// The e-mail address's local part, letters only, folded: "jana.muller95@…" → "janamuller".
+    static func emailLetters(_ email: String) -> String {
+        TextFold.key(String(email.prefix(while: { $0 != "@" }))).filter { $0.isLetterFast }
+    }
+
+    /// A word of `name` (three letters or more) is in the e-mail address's local part.
+    static func sharesWord(_ name: String, withEmail email: String) -> Bool {
+        let local = emailLetters(email)
+        return TextFold.words(name).contains { $0.count >= 3 && local.has($0.filter(\.isLetterFast)) }
+    }
+
+    /// A name the e-mail address spells, from the lines' leading capitalised words: two or more words (of three
+    /// letters or more) found in the address's local part, with the words between them ("Hoàng" / "Thị Lan"
+    /// over lan.hoang@…, "Jana" / "Müller München, Germany" over jana.muller@…).
+    static func nameSpelledBy(email: String, lines: [TextLine]) -> String? {
+        let local = emailLetters(email)
+        guard local.count >= 5 else { return nil }
+        var words: [Substring] = []
+        for line in lines where !line.isBullet {
+            // The line's leading capitalised words, up to a digit, a contact detail or a comma.
+            for word in line.text.split(separator: " ") {
+                guard let first = word.first, first.isUppercaseFast, word.allSatisfy({ $0.isLetterFast || "-'’.".contains($0) })
+                else { break }
+                words.append(word)
+            }
+            if words.count > 40 { break }
+        }
+        func matches(_ word: Substring) -> Bool {
+            let folded = TextFold.key(word).filter(\.isLetterFast)
+            return folded.count >= 3 && local.has(folded)
+        }
+        // The first run of up to four words that starts and ends with a match and holds two or more.
+        for start in words.indices where matches(words[start]) {
+            var end = start
+            var found = 1
+            var k = start + 1
+            while k < words.count, k <= start + 3 {
+                if matches(words[k]) {
+                    end = k
+                    found += 1
+                }
+                k += 1
+            }
+            guard found >= 2 else { continue }
+            let name = words[start...end].joined(separator: " ")
+            // Together they spell most of the local part: not two skills that happen to be in it.
+            let covered = words[start...end].filter(matches).reduce(0) { $0 + TextFold.key($1).count }
+            if covered * 10 >= local.count * 7, isNameLike(name) { return name }
+        }
+        return nil
+    }
+
+    /// A name a narrow column wrapped: "Femke van den" / "Berg", "Youssef" / "Haddad" — the line after the
+    /// name is one capitalised word that is no title, heading or place, and together they are still a name.
+    static func wrappedName(_ name: String, in lines: [TextLine]) -> String? {
+        guard let index = lines.prefix(30).firstIndex(where: { $0.text == name }), index + 1 < lines.count else {
+            return nil
+        }
+        let next = lines[index + 1].text
+        // "Maschinenbauingenieur": a compound title, not a family name.
+        let folded = TextFold.key(next)
+        guard !next.contains(" "), next.first?.isUppercaseFast == true, next.count >= 2, next.count <= 16,
+              !Vocabulary.titleWords.contains(where: { $0.count >= 5 && folded.hasSuffix($0) }),
+              Vocabulary.titleScore(next) == 0, Vocabulary.companyScore(next) == 0, Sections.headingKind(next) == nil,
+              !portalPhrases.contains(TextFold.key(next)) else { return nil }
+        let whole = name + " " + next
+        return whole.wordCount <= 5 && isNameLike(whole) ? whole : nil
     }
 
     /// A name run into the headline after it: two to four name-like words, then a job title. When the
@@ -102,7 +185,10 @@ package enum Basics {
         "applicant", "candidate", "resume", "cv", "curriculum vitae", "lebenslauf", "page", "confidential",
         "matching skills", "match score", "job seeker", "profile", "overview", "contact", "kontakt", "contacto",
         "actively looking", "open to opportunities", "immediate joiner", "available immediately", "email id",
-        "email", "e mail", "mail", "mobile", "phone", "telephone", "address", "website", "mobile number",
+        "email", "e mail", "e-mail", "mail", "mobile", "phone", "telephone", "address", "website", "mobile number",
+        "europass", "europass curriculum vitae", "europass curriculum", "vitae", "personal", "information",
+        "personal statement", "job applied for", "personal data", "persoenliche daten", "personliche daten",
+        "coordonnees", "kontaktdaten", "datos personales", "informations personnelles",
     ]
 
     /// `text` without a portal phrase glued to its end ("Jane DoeFeatured Resume" → "Jane Doe"); nil when
@@ -128,7 +214,7 @@ package enum Basics {
         while trimmed, words.count >= 2 {
             trimmed = false
             for length in stride(from: min(3, words.count - 1), through: 1, by: -1) {
-                if words.prefix(length).allSatisfy({ $0.first?.isUppercaseFast == true }),
+                if words.first?.first?.isUppercaseFast == true,
                    portalPhrases.contains(TextFold.key(words.prefix(length).joined(separator: " "))),
                    !["profile", "resume", "cv", "candidate", "applicant", "page", "new"].contains(TextFold.key(words[0])) {
                     words.removeFirst(length)
