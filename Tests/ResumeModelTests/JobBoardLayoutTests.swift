@@ -267,6 +267,38 @@ struct JobBoardLayoutTests {
         #expect(RulesParser().parse(text + "\n\nExperience\nAuditor, Acme Ltd, 2019 – 2021").resume.basics?.name == name)
     }
 
+    @Test("section headings as German, French and Spanish resumes write them", arguments: [
+        ("Berufserfahrung", SectionKind.work), ("Beruflicher Werdegang", .work), ("Praxiserfahrung", .work),
+        ("Berufspraxis", .work), ("Akademische Ausbildung", .education), ("Bildungsweg", .education),
+        ("Fachkenntnisse", .skills), ("IT-Kenntnisse", .skills), ("Kompetenzen", .skills), ("Sprachkenntnisse", .languages),
+        ("Zertifizierungen", .certificates), ("Weiterbildung", .certificates), ("Ausgewählte Projekte", .projects),
+        ("Persönliche Daten", .contact), ("Über mich", .summary), ("Kurzprofil", .summary),
+        ("Expérience professionnelle", .work), ("Parcours professionnel", .work), ("Diplômes et formations", .education),
+        ("Formation académique", .education), ("Compétences techniques", .skills), ("Compétences clés", .skills),
+        ("Compétences linguistiques", .languages), ("Projets personnels", .projects), ("Coordonnées", .contact),
+        ("À propos", .summary), ("Profil professionnel", .summary),
+        ("Experiencia laboral", .work), ("Trayectoria profesional", .work), ("Formación académica", .education),
+        ("Conocimientos técnicos", .skills), ("Habilidades", .skills), ("Idiomas", .languages),
+        ("Cursos y certificaciones", .certificates), ("Datos de contacto", .contact), ("Datos personales", .contact),
+        ("Sobre mí", .summary), ("PERFIL PROFESIONAL", .summary), ("EXPÉRIENCES PROFESSIONNELLES", .work),
+    ] as [(String, SectionKind)])
+    func foreignHeadings(heading: String, kind: SectionKind) {
+        #expect(Sections.headingKind(heading) == kind)
+    }
+
+    @Test("degree and school split where a lost line break joined them; how it was studied is dropped", arguments: [
+        ("Northeastern University Bachelor's degree in Physics\n2012 – 2016", "Northeastern University", "Physics"),
+        ("Bachelor of Science in Information Technology Fudan University\n2014", "Fudan University", "Information Technology"),
+        ("B.Tech - Computer Science\nAnna University, 2016 (Full Time)", "Anna University", "Computer Science"),
+        ("M.Sc. in Communications University of Lagos 2013 to 2014", "University of Lagos", "Communications"),
+    ])
+    func degreeAndSchool(text: String, school: String, area: String) {
+        let education = RulesParser().parse("Jo Lee\njo@example.com\n\nEducation\n" + text).resume.education
+        #expect(education?.count == 1)
+        #expect(education?.first?.institution == school)
+        #expect(education?.first?.area == area)
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

@@ -68,8 +68,18 @@ package enum EducationEntries {
         return entries
     }
 
+    /// How a degree was studied, written after it: not part of any field.
+    static let studyModes: Set<String> = ["full time", "part time", "full-time", "part-time", "distance learning",
+                                          "correspondence", "regular", "online", "vollzeit", "teilzeit"]
+
     /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
-    package static func pieces(_ text: String) -> [String] {
+    package static func pieces(_ input: String) -> [String] {
+        var text = input
+        // "Anna University, 2016 (Full Time)".
+        if let open = text.lastIndex(of: "("), let close = text[open...].firstIndex(of: ")"),
+           studyModes.contains(text[text.index(after: open)..<close].lowercased()) {
+            text = (String(text[..<open]) + String(text[text.index(after: close)...])).trimmed([",", ";", "|", "·"])
+        }
         guard !text.isEmpty else { return [] }
         for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
             let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
@@ -80,9 +90,7 @@ package enum EducationEntries {
                 return parts
             }
             // "Rutgers University | Full Time": how it was studied is no part of the school.
-            let modes: Set<String> = ["full time", "part time", "full-time", "part-time", "distance learning",
-                                      "correspondence", "regular", "online", "vollzeit", "teilzeit"]
-            if parts.count >= 2, parts[1...].allSatisfy({ modes.contains($0.lowercased()) }) {
+            if parts.count >= 2, parts[1...].allSatisfy({ studyModes.contains($0.lowercased().trimmed(["(", ")"])) }) {
                 return [parts[0]]
             }
             // "Université Toulouse III – Paul Sabatier" is one school.
@@ -92,6 +100,7 @@ package enum EducationEntries {
                 return parts
             }
         }
+        if let (school, degree) = schoolThenDegree(text) { return [degree, school] }
         let commaParts = text.split(separator: ",").map { EntryText.clean(String($0)) }.filter { !$0.isEmpty }
         if commaParts.count >= 2, let school = commaParts.firstIndex(where: Vocabulary.looksLikeInstitution),
            Vocabulary.degreePrefix(commaParts[0]) != nil || school == 0 {
@@ -102,6 +111,46 @@ package enum EducationEntries {
             return [commaParts[..<school].joined(separator: ", "), commaParts[school...].joined(separator: ", ")]
         }
         return [text]
+    }
+
+    /// "Northeastern University Bachelor's degree in Physics": a school and a degree run together (a line break
+    /// lost). The school is the longest start that looks like one, the degree the rest, which starts with one.
+    static func schoolThenDegree(_ text: String) -> (String, String)? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, Vocabulary.degreePrefix(text) == nil else { return nil }
+        for cut in stride(from: words.count - 1, through: 2, by: -1) {
+            let rest = words[cut...].joined(separator: " ")
+            guard words[cut].first?.isUppercaseFast == true, Vocabulary.degreePrefix(rest) != nil else { continue }
+            let school = words[..<cut].joined(separator: " ").trimmed([",", "-", "–", "|"])
+            return Vocabulary.looksLikeInstitution(school) ? (school, rest) : nil
+        }
+        return nil
+    }
+
+    /// Words an area of study ends or starts with, which a school's name does not start with.
+    static let areaWords: Set<String> = [
+        "science", "sciences", "technology", "engineering", "administration", "management", "studies", "arts",
+        "economics", "communications", "communication", "design", "education", "mathematics", "physics", "law",
+        "medicine", "nursing", "marketing", "finance", "accounting", "psychology", "biology", "chemistry",
+        "informatics", "systems", "analytics", "relations", "literature", "history", "languages", "media",
+    ]
+
+    /// "Information Technology Fudan University" → ("Information Technology", "Fudan University"): an area run
+    /// into the school after it. The school starts at the first capitalised word that is no area word and
+    /// from which the rest looks like a school.
+    static func areaThenSchool(_ text: String) -> (String, String)? {
+        let words = text.split(separator: " ")
+        guard words.count >= 3, Vocabulary.looksLikeInstitution(text) else { return nil }
+        for cut in 1..<(words.count - 1) {
+            let word = TextFold.key(words[cut])
+            guard words[cut].first?.isUppercaseFast == true, !areaWords.contains(word),
+                  !["of", "and", "&", "in", "und", "de", "y", "et"].contains(word) else { continue }
+            let school = words[cut...].joined(separator: " ")
+            guard Vocabulary.looksLikeInstitution(school), !Vocabulary.looksLikeInstitution(words[..<cut].joined(separator: " "))
+            else { return nil }
+            return (words[..<cut].joined(separator: " "), school)
+        }
+        return nil
     }
 
     /// "Bachelor of Science in Finance" → studyType "Bachelor of Science", area "Finance";
@@ -138,7 +187,11 @@ package enum EducationEntries {
             }
         }
         entry.studyType = studyType.trimmed
-        let cleaned = EntryText.clean(area)
+        var cleaned = EntryText.clean(area)
+        if let (field, school) = areaThenSchool(cleaned) {
+            cleaned = field
+            if entry.institution == nil { entry.institution = school }
+        }
         entry.area = cleaned.isEmpty ? nil : cleaned
     }
 }

@@ -234,7 +234,7 @@ package enum Sections {
         let table: [(SectionKind, [String])] = [
             (.work, ["experience", "experiences", "employment", "employments", "work", "history", "internships",
                      "berufserfahrung", "erfahrung", "berufspraxis", "werdegang", "praxiserfahrung", "praktika",
-                     "taetigkeiten", "experiencia", "experiencias", "trayectoria", "empleo", "empleos", "stages",
+                     "taetigkeiten", "parcours", "experiencia", "experiencias", "trayectoria", "empleo", "empleos", "stages",
                      "carriere", "emplois", "emploi"]),
             (.education, ["education", "academic", "academics", "qualifications", "training", "studies", "schooling",
                           "ausbildung", "bildung", "bildungsweg", "studium", "schulbildung", "hochschulbildung",
@@ -243,7 +243,7 @@ package enum Sections {
             (.skills, ["skills", "skill", "competencies", "competences", "competency", "expertise", "technologies",
                        "kenntnisse", "faehigkeiten", "fahigkeiten", "kompetenzen", "qualifikationen", "competences",
                        "habilidades", "competencias", "conocimientos", "aptitudes", "savoir", "strengths",
-                       "proficiencies", "abilities", "stack", "informatique", "edv", "it"]),
+                       "proficiencies", "abilities", "stack", "informatique", "edv", "it", "fachkenntnisse", "it-kenntnisse"]),
             (.languages, ["languages", "language", "sprachen", "sprachkenntnisse", "fremdsprachen", "langues",
                           "linguistiques", "idiomas", "lenguas", "idioma", "langue"]),
             (.certificates, ["certifications", "certificates", "certification", "certificate", "licenses", "licences",
@@ -254,7 +254,7 @@ package enum Sections {
             (.summary, ["summary", "profile", "about", "objective", "overview", "introduction", "zusammenfassung",
                         "profil", "kurzprofil", "uber", "perfil", "resumen", "objectif", "objetivo", "propos",
                         "presentation", "sobre"]),
-            (.contact, ["contact", "contacts", "kontakt", "kontaktdaten", "contacto", "coordonnees", "details",
+            (.contact, ["contact", "contacts", "kontakt", "kontaktdaten", "daten", "contacto", "coordonnees", "details",
                         "personalien", "datos", "informations", "information"]),
             (.other, ["references", "referenzen", "interests", "hobbies", "interessen", "loisirs", "awards", "honors",
                       "honours", "achievements", "publications", "volunteer", "volunteering", "activities",
@@ -280,6 +280,6 @@ package enum Sections {
         "personnelles", "personnel", "complementaire", "complementaires", "cles", "et", "de", "des", "du", "la", "le",
         "les", "a", "en", "mi", "laboral", "profesional", "profesionales", "academica", "y", "el", "los", "las",
         "del", "personales", "tecnicas", "tecnicos", "clave", "principales", "interet", "d'interet", "known",
-        "top",
+        "top", "ausgewahlte", "ausgewaehlte", "mich", "techniques", "technique", "personnels", "personnelle",
     ]
 }
