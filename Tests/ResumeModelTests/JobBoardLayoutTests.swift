@@ -299,6 +299,22 @@ struct JobBoardLayoutTests {
         #expect(education?.first?.area == area)
     }
 
+    @Test("bullets run together on one line are cut apart; short lists stay; a header after a bullet's sentence is found")
+    func innerBullets() {
+        #expect(TextLines.cutAtInnerBullets("Charge Nurse | Quarry Health | Since 2021 ▪ Educated patients and families on plans ▪ Trained 4 new colleagues on tools")
+            == ["Charge Nurse | Quarry Health | Since 2021", "▪ Educated patients and families on plans",
+                "▪ Trained 4 new colleagues on tools"])
+        #expect(TextLines.cutAtInnerBullets("Python • Go • SQL • Kubernetes • Terraform • Docker") == ["Python • Go • SQL • Kubernetes • Terraform • Docker"])
+        let text = """
+            Michael Hayes
+            michael.hayes@example.org
+            CAREER HISTORY:
+            Charge Nurse | Quarry Health | Since 2021 ▪ Educated patients and families on discharge plans ▪ Trained 4 new colleagues on internal tools and processes Registered Nurse | Zephyr Health | 2017 — 2020 ▪ Maintained 98% compliance on hand hygiene audits
+            """
+        #expect(JobBoardLayoutTests.jobs(RulesParser().parse(text).resume)
+            == ["Charge Nurse @ Quarry Health 2021–now", "Registered Nurse @ Zephyr Health 2017–2020"])
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

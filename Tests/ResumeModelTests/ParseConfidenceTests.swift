@@ -23,9 +23,11 @@ struct ParseConfidenceTests {
         #expect(confidence.fieldsJSON.hasPrefix(#"{"basics.email":1,"basics.location":1,"basics.name":1,"#))
     }
 
-    @Test("a text without line breaks, joined by single spaces, is weak: its dates name jobs none of which is read")
+    @Test("a text whose dates name jobs none of which is read is weak, however short")
     func flattened() {
-        let flat = RulesParserTests.classic.split(separator: "\n").map { $0.trimmed }.joined(separator: " ")
+        let flat = "Jane Doe jane.doe@example.com Worked for several regional firms on their books and audits and "
+            + "payroll from 2015 – 2018 and then for a larger group on consolidation and reporting from 2018 – 2021 "
+            + "with Excel, SAP and Power BI"
         let confidence = parser.parse(flat).confidence
         #expect(confidence.weak)
         #expect(confidence.fields["work"] == 0)

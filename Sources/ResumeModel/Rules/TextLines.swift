@@ -164,7 +164,44 @@ package enum TextLines {
         } && (words.count <= 2 || words.contains("page") || words.contains("seite") || words.contains("pagina"))
     }
 
+    /// A line that runs several bullets together ("… Since 2021 ▪ Educated patients … ▪ Trained 4 new
+    /// colleagues …", text whose line breaks became spaces): cut before each bullet mark that has four or more
+    /// words on both sides. Short items ("Python • Go", "e-mail • phone") stay on their line.
+    static func cutAtInnerBullets(_ text: String) -> [String] {
+        guard text.utf8.count > 40, text.unicodeScalars.contains(where: { $0.value >= 0x2022 && $0.value <= 0x27BF }) else {
+            return [text]
+        }
+        var pieces: [String] = []
+        var current = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
+            if character != "·", strongBullets.contains(character), !current.isEmpty, current.last == " ",
+               next < text.endIndex, text[next] == " " {
+                let after = text[next...].prefix(while: { !(strongBullets.contains($0) && $0 != "·") })
+                if current.wordCount >= 4, after.wordCount >= 4 {
+                    pieces.append(current.trimmed)
+                    current = String(character)
+                    index = next
+                    continue
+                }
+            }
+            current.append(character)
+            index = next
+        }
+        pieces.append(current.trimmed)
+        return pieces.filter { !$0.isEmpty }
+    }
+
     private static func appendLine(_ text: String, blankBefore: Bool, to lines: inout [TextLine]) {
+        let pieces = cutAtInnerBullets(text)
+        if pieces.count > 1 {
+            for (offset, piece) in pieces.enumerated() {
+                appendLine(piece, blankBefore: offset == 0 && blankBefore, to: &lines)
+            }
+            return
+        }
         if isPageNumber(text) { return }
         // A rule under a heading ("Skills" / "------") marks that heading; other rules are dropped.
         if isRule(text) {

@@ -93,6 +93,13 @@ package enum WorkEntries {
                 }
             }
             assign(parts, to: &header.work)
+            // "… a prioritised backlog Atlas Design" / "Senior Product Designer" / "Apr 2012 - Sep 2016": the
+            // employer ran onto the end of the job before's last line.
+            if orientation == .before, header.work.name == nil, header.work.position != nil,
+               header.first - 1 >= lowerLimit, header.first - 1 < a, header.first >= 1,
+               let employer = capitalisedRunAtEnd(lines[header.first - 1].text) {
+                header.work.name = employer
+            }
             headers.append(header)
         }
 
@@ -180,6 +187,18 @@ package enum WorkEntries {
         while start > 0, words[start - 1].first?.isUppercaseFast == true || words[start - 1] == "&" { start -= 1 }
         guard start >= 3, words.count - start >= 2, words[start - 1].first?.isLowercaseFast == true else { return nil }
         return words[start...].joined(separator: " ")
+    }
+
+    /// Two to five capitalised words ending a sentence-like line ("… into a prioritised backlog Atlas
+    /// Design"): an employer's name the line break before it lost. Nil when the line ends otherwise.
+    package static func capitalisedRunAtEnd(_ text: String) -> String? {
+        let words = text.split(separator: " ")
+        guard words.count >= 6, text.last.map({ $0.isLetterFast || $0 == "." }) == true else { return nil }
+        var start = words.count
+        while start > 0, words.count - start < 5, words[start - 1].first?.isUppercaseFast == true { start -= 1 }
+        guard words.count - start >= 2, start >= 4, words[start - 1].first?.isLowercaseFast == true else { return nil }
+        let run = words[start...].joined(separator: " ")
+        return Vocabulary.titleScore(run) == 0 ? run : nil
     }
 
     /// An employer then a title, run together: the employer ends at its last employer word ("LLC", "Networks",
@@ -290,7 +309,9 @@ package enum WorkEntries {
             }
             return
         }
-        var position = first
+        // "Trained 4 new colleagues on internal tools and processes Registered Nurse | Zephyr Health": the
+        // bullet before ran into the header.
+        var position = first.wordCount >= 5 ? capitalisedTail(first) ?? first : first
         var employer = parts[1]
         let a = Vocabulary.titleScore(position) - Vocabulary.companyScore(position)
         let b = Vocabulary.titleScore(employer) - Vocabulary.companyScore(employer)
