@@ -40,6 +40,8 @@ package enum FormLabels {
         ("dates", .dates),
     ]
 
+    static let labelInitials: Set<Character> = Set(labels.compactMap { $0.0.first })
+
     /// The labels that only a form uses: four or more of them make the text a form.
     static let formOnly: Set<String> = [
         "occupation or position held", "name and address of employer", "main activities and responsibilities",
@@ -54,8 +56,10 @@ package enum FormLabels {
     /// PDFs), which the next line then starts with.
     static func label(_ line: String) -> (String, Role, String, String)? {
         guard let first = line.first, first.isLetterFast, line.utf8.count >= 5 else { return nil }
-        let lower = line.lowercased()
-        for (label, role) in labels {
+        // The longest label is 63 characters: only the line's start is compared.
+        let lower = line.prefix(72).lowercased()
+        guard let initial = lower.first, labelInitials.contains(initial) else { return nil }
+        for (label, role) in labels where label.first == initial {
             // The whole label, or its first words (three or more) when the rest wrapped.
             var candidates = [(label, "")]
             let words = label.split(separator: " ")
@@ -88,6 +92,7 @@ package enum FormLabels {
         var highlights: [String] = []
         var names: Set<String> = []
         var languagesOpened = false
+        var afterLanguages = false
         var awaiting: Role?
         var current: Role?
 
@@ -145,6 +150,7 @@ package enum FormLabels {
                 for language in value.split(separator: ",").map({ $0.trimmed }) where !language.isEmpty {
                     emit(role == .motherTongue ? language + " – Mother tongue" : language)
                 }
+                afterLanguages = true
             case .drop: break
             }
         }
@@ -185,6 +191,22 @@ package enum FormLabels {
             flush()
             current = nil
             if CEFR.isGridLine(line) { continue }
+            if let tab = line.firstIndex(of: "\t") {
+                let head = String(line[..<tab]).trimmed
+                let rest = String(line[line.index(after: tab)...]).trimmed
+                if Sections.headingKind(head) != nil {
+                    // "Certificates ⇥ PMP – PMI, 2018": a section of its own, under its label.
+                    emit(head, blank: true)
+                    emit(rest)
+                    afterLanguages = false
+                    continue
+                }
+                if afterLanguages {
+                    // "Tools ⇥ MS Project, Asana": skill categories after the languages' rows.
+                    emit("Skills", blank: true)
+                    afterLanguages = false
+                }
+            }
             emit(line, blank: blank)
         }
         flush()
