@@ -249,7 +249,9 @@ package enum Basics {
         var contactRows: [Int] = []
         for index in 0..<limit {
             let text = lines[index].text
-            if text.has(ascii: 0x40) ? !Contacts.emails(in: text).isEmpty : !Contacts.phones(in: text).isEmpty {
+            // A phone has seven digits or more: count them before reading the line as one.
+            if text.has(ascii: 0x40) ? !Contacts.emails(in: text).isEmpty
+                : text.utf8.lazy.filter({ $0 >= 0x30 && $0 <= 0x39 }).count >= 7 && !Contacts.phones(in: text).isEmpty {
                 contactRows.append(index)
             }
         }

@@ -55,10 +55,10 @@ package enum FormLabels {
     /// and the label's words a narrow column wrapped onto the next line ("Name and address of" … / "employer":
     /// PDFs), which the next line then starts with.
     static func label(_ line: String) -> (String, Role, String, String)? {
-        guard let first = line.first, first.isLetterFast, line.utf8.count >= 5 else { return nil }
+        guard let first = line.first, first.isLetterFast, line.utf8.count >= 5,
+              let initial = first.lowercased().first, labelInitials.contains(initial) else { return nil }
         // The longest label is 63 characters: only the line's start is compared.
         let lower = line.prefix(72).lowercased()
-        guard let initial = lower.first, labelInitials.contains(initial) else { return nil }
         for (label, role) in labels where label.first == initial {
             // The whole label, or its first words (three or more) when the rest wrapped.
             var candidates = [(label, "")]

@@ -133,20 +133,43 @@ package enum ListSections {
     }
 
     package static func rawItems(_ text: String) -> [String] {
+        // Scanned as UTF-8 (the separators are `,;|` and tab, `·` C2 B7, `•` E2 80 A2, `▪` E2 96 AA): the
+        // parser's hottest loop, run on every line of a skills section.
         var result: [String] = []
-        var current = ""
+        let utf8 = text.utf8
         var depth = 0
-        for character in text {
-            if character == "(" || character == "[" { depth += 1 }
-            if character == ")" || character == "]" { depth = max(0, depth - 1) }
-            if depth == 0, ",;|·•▪\t".contains(character) {
-                result.append(current)
-                current = ""
-            } else {
-                current.append(character)
+        var start = utf8.startIndex
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            var width = 0
+            switch byte {
+            case 0x28, 0x5B: depth += 1
+            case 0x29, 0x5D: depth = max(0, depth - 1)
+            case 0x2C, 0x3B, 0x7C, 0x09: width = 1
+            case 0xC2:
+                let next = utf8.index(after: index)
+                if next < utf8.endIndex, utf8[next] == 0xB7 { width = 2 }
+            case 0xE2:
+                let second = utf8.index(after: index)
+                if second < utf8.endIndex {
+                    let third = utf8.index(after: second)
+                    if third < utf8.endIndex,
+                       (utf8[second] == 0x80 && utf8[third] == 0xA2) || (utf8[second] == 0x96 && utf8[third] == 0xAA) {
+                        width = 3
+                    }
+                }
+            default: break
             }
+            if width > 0, depth == 0 {
+                result.append(String(text[start..<index]))
+                index = utf8.index(index, offsetBy: width)
+                start = index
+                continue
+            }
+            index = utf8.index(after: index)
         }
-        result.append(current)
+        result.append(String(text[start..<utf8.endIndex]))
         // "Python - Java - Go": a dash between spaces separates only when it does so at least twice.
         if result.count == 1, text.components(separatedByString: " - ").count >= 3 {
             result = text.components(separatedByString: " - ")

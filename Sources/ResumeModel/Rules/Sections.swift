@@ -165,6 +165,9 @@ package enum Sections {
         guard let first = line.first, first.isUppercaseFast, line.utf8.count > 12 else { return nil }
         let words = line.split(separator: " ")
         guard words.count >= 2 else { return nil }
+        // Cheap refusal first: a heading starts with a heading word.
+        let firstWord = TextFold.key(words[0]).trimmed([":"])
+        guard definingWords[firstWord] != nil || neutralWords.contains(firstWord) else { return nil }
         for length in stride(from: min(4, words.count - 1), through: 1, by: -1) {
             let head = words.prefix(length)
             guard head.allSatisfy({ $0.first.map { $0.isUppercaseFast || $0 == "&" } ?? false }),

@@ -168,7 +168,9 @@ package enum TextLines {
     /// colleagues …", text whose line breaks became spaces): cut before each bullet mark that has four or more
     /// words on both sides. Short items ("Python • Go", "e-mail • phone") stay on their line.
     static func cutAtInnerBullets(_ text: String) -> [String] {
-        guard text.utf8.count > 40, text.unicodeScalars.contains(where: { $0.value >= 0x2022 && $0.value <= 0x27BF }) else {
+        // The marks are U+2022…U+27BF, three UTF-8 bytes from 0xE2: a line without that byte has none.
+        guard text.utf8.count > 40, text.utf8.contains(0xE2),
+              text.unicodeScalars.contains(where: { $0.value >= 0x2022 && $0.value <= 0x27BF }) else {
             return [text]
         }
         var pieces: [String] = []
