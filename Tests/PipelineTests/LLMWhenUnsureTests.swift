@@ -69,10 +69,10 @@ struct LLMWhenUnsureTests {
         2011 – 2015
         """
 
-    /// The clean resume with its line breaks gone: no name found.
-    static var flattened: String {
-        clean.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-    }
+    /// A resume written as one paragraph: its dates name two jobs, and the rules read neither.
+    static let prose = "Jane Doe jane.doe@example.com Worked for several regional firms on their books and audits "
+        + "and payroll from 2015 – 2018 and then for a larger group on consolidation and reporting from 2018 – 2021 "
+        + "with Excel, SAP and Power BI"
 
     static func folder(_ files: [(String, String)]) throws -> String {
         let dir = try TemporaryDirectory.make(prefix: "unsure-src")
@@ -86,7 +86,7 @@ struct LLMWhenUnsureTests {
         defer { try? TestDatabase.dropDatabase(url) }
         let (simulator, port) = try await LLMCostEndToEndTests.simulator(latencyMilliseconds: 5)
         let source = try Self.folder([("clean.txt", Self.clean), ("also-clean.txt", Self.alsoClean),
-                                      ("job-board.txt", Self.jobBoard), ("flattened.txt", Self.flattened)])
+                                      ("job-board.txt", Self.jobBoard), ("prose.txt", Self.prose)])
         var environment = LLMCostEndToEndTests.llm(port: port)
         environment["LLM_COALESCE"] = "never"
         let result = try await ImportTests.runImport(["--llm-when-unsure", source], database: url,
@@ -107,7 +107,7 @@ struct LLMWhenUnsureTests {
             """).split(separator: "\n").dropFirst().map(String.init)
         #expect(rows == [
             "also-clean.txt:parsed:rules:false:true:true", "clean.txt:parsed:rules:false:true:true",
-            "flattened.txt:parsed:openai:true:true:true", "job-board.txt:parsed:openai:true:true:true",
+            "job-board.txt:parsed:openai:true:true:true", "prose.txt:parsed:openai:true:true:true",
         ], "\(rows)")
         // What an importer asks: the weak documents the rules kept (none here: the LLM read them all).
         let kept = try LLMCostEndToEndTests.row(url, "SELECT count(*) FROM documents WHERE parse_weak AND provider = 'rules'")

@@ -315,6 +315,30 @@ struct JobBoardLayoutTests {
             == ["Charge Nurse @ Quarry Health 2021–now", "Registered Nurse @ Zephyr Health 2017–2020"])
     }
 
+    @Test("a range a narrow date column broke around the title, and a heading broken before its last letter")
+    func narrowColumns() {
+        #expect(EntryText.completeOpenRange("January 2022 to Financial Controller", "September 2023")
+            ?? ("", "") == ("January 2022 to September 2023 Financial Controller", ""))
+        #expect(EntryText.completeOpenRange("January 2022 to present", "Wavecrest Group") == nil)
+        #expect(TextLines.joinBrokenWords([("Berufserfahrun", false), ("g", false), ("2024 – heute", false)]).map(\.0)
+            == ["Berufserfahrung", "2024 – heute"])
+        #expect(TextLines.joinBrokenWords([("Skills", false), ("Go", false)]).map(\.0) == ["Skills", "Go"])
+        let text = """
+            Céline Faure
+            c.faure@example.net
+            Experience
+            January 2024 to present Internal Auditor
+            Granite Retail
+            • Worked closely with finance teams
+            January 2022 to Financial Controller
+            September 2023
+            Wavecrest Group
+            • Trained 6 new colleagues
+            """
+        #expect(JobBoardLayoutTests.jobs(RulesParser().parse(text).resume)
+            == ["Internal Auditor @ Granite Retail 2024-01–now", "Financial Controller @ Wavecrest Group 2022-01–2023-09"])
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

@@ -11,6 +11,9 @@ package enum EntryText {
             if let (first, second) = completeSplitRange(lines[index].text, lines[index + 1].text) {
                 lines[index].text = first
                 lines[index + 1].text = second
+            } else if let (first, second) = completeOpenRange(lines[index].text, lines[index + 1].text) {
+                lines[index].text = first
+                lines[index + 1].text = second
             }
             index += 1
         }
@@ -140,6 +143,28 @@ package enum EntryText {
             return (moved, rest)
         }
         return nil
+    }
+
+    /// A date column too narrow for a whole range: "January 2022 to Financial Controller" over "September
+    /// 2023". The end date moves up: "January 2022 to September 2023 Financial Controller", and the next line
+    /// keeps what followed the date.
+    package static func completeOpenRange(_ first: String, _ second: String) -> (String, String)? {
+        guard DateScanner.hasDigit(first), DateScanner.hasDigit(second), DateScanner.firstRange(in: first) == nil
+        else { return nil }
+        let tokens = DateScanner.tokenize(first)
+        guard let (_, after) = DateScanner.date(at: 0, in: tokens), after < tokens.count,
+              (tokens[after].kind == .punct && DateScanner.rangePunctuation.contains(tokens[after].folded))
+                || (tokens[after].kind == .word && DateScanner.rangeWords.contains(tokens[after].folded)),
+              after + 1 < tokens.count, tokens[after + 1].kind == .word,
+              DateScanner.months[tokens[after + 1].folded] == nil,
+              !DateScanner.presentWords.contains(tokens[after + 1].folded) else { return nil }
+        let next = DateScanner.tokenize(second)
+        guard let (_, end) = DateScanner.date(at: 0, in: next) else { return nil }
+        let cut = tokens[after].range.upperBound
+        let endText = String(second[..<next[end - 1].range.upperBound])
+        let moved = String(first[..<cut]) + " " + endText + String(first[cut...])
+        let rest = String(second[next[end - 1].range.upperBound...]).trimmed
+        return (moved, rest)
     }
 
     /// `line` is the wrapped tail of the bullet (or list) `previous`.

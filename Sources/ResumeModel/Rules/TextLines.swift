@@ -91,7 +91,7 @@ package enum TextLines {
             raw.append((trimmed, blank))
             blank = false
         }
-        raw = FormLabels.rewrite(joinWrappedEmails(raw))
+        raw = FormLabels.rewrite(joinWrappedEmails(joinBrokenWords(raw)))
         var result: [TextLine] = []
         var i = 0
         while i < raw.count {
@@ -144,6 +144,24 @@ package enum TextLines {
             lines[index + 1].0 = String(next.dropFirst(word.count)).trimmed
         }
         return lines.filter { !$0.0.isEmpty }
+    }
+
+    /// A word a narrow column broke before its last letters ("Berufserfahrun" / "g"): a line of one to three
+    /// lower-case letters alone after a line ending in a letter finishes that line's last word.
+    static func joinBrokenWords(_ raw: [(String, Bool)]) -> [(String, Bool)] {
+        guard raw.count >= 2 else { return raw }
+        var result: [(String, Bool)] = []
+        result.reserveCapacity(raw.count)
+        for line in raw {
+            let text = line.0
+            if !line.1, text.utf8.count <= 3, text.allSatisfy({ $0.isLowercaseFast }), let last = result.last,
+               last.0.last?.isLetterFast == true, last.0.last?.isLowercaseFast == true {
+                result[result.count - 1].0 += text
+                continue
+            }
+            result.append(line)
+        }
+        return result
     }
 
     static let topLevelDomains: Set<String> = [
