@@ -142,6 +142,8 @@ struct ScoreRules: AsyncParsableCommand {
         var byFormat: [String: FieldScores] = [:]
         var documents: [String: Int] = [:]
         var byLayout: [String: FieldScores] = [:]
+        var byConfidence: [Bool: FieldScores] = [:]  // weak or not → scores
+        var weakDocuments = 0
         var layoutDocuments: [String: Int] = [:]
         var failed = 0
         var timings: [Double] = []
@@ -174,6 +176,8 @@ struct ScoreRules: AsyncParsableCommand {
             overall.add(scores)
             byFormat[entry.format, default: FieldScores()].add(scores)
             documents[entry.format, default: 0] += 1
+            byConfidence[result.confidence.weak, default: FieldScores()].add(scores)
+            if result.confidence.weak { weakDocuments += 1 }
             if let layout = entry.layout {
                 byLayout[layout, default: FieldScores()].add(scores)
                 layoutDocuments[layout, default: 0] += 1
@@ -191,6 +195,10 @@ struct ScoreRules: AsyncParsableCommand {
         if !byLayout.isEmpty {
             out += "\n" + layoutTable(byLayout, documents: layoutDocuments)
         }
+        // Whether the parser's own confidence tells its good reads from its bad ones.
+        func f1(_ weak: Bool) -> String { byConfidence[weak]?.total.f1.map { String(format: "%.3f", $0) } ?? "-" }
+        out += "\nconfidence: \(weakDocuments) of \(entries.count) documents marked weak; all-fields F1 of those "
+            + "\(f1(true)), of the others \(f1(false))\n"
         timings.sort()
         if !timings.isEmpty {
             let mean = timings.reduce(0, +) / Double(timings.count)
