@@ -256,6 +256,18 @@ struct ScoreRules: AsyncParsableCommand {
                 + String(format: "  %4d", documents[layout] ?? 0)
                 + fields.map { " " + fmt(($0.1.map { scores[$0] } ?? scores.total).f1) + " " }.joined() + "\n"
         }
+        func pr(_ score: FieldScore) -> String {
+            guard let p = score.precision, let r = score.recall else { return "    -/-   " }
+            return String(format: "%.2f/%.2f", p, r)
+        }
+        out += "\nprecision/recall per layout\n"
+        out += "layout".padding(toLength: 20, withPad: " ", startingAt: 0)
+            + fields.map { " " + $0.0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined() + "\n"
+        for layout in byLayout.keys.sorted() {
+            let scores = byLayout[layout]!
+            out += layout.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + fields.map { " " + pr($0.1.map { scores[$0] } ?? scores.total) }.joined() + "\n"
+        }
         return out
     }
 
