@@ -291,6 +291,15 @@ struct JobBoardLayoutTests {
         ("Bachelor of Science in Information Technology Fudan University\n2014", "Fudan University", "Information Technology"),
         ("B.Tech - Computer Science\nAnna University, 2016 (Full Time)", "Anna University", "Computer Science"),
         ("M.Sc. in Communications University of Lagos 2013 to 2014", "University of Lagos", "Communications"),
+        ("Ph.D. Computer Science Georgia Institute of Technology 2016", "Georgia Institute of Technology", "Computer Science"),
+        ("Master of Arts, Supply Chain Management\nSupply Chain Management University of Washington | Full Time",
+         "University of Washington", "Supply Chain Management"),
+        ("Full Time Bachelor's degree, Economics\nUniversitat de València - A Coruña 2010 to 2013", "Universitat de València",
+         "Economics"),
+        ("Bachelor of Science, Civil Engineering\nGdańsk University of Technology", "Gdańsk University of Technology",
+         "Civil Engineering"),
+        ("Bachelor of Arts, Mathematics\nUniversité Toulouse III – Paul Sabatier", "Université Toulouse III – Paul Sabatier",
+         "Mathematics"),
     ])
     func degreeAndSchool(text: String, school: String, area: String) {
         let education = RulesParser().parse("Jo Lee\njo@example.com\n\nEducation\n" + text).resume.education

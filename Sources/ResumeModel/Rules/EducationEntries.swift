@@ -22,7 +22,7 @@ package enum EducationEntries {
 
         for line in lines {
             let spans = DateScanner.scan(line.text)
-            let residual = EntryText.clean(DateScanner.removing(spans, from: line.text))
+            let residual = withoutStudyMode(EntryText.clean(DateScanner.removing(spans, from: line.text)))
             var degreeText: String?
             var schoolText: String?
             var otherText: String?
@@ -49,10 +49,10 @@ package enum EducationEntries {
                 || (!spans.isEmpty && hasDates && degreeText == nil && schoolText == nil && otherText == nil)
             if startsNew { flush() }
             if let degreeText { read(degree: degreeText, into: &current) }
-            if let schoolText { current.institution = schoolText }
+            if let schoolText { setSchool(schoolText, in: &current) }
             if let otherText, schoolText == nil, current.institution == nil, !line.isBullet,
                EntryText.isTitleLike(otherText), Vocabulary.degreePrefix(otherText) == nil {
-                current.institution = otherText
+                setSchool(otherText, in: &current)
             }
             if let span = spans.first(where: \.isRange) ?? spans.first, !hasDates {
                 if span.isRange {
@@ -68,25 +68,58 @@ package enum EducationEntries {
         return entries
     }
 
+    /// The school of `entry`, with an area run into its start ("Computer Science Georgia Institute of
+    /// Technology") taken off: the area's if the entry has none.
+    static func setSchool(_ text: String, in entry: inout JSONResume.Education) {
+        if let (area, school) = areaThenSchool(text) {
+            entry.institution = school
+            if entry.area == nil { entry.area = area }
+        } else {
+            entry.institution = text
+        }
+    }
+
+    /// `text` without how the degree was studied ("Full Time", "(Part-time)"), with the separators that set it off.
+    static func withoutStudyMode(_ text: String) -> String {
+        guard text.utf8.count >= 7 else { return text }
+        var bytes = Array(text.utf8)
+        // Lower-case ASCII letters only: offsets stay those of `text`.
+        func lowered(_ b: [UInt8]) -> String { String(decoding: b.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self) }
+        var changed = false
+        for mode in studyModes {
+            while let offset = lowered(bytes).firstByteOffset(of: mode) {
+                let end = offset + mode.utf8.count
+                // Only a whole phrase: "regular" inside "irregular" stays.
+                let before = offset > 0 ? bytes[offset - 1] : 0x20
+                let after = end < bytes.count ? bytes[end] : 0x20
+                func isLetter(_ b: UInt8) -> Bool { (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b >= 0x80 }
+                guard !isLetter(before), !isLetter(after) else { break }
+                bytes.replaceSubrange(offset..<end, with: [0x20])
+                changed = true
+            }
+        }
+        guard changed else { return text }
+        var result = String(decoding: bytes, as: UTF8.self)
+        for empty in ["()", "( )", "[]"] { result = result.replacingAll(empty, with: " ") }
+        let words = result.split(separator: " ").joined(separator: " ")
+        return words.replacingAll("| |", with: "|").trimmed([",", ";", "|", "·", "-", "–"])
+    }
+
     /// How a degree was studied, written after it: not part of any field.
     static let studyModes: Set<String> = ["full time", "part time", "full-time", "part-time", "distance learning",
                                           "correspondence", "regular", "online", "vollzeit", "teilzeit"]
 
     /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
     package static func pieces(_ input: String) -> [String] {
-        var text = input
-        // "Anna University, 2016 (Full Time)".
-        if let open = text.lastIndex(of: "("), let close = text[open...].firstIndex(of: ")"),
-           studyModes.contains(text[text.index(after: open)..<close].lowercased()) {
-            text = (String(text[..<open]) + String(text[text.index(after: close)...])).trimmed([",", ";", "|", "·"])
-        }
+        // "Anna University, 2016 (Full Time)", "University of Edinburgh | Full Time", "Full Time B.Tech …".
+        let text = withoutStudyMode(input)
         guard !text.isEmpty else { return [] }
         for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
             let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
             // "University of Leeds - Leeds": the school and its city (job boards write it so).
             if parts.count == 2, separator == " - " || separator == " – ", Vocabulary.looksLikeInstitution(parts[0]),
                Places.location(parts[1], lenient: false) != nil
-                || (parts[1].wordCount == 1 && WorkEntries.isPlace(parts[1])) {
+                || (parts[1].wordCount <= (separator == " - " ? 2 : 1) && WorkEntries.isPlace(parts[1])) {
                 return parts
             }
             // "Rutgers University | Full Time": how it was studied is no part of the school.
@@ -127,12 +160,16 @@ package enum EducationEntries {
         return nil
     }
 
+    /// Words a school's name starts with that do not alone say "school".
+    static let schoolStartWords: Set<String> = ["technische", "technical", "national", "state", "royal", "imperial"]
+
     /// Words an area of study ends or starts with, which a school's name does not start with.
     static let areaWords: Set<String> = [
         "science", "sciences", "technology", "engineering", "administration", "management", "studies", "arts",
         "economics", "communications", "communication", "design", "education", "mathematics", "physics", "law",
         "medicine", "nursing", "marketing", "finance", "accounting", "psychology", "biology", "chemistry",
         "informatics", "systems", "analytics", "relations", "literature", "history", "languages", "media",
+        "logistics", "interaction", "statistics", "philosophy", "politics", "sociology", "architecture",
     ]
 
     /// "Information Technology Fudan University" → ("Information Technology", "Fudan University"): an area run
@@ -145,6 +182,12 @@ package enum EducationEntries {
             let word = TextFold.key(words[cut])
             guard words[cut].first?.isUppercaseFast == true, !areaWords.contains(word),
                   !["of", "and", "&", "in", "und", "de", "y", "et"].contains(word) else { continue }
+            // The school starts with a school word ("University of Pune", "Technische Universität") or right
+            // after an area's last word ("Computer Science | Georgia Institute of Technology").
+            guard Vocabulary.institutionWords.contains(word) || schoolStartWords.contains(word)
+                || areaWords.contains(TextFold.key(words[cut - 1])) else { continue }
+            // What comes before names a field ("Supply Chain Management"), not a place ("Gdańsk University").
+            guard words[..<cut].contains(where: { areaWords.contains(TextFold.key($0)) }) else { return nil }
             let school = words[cut...].joined(separator: " ")
             guard Vocabulary.looksLikeInstitution(school), !Vocabulary.looksLikeInstitution(words[..<cut].joined(separator: " "))
             else { return nil }
