@@ -348,6 +348,23 @@ struct JobBoardLayoutTests {
             == ["Internal Auditor @ Granite Retail 2024-01–now", "Financial Controller @ Wavecrest Group 2022-01–2023-09"])
     }
 
+    @Test("a heading with its underline run into the next block; 'Company LLC iOS Developer'; a title after a figure")
+    func underlinesAndTitles() {
+        #expect(TextLines.cutAtInlineRule("Expérience professionnelle ---------- Marketing Coordinator")?.0
+            == "Expérience professionnelle")
+        #expect(TextLines.cutAtInlineRule("Skills") == nil)
+        #expect(WorkEntries.splitEmployerAndTitle("Stonebridge Networks LLC iOS Developer")?.1 == "iOS Developer")
+        #expect(WorkEntries.trailingTitle("Raised the pass rate on the state exam by 30% Primary School Teacher")
+            == "Primary School Teacher")
+        let resume = RulesParser().parse("""
+            Abigail Carter
+            abigail@example.net
+
+            Expérience professionnelle ---------- Marketing Coordinator | Granite Agency LLC | 2021 – 2024
+            """).resume
+        #expect(JobBoardLayoutTests.jobs(resume) == ["Marketing Coordinator @ Granite Agency LLC 2021–2024"])
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

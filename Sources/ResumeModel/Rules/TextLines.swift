@@ -214,7 +214,23 @@ package enum TextLines {
         return pieces.filter { !$0.isEmpty }
     }
 
+    /// A heading and its underline run onto one line ("Expérience professionnelle ------ Marketing
+    /// Coordinator", plain text whose line breaks became spaces): the heading, marked, and what follows.
+    static func cutAtInlineRule(_ text: String) -> (String, String)? {
+        guard text.utf8.count > 8, text.has(" ---") || text.has(" ===") else { return nil }
+        let words = text.split(separator: " ")
+        guard let rule = words.firstIndex(where: { $0.count >= 3 && isRule(String($0)) }), rule > 0 else { return nil }
+        let heading = words[..<rule].joined(separator: " ")
+        guard heading.wordCount <= 5 else { return nil }
+        return (heading, words[(rule + 1)...].joined(separator: " "))
+    }
+
     private static func appendLine(_ text: String, blankBefore: Bool, to lines: inout [TextLine]) {
+        if let (heading, rest) = cutAtInlineRule(text) {
+            lines.append(TextLine(heading, isBullet: false, blankBefore: blankBefore, markedHeading: true))
+            if !rest.isEmpty { appendLine(rest, blankBefore: false, to: &lines) }
+            return
+        }
         let pieces = cutAtInnerBullets(text)
         if pieces.count > 1 {
             for (offset, piece) in pieces.enumerated() {

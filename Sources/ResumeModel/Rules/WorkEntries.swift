@@ -212,7 +212,7 @@ package enum WorkEntries {
         func isCompanyWord(_ word: Substring) -> Bool { Vocabulary.companyWords.contains(word.lowercased().trimmed([".", ","])) }
         guard let end = words.indices.first(where: {
             $0 < words.count - 1 && isCompanyWord(words[$0]) && !isCompanyWord(words[$0 + 1])
-                && words[$0 + 1].first?.isUppercaseFast == true
+                && words[$0 + 1].contains(where: \.isUppercaseFast)  // "iOS Developer" too
         }) else { return nil }
         let employer = words[...end].joined(separator: " ")
         let position = words[(end + 1)...].joined(separator: " ")
@@ -229,7 +229,8 @@ package enum WorkEntries {
               Vocabulary.titleWords.contains(TextFold.key(last)) else { return nil }
         var start = words.count - 1
         while start > 0, words.count - start < 5, words[start - 1].first?.isUppercaseFast == true { start -= 1 }
-        guard start > 0, words[start - 1].first?.isLowercaseFast == true || words[start - 1].last == "." else {
+        // The word before ends a sentence or is not a name's: "… by 30% Primary School Teacher".
+        guard start > 0, words[start - 1].first.map({ !$0.isUppercaseFast }) == true || words[start - 1].last == "." else {
             return nil
         }
         return words[start...].joined(separator: " ")
