@@ -51,8 +51,11 @@ package enum Vocabulary {
     /// Whether most lines under a "Languages" heading name spoken languages (rather than programming ones).
     package static func looksLikeLanguageLines(_ lines: [TextLine]) -> Bool {
         var yes = 0, no = 0
-        for line in lines.prefix(4) {
+        for (index, line) in lines.prefix(4).enumerated() {
             let first = line.text.split(whereSeparator: { ":(–-—,|\t".contains($0) }).first.map(String.init) ?? ""
+            // A spoken language first is enough: a sidebar's section runs on into the main column after it
+            // ("Spanish (Native or" / "Bilingual)" / the name / the headline).
+            if index == 0, isLanguage(first) { return true }
             if isLanguage(first) { yes += 1 } else { no += 1 }
         }
         return yes >= no
