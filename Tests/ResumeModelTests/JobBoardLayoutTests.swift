@@ -365,6 +365,16 @@ struct JobBoardLayoutTests {
         #expect(JobBoardLayoutTests.jobs(resume) == ["Marketing Coordinator @ Granite Agency LLC 2021–2024"])
     }
 
+    @Test("a table of sections (headings in its first column) is read row by row, each heading before its content")
+    func sectionTable() {
+        let lines = TextLines.layOut([
+            ["Experience", "Analyst | Acme Ltd | 2019 – 2021"], ["", "Built the forecast model"],
+            ["Skills", "Python, SQL, Excel"], ["Languages", "English (native)"], ["", ""], ["Education", "BSc Economics"],
+        ])
+        #expect(lines == ["Experience", "Analyst | Acme Ltd | 2019 – 2021", "Built the forecast model", "Skills",
+                          "Python, SQL, Excel", "Languages", "English (native)", "Education", "BSc Economics"])
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
         ("Page Layout", false),

@@ -324,6 +324,16 @@ package enum TextLines {
             // A date column: each row reads "dates  text"; rows without a date continue the entry.
             return rows.map { $0.filter { !$0.isEmpty }.joined(separator: " ") }.filter { !$0.isEmpty }
         }
+        // A form of sections: headings in the first column ("Skills" | "Python, Go"; "Experience" | the jobs),
+        // read row by row with each heading before its content.
+        let headed = firstColumn.filter { Sections.headingKind($0) != nil }.count
+        if headed >= 2, headed * 5 >= firstColumn.count * 2 {
+            var lines: [String] = []
+            for row in rows {
+                for cell in row where !cell.isEmpty { lines.append(cell) }
+            }
+            return lines
+        }
         let hasEmptyCell = rows.contains { row in row.count < columns || row.contains(where: \.isEmpty) }
         if rows.count >= 6 || hasEmptyCell {
             var lines: [String] = []
