@@ -262,6 +262,11 @@ struct JobBoardLayoutTests {
             ("Youssef\nHaddad\nBuyer\n\nContact\nyh72@example.org", "Youssef Haddad"),
             ("Europass Curriculum\nVitae\n\nPersonal information Yang Li\nE-mail yang.li@example.cn", "Yang Li"),
             ("Céline Faure\nInternal Auditor\nc.faure@example.net", "Céline Faure"),
+            ("c.faure@example.net\nCéline +33 6 70 80 72 09\nFaure Paris, France\nInternal Auditor\n\nVersatile Internal Auditor with 9 years", "Céline Faure"),
+            ("Contact\nv.sharma@example.com\nLanguages\nRussian (Limited Working) Vikram Sharma\nManufacturing Engineer", "Vikram Sharma"),
+            ("Certifications\nCELTA Xiaoming Liu\nPrimary School Teacher\nxiaomingliu90@example.com", "Xiaoming Liu"),
+            ("Tariq Farouk\nTariq Farouk\ntariqfarouk44@example.net", "Tariq Farouk"),
+            ("Jing Li Growth Marketer Columbus, OH jingli@example.com", "Jing Li"),
           ])
     func spelledAndWrappedNames(text: String, name: String) {
         #expect(RulesParser().parse(text + "\n\nExperience\nAuditor, Acme Ltd, 2019 – 2021").resume.basics?.name == name)

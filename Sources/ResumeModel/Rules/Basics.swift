@@ -82,7 +82,9 @@ package enum Basics {
         // A name on the text's first line stands (the address may be a shared or an old one).
         if let email = basics.email, basics.name == nil || basics.name != allLines.first?.text,
            let spelled = nameSpelledBy(email: email, lines: Array(allLines.prefix(60))),
-           basics.name.map({ !sharesWord($0, withEmail: email) || (spelled.count > $0.count && spelled.has($0)) }) ?? true {
+           basics.name.map({ !sharesWord($0, withEmail: email) || (spelled.count > $0.count && spelled.has($0))
+               // "CELTA Xiaoming Liu", "Ren Watanabe Address": a word before or after that the address lacks.
+               || (spelled.count < $0.count && $0.has(spelled)) }) ?? true {
             basics.name = spelled
         }
         if let name = basics.name, let whole = wrappedName(name, in: allLines) { basics.name = whole }
@@ -107,18 +109,41 @@ package enum Basics {
         let local = emailLetters(email)
         guard local.count >= 5 else { return nil }
         var words: [Substring] = []
-        for line in lines where !line.isBullet {
-            // The line's leading capitalised words, up to a digit, a contact detail or a comma.
-            for word in line.text.split(separator: " ") {
-                guard let first = word.first, first.isUppercaseFast, word.allSatisfy({ $0.isLetterFast || "-'’.".contains($0) })
-                else { break }
-                words.append(word)
-            }
-            if words.count > 40 { break }
+        func isNameWord(_ word: Substring) -> Bool {
+            guard let first = word.first, first.isUppercaseFast else { return false }
+            return word.allSatisfy { $0.isLetterFast || "-'’.".contains($0) }
         }
+        for line in lines where !line.isBullet {
+            // The line's leading capitalised words, up to a digit, a contact detail or a comma; and its trailing
+            // ones, where a block before ran into the name ("Russian (Limited Working) Vikram Sharma").
+            let all = line.text.split(separator: " ")
+            let leading = all.prefix(while: isNameWord)
+            words.append(contentsOf: leading)
+            if leading.count < all.count {
+                let trailing = all.reversed().prefix(while: isNameWord).reversed()
+                words.append(contentsOf: trailing.suffix(4))
+            }
+            if words.count > 60 { break }
+        }
+        func folded(_ word: Substring) -> String { TextFold.key(word).filter(\.isLetterFast) }
         func matches(_ word: Substring) -> Bool {
-            let folded = TextFold.key(word).filter(\.isLetterFast)
-            return folded.count >= 3 && local.has(folded)
+            let f = folded(word)
+            return f.count >= 3 && local.has(f)
+        }
+        // Two words the address spells whole, or by the first one's initial: "jingli", "c.faure" for "Céline
+        // Faure", "v.sharma" for "Vikram Sharma".
+        for index in words.indices.dropLast() {
+            let (a, b) = (folded(words[index]), folded(words[index + 1]))
+            guard !a.isEmpty, b.count >= 2 else { continue }
+            let whole = local.hasPrefix(a + b) || local.hasPrefix(b + a)
+            let initial = b.count >= 3 && local.hasPrefix(String(a.prefix(1)) + b)
+            guard whole || initial else { continue }
+            // And the words after that the address also spells ("Sebastián Sánchez" / "Rodríguez").
+            var end = index + 1
+            while end + 1 < words.count, end - index < 3, matches(words[end + 1]),
+                  !words[index...end].contains(where: { folded($0) == folded(words[end + 1]) }) { end += 1 }
+            let name = words[index...end].joined(separator: " ")
+            if isNameLike(name) { return name }
         }
         // The first run of up to four words that starts and ends with a match and holds two or more.
         for start in words.indices where matches(words[start]) {
