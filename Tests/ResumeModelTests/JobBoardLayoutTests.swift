@@ -380,9 +380,20 @@ struct JobBoardLayoutTests {
                           "Python, SQL, Excel", "Languages", "English (native)", "Education", "BSc Economics"])
     }
 
+    @Test("pathological lines without breaks parse without crashing: the parser cuts any line over 2,000 bytes",
+          arguments: ["x --- ", "EDUCATION ", "x Work Experience Y ", "aBaB", "Featured ", "online (1 yr) ",
+                      "a b c d • x ", "Ledger Ltd. ", "é"])
+    func pathologicalLines(unit: String) {
+        let text = "Jane Doe\njane@example.com\nEducation\n" + String(repeating: unit, count: 200_000 / unit.utf8.count)
+        let result = RulesParser().parse(text)
+        #expect(result.resume.basics?.email == "jane@example.com")
+        #expect(TextLines.capped((String(repeating: unit, count: 10_000 / unit.utf8.count), false))
+            .allSatisfy { $0.0.utf8.count <= TextLines.lineCap })
+    }
+
     @Test("page numbers are dropped, years are not", arguments: [
         ("Page 1 of 2", true), ("Seite 2 von 3", true), ("- 2 -", true), ("2019 - 2021", false), ("2019", false),
-        ("Page Layout", false),
+        ("Page Layout", false), ("1/2", true), ("3", true),
     ])
     func pageNumbers(text: String, dropped: Bool) {
         #expect(TextLines.isPageNumber(text) == dropped)

@@ -38,7 +38,7 @@ struct RulesDateTests {
     }
 
     @Test("numbers that are not dates are not ranges", arguments: [
-        "ISO 9001 certified", "Managed 1200 staff in 4 sites", "+44 7040 788647", "Top 8% of 2000 entrants",
+        "ISO 9001 certified", "Founded 2019 - 20 employees", "Managed 1200 staff in 4 sites", "+44 7040 788647", "Top 8% of 2000 entrants",
         "Cut p99 latency by 20%", "",
     ])
     func notRanges(text: String) {

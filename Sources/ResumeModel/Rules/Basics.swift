@@ -93,7 +93,7 @@ package enum Basics {
 
     /// The e-mail address's local part, letters only, folded: "jana.muller95@…" → "janamuller".
     static func emailLetters(_ email: String) -> String {
-        TextFold.key(String(email.prefix(while: { $0 != "@" }))).filter { $0.isLetterFast }
+        TextFold.key(String(email.prefix(while: { $0 != "@" }).prefix(64))).filter { $0.isLetterFast }
     }
 
     /// A word of `name` (three letters or more) is in the e-mail address's local part.
@@ -226,7 +226,9 @@ package enum Basics {
         var index = text.startIndex
         while index < text.endIndex {
             let character = text[index]
+            // The longest phrase is under 40 bytes: only a short rest can be one.
             if let p = previous, p.isLowercaseFast, character.isUppercaseFast,
+               text.utf8.distance(from: index, to: text.endIndex) <= 64,
                portalPhrases.contains(TextFold.key(String(text[index...]))) {
                 return String(text[..<index]).trimmed
             }

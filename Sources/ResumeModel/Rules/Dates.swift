@@ -112,6 +112,8 @@ package enum DateScanner {
         package var folded: String
         package var range: Range<String.Index>
         package var spaceBefore: Bool
+        /// A word that starts with a capital letter.
+        package var capitalised = false
         /// The value of a number token.
         package var value: Int { Int(folded) ?? -1 }
     }
@@ -154,7 +156,8 @@ package enum DateScanner {
                 }
                 let word = String(scalars[start..<end])
                 tokens.append(Token(kind: .word, folded: ascii ? word.lowercased() : TextFold.key(word),
-                                    range: start..<end, spaceBefore: spaceBefore))
+                                    range: start..<end, spaceBefore: spaceBefore,
+                                    capitalised: scalar.properties.isUppercase))
                 index = end
             } else {
                 let end = scalars.index(after: index)
@@ -268,9 +271,11 @@ package enum DateScanner {
             return (nil, end, false, after)
         }
         // "2019–21": a year-only start and the end year's last two digits, later than the start.
+        // Not a count: "2019 - 20 employees" (a lower-case word after the number; "2010–14 Bachelor …" is a range).
         if let start, start.month == nil, tokens[j].kind == .number, tokens[j].folded.count == 2,
            j + 1 >= tokens.count || !(tokens[j + 1].kind == .punct && !tokens[j + 1].spaceBefore
-               && ["/", ".", "-"].contains(tokens[j + 1].folded)) {
+               && ["/", ".", "-"].contains(tokens[j + 1].folded)),
+           j + 1 >= tokens.count || tokens[j + 1].kind != .word || tokens[j + 1].capitalised {
             let end = start.year / 100 * 100 + tokens[j].value
             if end >= start.year, end <= start.year + 50 { return (nil, ResumeDate(year: end, month: nil), false, j + 1) }
         }

@@ -107,7 +107,7 @@ package enum EducationEntries {
 
     /// How a degree was studied, written after it: not part of any field.
     static let studyModes: Set<String> = ["full time", "part time", "full-time", "part-time", "distance learning",
-                                          "correspondence", "regular", "online", "vollzeit", "teilzeit"]
+                                          "correspondence", "vollzeit", "teilzeit"]
 
     /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
     package static func pieces(_ input: String) -> [String] {

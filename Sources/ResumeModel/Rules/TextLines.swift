@@ -91,7 +91,7 @@ package enum TextLines {
             raw.append((trimmed, blank))
             blank = false
         }
-        raw = FormLabels.rewrite(joinWrappedEmails(joinBrokenWords(raw)))
+        raw = FormLabels.rewrite(joinWrappedEmails(joinBrokenWords(raw.flatMap(capped))))
         var result: [TextLine] = []
         var i = 0
         while i < raw.count {
@@ -146,6 +146,37 @@ package enum TextLines {
         return lines.filter { !$0.0.isEmpty }
     }
 
+    /// The longest line the parser reads whole. A longer one (text without line breaks that no run of spaces
+    /// could cut) is cut at the last space before every `lineCap` bytes, so that no per-line step — all linear
+    /// or at worst quadratic in the line — can take long on a pathological upload.
+    static let lineCap = 2_000
+
+    static func capped(_ line: (String, Bool)) -> [(String, Bool)] {
+        let utf8 = line.0.utf8
+        guard utf8.count > lineCap else { return [line] }
+        // A table row (cells apart by tabs) is laid out into its cells first, each a line of its own: only a row
+        // past 64 KiB is cut, where it would be anyway.
+        if utf8.contains(0x09), utf8.count <= 64 << 10 { return [line] }
+        var pieces: [(String, Bool)] = []
+        var start = utf8.startIndex
+        while utf8.distance(from: start, to: utf8.endIndex) > lineCap {
+            var end = utf8.index(start, offsetBy: lineCap)
+            // Back to a space, so no word (nor a multi-byte character) is cut; none in 200 bytes: cut there.
+            var back = end
+            var steps = 0
+            while back > start, utf8[back] != 0x20, steps < 200 {
+                back = utf8.index(before: back)
+                steps += 1
+            }
+            if utf8[back] == 0x20, back > start { end = back }
+            while end < utf8.endIndex, (utf8[end] & 0xC0) == 0x80 { end = utf8.index(after: end) }
+            pieces.append((String(line.0[start..<end]).trimmed, pieces.isEmpty && line.1))
+            start = end
+        }
+        pieces.append((String(line.0[start...]).trimmed, false))
+        return pieces.filter { !$0.0.isEmpty }
+    }
+
     /// A word a narrow column broke before its last letters ("Berufserfahrun" / "g"): a line of one to three
     /// lower-case letters alone after a line ending in a letter finishes that line's last word.
     static func joinBrokenWords(_ raw: [(String, Bool)]) -> [(String, Bool)] {
@@ -154,8 +185,12 @@ package enum TextLines {
         result.reserveCapacity(raw.count)
         for line in raw {
             let text = line.0
+            // Not list items ("Terraform" / "aws"): the line before holds no list separator, and the word made is
+            // a long one.
             if !line.1, text.utf8.count <= 3, text.allSatisfy({ $0.isLowercaseFast }), let last = result.last,
-               last.0.last?.isLetterFast == true, last.0.last?.isLowercaseFast == true {
+               last.0.last?.isLetterFast == true, last.0.last?.isLowercaseFast == true,
+               !last.0.contains(where: { ",;|·•".contains($0) }),
+               (last.0.split(separator: " ").last?.count ?? 0) + text.count >= 8 {
                 result[result.count - 1].0 += text
                 continue
             }
@@ -175,7 +210,8 @@ package enum TextLines {
         guard text.utf8.count <= 20, text.contains(where: \.isNumberFast) else { return false }
         let words = text.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "/" || $0 == "|" })
         guard !words.isEmpty else { return false }
-        // Page numbers have at most three digits: "2019 - 2021" is a date range.
+        // Page numbers have at most three digits: "2019 - 2021" is a date range. (A rating written alone on its
+        // line, "4/5", goes too: a footer's "1/2" cannot be told from it.)
         return words.allSatisfy { word in
             (word.allSatisfy(\.isNumberFast) && word.count <= 3)
                 || ["page", "of", "seite", "von", "pagina", "de", "sur", "p."].contains(word)

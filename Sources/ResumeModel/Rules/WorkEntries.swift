@@ -143,6 +143,7 @@ package enum WorkEntries {
            let cut = rest.utf8.firstIndex(of: 0x2C), rest[..<cut] == city {
             // "Lisbon, Portugal Owned …": the job's place, then its first highlight.
             let words = rest.split(separator: " ")
+            guard words.count >= 3 else { return [head, tail] }
             for length in 2...min(4, words.count - 1) {
                 let place = words.prefix(length).joined(separator: " ")
                 if Places.location(place, lenient: false) != nil {
