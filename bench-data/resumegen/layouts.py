@@ -127,23 +127,11 @@ def heading(key, st):
 
 
 def fmt_date(d, st):
-    if d is None:
-        return st["present"]
-    if len(d) == 4:
-        return d
-    y, m = int(d[:4]), int(d[5:7])
-    f = st["date"]
-    if f == "Mon 'YY":
+    """render's date forms, plus "Mon 'YY" (the year's last two digits after an apostrophe)."""
+    if d is not None and len(d) > 4 and st["date"] == "Mon 'YY":
+        y, m = int(d[:4]), int(d[5:7])
         return f"{W.MONTHS[m - 1][:3]} '{y % 100:02d}"
-    if f == "Mon YYYY":
-        return f"{W.MONTHS[m - 1][:3]} {y}"
-    if f == "Month YYYY":
-        return f"{W.MONTHS[m - 1]} {y}"
-    if f == "MM/YYYY":
-        return f"{m:02d}/{y}"
-    if f == "MM.YYYY":
-        return f"{m:02d}.{y}"
-    return f"{y}-{m:02d}"
+    return R.fmt_date(d, st)
 
 
 def date_range(start, end, st, current_ok=True):

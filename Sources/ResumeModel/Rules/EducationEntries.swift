@@ -110,9 +110,8 @@ package enum EducationEntries {
                                           "correspondence", "vollzeit", "teilzeit"]
 
     /// A line's parts: split at " · ", " | ", tabs, " — ", " – ", and at commas when a part names a school.
-    package static func pieces(_ input: String) -> [String] {
-        // "Anna University, 2016 (Full Time)", "University of Edinburgh | Full Time", "Full Time B.Tech …".
-        let text = withoutStudyMode(input)
+    /// `parse` has already taken out how the degree was studied.
+    package static func pieces(_ text: String) -> [String] {
         guard !text.isEmpty else { return [] }
         for separator in ["\t", " · ", " | ", " • ", " — ", " – ", " - "] where text.has(separator) {
             let parts = text.components(separatedByString: separator).map { EntryText.clean($0) }.filter { !$0.isEmpty }
@@ -121,10 +120,6 @@ package enum EducationEntries {
                Places.location(parts[1], lenient: false) != nil
                 || (parts[1].wordCount <= (separator == " - " ? 2 : 1) && WorkEntries.isPlace(parts[1])) {
                 return parts
-            }
-            // "Rutgers University | Full Time": how it was studied is no part of the school.
-            if parts.count >= 2, parts[1...].allSatisfy({ studyModes.contains($0.lowercased().trimmed(["(", ")"])) }) {
-                return [parts[0]]
             }
             // "Université Toulouse III – Paul Sabatier" is one school.
             if parts.count >= 2, !(Vocabulary.looksLikeInstitution(parts[0]) && !parts[1...].contains {

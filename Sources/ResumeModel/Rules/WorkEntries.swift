@@ -176,6 +176,18 @@ package enum WorkEntries {
         return (position, employer)
     }
 
+    /// Where the run of capitalised words (and "&", when `ampersand`) that ends at `from` starts, going back
+    /// from index `from` while the run has fewer than `maxWords` words. The three trailing-run readers below
+    /// share it.
+    static func runStart(_ words: [Substring], from: Int, maxWords: Int, ampersand: Bool = false) -> Int {
+        var start = from
+        while start > 0, words.count - start < maxWords,
+              words[start - 1].first?.isUppercaseFast == true || (ampersand && words[start - 1] == "&") {
+            start -= 1
+        }
+        return start
+    }
+
     /// The run of capitalised words that ends a sentence-like text ("… and processes Riverbend Networks
     /// Senior Software Engineer"): two or more words after a lower-case word, ending with a title word. Nil
     /// when the text has no such start or is all capitalised.
@@ -184,8 +196,7 @@ package enum WorkEntries {
         guard words.count >= 5, let last = words.last, Vocabulary.titleWords.contains(TextFold.key(last)) else {
             return nil
         }
-        var start = words.count - 1
-        while start > 0, words[start - 1].first?.isUppercaseFast == true || words[start - 1] == "&" { start -= 1 }
+        let start = runStart(words, from: words.count - 1, maxWords: .max, ampersand: true)
         guard start >= 3, words.count - start >= 2, words[start - 1].first?.isLowercaseFast == true else { return nil }
         return words[start...].joined(separator: " ")
     }
@@ -195,8 +206,7 @@ package enum WorkEntries {
     package static func capitalisedRunAtEnd(_ text: String) -> String? {
         let words = text.split(separator: " ")
         guard words.count >= 6, text.last.map({ $0.isLetterFast || $0 == "." }) == true else { return nil }
-        var start = words.count
-        while start > 0, words.count - start < 5, words[start - 1].first?.isUppercaseFast == true { start -= 1 }
+        let start = runStart(words, from: words.count, maxWords: 5)
         guard words.count - start >= 2, start >= 4, words[start - 1].first?.isLowercaseFast == true else { return nil }
         let run = words[start...].joined(separator: " ")
         return Vocabulary.titleScore(run) == 0 ? run : nil
@@ -228,8 +238,7 @@ package enum WorkEntries {
         let words = text.split(separator: " ")
         guard words.count >= 3, let last = words.last,
               Vocabulary.titleWords.contains(TextFold.key(last)) else { return nil }
-        var start = words.count - 1
-        while start > 0, words.count - start < 5, words[start - 1].first?.isUppercaseFast == true { start -= 1 }
+        let start = runStart(words, from: words.count - 1, maxWords: 5)
         // The word before ends a sentence or is not a name's: "… by 30% Primary School Teacher".
         guard start > 0, words[start - 1].first.map({ !$0.isUppercaseFast }) == true || words[start - 1].last == "." else {
             return nil
