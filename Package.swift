@@ -9,6 +9,7 @@ import PackageDescription
 //   resume-ingest (CLI)                       — ArgumentParser; links LLMSimulator for `llm-sim`
 //   Pipeline                                  — the Stage door, the typed record, the wiring serve and import share
 //   Ingest  ExtractPool  LLMBatcher  Sink     — the four stages (+ LLMSimulator, linked by the CLI and tests only)
+//   LoadGen                                   — `loadgen`: HTTP/1.1 load for any upload endpoint (beside the stages)
 //   HTTP1  Archive        ResumeModel         — HTTP/1.1 server; archives entry by entry; JSON Resume, rules parser
 //   Loop                                      — the runtime every stage stands on
 //   CLibUV CLibPQ CMagic CZstd CLibZ CCurl CSpawn — C at arm's length
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         // Writes the zips that ExtractPool's tests read (the engine reads zips through Archive, on zlib).
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
+        // loadgen's latency percentiles: HDR histograms (fixed memory, no sampling, 3 significant digits).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: C libraries, one system-library target each (module map + shim header).
@@ -109,6 +112,18 @@ let package = Package(
             dependencies: ["Loop", "HTTP1", "ResumeModel", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // `resume-ingest loadgen`: a corpus streamed from disk, closed and open loops on HTTP/1.1 client
+        // connections of the loop, HDR percentiles, batch following. Beside the stages: it loads servers, ours
+        // or another's, and needs none of the engine's stages.
+        .target(
+            name: "LoadGen",
+            dependencies: [
+                "Loop", "HTTP1", "Archive", "CZstd",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+
         // MARK: The pipeline and the executable.
         .target(
             name: "Pipeline",
@@ -129,6 +144,7 @@ let package = Package(
                 "ExtractPool",
                 "LLMBatcher",
                 "LLMSimulator",
+                "LoadGen",
                 "ResumeModel",
                 "Sink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,6 +197,10 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Ingest", "ExtractPool", "LLMBatcher", "LLMSimulator", "Sink", "HTTP1", "Loop",
                            "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "LoadGenTests",
+            dependencies: ["LoadGen", "HTTP1", "Loop", "TestSupport"]
         ),
         .testTarget(
             name: "SinkTests",

@@ -150,6 +150,38 @@ package final class TCPStream: UVHandle {
         return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Connects to `address:port` (a client socket: `loadgen`). `completion` runs once, on the loop, with nil
+    /// when the connection is up (then call ``startReading()``) or the error (`ECONNREFUSED`, `ETIMEDOUT`, …).
+    package func connect(to address: IPAddress, port: Int, completion: @escaping @LoopActor (UVError?) -> Void) {
+        final class Box { let body: @LoopActor (UVError?) -> Void; init(_ b: @escaping @LoopActor (UVError?) -> Void) { body = b } }
+        var storage = sockaddr_storage()
+        let parsed = withUnsafeMutableBytes(of: &storage) { buf -> Int32 in
+            if address.isIPv4 {
+                return uv_ip4_addr(address.description, Int32(port), buf.baseAddress!.assumingMemoryBound(to: sockaddr_in.self))
+            }
+            return uv_ip6_addr(address.description, Int32(port), buf.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self))
+        }
+        guard parsed == 0, !isClosing else {
+            return completion(UVError(parsed == 0 ? cuv_ecanceled() : parsed, "connect"))
+        }
+        let req = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        req.pointee.data = Unmanaged.passRetained(Box(completion)).toOpaque()
+        let rc = withUnsafeBytes(of: &storage) { buf in
+            uv_tcp_connect(req, tcp, buf.baseAddress!.assumingMemoryBound(to: sockaddr.self)) { req, status in
+                LoopActor.assumeIsolated {
+                    let box = Unmanaged<Box>.fromOpaque(req!.pointee.data!).takeRetainedValue()
+                    req!.deallocate()
+                    box.body(status < 0 ? UVError(status, "connect") : nil)
+                }
+            }
+        }
+        if rc < 0 {
+            Unmanaged<Box>.fromOpaque(req.pointee.data!).release()
+            req.deallocate()
+            completion(UVError(rc, "uv_tcp_connect"))
+        }
+    }
+
     /// Sets `TCP_NODELAY`: responses are small and should not wait for Nagle.
     package func setNoDelay() { uv_tcp_nodelay(tcp, 1) }
 }

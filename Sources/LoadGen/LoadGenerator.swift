@@ -1,0 +1,404 @@
+import Foundation
+import HTTP1
+import Loop
+
+/// How a run loads the server.
+package struct LoadPlan: Sendable {
+    package enum Mode: Sendable, Equatable {
+        /// `concurrency` connections, each sending its next request when the last is answered.
+        case closed(concurrency: Int)
+        /// Requests at `rate` per second on a fixed schedule, whatever the answers do, on up to
+        /// `maxConnections` connections; latency counts from each request's slot in the schedule.
+        case open(rate: Double, maxConnections: Int)
+    }
+
+    /// Over `seconds`, the load moves in a straight line from where it was to `level` (requests/s in the
+    /// open loop, connections in the closed loop).
+    package struct Stage: Sendable, Equatable {
+        package var seconds: Double
+        package var level: Double
+        package init(seconds: Double, level: Double) {
+            self.seconds = seconds
+            self.level = level
+        }
+    }
+
+    package var mode: Mode
+    package var stages: [Stage] = []
+    /// How long to send; nil: the stages' sum, or until `requests`, or 10 s.
+    package var duration: Double?
+    /// How many requests to send at most.
+    package var requests: Int?
+    package var timeoutSeconds: Double = 30
+    /// An open-loop request sent this long after its slot is late.
+    package var lateThresholdMilliseconds: Double = 10
+
+    package init(mode: Mode) { self.mode = mode }
+
+    /// Seconds of sending: the duration given, else the stages', else unbounded when a request count bounds
+    /// the run, else 10 s.
+    package var sendingSeconds: Double {
+        if let duration { return duration }
+        if !stages.isEmpty { return stages.reduce(0) { $0 + $1.seconds } }
+        return requests == nil ? 10 : .infinity
+    }
+
+    /// The load at `t` seconds after the start.
+    package func level(at t: Double) -> Double {
+        var start: Double
+        switch mode {
+        case .closed(let c): start = Double(c)
+        case .open(let r, _): start = r
+        }
+        var t = t
+        for stage in stages {
+            if t < stage.seconds {
+                return start + (stage.level - start) * (stage.seconds > 0 ? t / stage.seconds : 1)
+            }
+            t -= stage.seconds
+            start = stage.level
+        }
+        return start
+    }
+}
+
+/// Runs one load test on the loop: keeps the plan's load on the target, records every answer and failure,
+/// follows batches when asked, and returns the report when the last request sent has its answer (or timed out).
+@LoopActor
+package final class LoadGenerator: ClientConnectionOwner {
+    private let plan: LoadPlan
+    private let addresses: [IPAddress]
+    private let port: Int
+    private let feed: CorpusFeed
+    private let clock: any EngineClock
+    private let follower: BatchFollower?
+    private let live: ((String) -> Void)?
+
+    private var stats = LoadStats()
+    private var connections: Set<ObjectIdentifier> = []
+    private var byID: [ObjectIdentifier: ClientConnection] = [:]
+    private var idle: [ClientConnection] = []
+    /// Closed loop: connections waiting for the corpus to have a request ready.
+    private var starving: [ClientConnection] = []
+    /// Open loop: slots due but not sent yet (no connection or no request free), oldest first.
+    private var pending: [UInt64] = []
+    private var pendingHead = 0
+    private var nextSlot: UInt64 = 0
+    private var start: UInt64 = 0
+    private var sendUntil: UInt64 = 0
+    private var issued = 0
+    private var inFlight = 0
+    private var stopping = false
+    private var addressCursor = 0
+    private var connectBackoffUntil: UInt64 = 0
+    private var finished: CheckedContinuation<Void, Never>?
+    private var scheduler: UVTimer?
+    private var sweeper: UVTimer?
+    private var lastLive: (time: UInt64, answered: Int) = (0, 0)
+    private var timeoutNanos: UInt64 { UInt64(plan.timeoutSeconds * 1e9) }
+
+    package init(plan: LoadPlan, addresses: [IPAddress], port: Int, feed: CorpusFeed, follower: BatchFollower?,
+                clock: any EngineClock = SystemClock.shared, live: ((String) -> Void)? = nil) {
+        self.plan = plan
+        self.addresses = addresses
+        self.port = port
+        self.feed = feed
+        self.follower = follower
+        self.clock = clock
+        self.live = live
+    }
+
+    /// Runs the plan to its end (or until `stop()`), then waits for the answers still out.
+    package func run() async -> LoadReport {
+        feed.start { Task { @LoopActor [weak self] in self?.corpusHasRequests() } }
+        start = clock.monotonicNanoseconds()
+        lastLive = (start, 0)
+        let seconds = plan.sendingSeconds
+        sendUntil = seconds.isFinite ? start &+ UInt64(seconds * 1e9) : .max
+        nextSlot = start
+        let scheduler = UVTimer()
+        let sweeper = UVTimer()
+        self.scheduler = scheduler
+        self.sweeper = sweeper
+        sweep()
+        switch plan.mode {
+        case .closed: fillClosedLoop()
+        case .open: tickOpenLoop()
+        }
+        await withCheckedContinuation(isolation: LoopActor.shared) { continuation in
+            finished = continuation
+            finishIfDone()
+        }
+        let end = clock.monotonicNanoseconds()
+        scheduler.close()
+        sweeper.close()
+        feed.stop()
+        for connection in byID.values { connection.close() }
+        byID.removeAll()
+        if let follower { await follower.drain() }
+        if let error = feed.error, case .corpusEmpty = error { stats.failureSamples.insert(error.description, at: 0) }
+        return LoadReport(plan: plan, stats: stats, seconds: Double(end &- start) / 1e9,
+                          sendingSeconds: Double(min(end, sendUntil) &- start) / 1e9,
+                          corpusStarved: feed.starved, corpusCached: feed.isCached,
+                          follow: follower?.report())
+    }
+
+    /// Ends the sending now (Ctrl-C): the answers still out are waited for, up to their timeout.
+    package func stop() {
+        guard !stopping else { return }
+        stopping = true
+        if case .open = plan.mode { stats.unsent += pending.count - pendingHead }
+        pending.removeAll()
+        pendingHead = 0
+        for connection in idle { close(connection) }
+        idle.removeAll()
+        for connection in starving { close(connection) }
+        starving.removeAll()
+        finishIfDone()
+    }
+
+    // MARK: - Closed loop
+
+    private func fillClosedLoop() {
+        guard !stopping else { return }
+        let now = clock.monotonicNanoseconds()
+        let target = Int(plan.level(at: Double(now &- start) / 1e9).rounded())
+        guard now >= connectBackoffUntil else { return }
+        while connections.count < target && !stopping && !limitReached {
+            let connection = open()
+            issueClosedLoop(on: connection)
+        }
+    }
+
+    private var limitReached: Bool { plan.requests.map { issued >= $0 } ?? false }
+
+    private func issueClosedLoop(on connection: ClientConnection) {
+        guard !stopping, !limitReached else {
+            close(connection)
+            finishIfDone()
+            return
+        }
+        let now = clock.monotonicNanoseconds()
+        let target = Int(plan.level(at: Double(now &- start) / 1e9).rounded())
+        if connections.count > target {
+            close(connection)
+            return
+        }
+        guard let request = feed.next() else {
+            starving.append(connection)
+            if feed.error != nil { stop() }
+            return
+        }
+        send(request, intended: now, on: connection)
+    }
+
+    // MARK: - Open loop
+
+    private func tickOpenLoop() {
+        guard !stopping, case .open(_, let maxConnections) = plan.mode else { return }
+        let now = clock.monotonicNanoseconds()
+        while nextSlot <= now && nextSlot < sendUntil && !limitReachedOpen {
+            pending.append(nextSlot)
+            stats.scheduled += 1
+            let rate = max(plan.level(at: Double(nextSlot &- start) / 1e9), 0.001)
+            nextSlot &+= UInt64(1e9 / rate)
+        }
+        dispatchOpenLoop(maxConnections: maxConnections)
+        guard !stopping, !limitReachedOpen else { return }
+        if now >= sendUntil {
+            stop()
+            return
+        }
+        let due = min(nextSlot, sendUntil)
+        scheduler?.schedule(after: due > now ? (due - now + 999_999) / 1_000_000 : 0) { [weak self] in
+            self?.tickOpenLoop()
+        }
+    }
+
+    /// With `--requests`, the open loop ends once every slot was scheduled and sent.
+    private var limitReachedOpen: Bool { plan.requests.map { stats.scheduled >= $0 } ?? false }
+
+    private func dispatchOpenLoop(maxConnections: Int) {
+        while pendingHead < pending.count && !stopping {
+            let connection: ClientConnection
+            if let free = idle.popLast() {
+                connection = free
+            } else if connections.count < maxConnections && clock.monotonicNanoseconds() >= connectBackoffUntil {
+                connection = open()
+            } else {
+                break
+            }
+            guard let request = feed.next() else {
+                idle.append(connection)
+                if feed.error != nil { stop() }
+                break
+            }
+            let slot = pending[pendingHead]
+            pendingHead += 1
+            send(request, intended: slot, on: connection)
+        }
+        if limitReachedOpen && pendingHead == pending.count && !stopping {
+            stop()
+            return
+        }
+        if pendingHead > 4096 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+    }
+
+    // MARK: - Sending and answers
+
+    private func open() -> ClientConnection {
+        let connection = ClientConnection(owner: self, keepBodyBytes: 4096, clock: clock)
+        connections.insert(ObjectIdentifier(connection))
+        byID[ObjectIdentifier(connection)] = connection
+        let address = addresses[addressCursor % addresses.count]
+        addressCursor += 1
+        connection.connect(to: address, port: port)
+        return connection
+    }
+
+    private func close(_ connection: ClientConnection) {
+        connection.close()
+        connections.remove(ObjectIdentifier(connection))
+        byID[ObjectIdentifier(connection)] = nil
+    }
+
+    private func send(_ request: PreparedRequest, intended: UInt64, on connection: ClientConnection) {
+        issued += 1
+        stats.requests += 1
+        inFlight += 1
+        let now = clock.monotonicNanoseconds()
+        if case .open = plan.mode {
+            let lateness = now > intended ? now - intended : 0
+            if Double(lateness) > plan.lateThresholdMilliseconds * 1e6 { stats.late += 1 }
+            stats.worstLateness = max(stats.worstLateness, lateness / 1000)
+        }
+        stats.bytesSent += request.bytes.count
+        connection.send(Exchange(intended: intended, bytes: request.bytes, files: request.files), timeout: timeoutNanos)
+    }
+
+    func connection(_ connection: ClientConnection, answered response: HTTPResponseParser.Response, exchange: Exchange) {
+        inFlight -= 1
+        let now = clock.monotonicNanoseconds()
+        let micros = (now &- exchange.intended) / 1000
+        var code: String?
+        if !(200..<300).contains(response.status) { code = Self.errorCode(response.body) }
+        stats.answered(status: response.status, latencyMicros: micros, errorCode: code, files: exchange.files,
+                       received: response.bodyLength)
+        connectBackoffUntil = 0
+        if response.status == 202, let follower, let batch = Self.batchID(response.body) {
+            follower.track(batch: batch, uploadedAt: exchange.intended, files: exchange.files)
+        }
+        reuse(connection)
+    }
+
+    func connection(_ connection: ClientConnection, failed kind: FailureKind, exchange: Exchange, detail: String) {
+        inFlight -= 1
+        stats.failed(kind, detail: detail)
+        connections.remove(ObjectIdentifier(connection))
+        byID[ObjectIdentifier(connection)] = nil
+        if kind == .connect {
+            // The server refuses connections: try again soon, not in a tight loop.
+            connectBackoffUntil = clock.monotonicNanoseconds() &+ 50_000_000
+        }
+        replace()
+    }
+
+    func connectionClosedIdle(_ connection: ClientConnection) {
+        connections.remove(ObjectIdentifier(connection))
+        byID[ObjectIdentifier(connection)] = nil
+        idle.removeAll { $0 === connection }
+        starving.removeAll { $0 === connection }
+        replace()
+    }
+
+    private func reuse(_ connection: ClientConnection) {
+        guard connection.isUsable else {
+            connections.remove(ObjectIdentifier(connection))
+            byID[ObjectIdentifier(connection)] = nil
+            replace()
+            return
+        }
+        switch plan.mode {
+        case .closed:
+            issueClosedLoop(on: connection)
+        case .open(_, let maxConnections):
+            if stopping { close(connection) } else {
+                idle.append(connection)
+                dispatchOpenLoop(maxConnections: maxConnections)
+            }
+        }
+        finishIfDone()
+    }
+
+    private func replace() {
+        switch plan.mode {
+        case .closed: fillClosedLoop()
+        case .open(_, let maxConnections): dispatchOpenLoop(maxConnections: maxConnections)
+        }
+        finishIfDone()
+    }
+
+    private func corpusHasRequests() {
+        switch plan.mode {
+        case .closed:
+            let waiting = starving
+            starving.removeAll()
+            for connection in waiting { issueClosedLoop(on: connection) }
+            if feed.error != nil { stop() }
+        case .open(_, let maxConnections):
+            dispatchOpenLoop(maxConnections: maxConnections)
+        }
+        finishIfDone()
+    }
+
+    /// Every 100 ms: deadlines, the closed loop's stages and the end of sending, the live line.
+    private func sweep() {
+        let now = clock.monotonicNanoseconds()
+        for connection in byID.values { connection.checkDeadline(now: now) }
+        if now >= sendUntil || (limitReached && plan.mode.isClosed) { stop() }
+        if case .closed = plan.mode { fillClosedLoop() }
+        if case .open(_, let max) = plan.mode, !stopping { dispatchOpenLoop(maxConnections: max) }
+        if let live, now &- lastLive.time >= 1_000_000_000 {
+            let answered = stats.answered
+            let rate = Double(answered - lastLive.answered) / (Double(now &- lastLive.time) / 1e9)
+            lastLive = (now, answered)
+            let p99 = Double(stats.latency.valueAtPercentile(99)) / 1000
+            live(String(format: "%6.1fs  %9.1f req/s  p99 %8.2f ms  ok %d  errors %d  in flight %d%@",
+                        Double(now &- start) / 1e9, rate, p99, stats.ok, stats.failed + stats.answered - stats.ok,
+                        inFlight, stats.late > 0 ? "  late \(stats.late)" : ""))
+        }
+        finishIfDone()
+        sweeper?.schedule(after: 100) { [weak self] in self?.sweep() }
+    }
+
+    private func finishIfDone() {
+        guard stopping, inFlight == 0, let finished else { return }
+        self.finished = nil
+        finished.resume()
+    }
+
+    // MARK: - Reading answers
+
+    /// `{"error":{"code":"spool_full",…}}` → `spool_full` (the engine's and many APIs' error shape).
+    static func errorCode(_ body: [UInt8]) -> String? {
+        guard !body.isEmpty, let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        if let error = json["error"] as? [String: Any], let code = error["code"] as? String { return code }
+        if let code = json["code"] as? String { return code }
+        return nil
+    }
+
+    static func batchID(_ body: [UInt8]) -> String? {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return json["batch_id"] as? String
+    }
+}
+
+extension LoadPlan.Mode {
+    var isClosed: Bool {
+        if case .closed = self { return true }
+        return false
+    }
+}
