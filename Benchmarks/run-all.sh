@@ -8,6 +8,9 @@
 #   5. LLM batcher vs its limits, rules parser vs ground truth
 #   6. Sink: binary COPY through the Sink vs psql \copy and vs one INSERT per row, CPU, memory
 #   7. the whole pipeline: import vs extract, RSS over 10,000 documents, upload->row latency, crashes, reuse
+#   8. the partner API: auth cost, fair share between tenants, NDJSON export
+#   9. loadgen: closed loop vs wrk and locust, open loop against a stalling server, RSS over a 10 GiB corpus,
+#      two engines behind nginx vs one
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "== multipart parse (ours vs multipart-kit) =="
@@ -36,3 +39,6 @@ echo "== pipeline: import vs extract, memory over a long import, upload->row lat
 echo
 echo "== the partner API: auth cost, fair share between tenants, NDJSON export (ours vs psql \\copy) =="
 ./api/run.sh
+echo
+echo "== loadgen: closed loop (vs wrk, locust), open loop vs stalls, memory over 10 GiB, two engines vs one =="
+./loadgen/run.sh

@@ -26,8 +26,9 @@ if [[ "$mode" == soak ]]; then
     packages+=(curl python3)
 fi
 if [[ "$mode" == bench ]]; then
-    # python3-psycopg2: the Sink benchmark's per-row peer (what the Python service did).
-    packages+=(nginx-light wrk python3-psycopg2)
+    # python3-psycopg2: the Sink benchmark's per-row peer (what the Python service did). python3-venv: the
+    # loadgen benchmark installs its peer locust (PyPI, pinned) into .data/venv-locust.
+    packages+=(nginx-light wrk python3-psycopg2 python3-venv)
 fi
 
 missing=()
