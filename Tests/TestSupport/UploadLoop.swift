@@ -47,7 +47,7 @@ public final class UploadLoop: @unchecked Sendable {
                 let text = "Candidate \(id)\ncandidate.\(id.replacingOccurrences(of: "-", with: "."))@example.com\n"
                     + "+44 20 7946 \(String(format: "%04d", (n * 3 + k) % 10000))\n"
                     + "\nEXPERIENCE\nEngineer, Acme Ltd\n2019 - 2024\n"
-                FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+                _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
                 paths.append(path)
             }
             lock.withLock { attempted += paths.count }
