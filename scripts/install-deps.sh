@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the engine needs on Debian 12, only when something is missing.
 #   scripts/install-deps.sh run    — system libraries to build and run the engine, and PostgreSQL for scripts/pg
-#   scripts/install-deps.sh test   — plus what the tests and benchmarks use (curl, zstd, chromium, nginx, wrk, h11)
+#   scripts/install-deps.sh test   — plus what the tests use (curl, zstd, chromium, nginx, h11)
+#   scripts/install-deps.sh bench  — plus what the benchmarks use (nginx-light, wrk, psycopg2)
 #   scripts/install-deps.sh soak   — run's packages plus curl and python3 (Benchmarks/soak, `make soak`)
 set -euo pipefail
 mode="${1:-run}"
@@ -20,6 +21,8 @@ fi
 if [[ "$mode" == test ]]; then
     # The dashboard's browser test: headless Chromium driven over WebDriver by Debian's chromedriver.
     packages+=(chromium chromium-driver)
+    # The load balancer in front of two engines (Tests/PipelineTests/TwoEnginesTests.swift fails without it).
+    packages+=(nginx)
 fi
 if [[ "$mode" == soak ]]; then
     # Benchmarks/soak: curl for the health checks, Debian's python3 for the driver (stdlib only; psql above).
