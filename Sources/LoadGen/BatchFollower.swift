@@ -90,10 +90,10 @@ package final class BatchFollower: ClientConnectionOwner {
                 idle.append(connection)
                 continue
             }
-            var exchange = Exchange(intended: clock.monotonicNanoseconds(),
-                                    bytes: builder.get("/api/v1/batches/\(batch.id)"), files: 0)
+            let now = clock.monotonicNanoseconds()
+            var exchange = Exchange(intended: now, bytes: builder.get("/api/v1/batches/\(batch.id)"), files: 0)
             exchange.tag = tag
-            connection.send(exchange, timeout: 30_000_000_000)
+            connection.send(exchange, timeout: 30_000_000_000, now: now)
         }
     }
 

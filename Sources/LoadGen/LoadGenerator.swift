@@ -276,7 +276,8 @@ package final class LoadGenerator: ClientConnectionOwner {
             stats.worstLateness = max(stats.worstLateness, lateness / 1000)
         }
         stats.bytesSent += request.bytes.count
-        connection.send(Exchange(intended: intended, bytes: request.bytes, files: request.files), timeout: timeoutNanos)
+        connection.send(Exchange(intended: intended, bytes: request.bytes, files: request.files), timeout: timeoutNanos,
+                        now: now)
     }
 
     func connection(_ connection: ClientConnection, answered response: HTTPResponseParser.Response, exchange: Exchange) {

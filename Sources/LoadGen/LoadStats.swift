@@ -10,7 +10,17 @@ package struct LoadStats: Sendable {
     /// Answers with a 2xx status.
     package var ok = 0
     /// Answers by status.
-    package var statuses: [Int: Int] = [:]
+    package var statuses: [Int: Int] {
+        var all = countedStatuses
+        if lastStatus.count > 0 { all[lastStatus.status, default: 0] += lastStatus.count }
+        return all
+    }
+    private var countedStatuses: [Int: Int] = [:]
+    private var lastStatus: (status: Int, count: Int) = (0, 0)
+
+    private mutating func foldStatus() {
+        if lastStatus.count > 0 { countedStatuses[lastStatus.status, default: 0] += lastStatus.count }
+    }
     /// Non-2xx answers by "status code" where the body named one (`{"error":{"code":…}}`).
     package var errorCodes: [String: Int] = [:]
     /// Failures without an answer, by kind.
@@ -33,7 +43,13 @@ package struct LoadStats: Sendable {
     package init() {}
 
     mutating func answered(status: Int, latencyMicros: UInt64, errorCode: String?, files: Int, received: Int) {
-        statuses[status, default: 0] += 1
+        if status == lastStatus.status {
+            // Runs of one status are the rule: count them without hashing, fold them in when the status changes.
+            lastStatus.count += 1
+        } else {
+            foldStatus()
+            lastStatus = (status, 1)
+        }
         if (200..<300).contains(status) {
             ok += 1
             filesAccepted += files
@@ -50,5 +66,5 @@ package struct LoadStats: Sendable {
     }
 
     package var failed: Int { failures.values.reduce(0, +) }
-    package var answered: Int { statuses.values.reduce(0, +) }
+    package var answered: Int { countedStatuses.values.reduce(lastStatus.count, +) }
 }

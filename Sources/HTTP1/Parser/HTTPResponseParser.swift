@@ -83,19 +83,37 @@ public struct HTTPResponseParser: Sendable {
         while i < n {
             switch state {
             case .head, .trailers, .chunkSize, .chunkDataEnd:
-                // Line-oriented states: gather up to LF.
+                // Line-oriented states: up to LF. A line whole in `bytes` is read where it lies; only a line
+                // split between reads is gathered in `line`.
                 let start = i
                 while i < n && bytes[i] != 0x0A { i += 1 }
                 headBytes += i - start
                 if headBytes > maxHeadBytes { throw .headTooLarge }
-                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
-                guard i < n else { return .needMore }
+                guard i < n else {
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+                    return .needMore
+                }
+                let done: Response?
+                if line.isEmpty {
+                    var end = i
+                    if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+                    done = try takeLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                } else {
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+                    if line.last == 0x0D { line.removeLast() }
+                    // Moved out and back: the buffer is kept without a copy.
+                    var text: [UInt8] = []
+                    swap(&text, &line)
+                    let taken = text.withUnsafeBytes { raw in
+                        Result<Response?, HTTPResponseParseError> { () throws(HTTPResponseParseError) in try takeLine(raw) }
+                    }
+                    done = try taken.get()
+                    text.removeAll(keepingCapacity: true)
+                    swap(&text, &line)
+                }
                 i += 1 // the LF
                 headBytes += 1
-                if line.last == 0x0D { line.removeLast() }
-                let text = line
-                line.removeAll(keepingCapacity: true)
-                if let done = try takeLine(text) { return .complete(done, consumed: i) }
+                if let done { return .complete(done, consumed: i) }
             case .fixed(let remaining):
                 let take = min(remaining, n - i)
                 keep(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)]))
@@ -122,7 +140,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// One line of a head, a chunk size, the CRLF after chunk data or a trailer; returns a completed answer.
-    private mutating func takeLine(_ text: [UInt8]) throws(HTTPResponseParseError) -> Response? {
+    private mutating func takeLine(_ text: UnsafeRawBufferPointer) throws(HTTPResponseParseError) -> Response? {
         switch state {
         case .head:
             if !sawStatusLine {
@@ -163,11 +181,10 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    private mutating func statusLine(_ text: [UInt8]) throws(HTTPResponseParseError) {
+    private mutating func statusLine(_ text: UnsafeRawBufferPointer) throws(HTTPResponseParseError) {
         // "HTTP/1.1 200 OK": version, one space, three digits, then a space or the end.
-        let prefix: [UInt8] = Array("HTTP/1.".utf8)
-        guard text.count >= 12, Array(text[0..<7]) == prefix, text[7] == UInt8(ascii: "0") || text[7] == UInt8(ascii: "1"),
-              text[8] == 0x20 else { throw .badStatusLine }
+        guard text.count >= 12, text.starts(with: "HTTP/1.".utf8),
+              text[7] == UInt8(ascii: "0") || text[7] == UInt8(ascii: "1"), text[8] == 0x20 else { throw .badStatusLine }
         var status = 0
         for byte in text[9..<12] {
             guard byte >= 0x30 && byte <= 0x39 else { throw .badStatusLine }
@@ -178,14 +195,17 @@ public struct HTTPResponseParser: Sendable {
         response.status = status
     }
 
-    private mutating func headerLine(_ text: [UInt8]) throws(HTTPResponseParseError) {
+    private mutating func headerLine(_ text: UnsafeRawBufferPointer) throws(HTTPResponseParseError) {
         guard let colon = text.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { throw .badHeader }
-        let name = text[0..<colon]
+        // Only four names matter; the rest are skipped on their first letter.
+        let first = text[0] | 0x20
+        guard first == UInt8(ascii: "c") || first == UInt8(ascii: "t") else { return }
+        let name = UnsafeRawBufferPointer(rebasing: text[0..<colon])
         var valueStart = colon + 1
         var valueEnd = text.count
         while valueStart < valueEnd && (text[valueStart] == 0x20 || text[valueStart] == 0x09) { valueStart += 1 }
         while valueEnd > valueStart && (text[valueEnd - 1] == 0x20 || text[valueEnd - 1] == 0x09) { valueEnd -= 1 }
-        let value = text[valueStart..<valueEnd]
+        let value = UnsafeRawBufferPointer(rebasing: text[valueStart..<valueEnd])
         if Self.equalsLower(name, "content-length") {
             var length = 0
             guard !value.isEmpty, value.count <= 18 else { throw .badContentLength }
@@ -197,13 +217,15 @@ public struct HTTPResponseParser: Sendable {
             contentLength = length
         } else if Self.equalsLower(name, "transfer-encoding") {
             // Only a final "chunked" frames the body; any other coding ends at the connection's close.
-            chunked = Self.tokens(value).last == "chunked"
+            var last: UnsafeRawBufferPointer?
+            Self.forEachToken(value) { last = $0 }
+            chunked = last.map { Self.equalsLower($0, "chunked") } ?? false
         } else if Self.equalsLower(name, "connection") {
-            for token in Self.tokens(value) {
-                if token == "close" { connectionClose = true }
-                if token == "keep-alive" { connectionKeepAlive = true }
+            Self.forEachToken(value) { token in
+                if Self.equalsLower(token, "close") { connectionClose = true }
+                if Self.equalsLower(token, "keep-alive") { connectionKeepAlive = true }
             }
-        } else if Self.equalsLower(name, "content-type") {
+        } else if keepBodyBytes > 0 && Self.equalsLower(name, "content-type") {
             response.contentType = String(decoding: value, as: UTF8.self).lowercased()
         }
     }
@@ -252,11 +274,18 @@ public struct HTTPResponseParser: Sendable {
         response = Response(status: 0, keepAlive: true, body: [], bodyLength: 0, contentType: nil)
     }
 
-    /// A comma-separated header value's tokens, lower-cased, without surrounding spaces.
-    private static func tokens(_ value: ArraySlice<UInt8>) -> [String] {
-        value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).map { token in
-            let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-            return String(decoding: trimmed, as: UTF8.self).lowercased()
+    /// Calls `body` with each token of a comma-separated header value, without surrounding spaces.
+    private static func forEachToken(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count && value[end] != UInt8(ascii: ",") { end += 1 }
+            var a = start
+            var b = end
+            while a < b && (value[a] == 0x20 || value[a] == 0x09) { a += 1 }
+            while b > a && (value[b - 1] == 0x20 || value[b - 1] == 0x09) { b -= 1 }
+            if a < b { body(UnsafeRawBufferPointer(rebasing: value[a..<b])) }
+            start = end + 1
         }
     }
 
@@ -269,10 +298,14 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    private static func equalsLower(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+    /// ASCII case-insensitive equality with a lower-case name.
+    private static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
         guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        for (a, b) in zip(bytes, expected) where (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) != b { return false }
+        let expected = name.utf8Start
+        for i in 0..<bytes.count {
+            let a = bytes[i]
+            if (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) != expected[i] { return false }
+        }
         return true
     }
 }
