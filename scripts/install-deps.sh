@@ -23,6 +23,8 @@ if [[ "$mode" == test ]]; then
     packages+=(chromium chromium-driver)
     # The load balancer in front of two engines (Tests/PipelineTests/TwoEnginesTests.swift fails without it).
     packages+=(nginx)
+    # python3-venv: the environment of pystack, the Python service loadgen's tests load (when it is on the machine).
+    packages+=(python3-venv)
 fi
 if [[ "$mode" == soak ]]; then
     # Benchmarks/soak: curl for the health checks, Debian's python3 for the driver (stdlib only; psql above).
@@ -67,4 +69,21 @@ fi
 if ! command -v swift >/dev/null 2>&1 && [[ ! -x /opt/swift/usr/bin/swift ]]; then
     echo "error: Swift 6.3 is required (expected at /opt/swift)" >&2
     exit 1
+fi
+
+# pystack, the Python service this engine replaces, lives beside the repository (../shared/peers/pystack, or
+# PYSTACK_DIR); where it is, the tests load it with loadgen, from .data/pystack-venv (also Benchmarks/llm/peer.sh's).
+if [[ "$mode" == test ]]; then
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    pystack=""
+    for dir in "${PYSTACK_DIR:-}" "$here/../shared/peers/pystack" /work/shared/peers/pystack; do
+        [[ -n "$dir" && -f "$dir/app.py" ]] && { pystack="$dir"; break; }
+    done
+    if [[ -n "$pystack" && ! -f "$here/.data/pystack-venv/.requirements-installed" ]]; then
+        echo "installing pystack's requirements into .data/pystack-venv"
+        mkdir -p "$here/.data"
+        [[ -x "$here/.data/pystack-venv/bin/python" ]] || /usr/bin/python3 -m venv "$here/.data/pystack-venv"
+        "$here/.data/pystack-venv/bin/pip" install --quiet --disable-pip-version-check -r "$pystack/requirements.txt"
+        touch "$here/.data/pystack-venv/.requirements-installed"
+    fi
 fi

@@ -354,7 +354,7 @@ leg_memory() {
         return
     fi
     if [[ ! -f "$corpus_dir/corpus.json" ]]; then
-        avail=$(df -Pk "$root/.data" | awk 'NR == 2 {print $4 * 1024}')
+        avail=$(( $(df -Pk "$root/.data" | awk 'NR == 2 {print $4}') * 1024 ))
         ((avail > MEM_BYTES + (4 << 30))) || die "memory: needs $((MEM_BYTES >> 30)) GiB + 4 GiB free under .data"
     fi
     log "memory: corpus of $((MEM_BYTES >> 20)) MiB under ${corpus_dir#"$root"/} (kept only with KEEP=1)"

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <malloc.h>
 
 /// `UV_E*` codes are macros over negated errno values; Swift sees some of them only through functions.
 static inline int cuv_eof(void) { return UV_EOF; }
@@ -18,4 +19,8 @@ void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_
 static inline const void *cuv_memmem(const void *h, size_t hl, const void *n, size_t nl) {
     return memmem(h, hl, n, nl);
 }
+
+/// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)`: allocations from `bytes` up get their own mapping, returned to
+/// the system when freed (and the sliding threshold that would let them settle in arenas is turned off).
+static inline int cuv_fix_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 #endif

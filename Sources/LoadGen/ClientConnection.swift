@@ -94,7 +94,12 @@ final class ClientConnection: TCPStreamDelegate {
         // A strong capture: the connection lives until its write completes (a weak one costs a side table per
         // request, which showed in profiles).
         stream.write(exchange.bytes) { error in
-            guard let error, !self.closed, self.exchange != nil else { return }
+            guard let error else {
+                // The kernel has the bytes: the connection need not hold the request while it waits.
+                self.exchange?.bytes = []
+                return
+            }
+            guard !self.closed, self.exchange != nil else { return }
             self.fail(.reset, detail: error.description)
         }
     }
@@ -102,7 +107,11 @@ final class ClientConnection: TCPStreamDelegate {
     /// Fails the exchange in flight with `timeout` if its deadline passed (called by the owner's sweep).
     func checkDeadline(now: UInt64) {
         guard let exchange, !closed, now >= exchange.deadline else { return }
-        fail(.timeout, detail: "no whole answer in time")
+        if connected {
+            fail(.timeout, detail: "no whole answer in time")
+        } else {
+            fail(.connect, detail: "no connection in time")
+        }
     }
 
     func close() {

@@ -145,6 +145,10 @@ struct LoadGenCommand: AsyncParsableCommand {
             }
             return (name, text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
+        // Request buffers are up to a corpus file's size, made on one thread and freed on another: with glibc's
+        // sliding mmap threshold they would settle in arenas and RSS would climb with the corpus's largest
+        // files. A fixed threshold keeps every buffer over 256 KiB in its own mapping, returned when freed.
+        MemoryTuning.mapLargeBuffers(from: 256 * 1024)
         let corpus = try Corpus(paths: options.corpus)
         guard try corpus.hasFiles() else { throw LoadGenError.corpusEmpty(options.corpus) }
         let addresses = try await target.resolve(allowRemote: options.allowRemote)
@@ -163,7 +167,13 @@ struct LoadGenCommand: AsyncParsableCommand {
         let generator = LoadGenerator(plan: plan, addresses: addresses, port: target.port, feed: feed,
                                       follower: follower,
                                       live: terminal ? { line in standardError("\r\u{1B}[K" + line) } : nil)
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in generator.stop() }
+        // The first Ctrl-C ends the sending and waits for the answers still out (then reports); a second quits.
+        var interrupted = false
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
+            if interrupted { Glibc.exit(130) }
+            interrupted = true
+            generator.stop()
+        }
         let report = await generator.run()
         signals.cancel()
         if terminal { standardError("\r\u{1B}[K") }

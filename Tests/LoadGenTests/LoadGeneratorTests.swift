@@ -177,5 +177,47 @@ struct LoadGeneratorTests {
         #expect(follow.unfinished == 0)
         #expect(follow.latency.totalCount == 4)
     }
+    @Test("through Debian's nginx to an upstream: every request arrives whole, every answer comes back")
+    @LoopActor
+    func throughNginx() async throws {
+        let server = try ScriptedServer(.accept)
+        defer { server.stop() }
+        let nginx = try await NginxBalancer.start(upstreams: [server.port])
+        defer { nginx.stop() }
+        var plan = LoadPlan(mode: .open(rate: 200, maxConnections: 8))
+        plan.requests = 40
+        let target = try LoadTarget(url: "http://127.0.0.1:\(nginx.port)/api/v1/bulk-parse-resumes")
+        let builder = RequestBuilder(target: target)
+        let feed = CorpusFeed(corpus: try Corpus(paths: [try Self.corpus(7)]), builder: builder, filesPerRequest: 3)
+        let generator = LoadGenerator(plan: plan, addresses: [IPAddress("127.0.0.1")!], port: nginx.port, feed: feed,
+                                      follower: nil)
+        let report = await generator.run()
+        #expect(report.stats.statuses == [202: 40], "\(report.table)\n\(nginx.errorLog)")
+        #expect(server.requests == 40, "each request reached the upstream once")
+        #expect(server.heads.allSatisfy { $0.contains("multipart/form-data; boundary=----loadgen") })
+        #expect(report.stats.filesAccepted == 120)
+    }
+    @Test("zstd bodies: the engine's Ingest decodes them and spools every file as it was on disk")
+    @LoopActor
+    func zstdBodies() async throws {
+        let server = try await TestServer()
+        let dir = try Self.corpus(3)
+        var plan = LoadPlan(mode: .closed(concurrency: 2))
+        plan.requests = 3
+        let target = try LoadTarget(url: "http://127.0.0.1:\(server.port)/api/v1/bulk-parse-resumes")
+        let builder = RequestBuilder(target: target, zstd: true)
+        let feed = CorpusFeed(corpus: try Corpus(paths: [dir]), builder: builder, filesPerRequest: 1)
+        let generator = LoadGenerator(plan: plan, addresses: [IPAddress("127.0.0.1")!], port: server.port, feed: feed,
+                                      follower: nil)
+        let report = await generator.run()
+        await server.stop()
+        #expect(report.stats.statuses == [202: 3], "\(report.table)")
+        let originals = Set(try FileManager.default.contentsOfDirectory(atPath: dir).map {
+            try #require(FileManager.default.contents(atPath: dir + "/" + $0))
+        })
+        let spooled = Set(server.incoming().filter { $0.hasSuffix(".data") }.compactMap {
+            server.read("incoming/" + $0).map { Data($0) }
+        })
+        #expect(spooled == originals, "the spool holds the three files byte for byte")
+    }
 }
-

@@ -11,3 +11,10 @@ package enum ByteSearch {
         }
     }
 }
+
+/// The allocator's tuning for processes that pass large buffers between threads (`loadgen`'s corpus).
+package enum MemoryTuning {
+    /// Buffers of `bytes` and more are mapped on their own and unmapped when freed: RSS follows what is live,
+    /// not the largest buffers ever made (glibc otherwise raises its threshold after each large free).
+    package static func mapLargeBuffers(from bytes: Int) { _ = cuv_fix_mmap_threshold(Int32(bytes)) }
+}
