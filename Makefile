@@ -67,6 +67,7 @@ unit: deps-test
 ## libFuzzer on the pure parsers, FUZZ_SECONDS each; crashes land in .fuzz-build/artifacts.
 fuzz:
 	scripts/fuzz.sh http $(FUZZ_SECONDS)
+	scripts/fuzz.sh http-response $(FUZZ_SECONDS)
 	scripts/fuzz.sh multipart $(FUZZ_SECONDS)
 	scripts/fuzz.sh tar $(FUZZ_SECONDS)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target over the pure parsers for a while.
 #
-#   scripts/fuzz.sh http|multipart|tar SECONDS
+#   scripts/fuzz.sh http|http-response|multipart|tar SECONDS
 #
 # Builds with swiftc -sanitize=fuzzer,address (SwiftPM's renamed `main` does not satisfy libFuzzer's), seeds from
 # the committed corpus in Tests/Fuzz/corpus/<target> (read only: new inputs go to .fuzz-build/corpus-<target>),
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 http|multipart|tar SECONDS" >&2
+    echo "usage: $0 http|http-response|multipart|tar SECONDS" >&2
     exit 2
 }
 
@@ -38,6 +38,10 @@ case "$target" in
             Sources/HTTP1/Parser/HTTPRequestParser.swift
             Tests/Fuzz/HTTPParserFuzz.swift
         )
+        ;;
+    http-response)
+        # loadgen's client-side parser: one file, no dependencies.
+        sources=(Sources/HTTP1/Parser/HTTPResponseParser.swift Tests/Fuzz/HTTPResponseParserFuzz.swift)
         ;;
     multipart)
         shopt -s nullglob
