@@ -67,8 +67,10 @@ final class ClientConnection: TCPStreamDelegate {
     var isBusy: Bool { exchange != nil }
 
     func connect(to address: IPAddress, port: Int) {
-        stream.connect(to: address, port: port) { [weak self] error in
-            guard let self, !self.closed else { return }
+        // Strong: the callback runs once, and a weak reference would give every connection a side table, which
+        // makes each of its retains and releases take the slow path.
+        stream.connect(to: address, port: port) { error in
+            guard !self.closed else { return }
             if let error {
                 self.fail(.connect, detail: error.description)
                 return

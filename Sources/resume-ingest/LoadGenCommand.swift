@@ -105,6 +105,7 @@ struct LoadGenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        EventLoop.measuresIdleTime = false
         do {
             try await Self.execute(self)
         } catch let error as LoadGenError {

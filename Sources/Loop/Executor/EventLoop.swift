@@ -19,6 +19,10 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     /// The loop every stage of the engine runs on.
     public static let shared = EventLoop()
 
+    /// Whether the loop measures its time in epoll for ``LoopLagProbe`` (two clock reads a poll). `loadgen`,
+    /// which reports no loop lag and wakes about once per answer, turns it off before the loop first starts.
+    nonisolated(unsafe) public static var measuresIdleTime = true
+
     let raw: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private var thread = pthread_t()
@@ -45,7 +49,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         let rc = uv_loop_init(raw)
         precondition(rc == 0, "uv_loop_init: \(UVError(rc))")
         // Time spent waiting in epoll, for LoopLagProbe (two clock reads per poll).
-        cuv_enable_idle_metrics(raw)
+        if Self.measuresIdleTime { cuv_enable_idle_metrics(raw) }
         wakeup = .allocate(capacity: 1)
         let ra = uv_async_init(raw, wakeup) { handle in
             EventLoop.shared.drain()
