@@ -36,6 +36,8 @@ package final class BatchFollower: ClientConnectionOwner {
     private var failedDocuments = 0
     private var pollErrors = 0
     private var unfinished = 0
+    /// 202s whose batch id could not be read: not followed, and said so.
+    var untracked = 0
 
     /// `pollMilliseconds` between polls of one batch; after the run, batches still open are waited for up to
     /// `waitSeconds`, then counted unfinished.
@@ -80,8 +82,13 @@ package final class BatchFollower: ClientConnectionOwner {
                 connection = free
             } else if connections.count < maxConnections {
                 connection = ClientConnection(owner: self, keepBodyBytes: 1 << 20, clock: clock)
-                connections[ObjectIdentifier(connection)] = connection
                 connection.connect(to: addresses[connections.count % addresses.count], port: port)
+                guard connection.isUsable else {
+                    // Failed at once: the next tick tries again.
+                    pollErrors += 1
+                    return
+                }
+                connections[ObjectIdentifier(connection)] = connection
             } else {
                 return
             }
@@ -126,9 +133,10 @@ package final class BatchFollower: ClientConnectionOwner {
         followed[exchange.tag]?.nextPoll = clock.monotonicNanoseconds() &+ interval
     }
 
-    func connectionClosedIdle(_ connection: ClientConnection) {
+    func connectionClosed(_ connection: ClientConnection, connectError: String?) {
         connections[ObjectIdentifier(connection)] = nil
         idle.removeAll { $0 === connection }
+        if connectError != nil { pollErrors += 1 }
     }
 
     /// Waits for the batches still open, up to the wait given at init; the rest are unfinished.
@@ -154,6 +162,13 @@ package final class BatchFollower: ClientConnectionOwner {
         idle.removeAll()
     }
 
+    /// Stops waiting for the batches still open (a second Ctrl-C): they are counted unfinished.
+    func abandon() {
+        guard let drained else { return }
+        self.drained = nil
+        drained.resume()
+    }
+
     private func finishIfDrained() {
         guard followed.isEmpty, let drained else { return }
         self.drained = nil
@@ -162,7 +177,7 @@ package final class BatchFollower: ClientConnectionOwner {
 
     func report() -> FollowReport {
         FollowReport(latency: latency, batches: completed, documentsParsed: parsed, documentsFailed: failedDocuments,
-                     unfinished: unfinished, pollErrors: pollErrors)
+                     unfinished: unfinished, pollErrors: pollErrors, untracked: untracked)
     }
 }
 
@@ -174,4 +189,5 @@ package struct FollowReport: Sendable {
     package var documentsFailed: Int
     package var unfinished: Int
     package var pollErrors: Int
+    package var untracked: Int
 }

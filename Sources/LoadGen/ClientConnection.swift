@@ -35,8 +35,10 @@ protocol ClientConnectionOwner: AnyObject {
     func connection(_ connection: ClientConnection, answered response: HTTPResponseParser.Response, exchange: Exchange)
     /// The exchange failed; the connection is closed.
     func connection(_ connection: ClientConnection, failed kind: FailureKind, exchange: Exchange, detail: String)
-    /// The connection closed while idle (the server's keep-alive ran out): nothing was lost.
-    func connectionClosedIdle(_ connection: ClientConnection)
+    /// The connection closed with no request on it: the server's keep-alive ran out (`connectError` nil), or
+    /// the connection could not be made (`connectError` says why). Never called from inside `connect`: a
+    /// connection that fails there is simply not ``isUsable`` when `connect` returns.
+    func connectionClosed(_ connection: ClientConnection, connectError: String?)
 }
 
 /// A keep-alive HTTP/1.1 client connection that carries one request at a time (no pipelining, like every
@@ -50,6 +52,9 @@ final class ClientConnection: TCPStreamDelegate {
     private var connected = false
     private var closed = false
     private var reused = false
+    private var inConnectCall = false
+    /// Why the connection could not be made, once it could not.
+    private(set) var connectFailure: String?
     /// The exchange in flight, if any.
     private(set) var exchange: Exchange?
     let clock: any EngineClock
@@ -69,6 +74,8 @@ final class ClientConnection: TCPStreamDelegate {
     func connect(to address: IPAddress, port: Int) {
         // Strong: the callback runs once, and a weak reference would give every connection a side table, which
         // makes each of its retains and releases take the slow path.
+        inConnectCall = true
+        defer { inConnectCall = false }
         stream.connect(to: address, port: port) { error in
             guard !self.closed else { return }
             if let error {
@@ -124,10 +131,15 @@ final class ClientConnection: TCPStreamDelegate {
     }
 
     private func fail(_ kind: FailureKind, detail: String) {
+        if kind == .connect { connectFailure = detail }
         let failed = exchange
         exchange = nil
         close()
-        if let failed { owner.connection(self, failed: kind, exchange: failed, detail: detail) }
+        if let failed {
+            owner.connection(self, failed: kind, exchange: failed, detail: detail)
+        } else if !inConnectCall {
+            owner.connectionClosed(self, connectError: kind == .connect ? detail : nil)
+        }
     }
 
     func stream(_ stream: TCPStream, didRead bytes: UnsafeRawBufferPointer) {
@@ -135,7 +147,7 @@ final class ClientConnection: TCPStreamDelegate {
         guard exchange != nil else {
             // Bytes nobody asked for: the server is not speaking HTTP/1.1 request-response.
             close()
-            owner.connectionClosedIdle(self)
+            owner.connectionClosed(self, connectError: nil)
             return
         }
         do {
@@ -162,7 +174,7 @@ final class ClientConnection: TCPStreamDelegate {
         guard !closed else { return }
         if exchange == nil {
             close()
-            owner.connectionClosedIdle(self)
+            owner.connectionClosed(self, connectError: nil)
             return
         }
         if error == nil, let response = parser.finish() {

@@ -52,6 +52,16 @@ package final class CorpusFeed: @unchecked Sendable {
         thread.start()
     }
 
+    /// Waits (blocking, up to `seconds`) until a request is ready or the corpus failed.
+    package func waitUntilReady(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && cached == nil && failure == nil && !stopped {
+            if !condition.wait(until: deadline) { return }
+        }
+    }
+
     /// The next request, or nil if none is ready (then `wake` will run when one is).
     package func next() -> PreparedRequest? {
         condition.lock()
@@ -133,6 +143,7 @@ package final class CorpusFeed: @unchecked Sendable {
                     }
                     condition.withLock {
                         cached = all
+                        condition.broadcast()
                         if waiting, let wake {
                             waiting = false
                             wake()
@@ -155,6 +166,7 @@ package final class CorpusFeed: @unchecked Sendable {
         guard !stopped else { return false }
         queue.append(request)
         queuedBytes += request.bytes.count
+        condition.broadcast()
         if waiting, let wake {
             waiting = false
             wake()
@@ -165,6 +177,7 @@ package final class CorpusFeed: @unchecked Sendable {
     private func finish(failure: LoadGenError) {
         condition.withLock {
             self.failure = failure
+            condition.broadcast()
             if waiting, let wake {
                 waiting = false
                 wake()

@@ -84,11 +84,14 @@ package final class LoadGenerator: ClientConnectionOwner {
     private var pending: [UInt64] = []
     private var pendingHead = 0
     private var nextSlot: UInt64 = 0
+    /// Requests owed by the low-rate schedule (see ``tickOpenLoop()``), as a fraction.
+    private var slotCredit = 0.0
     private var start: UInt64 = 0
     private var sendUntil: UInt64 = 0
     private var issued = 0
     private var inFlight = 0
     private var stopping = false
+    private var stoppedAt: UInt64 = .max
     private var addressCursor = 0
     private var connectBackoffUntil: UInt64 = 0
     private var finished: CheckedContinuation<Void, Never>?
@@ -111,6 +114,9 @@ package final class LoadGenerator: ClientConnectionOwner {
     /// Runs the plan to its end (or until `stop()`), then waits for the answers still out.
     package func run() async -> LoadReport {
         feed.start { Task { @LoopActor [weak self] in self?.corpusHasRequests() } }
+        // The clock starts once the first request is built: the client's own start-up (the first file read,
+        // its body made, compressed) is not the server's latency.
+        feed.waitUntilReady(seconds: 60)
         start = clock.monotonicNanoseconds()
         lastLive = (start, 0)
         let seconds = plan.sendingSeconds
@@ -138,15 +144,20 @@ package final class LoadGenerator: ClientConnectionOwner {
         if let follower { await follower.drain() }
         if let error = feed.error, case .corpusEmpty = error { stats.failureSamples.insert(error.description, at: 0) }
         return LoadReport(plan: plan, stats: stats, seconds: Double(end &- start) / 1e9,
-                          sendingSeconds: Double(min(end, sendUntil) &- start) / 1e9,
+                          sendingSeconds: Double(min(end, sendUntil, stoppedAt) &- start) / 1e9,
                           corpusStarved: feed.starved, corpusCached: feed.isCached,
                           follow: follower?.report())
     }
 
     /// Ends the sending now (Ctrl-C): the answers still out are waited for, up to their timeout.
     package func stop() {
-        guard !stopping else { return }
+        guard !stopping else {
+            // A second stop while batches are still followed: stop following, and report.
+            follower?.abandon()
+            return
+        }
         stopping = true
+        stoppedAt = clock.monotonicNanoseconds()
         if case .open = plan.mode { stats.unsent += pending.count - pendingHead }
         pending.removeAll()
         pendingHead = 0
@@ -163,9 +174,8 @@ package final class LoadGenerator: ClientConnectionOwner {
         guard !stopping else { return }
         let now = clock.monotonicNanoseconds()
         let target = Int(plan.level(at: Double(now &- start) / 1e9).rounded())
-        guard now >= connectBackoffUntil else { return }
-        while connections.count < target && !stopping && !limitReached {
-            let connection = open()
+        while connections.count < target && !stopping && !limitReached && now >= connectBackoffUntil {
+            guard let connection = open() else { return }
             issueClosedLoop(on: connection)
         }
     }
@@ -198,9 +208,22 @@ package final class LoadGenerator: ClientConnectionOwner {
         guard !stopping, case .open(_, let maxConnections) = plan.mode else { return }
         let now = clock.monotonicNanoseconds()
         while nextSlot <= now && nextSlot < sendUntil && !limitReachedOpen {
+            let rate = max(plan.level(at: Double(nextSlot &- start) / 1e9), 0)
+            if rate < 100 {
+                // Under one request per 10 ms (a low rate, or a stage ramping through zero), the schedule moves
+                // in 10 ms steps and sends when the rate's integral reaches one more request: spacing by
+                // 1 / rate would jump far past a ramp that starts from nothing.
+                slotCredit += rate / 100
+                if slotCredit >= 1 {
+                    slotCredit -= 1
+                    pending.append(nextSlot)
+                    stats.scheduled += 1
+                }
+                nextSlot &+= 10_000_000
+                continue
+            }
             pending.append(nextSlot)
             stats.scheduled += 1
-            let rate = max(plan.level(at: Double(nextSlot &- start) / 1e9), 0.001)
             nextSlot &+= UInt64(1e9 / rate)
         }
         dispatchOpenLoop(maxConnections: maxConnections)
@@ -223,8 +246,9 @@ package final class LoadGenerator: ClientConnectionOwner {
             let connection: ClientConnection
             if let free = idle.popLast() {
                 connection = free
-            } else if connections.count < maxConnections && clock.monotonicNanoseconds() >= connectBackoffUntil {
-                connection = open()
+            } else if connections.count < maxConnections && clock.monotonicNanoseconds() >= connectBackoffUntil,
+                      let opened = open() {
+                connection = opened
             } else {
                 break
             }
@@ -249,14 +273,28 @@ package final class LoadGenerator: ClientConnectionOwner {
 
     // MARK: - Sending and answers
 
-    private func open() -> ClientConnection {
+    /// A new connection on its way up, or nil when it failed at once (out of descriptors, no route): then it
+    /// is counted and new connections wait a little.
+    private func open() -> ClientConnection? {
         let connection = ClientConnection(owner: self, keepBodyBytes: 4096, clock: clock)
-        connections.insert(ObjectIdentifier(connection))
-        byID[ObjectIdentifier(connection)] = connection
         let address = addresses[addressCursor % addresses.count]
         addressCursor += 1
         connection.connect(to: address, port: port)
+        guard connection.isUsable else {
+            connectFailed(connection.connectFailure ?? "connect failed")
+            return nil
+        }
+        connections.insert(ObjectIdentifier(connection))
+        byID[ObjectIdentifier(connection)] = connection
         return connection
+    }
+
+    /// A connection failed before any request was on it: counted apart from requests, and the next
+    /// connections wait 50 ms (a refusing server is not hammered in a tight loop).
+    private func connectFailed(_ detail: String) {
+        stats.connectErrors += 1
+        if stats.failureSamples.count < 5 { stats.failureSamples.append("connect: \(detail)") }
+        connectBackoffUntil = clock.monotonicNanoseconds() &+ 50_000_000
     }
 
     private func close(_ connection: ClientConnection) {
@@ -266,6 +304,7 @@ package final class LoadGenerator: ClientConnectionOwner {
     }
 
     private func send(_ request: PreparedRequest, intended: UInt64, on connection: ClientConnection) {
+        precondition(connection.isIdle, "a request for a connection that is closed or busy")
         issued += 1
         stats.requests += 1
         inFlight += 1
@@ -289,8 +328,12 @@ package final class LoadGenerator: ClientConnectionOwner {
         stats.answered(status: response.status, latencyMicros: micros, errorCode: code, files: exchange.files,
                        received: response.bodyLength)
         connectBackoffUntil = 0
-        if response.status == 202, let follower, let batch = Self.batchID(response.body) {
-            follower.track(batch: batch, uploadedAt: exchange.intended, files: exchange.files)
+        if response.status == 202, let follower {
+            if let batch = Self.batchID(response.body) {
+                follower.track(batch: batch, uploadedAt: exchange.intended, files: exchange.files)
+            } else {
+                follower.untracked += 1
+            }
         }
         reuse(connection)
     }
@@ -307,11 +350,12 @@ package final class LoadGenerator: ClientConnectionOwner {
         replace()
     }
 
-    func connectionClosedIdle(_ connection: ClientConnection) {
+    func connectionClosed(_ connection: ClientConnection, connectError: String?) {
         connections.remove(ObjectIdentifier(connection))
         byID[ObjectIdentifier(connection)] = nil
         idle.removeAll { $0 === connection }
         starving.removeAll { $0 === connection }
+        if let connectError { connectFailed(connectError) }
         replace()
     }
 
@@ -384,16 +428,24 @@ package final class LoadGenerator: ClientConnectionOwner {
     // MARK: - Reading answers
 
     /// `{"error":{"code":"spool_full",…}}` → `spool_full` (the engine's and many APIs' error shape).
-    static func errorCode(_ body: [UInt8]) -> String? {
+    nonisolated static func errorCode(_ body: [UInt8]) -> String? {
         guard !body.isEmpty, let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
         if let error = json["error"] as? [String: Any], let code = error["code"] as? String { return code }
         if let code = json["code"] as? String { return code }
         return nil
     }
 
-    static func batchID(_ body: [UInt8]) -> String? {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-        return json["batch_id"] as? String
+    /// The `batch_id` of a 202's JSON. Only the first bytes of an answer are kept (an upload of many files
+    /// answers with an entry per file), so a body cut short is read by its key rather than as a whole.
+    nonisolated static func batchID(_ body: [UInt8]) -> String? {
+        if let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            return json["batch_id"] as? String
+        }
+        let key = Array("\"batch_id\":\"".utf8)
+        guard let at = ByteSearch.firstIndex(of: key, in: body) else { return nil }
+        let value = body[(at + key.count)...].prefix { $0 != UInt8(ascii: "\"") }
+        guard !value.isEmpty, value.count <= 64, at + key.count + value.count < body.count else { return nil }
+        return String(decoding: value, as: UTF8.self)
     }
 }
 

@@ -78,6 +78,9 @@ package struct LoadReport: Sendable {
         if !stats.errorCodes.isEmpty {
             lines.append("  error answers          " + stats.errorCodes.keys.sorted().map { "\($0): \(stats.errorCodes[$0]!)" }.joined(separator: "  "))
         }
+        if stats.connectErrors > 0 {
+            lines.append(Self.label("connect errors") + "\(Self.grouped(Double(stats.connectErrors))) connections could not be made before a request was on them")
+        }
         if !stats.failures.isEmpty {
             lines.append("  failures               " + stats.failures.keys.sorted().map { "\($0.rawValue): \(stats.failures[$0]!)" }.joined(separator: "  "))
             for sample in stats.failureSamples { lines.append("    e.g. " + sample) }
@@ -85,7 +88,7 @@ package struct LoadReport: Sendable {
         if let follow {
             let e = percentiles(follow.latency)
             lines.append("  upload → result (ms)   " + (e.isEmpty ? "none completed" : e.map { String(format: "%@ %.0f", $0.0, $0.1) }.joined(separator: "  ")))
-            lines.append("  batches followed       \(follow.batches) completed (\(follow.documentsParsed) parsed, \(follow.documentsFailed) failed), \(follow.unfinished) unfinished, \(follow.pollErrors) poll errors")
+            lines.append("  batches followed       \(follow.batches) completed (\(follow.documentsParsed) parsed, \(follow.documentsFailed) failed), \(follow.unfinished) unfinished, \(follow.pollErrors) poll errors" + (follow.untracked > 0 ? ", \(follow.untracked) 202s without a readable batch id" : ""))
         }
         if corpusStarved > 0 {
             lines.append("  corpus                 the disk fell behind \(corpusStarved) times (requests waited for their files)")
@@ -115,6 +118,7 @@ package struct LoadReport: Sendable {
             ] as [String: Any],
             "statuses": Dictionary(uniqueKeysWithValues: stats.statuses.map { (String($0.key), $0.value) }),
             "corpus_starved": corpusStarved,
+            "connect_errors": stats.connectErrors,
             "corpus_cached": corpusCached,
             "sustained": sustained,
         ]
@@ -139,6 +143,7 @@ package struct LoadReport: Sendable {
             o["documents_failed"] = follow.documentsFailed
             o["batches_unfinished"] = follow.unfinished
             o["poll_errors"] = follow.pollErrors
+            o["batches_untracked"] = follow.untracked
         }
         let data = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

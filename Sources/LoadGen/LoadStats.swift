@@ -25,6 +25,9 @@ package struct LoadStats: Sendable {
     package var errorCodes: [String: Int] = [:]
     /// Failures without an answer, by kind.
     package var failures: [FailureKind: Int] = [:]
+    /// Connections that could not be made while no request was on them (refused while waiting for the corpus,
+    /// out of descriptors): not requests, so apart from `failures`.
+    package var connectErrors = 0
     /// The first few failure details, for the report.
     package var failureSamples: [String] = []
     package var bytesSent = 0

@@ -168,18 +168,21 @@ struct LoadGenCommand: AsyncParsableCommand {
         let generator = LoadGenerator(plan: plan, addresses: addresses, port: target.port, feed: feed,
                                       follower: follower,
                                       live: terminal ? { line in standardError("\r\u{1B}[K" + line) } : nil)
-        // The first Ctrl-C ends the sending and waits for the answers still out (then reports); a second quits.
-        var interrupted = false
+        // The first Ctrl-C ends the sending and waits for the answers still out; a second stops following
+        // batches; either way the report follows. A third quits at once.
+        var interrupts = 0
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
-            if interrupted { Glibc.exit(130) }
-            interrupted = true
+            interrupts += 1
+            if interrupts > 2 { Glibc.exit(130) }
             generator.stop()
         }
         let report = await generator.run()
         signals.cancel()
         if terminal { standardError("\r\u{1B}[K") }
-        if let error = feed.error { throw error }
         print(options.json ? report.json : report.table)
+        // The corpus failed mid-run (an archive damaged past its first pass): the run's figures stand, and
+        // the error is said after them.
+        if let error = feed.error { throw error }
         if report.stats.answered == 0 {
             standardError("loadgen: no request was answered\n")
             throw ExitCode(1)

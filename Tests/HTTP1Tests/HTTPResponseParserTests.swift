@@ -88,6 +88,15 @@ struct HTTPResponseParserTests {
         #expect(throws: expected) { _ = try parse(text) }
     }
 
+    @Test("a Transfer-Encoding other than chunked overrides Content-Length: the body ends with the connection")
+    func transferEncodingOverridesLength() throws {
+        var parser = HTTPResponseParser(keepBodyBytes: 100)
+        let bytes = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcdef".utf8)
+        #expect(try bytes.withUnsafeBytes { try parser.feed($0) } == .needMore)
+        let finished = parser.finish()
+        #expect(finished?.bodyLength == 6)
+    }
+
     @Test("a head over the limit is refused")
     func headTooLarge() {
         var parser = HTTPResponseParser(maxHeadBytes: 256)

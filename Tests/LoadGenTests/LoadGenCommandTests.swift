@@ -6,9 +6,11 @@ import TestSupport
 /// and a run against the engine itself follows every batch to its rows.
 @Suite("loadgen command", .serialized)
 struct LoadGenCommandTests {
-    static func loadgen(_ arguments: [String]) async throws -> (status: Int32?, out: String, err: String) {
+    /// Runs loadgen to its end (up to `seconds`: a full test run shares two cores with every other test).
+    static func loadgen(_ arguments: [String], seconds: Double = 60) async throws -> (status: Int32?, out: String, err: String) {
         let run = try EngineProcess(["loadgen"] + arguments + ["--quiet"])
-        let status = await run.waitForExit(seconds: 60)
+        let status = await run.waitForExit(seconds: seconds)
+        if status == nil { run.kill() }
         return (status, run.standardOutput, run.log)
     }
 
@@ -98,8 +100,8 @@ struct LoadGenCommandTests {
         let r = try await Self.loadgen([
             "http://127.0.0.1:\(serve.port)/api/v1/bulk-parse-resumes", "--corpus", dir, "--requests", "6",
             "--files-per-request", "2", "--concurrency", "2", "--follow", "poll", "--poll-interval", "50ms",
-            "--follow-wait", "60s", "--json",
-        ])
+            "--follow-wait", "240s", "--json",
+        ], seconds: 300)
         #expect(r.status == 0, "\(r.err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "\(r.out)")
         #expect(json["ok"] as? Int == 6)

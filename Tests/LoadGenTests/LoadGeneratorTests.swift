@@ -163,6 +163,28 @@ struct LoadGeneratorTests {
         #expect(report.stats.failed == 0)
     }
 
+    @Test("a batch id is read from a 202 cut short (an upload of many files answers with an entry per file)")
+    func batchIDFromAPrefix() {
+        let whole = Array("{\"batch_id\":\"0190c0de-0000-7000-8000-000000000001\",\"files\":[]}".utf8)
+        #expect(LoadGenerator.batchID(whole) == "0190c0de-0000-7000-8000-000000000001")
+        let cut = Array("{\"batch_id\":\"0190c0de-0000-7000-8000-000000000002\",\"files\":[{\"id\":\"01".utf8)
+        #expect(LoadGenerator.batchID(cut) == "0190c0de-0000-7000-8000-000000000002")
+        #expect(LoadGenerator.batchID(Array("{\"batch_id\":\"0190c0de-00".utf8)) == nil, "an id cut short is no id")
+    }
+
+    @Test("a stage through zero pauses the open loop's schedule, it does not end it")
+    @LoopActor
+    func stageThroughZero() async throws {
+        let server = try ScriptedServer(.accept)
+        defer { server.stop() }
+        var plan = LoadPlan(mode: .open(rate: 50, maxConnections: 4))
+        plan.stages = [.init(seconds: 0.2, level: 0), .init(seconds: 0.2, level: 0), .init(seconds: 0.4, level: 100)]
+        let report = try await Self.run(server, plan: plan, corpus: try Self.corpus())
+        // About 5 slots while ramping down, none in the hold, about 20 ramping up again.
+        #expect(report.stats.scheduled >= 15, "\(report.stats.scheduled)")
+        #expect(report.stats.ok == report.stats.scheduled)
+    }
+
     @Test("end-to-end mode follows each 202's batch to completion")
     @LoopActor
     func follows() async throws {

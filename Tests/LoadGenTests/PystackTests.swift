@@ -50,7 +50,8 @@ struct PystackTests {
         }
         let run = try EngineProcess(["loadgen", "http://127.0.0.1:\(port)/api/v1/bulk-parse-resumes", "--corpus", corpus,
                                      "--requests", "6", "--files-per-request", "2", "--concurrency", "2", "--json", "--quiet"])
-        let status = await run.waitForExit(seconds: 120)
+        let status = await run.waitForExit(seconds: 240)
+        if status == nil { run.kill() }
         #expect(status == 0, "\(run.log)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any],
                                 "\(run.standardOutput)")

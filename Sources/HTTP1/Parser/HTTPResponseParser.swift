@@ -47,6 +47,8 @@ public struct HTTPResponseParser: Sendable {
     private var http10 = false
     private var contentLength: Int?
     private var chunked = false
+    /// A Transfer-Encoding was named: it overrides Content-Length (RFC 9112 §6.3).
+    private var transferEncoded = false
     private var connectionClose = false
     private var connectionKeepAlive = false
     /// The request was `HEAD` (its answer has no body whatever its headers say).
@@ -219,6 +221,7 @@ public struct HTTPResponseParser: Sendable {
             // Only a final "chunked" frames the body; any other coding ends at the connection's close.
             var last: UnsafeRawBufferPointer?
             Self.forEachToken(value) { last = $0 }
+            transferEncoded = true
             chunked = last.map { Self.equalsLower($0, "chunked") } ?? false
         } else if Self.equalsLower(name, "connection") {
             Self.forEachToken(value) { token in
@@ -246,7 +249,7 @@ public struct HTTPResponseParser: Sendable {
             state = .chunkSize
             return nil
         }
-        if let length = contentLength {
+        if let length = contentLength, !transferEncoded {
             if length == 0 { return complete() }
             state = .fixed(remaining: length)
             return nil
@@ -269,6 +272,7 @@ public struct HTTPResponseParser: Sendable {
         http10 = false
         contentLength = nil
         chunked = false
+        transferEncoded = false
         connectionClose = false
         connectionKeepAlive = false
         response = Response(status: 0, keepAlive: true, body: [], bodyLength: 0, contentType: nil)

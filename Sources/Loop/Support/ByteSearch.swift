@@ -3,6 +3,16 @@ internal import CLibUV
 /// glibc's `memmem` (through the libuv shim, which defines `_GNU_SOURCE`): whether `needle` occurs in
 /// `haystack`, for code above the loop that has no C of its own.
 package enum ByteSearch {
+    /// Where `needle` first occurs in `haystack`.
+    package static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        return haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in
+                cuv_memmem(h.baseAddress, h.count, n.baseAddress, n.count).map { $0 - h.baseAddress! }
+            }
+        }
+    }
+
     package static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
         guard haystack.count >= needle.count else { return false }
