@@ -64,8 +64,8 @@ package struct LoadReport: Sendable {
         lines.append(Self.label("throughput") + String(format: "%.1f/s (%@ answered, %@ 2xx)", throughput,
                             Self.grouped(Double(stats.answered)) as NSString, Self.grouped(Double(stats.ok)) as NSString))
         if let intended = intendedRate, let achieved = achievedRate {
-            lines.append(String(format: "  %-22@ intended %.1f/s, achieved %.1f/s, %@ late, %@ never sent, worst %.1f ms behind",
-                                "schedule" as NSString, intended, achieved, Self.grouped(Double(stats.late)) as NSString,
+            lines.append(Self.label("schedule") + String(format: "intended %.1f/s, achieved %.1f/s, %@ late, %@ never sent, worst %.1f ms behind",
+                                intended, achieved, Self.grouped(Double(stats.late)) as NSString,
                                 Self.grouped(Double(stats.unsent)) as NSString, Double(stats.worstLateness) / 1000))
         }
         lines.append(Self.label("bytes") + String(format: "%@ sent, %@ received (bodies)", Self.bytes(stats.bytesSent) as NSString, Self.bytes(stats.bytesReceived) as NSString))
