@@ -67,7 +67,7 @@ package final class BatchFollower: ClientConnectionOwner {
     private func tick() {
         let now = clock.monotonicNanoseconds()
         for connection in connections.values { connection.checkDeadline(now: now) }
-        for (tag, batch) in followed where batch.nextPoll <= now && !due.contains(tag) {
+        for (tag, batch) in followed where batch.nextPoll <= now {  // a due batch's nextPoll is .max
             due.append(tag)
             followed[tag]?.nextPoll = .max
         }

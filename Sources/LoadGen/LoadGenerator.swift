@@ -75,7 +75,7 @@ package final class LoadGenerator: ClientConnectionOwner {
     private let live: ((String) -> Void)?
 
     private var stats = LoadStats()
-    private var connections: Set<ObjectIdentifier> = []
+    /// Every open connection, by identity.
     private var byID: [ObjectIdentifier: ClientConnection] = [:]
     private var idle: [ClientConnection] = []
     /// Closed loop: connections waiting for the corpus to have a request ready.
@@ -174,7 +174,7 @@ package final class LoadGenerator: ClientConnectionOwner {
         guard !stopping else { return }
         let now = clock.monotonicNanoseconds()
         let target = Int(plan.level(at: Double(now &- start) / 1e9).rounded())
-        while connections.count < target && !stopping && !limitReached && now >= connectBackoffUntil {
+        while byID.count < target && !stopping && !limitReached && now >= connectBackoffUntil {
             guard let connection = open() else { return }
             issueClosedLoop(on: connection)
         }
@@ -190,7 +190,7 @@ package final class LoadGenerator: ClientConnectionOwner {
         }
         let now = clock.monotonicNanoseconds()
         let target = Int(plan.level(at: Double(now &- start) / 1e9).rounded())
-        if connections.count > target {
+        if byID.count > target {
             close(connection)
             return
         }
@@ -246,7 +246,7 @@ package final class LoadGenerator: ClientConnectionOwner {
             let connection: ClientConnection
             if let free = idle.popLast() {
                 connection = free
-            } else if connections.count < maxConnections && clock.monotonicNanoseconds() >= connectBackoffUntil,
+            } else if byID.count < maxConnections && clock.monotonicNanoseconds() >= connectBackoffUntil,
                       let opened = open() {
                 connection = opened
             } else {
@@ -284,7 +284,6 @@ package final class LoadGenerator: ClientConnectionOwner {
             connectFailed(connection.connectFailure ?? "connect failed")
             return nil
         }
-        connections.insert(ObjectIdentifier(connection))
         byID[ObjectIdentifier(connection)] = connection
         return connection
     }
@@ -299,7 +298,6 @@ package final class LoadGenerator: ClientConnectionOwner {
 
     private func close(_ connection: ClientConnection) {
         connection.close()
-        connections.remove(ObjectIdentifier(connection))
         byID[ObjectIdentifier(connection)] = nil
     }
 
@@ -341,7 +339,6 @@ package final class LoadGenerator: ClientConnectionOwner {
     func connection(_ connection: ClientConnection, failed kind: FailureKind, exchange: Exchange, detail: String) {
         inFlight -= 1
         stats.failed(kind, detail: detail)
-        connections.remove(ObjectIdentifier(connection))
         byID[ObjectIdentifier(connection)] = nil
         if kind == .connect {
             // The server refuses connections: try again soon, not in a tight loop.
@@ -351,7 +348,6 @@ package final class LoadGenerator: ClientConnectionOwner {
     }
 
     func connectionClosed(_ connection: ClientConnection, connectError: String?) {
-        connections.remove(ObjectIdentifier(connection))
         byID[ObjectIdentifier(connection)] = nil
         idle.removeAll { $0 === connection }
         starving.removeAll { $0 === connection }
@@ -361,7 +357,6 @@ package final class LoadGenerator: ClientConnectionOwner {
 
     private func reuse(_ connection: ClientConnection) {
         guard connection.isUsable else {
-            connections.remove(ObjectIdentifier(connection))
             byID[ObjectIdentifier(connection)] = nil
             replace()
             return

@@ -62,7 +62,7 @@ struct CorpusTests {
                                      headers: [("X-Key", "k")])
         let request = builder.build([.init(name: "cv \"1\".pdf", bytes: Array("PDF".utf8)),
                                      .init(name: "b.docx", bytes: Array("DOCX".utf8))])
-        let end = try #require(ByteSearchIndex.find(request.bytes, Array("\r\n\r\n".utf8)))
+        let end = try #require(ByteSearch.firstIndex(of: Array("\r\n\r\n".utf8), in: request.bytes))
         let head = String(decoding: request.bytes[..<end], as: UTF8.self)
         #expect(head.hasPrefix("POST /upload?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"))
         #expect(head.contains("X-Key: k"))

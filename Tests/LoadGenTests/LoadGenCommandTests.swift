@@ -14,23 +14,6 @@ struct LoadGenCommandTests {
         return (status, run.standardOutput, run.log)
     }
 
-    /// A loopback port nothing listens on: bound, then released.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test("a corpus path that does not exist: exit 66 and the path named")
     func missingCorpus() async throws {
         let r = try await Self.loadgen(["http://127.0.0.1:9/", "--corpus", "/nonexistent/resumes", "--requests", "1"])
@@ -66,7 +49,7 @@ struct LoadGenCommandTests {
     @Test("an unreachable server: exit 69 before any load, the address named")
     func unreachable() async throws {
         let dir = try LoadGeneratorTests.corpus(1)
-        let port = try Self.closedPort()
+        let port = try NginxBalancer.freePort()
         let r = try await Self.loadgen(["http://127.0.0.1:\(port)/upload", "--corpus", dir, "--requests", "1"])
         #expect(r.status == 69)
         #expect(r.err.contains("cannot connect to 127.0.0.1:\(port)"))

@@ -13,14 +13,14 @@ struct PystackTests {
     func drivesPystack() async throws {
         let directory = try #require(Pystack.directory)
         let python = try Pystack.python()
-        let simPort = try LoadGenCommandTests.closedPort()
+        let simPort = try NginxBalancer.freePort()
         let sim = try EngineProcess(["llm-sim", "--port", "\(simPort)", "--latency-base-ms", "5",
                                      "--latency-per-token-ms", "0", "--rpm", "100000", "--tpm", "100000000"])
         defer { sim.kill() }
         try await Pystack.waitUntilListening(port: simPort, process: sim.process)
         let url = try TestDatabase.freshDatabase("loadgen_pystack")
         defer { try? TestDatabase.dropDatabase(url) }
-        let port = try LoadGenCommandTests.closedPort()
+        let port = try NginxBalancer.freePort()
         let spool = try TemporaryDirectory.make(prefix: "pystack-spool")
         let app = Process()
         app.executableURL = URL(fileURLWithPath: python)
@@ -88,18 +88,7 @@ enum Pystack {
     static func waitUntilListening(port: Int, process: Process) async throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline && process.isRunning {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            close(fd)
-            if rc == 0 { return }
+            if NginxBalancer.canConnect(port: port) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestFailure("nothing listens on port \(port)")

@@ -105,7 +105,7 @@ final class ScriptedServer {
             buffer.append(contentsOf: bytes)
             while true {
                 if head == nil {
-                    guard let end = ByteSearchIndex.find(buffer, Array("\r\n\r\n".utf8)) else { return }
+                    guard let end = ByteSearch.firstIndex(of: Array("\r\n\r\n".utf8), in: buffer) else { return }
                     let text = String(decoding: buffer[..<end], as: UTF8.self)
                     head = text
                     buffer.removeFirst(end + 4)
@@ -126,15 +126,5 @@ final class ScriptedServer {
             stream.close()
             server.finished(self)
         }
-    }
-}
-
-enum ByteSearchIndex {
-    static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
-        }
-        return nil
     }
 }

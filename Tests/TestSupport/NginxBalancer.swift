@@ -196,7 +196,7 @@ public final class NginxBalancer: @unchecked Sendable {
     }
 
     /// Whether something accepts connections on `127.0.0.1:port`.
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         (try? TestClient(port: port, timeoutSeconds: 1)) != nil
     }
 }
