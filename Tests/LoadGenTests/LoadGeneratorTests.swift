@@ -182,7 +182,9 @@ struct LoadGeneratorTests {
         let report = try await Self.run(server, plan: plan, corpus: try Self.corpus())
         // About 5 slots while ramping down, none in the hold, about 20 ramping up again.
         #expect(report.stats.scheduled >= 15, "\(report.stats.scheduled)")
-        #expect(report.stats.ok == report.stats.scheduled)
+        // Every slot is answered or, on a loaded machine, left unsent when the last stage ends: none is lost.
+        #expect(report.stats.ok + report.stats.unsent == report.stats.scheduled, "\(report.table)")
+        #expect(report.stats.failed == 0)
     }
 
     @Test("end-to-end mode follows each 202's batch to completion")
