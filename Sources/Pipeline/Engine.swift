@@ -194,6 +194,7 @@ public final class Engine {
         await api?.ledger.resumeJournal()
         extraction.start()
         api?.webhooks.start()
+        api?.scoring.start()
         if results is DatabaseResults {
             let hours = max(0, configuration.retainFailedHours)
             sweeper = EventLoop.spawn { [spool, logger, api] in
@@ -205,6 +206,7 @@ public final class Engine {
                     }
                     if let api, let tenants = try? await api.directory.tenants() {
                         await api.ledger.sweep(tenants: tenants.map { ($0.slug, $0.id) })
+                        await api.sweepScoringRuns(tenantIDs: tenants.map(\.id))
                         for tenant in tenants { await api.idempotency.expire(tenantID: tenant.id) }
                     }
                     round += 1

@@ -89,6 +89,8 @@ enum SinkSQL {
     /// - One row per (tenant, content): the Sink sends each key once per batch (copies collapse to the latest
     ///   before COPY), and a row already there is updated only when the result differs (`IS DISTINCT FROM`), so
     ///   an identical replay changes nothing. A failure never replaces a parsed result.
+    /// - A batch that scoring runs follow (an upload that named a job, a batch asked to be scored) gets its
+    ///   final documents made candidates of those jobs and queued for the scoring workers, in this transaction.
     /// - Batch counters and token and cost totals are recounted from `documents`, so replays cannot count
     ///   twice. With several writers the batch rows are locked first, in id order and `FOR NO KEY UPDATE` (which
     ///   the foreign keys' `KEY SHARE` locks do not block: no deadlock), and the recount, a statement of its
@@ -126,6 +128,7 @@ enum SinkSQL {
                 WHERE id IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))
                 ORDER BY id FOR NO KEY UPDATE;
             \(recount(batches: "IN (SELECT DISTINCT batch_id FROM sink_staging WHERE tenant_id = \(tenant))"));
+            \(JobSQL.batchCandidates(items: "(SELECT batch_id, tenant_id, content_sha256 FROM sink_staging WHERE tenant_id = \(tenant) AND batch_id IS NOT NULL)"));
             """
     }
 

@@ -17,6 +17,8 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private var idempotency: IdempotencyContext?
     /// `?callback_url=`: where the batch's completion webhook goes.
     private var callbackURL: String?
+    /// `?job_id=`: the job the archive's documents are scored for.
+    private var jobID: String?
     private let file: SpoolFile
     private let batchID = DocumentID()
     private let filename: String?
@@ -32,7 +34,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
     static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant,
-                     idempotency: IdempotencyContext? = nil) -> any HTTPRequestHandler {
+                     idempotency: IdempotencyContext? = nil, jobID: String? = nil) -> any HTTPRequestHandler {
         let head = exchange.head
         let limits = router.configuration.limits
         func reject(_ status: Int, _ code: String, _ message: String) -> any HTTPRequestHandler {
@@ -66,6 +68,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
                                            limit: limits.maxImportBytes)
         handler.idempotency = idempotency
         handler.callbackURL = callbackURL
+        handler.jobID = jobID
         return handler
     }
 
@@ -165,7 +168,7 @@ final class ArchiveImportHandler: HTTPRequestHandler {
                                            message: "the archive could not be stored: \(error)"))
         }
         release()
-        await router.uploadAccepted?(batchID, tenant, nil, callbackURL)
+        await router.uploadAccepted?(batchID, tenant, nil, callbackURL, jobID)
         router.metrics.accepted(files: 1)
         var archive = JSONText.Object()
         archive.string("id", metadata.id.description)

@@ -65,6 +65,8 @@ package final class BulkUploadHandler: HTTPRequestHandler {
     private var wait: Double?
     /// `?callback_url=`: where the batch's completion webhook goes (else the tenant's).
     private var callbackURL: String?
+    /// `?job_id=`: the job the upload's documents are scored for.
+    private var jobID: String?
     private let started = SystemClock.shared.monotonicNanoseconds()
     private let limits: IngestLimits
     private var parser: MultipartParser
@@ -90,7 +92,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
     package static func make(exchange: HTTPExchange, router: IngestRouter, tenant: AuthenticatedTenant,
-                             idempotency: IdempotencyContext? = nil) -> any HTTPRequestHandler
+                             idempotency: IdempotencyContext? = nil, jobID: String? = nil) -> any HTTPRequestHandler
     {
         let head = exchange.head
         let limits = router.configuration.limits
@@ -149,6 +151,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         handler.idempotency = idempotency
         handler.wait = wait
         handler.callbackURL = callbackURL
+        handler.jobID = jobID
         return handler
     }
 
@@ -422,7 +425,7 @@ package final class BulkUploadHandler: HTTPRequestHandler {
         }
         releaseReservation()
         let accepted = entries.count
-        if accepted > 0 { await router.uploadAccepted?(batchID, tenant, accepted, callbackURL) }
+        if accepted > 0 { await router.uploadAccepted?(batchID, tenant, accepted, callbackURL, jobID) }
         router.metrics.accepted(files: accepted)
         router.metrics.rejected(files: results.count - accepted)
         var body = JSONText.Object()

@@ -39,9 +39,11 @@ public final class IngestRouter: HTTPRouter {
     /// uploads are refused before any byte is read.
     package var atLimit: [String: (used: Int64, limit: Int64, until: UInt64)] = [:]
     /// Hears each upload once acknowledged: its batch, tenant, how many files it holds (nil for an import,
-    /// whose archive is read later) and its `callback_url`.
     /// The answer waits for it (the batch is then readable through the API at once).
-    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int?, String?) async -> Void)?
+    /// whose archive is read later), its `callback_url` and its `job_id`.
+    public var uploadAccepted: (@LoopActor (DocumentID, AuthenticatedTenant, Int?, String?, String?) async -> Void)?
+    /// Whether the tenant has job `id` (nil: the database cannot say now); nil: `job_id` is refused (no database).
+    public var jobExists: (@LoopActor (AuthenticatedTenant, String) async -> Bool?)?
     /// Checks a `callback_url` (nil: acceptable, else why not); nil: callbacks are refused (no database).
     public var checkCallbackURL: (@LoopActor (String) -> String?)?
 
@@ -74,7 +76,10 @@ public final class IngestRouter: HTTPRouter {
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
                 return idempotent(exchange, tenant, route: "bulk-parse-resumes") { context in
-                    BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context)
+                    self.withJob(exchange, tenant) { job in
+                        BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context,
+                                               jobID: job)
+                    }
                 }
             }
         case "/api/v1/imports":
@@ -83,7 +88,10 @@ public final class IngestRouter: HTTPRouter {
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
                 return idempotent(exchange, tenant, route: "imports") { context in
-                    ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context)
+                    self.withJob(exchange, tenant) { job in
+                        ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context,
+                                                  jobID: job)
+                    }
                 }
             }
         case "/health":
@@ -206,6 +214,32 @@ public final class IngestRouter: HTTPRouter {
         }
     }
 
+    /// `?job_id=`: the upload's documents are scored for that job as soon as they are parsed. The job is looked
+    /// up before any byte of the body is read (the body waits): an unknown job is `404 not_found` and nothing
+    /// is spooled. `make(nil)` at once without one.
+    package func withJob(_ exchange: HTTPExchange, _ tenant: AuthenticatedTenant,
+                         _ make: @escaping @LoopActor (String?) -> any HTTPRequestHandler) -> any HTTPRequestHandler
+    {
+        guard let job = QueryString.value("job_id", in: exchange.head.target), !job.isEmpty else { return make(nil) }
+        guard DocumentID(job) != nil else {
+            return reject(exchange, 400, "invalid_parameter", "job_id must be a job's id (a UUID from POST /api/v1/jobs)")
+        }
+        guard let check = jobExists else {
+            return reject(exchange, 400, "jobs_unsupported", "job_id needs the database (DATABASE_URL) to keep jobs")
+        }
+        return HeldRequest(exchange: exchange) { [self] in
+            switch await check(tenant, job) {
+            case true?:
+                return make(job.lowercased())
+            case false?:
+                return reject(exchange, 404, "not_found", "no job \(job)")
+            case nil:
+                return reject(exchange, 503, "database_unavailable",
+                              "the job cannot be looked up now; retry shortly", headers: [("Retry-After", "5")])
+            }
+        }
+    }
+
     /// The request's `callback_url` query parameter: `.success(nil)` when absent, the URL when acceptable, else
     /// the `400` to answer.
     package func callbackURL(_ exchange: HTTPExchange) -> Result<String?, HTTPResponseRefusal> {
@@ -280,6 +314,19 @@ public final class IngestRouter: HTTPRouter {
         return RespondLater(exchange, maxBodyBytes: limit, make)
     }
 
+    /// Like ``respondLater(_:_:)`` for a route that reads its body (a JSON request): `make` gets the whole body,
+    /// which `MAX_OTHER_BODY_SIZE` bounds (over it: `413`, and `make` never runs).
+    public func respondToBody(_ exchange: HTTPExchange, _ make: @escaping @LoopActor ([UInt8]) async -> HTTPResponse)
+        -> any HTTPRequestHandler
+    {
+        let limit = configuration.limits.maxOtherBodyBytes
+        if case .contentLength(let length) = exchange.head.framing, length > limit {
+            return reject(exchange, 413, "body_too_large", Respond.tooLarge(limit))
+        }
+        var body: [UInt8] = []
+        return RespondLater(exchange, maxBodyBytes: limit, keep: { body.append(contentsOf: $0) }) { await make(body) }
+    }
+
     /// A handler that answers with `make()` once the body is complete; a body over `MAX_OTHER_BODY_SIZE` is
     /// answered `413` instead, as soon as it is known to be over.
     public func respond(_ exchange: HTTPExchange, _ make: @escaping @LoopActor () -> HTTPResponse)
@@ -338,18 +385,26 @@ public final class RespondLater: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let make: @LoopActor () async -> HTTPResponse
     private let maxBodyBytes: Int
+    /// Hears the body's bytes while they stay within `maxBodyBytes` (nil: the body is ignored).
+    private let keep: (@LoopActor (UnsafeRawBufferPointer) -> Void)?
     private var bodyBytes = 0
     private var aborted = false
 
-    public init(_ exchange: HTTPExchange, maxBodyBytes: Int, _ make: @escaping @LoopActor () async -> HTTPResponse) {
+    public init(_ exchange: HTTPExchange, maxBodyBytes: Int, keep: (@LoopActor (UnsafeRawBufferPointer) -> Void)? = nil,
+                _ make: @escaping @LoopActor () async -> HTTPResponse) {
         self.exchange = exchange
         self.maxBodyBytes = maxBodyBytes
+        self.keep = keep
         self.make = make
     }
 
     public func receive(_ bytes: UnsafeRawBufferPointer) {
         bodyBytes += bytes.count
-        guard bodyBytes > maxBodyBytes, !exchange.responded else { return }
+        guard bodyBytes > maxBodyBytes else {
+            keep?(bytes)
+            return
+        }
+        guard !exchange.responded else { return }
         exchange.respond(.error(413, code: "body_too_large", message: Respond.tooLarge(maxBodyBytes)))
     }
 

@@ -20,6 +20,8 @@ public final class APIRoutes: TenantRoutes {
     public var restore: @LoopActor ([DocumentID]) async -> [DocumentID] = { _ in [] }
     /// Called after an erasure committed: purge the content's bytes and cached results everywhere else.
     public var erased: @LoopActor (_ tenant: String, _ sha256: [UInt8]) async -> Void = { _, _ in }
+    /// Jobs, scoring and candidates (`/api/v1/jobs…`).
+    public var jobs: JobRoutes?
 
     /// Results per page: the default and the most one page may ask for.
     public nonisolated static let defaultPage = 1_000
@@ -37,6 +39,7 @@ public final class APIRoutes: TenantRoutes {
         guard path.hasPrefix("/api/v1/"), let first = parts.first else { return nil }
         let method = exchange.head.method
         let query = Query(exchange.head.target)
+        if first == "jobs", let jobs { return jobs.handler(for: exchange, parts: parts, tenant: tenant, router: router) }
         switch (first, parts.count) {
         case ("tenant", 1):
             exchange.route = "tenant"
@@ -319,11 +322,11 @@ public final class APIRoutes: TenantRoutes {
         .error(404, code: "not_found", message: "no \(kind) \(id)")
     }
 
-    private static func badCursor(_ name: String) -> HTTPResponse {
+    static func badCursor(_ name: String) -> HTTPResponse {
         .error(400, code: "invalid_cursor", message: "\(name) must be an id from a previous page")
     }
 
-    private static let noDatabase = HTTPResponse.error(
+    static let noDatabase = HTTPResponse.error(
         503, code: "no_database", message: "results are not stored: DATABASE_URL is not set",
         headers: [("Retry-After", "60")])
 

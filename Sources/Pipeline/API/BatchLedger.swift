@@ -22,10 +22,10 @@ public final class BatchLedger {
     private var tenantIDs: [String: String] = [:]
     private enum Work {
         case items(String, [BatchItem])
-        case seal(String, id: String, expected: Int, origin: String?, label: String?, callbackURL: String?)
+        case seal(String, id: String, expected: Int, origin: String?, label: String?, callbackURL: String?, jobID: String?)
         /// Completion checks of the batches in `pending` (coalesced: one queued at a time).
         case checkPending
-        case describe(String, id: String, origin: String, callbackURL: String?)
+        case describe(String, id: String, origin: String, callbackURL: String?, jobID: String?)
     }
     /// Batches to check for completion, by tenant, and whether their counters need a recount first.
     private var pending: [String: [String: Bool]] = [:]
@@ -78,20 +78,22 @@ public final class BatchLedger {
     /// Batch `id` of `tenant` holds `expected` items (an upload: all its files; an import: its archive's).
     /// Journaled beside the spool first, so that it outlives a restart while the database is away.
     public func seal(_ id: DocumentID, tenant: String, expected: Int, origin: String?, label: String? = nil,
-                     callbackURL: String? = nil) async {
+                     callbackURL: String? = nil, jobID: String? = nil) async {
         await journalWrite(SealJournal.Entry(tenant: tenant, batch: id.description, expected: expected,
-                                             origin: origin ?? "upload", label: label, callbackURL: callbackURL))
+                                             origin: origin ?? "upload", label: label, callbackURL: callbackURL,
+                                             jobID: jobID))
         enqueue(.seal(tenant, id: id.description, expected: expected, origin: origin, label: label,
-                      callbackURL: callbackURL))
+                      callbackURL: callbackURL, jobID: jobID))
         check(tenant, [id.description], recount: true)
         kick()
     }
 
     /// Batch `id` of `tenant` came as `origin`, with its webhook (an import, sealed once its archive is read).
-    public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?) async {
+    public func describe(_ id: DocumentID, tenant: String, origin: String, callbackURL: String?,
+                         jobID: String? = nil) async {
         await journalWrite(SealJournal.Entry(tenant: tenant, batch: id.description, expected: nil, origin: origin,
-                                             label: nil, callbackURL: callbackURL))
-        enqueue(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL))
+                                             label: nil, callbackURL: callbackURL, jobID: jobID))
+        enqueue(.describe(tenant, id: id.description, origin: origin, callbackURL: callbackURL, jobID: jobID))
         kick()
     }
 
@@ -101,10 +103,11 @@ public final class BatchLedger {
         for entry in await journal.entries() {
             if let expected = entry.expected {
                 enqueue(.seal(entry.tenant, id: entry.batch, expected: expected, origin: entry.origin,
-                              label: entry.label, callbackURL: entry.callbackURL))
+                              label: entry.label, callbackURL: entry.callbackURL, jobID: entry.jobID))
                 check(entry.tenant, [entry.batch], recount: true)
             } else {
-                enqueue(.describe(entry.tenant, id: entry.batch, origin: entry.origin, callbackURL: entry.callbackURL))
+                enqueue(.describe(entry.tenant, id: entry.batch, origin: entry.origin, callbackURL: entry.callbackURL,
+                                  jobID: entry.jobID))
             }
         }
         kick()
@@ -269,7 +272,7 @@ public final class BatchLedger {
     private func groupLength() -> Int {
         func tenant(_ work: Work) -> String? {
             switch work {
-            case .items(let t, _), .seal(let t, _, _, _, _, _), .describe(let t, _, _, _): return t
+            case .items(let t, _), .seal(let t, _, _, _, _, _, _), .describe(let t, _, _, _, _): return t
             case .checkPending: return nil
             }
         }
@@ -294,12 +297,14 @@ public final class BatchLedger {
             case .items(let t, let list):
                 slug = t
                 items += list
-            case .seal(let t, let id, let expected, let origin, let label, let callbackURL):
+            case .seal(let t, let id, let expected, let origin, let label, let callbackURL, let jobID):
                 slug = t
-                seals.append(.init(id: id, expected: expected, origin: origin, label: label, callbackURL: callbackURL))
-            case .describe(let t, let id, let origin, let callbackURL):
+                seals.append(.init(id: id, expected: expected, origin: origin, label: label, callbackURL: callbackURL,
+                                   jobID: jobID))
+            case .describe(let t, let id, let origin, let callbackURL, let jobID):
                 slug = t
-                seals.append(.init(id: id, expected: nil, origin: origin, label: nil, callbackURL: callbackURL))
+                seals.append(.init(id: id, expected: nil, origin: origin, label: nil, callbackURL: callbackURL,
+                                   jobID: jobID))
             case .checkPending:
                 break
             }
@@ -314,14 +319,14 @@ public final class BatchLedger {
         case .items(let tenant, let items):
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.record(items, tenantID: tenantID)
-        case .seal(let tenant, let id, let expected, let origin, let label, let callbackURL):
+        case .seal(let tenant, let id, let expected, let origin, let label, let callbackURL, let jobID):
             guard let tenantID = try await tenantID(tenant) else { return }
             try await records.seal(id, tenantID: tenantID, expected: expected, origin: origin, label: label,
-                                   callbackURL: callbackURL)
+                                   callbackURL: callbackURL, jobID: jobID)
             await journal?.remove(id)
-        case .describe(let tenant, let id, let origin, let callbackURL):
+        case .describe(let tenant, let id, let origin, let callbackURL, let jobID):
             guard let tenantID = try await tenantID(tenant) else { return }
-            try await records.describe(id, tenantID: tenantID, origin: origin, callbackURL: callbackURL)
+            try await records.describe(id, tenantID: tenantID, origin: origin, callbackURL: callbackURL, jobID: jobID)
             // An import's entry stays until its seal (written when its archive is read) replaces it.
         case .checkPending:
             let work = pending

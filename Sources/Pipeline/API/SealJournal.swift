@@ -16,6 +16,8 @@ struct SealJournal: Sendable {
         var origin: String
         var label: String?
         var callbackURL: String?
+        /// An upload's `job_id` (absent in entries written before jobs existed).
+        var jobID: String?
     }
 
     let directory: String

@@ -17,13 +17,19 @@ public final class TenantAPI {
     public let idempotency: IdempotencyRecords
     /// Batch-completion webhooks (Standard Webhooks v1).
     public let webhooks: WebhookDispatcher
+    /// Jobs and their candidates; the scoring queue and its worker (started with the webhooks).
+    public let jobs: JobRecords
+    public let scoringQueue: ScoringQueue
+    public let scoring: ScoringWorker
+    public let jobRoutes: JobRoutes
     private let logger: Logger
     /// Announcements in progress (``close()`` waits for them: their statements need the pool).
     private var announcing = 0
     private let announced = Waiters()
 
     public init(configuration: SinkConfiguration, webhooks: WebhookConfiguration = WebhookConfiguration(),
-                clock: any EngineClock = SystemClock.shared, logger: Logger, connections: Int = 4) {
+                clock: any EngineClock = SystemClock.shared, logger: Logger, connections: Int = 4,
+                scorer: (any CandidateScoring)? = nil) {
         self.logger = logger
         pool = SidePool(configuration: configuration, size: connections, logger: logger)
         directory = TenantDirectory(pool: pool)
@@ -35,9 +41,66 @@ public final class TenantAPI {
         self.webhooks = WebhookDispatcher(pool: pool, configuration: webhooks, logger: logger, clock: clock)
         routes.webhooks = self.webhooks
         routes.directory = directory
+        jobs = JobRecords(pool: pool)
+        scoringQueue = ScoringQueue(pool: pool)
+        scoring = ScoringWorker(queue: scoringQueue, scorer: scorer ?? BuiltInScoring(clock: clock), logger: logger)
+        jobRoutes = JobRoutes(records: jobs, queue: scoringQueue, logger: logger)
+        routes.jobs = jobRoutes
+        let dispatcher = self.webhooks
+        jobRoutes.checkCallbackURL = { text in
+            do throws(WebhookRefusal) {
+                try dispatcher.checkCallbackURL(text)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        jobRoutes.requested = { [unowned self] in scoring.wake() }
+        jobRoutes.completed = { [unowned self] run in await announce(run) }
+        scoring.completed = { [unowned self] run in await announce(run) }
         ledger.completed = { [unowned self] tenant, tenantID, batch in
             announcing += 1
-            EventLoop.spawn { [self] in await announceTracked(tenant: tenant, tenantID: tenantID, batch) }
+            EventLoop.spawn { [self] in
+                await announceTracked(tenant: tenant, tenantID: tenantID, batch)
+                // Runs that follow the batch (an upload that named a job) may complete with it.
+                if let runs = try? await scoringQueue.batchCompleted(batch.id, tenantID: tenantID) {
+                    for run in runs { await announce(run) }
+                }
+            }
+        }
+    }
+
+    /// A scoring run completed: its callback URL, else its tenant's webhook, gets `job.scoring.completed` with
+    /// the run's counts; then the run is marked announced. A failure on the way leaves it unannounced, and the
+    /// minute sweep tries again (at least once, like a batch's).
+    func announce(_ run: CompletedRun) async {
+        do throws(PGError) {
+            var url = run.callbackURL
+            if url == nil { url = try await directory.tenants().first { $0.id == run.tenantID }?.webhookURL }
+            if let url {
+                do throws(WebhookError) {
+                    let id = try await webhooks.enqueue(tenantID: run.tenantID, batchID: nil, url: url,
+                                                        eventType: "job.scoring.completed", data: run.summary)
+                    logger.info("scoring run completed; webhook queued", metadata: ["run": "\(run.id)", "message": "\(id)"])
+                } catch {
+                    logger.warning("could not queue a scoring run's webhook; the sweep tries again",
+                                   metadata: ["run": "\(run.id)", "error": "\(error)"])
+                    return
+                }
+            }
+            try await scoringQueue.announced(run.id, tenantID: run.tenantID)
+        } catch {
+            logger.warning("could not announce a scoring run's completion; the sweep tries again",
+                           metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The minute sweep's part for scoring: runs of `tenantIDs` that completed unannounced (a crash between the
+    /// two), or whose batch completed without this engine hearing it.
+    public func sweepScoringRuns(tenantIDs: [String]) async {
+        for id in tenantIDs {
+            guard let runs = try? await scoringQueue.unannounced(tenantID: id) else { continue }
+            for run in runs { await announce(run) }
         }
     }
 
@@ -89,15 +152,27 @@ public final class TenantAPI {
         router.idempotency = idempotency
         router.waiter = self
         let ledger = self.ledger
-        router.uploadAccepted = { batch, tenant, files, callbackURL in
+        router.uploadAccepted = { batch, tenant, files, callbackURL, jobID in
             if let files {
-                await ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload", callbackURL: callbackURL)
+                await ledger.seal(batch, tenant: tenant.slug, expected: files, origin: "upload", callbackURL: callbackURL,
+                                  jobID: jobID)
             } else {
-                await ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL)
+                await ledger.describe(batch, tenant: tenant.slug, origin: "import", callbackURL: callbackURL, jobID: jobID)
             }
             // The batch (and its items) written before the answer, so the id it carries reads at once; at most
             // a second while the database is slow or away (the upload is safe in the spool either way).
             await ledger.written(ledger.lastQueued, timeoutMilliseconds: 1_000)
+        }
+        let jobs = self.jobs
+        let logger = self.logger
+        router.jobExists = { tenant, id in
+            guard let tenantID = tenant.id else { return false }
+            do throws(PGError) {
+                return try await jobs.job(id, tenantID: tenantID) != nil
+            } catch {
+                logger.warning("job lookup failed", metadata: ["error": "\(error)"])
+                return nil
+            }
         }
         let webhooks = self.webhooks
         router.checkCallbackURL = { text in
@@ -111,6 +186,7 @@ public final class TenantAPI {
     }
 
     public func close() async {
+        await scoring.close()
         await ledger.close()
         while announcing > 0 { await announced.wait() }
         await webhooks.close()

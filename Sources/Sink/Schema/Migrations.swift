@@ -320,6 +320,114 @@ public enum Migrations {
             ALTER TABLE documents ADD COLUMN parse_scores jsonb;
             CREATE INDEX documents_parse_weak ON documents (tenant_id, updated_at) WHERE parse_weak;
             """),
+        // Issue 15, jobs and candidate scoring.
+        // - `jobs`: what a recruiter posted; `revision` counts edits, and a score made under an older revision
+        //   says so (`stale`), rather than being silently recomputed or silently kept.
+        // - `job_scores`: one row per (job, document), a candidate: `pending` until scored, then `scored` (score,
+        //   sub-scores, reasons whose quotes were verified against the stored text) or `failed` with a code.
+        //   The status lives here, not on `documents`: a document is a candidate of many jobs at once.
+        //   `rank` is the ranking key (the score, -1 while it has none) so a ranked page is one index range.
+        // - `scoring_runs`: one request to score (`POST /jobs/{id}/score`, or an upload that named the job):
+        //   `completed_at` when none of its candidates is pending (its webhook fires then, like a batch's). A run
+        //   with a `batch_id` also takes the batch's documents still to come: each becomes a candidate as its
+        //   row is written (the Sink's upsert), and the run completes once the batch has too. One run per job
+        //   and batch; scoring the batch again restarts it.
+        // - `scoring_queue`: the candidates still to score, for the workers. Like `webhook_queue` it holds no
+        //   tenant data (ids and times) and has no row-level security, so an engine claims due rows across
+        //   tenants with `FOR UPDATE SKIP LOCKED` and a lease; a worker that dies leaves a lease that runs out.
+        //   Rows are written in the transaction that makes a candidate pending, so after a crash or a restart
+        //   the database alone says what is still to score.
+        // Deleting a job deletes its candidates, runs and queue rows with it (ON DELETE CASCADE): a worker's
+        // write for a job deleted meanwhile finds no row to update and writes nothing.
+        Migration(version: 8, name: "jobs, candidates and their scores, scoring runs and queue", sql: """
+            CREATE TABLE jobs (
+                id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id        uuid NOT NULL REFERENCES tenants (id),
+                title            text NOT NULL CHECK (btrim(title) <> ''),
+                description      text NOT NULL CHECK (btrim(description) <> ''),
+                required_skills  text[] NOT NULL DEFAULT '{}',
+                nice_skills      text[] NOT NULL DEFAULT '{}',
+                min_years        real CHECK (min_years >= 0 AND min_years <= 80),
+                education        text CHECK (education IN ('associate', 'bachelor', 'master', 'doctorate')),
+                location         text,
+                source           jsonb,
+                revision         integer NOT NULL DEFAULT 1,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                updated_at       timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX jobs_tenant ON jobs (tenant_id, created_at DESC, id);
+
+            CREATE TABLE scoring_runs (
+                id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id     uuid NOT NULL REFERENCES tenants (id),
+                job_id        uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                batch_id      uuid,
+                requested     integer NOT NULL DEFAULT 0 CHECK (requested >= 0),
+                callback_url  text,
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                completed_at  timestamptz,
+                announced_at  timestamptz
+            );
+            CREATE INDEX scoring_runs_job ON scoring_runs (job_id, created_at DESC);
+            CREATE INDEX scoring_runs_open ON scoring_runs (tenant_id) WHERE announced_at IS NULL;
+            CREATE UNIQUE INDEX scoring_runs_job_batch ON scoring_runs (job_id, batch_id) WHERE batch_id IS NOT NULL;
+            CREATE INDEX scoring_runs_batch ON scoring_runs (batch_id) WHERE batch_id IS NOT NULL;
+
+            CREATE TABLE job_scores (
+                tenant_id          uuid NOT NULL REFERENCES tenants (id),
+                job_id             uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                document_id        uuid NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                run_id             uuid REFERENCES scoring_runs (id) ON DELETE SET NULL,
+                status             text NOT NULL CHECK (status IN ('pending', 'scored', 'failed')),
+                score              smallint CHECK (score BETWEEN 0 AND 100),
+                rank               smallint NOT NULL DEFAULT -1,
+                sub_scores         jsonb,
+                reasons            jsonb,
+                missing_skills     jsonb,
+                years              real,
+                scorer             text,
+                model              text,
+                prompt_tokens      integer,
+                completion_tokens  integer,
+                cached_tokens      integer,
+                reasons_dropped    integer NOT NULL DEFAULT 0,
+                reasons_reanchored integer NOT NULL DEFAULT 0,
+                job_revision       integer,
+                error_code         text,
+                error_detail       text,
+                requested_at       timestamptz NOT NULL DEFAULT now(),
+                scored_at          timestamptz,
+                PRIMARY KEY (job_id, document_id)
+            );
+            CREATE INDEX job_scores_ranked ON job_scores (job_id, rank DESC, document_id);
+            CREATE INDEX job_scores_run ON job_scores (run_id) WHERE status = 'pending';
+            CREATE INDEX job_scores_document ON job_scores (document_id);
+
+            CREATE TABLE scoring_queue (
+                job_id           uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                document_id      uuid NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                tenant_id        uuid NOT NULL,
+                next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+                attempts         integer NOT NULL DEFAULT 0,
+                claim            uuid,
+                PRIMARY KEY (job_id, document_id)
+            );
+            CREATE INDEX scoring_queue_due ON scoring_queue (next_attempt_at);
+            CREATE INDEX scoring_queue_document ON scoring_queue (document_id);
+
+            ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON jobs
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            ALTER TABLE scoring_runs ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE scoring_runs FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON scoring_runs
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            ALTER TABLE job_scores ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE job_scores FORCE ROW LEVEL SECURITY;
+            CREATE POLICY tenant_isolation ON job_scores
+                USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
+            """),
     ]
 
     /// The newest version.

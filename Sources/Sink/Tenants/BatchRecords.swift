@@ -45,8 +45,12 @@ public final class BatchRecords {
         public var origin: String?
         public var label: String?
         public var callbackURL: String?
+        /// The job the batch's documents are scored for as they are parsed (an upload's `job_id`).
+        public var jobID: String?
 
-        public init(id: String, expected: Int?, origin: String?, label: String?, callbackURL: String?) {
+        public init(id: String, expected: Int?, origin: String?, label: String?, callbackURL: String?,
+                    jobID: String? = nil) {
+            self.jobID = jobID
             self.id = id
             self.expected = expected
             self.origin = origin
@@ -75,15 +79,16 @@ public final class BatchRecords {
 
     /// Seals batch `id`: it will hold `expected` items; with how it came and where its webhook goes.
     public func seal(_ id: String, tenantID: String, expected: Int, origin: String?, label: String?,
-                     callbackURL: String?) async throws(PGError) {
+                     callbackURL: String?, jobID: String? = nil) async throws(PGError) {
         try await write(items: [], seals: [Seal(id: id, expected: expected, origin: origin, label: label,
-                                                callbackURL: callbackURL)], tenantID: tenantID)
+                                                callbackURL: callbackURL, jobID: jobID)], tenantID: tenantID)
     }
 
     /// Records how batch `id` came and where its webhook goes, before it is sealed.
-    public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?) async throws(PGError) {
+    public func describe(_ id: String, tenantID: String, origin: String, callbackURL: String?,
+                         jobID: String? = nil) async throws(PGError) {
         try await write(items: [], seals: [Seal(id: id, expected: nil, origin: origin, label: nil,
-                                                callbackURL: callbackURL)], tenantID: tenantID)
+                                                callbackURL: callbackURL, jobID: jobID)], tenantID: tenantID)
     }
 
     private static func insert(_ items: [BatchItem], on c: PGConnection) async throws(PGError) {
@@ -126,6 +131,22 @@ public final class BatchRecords {
                 ON CONFLICT (id) DO UPDATE SET origin = excluded.origin,
                     callback_url = coalesce(excluded.callback_url, batches.callback_url)
                 """, [seal.id, seal.origin, seal.callbackURL])
+        }
+            // A batch named a job: a run follows it. Documents already written become candidates now; the rest
+        // will as the Sink writes them (its upsert joins the run). A job deleted meanwhile: no run (the job is
+        // not there to insert against), and the batch is parsed as usual.
+        if let job = seal.jobID, DocumentID(job) != nil {
+            try await c.query("""
+                WITH run AS (
+                    INSERT INTO scoring_runs (tenant_id, job_id, batch_id, callback_url, requested)
+                    SELECT current_tenant(), j.id, $1::uuid, $3, $4::integer FROM jobs j WHERE j.id = $2::uuid
+                    ON CONFLICT (job_id, batch_id) WHERE batch_id IS NOT NULL DO NOTHING
+                    RETURNING id)
+                SELECT count(*) FROM run
+                """, [seal.id, job, seal.callbackURL, String(seal.expected ?? 0)])
+            try await c.query(JobSQL.batchCandidates(
+                items: "(SELECT batch_id, tenant_id, content_sha256 FROM batch_items WHERE batch_id = $1::uuid)"),
+                [seal.id])
         }
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+import Loop
+import ResumeModel
+import Sink
+
+/// Scores candidates for a job: the built-in scorer (``BuiltInScoring``) or an LLM's. Every outcome's reasons
+/// have been checked against the stored text before they are returned: a reason whose quote is not in the
+/// resume is dropped and counted, never written.
+@LoopActor
+public protocol CandidateScoring: AnyObject {
+    /// What the candidates' `scorer` column says (`rules`, `llm`).
+    var name: String { get }
+    /// One outcome per candidate, in order: a document not parsed fails `not_parsed`.
+    func score(job: JobRecord, candidates: [CandidateInput]) async -> [CandidateOutcome]
+}
+
+/// The built-in scorer (``CandidateScorer``), run on the pool: it is CPU work (JSON decoding, text search).
+@LoopActor
+public final class BuiltInScoring: CandidateScoring {
+    public let name = "rules"
+    private let clock: any EngineClock
+
+    public init(clock: any EngineClock = SystemClock.shared) { self.clock = clock }
+
+    public func score(job: JobRecord, candidates: [CandidateInput]) async -> [CandidateOutcome] {
+        let today = Self.month(unixMilliseconds: clock.unixMilliseconds())
+        let profile = JobScoringProfile.profile(job)
+        return await Offload.runNonThrowing {
+            candidates.map { Self.score(profile: profile, candidate: $0, today: today) }
+        }
+    }
+
+    nonisolated static func score(profile: JobProfile, candidate: CandidateInput, today: String) -> CandidateOutcome {
+        guard candidate.status == "parsed" else {
+            return .failed(candidate.documentID, code: "not_parsed",
+                           detail: "the document is \(candidate.status), not parsed; there is nothing to score",
+                           scorer: "rules")
+        }
+        // The stored JSON Resume; the rules parser's reading of the stored text when there is none (or it is
+        // not JSON Resume): the text is what every quote must come from either way.
+        let resume = candidate.parsed.flatMap { try? JSONDecoder().decode(JSONResume.self, from: Data($0.utf8)) }
+            ?? RulesParser().parse(candidate.text).resume
+        let result = CandidateScorer.score(job: profile, resume: resume, text: candidate.text, today: today)
+        let check = EvidenceTally.check(result.reasons, text: candidate.text)
+        var outcome = CandidateOutcome.scored(candidate.documentID, score: result.score,
+                                              subScores: EvidenceTally.subScoresJSON(result.subScores),
+                                              reasons: EvidenceTally.reasonsJSON(check.kept),
+                                              missingSkills: JSONText.strings(result.missingSkills),
+                                              years: result.years, scorer: "rules")
+        outcome.reasonsKept = check.kept.count
+        outcome.reasonsDropped = check.dropped
+        return outcome
+    }
+
+    /// "2026-12" for the month a time falls in (UTC): where open-ended jobs end.
+    nonisolated static func month(unixMilliseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(unixMilliseconds) / 1000)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month], from: date)
+        return String(format: "%04d-%02d", parts.year ?? 2026, parts.month ?? 1)
+    }
+}
+
+/// A job record as the scorers read it.
+public enum JobScoringProfile {
+    public static func profile(_ job: JobRecord) -> JobProfile {
+        JobProfile(title: job.title, requiredSkills: job.requiredSkills, niceToHaveSkills: job.niceSkills,
+                   minimumYears: job.minYears, education: job.education.flatMap(EducationLevel.named))
+    }
+}
+
+extension EducationLevel {
+    /// The level by the name the API takes (`associate`, `bachelor`, `master`, `doctorate`).
+    public static func named(_ name: String) -> EducationLevel? {
+        switch name {
+        case "associate": .associate
+        case "bachelor": .bachelor
+        case "master": .master
+        case "doctorate": .doctorate
+        default: nil
+        }
+    }
+
+    /// The names the API takes, in order.
+    public static let names = ["associate", "bachelor", "master", "doctorate"]
+}
+
+/// The evidence check every scorer's reasons pass before they are written, and their JSON.
+public enum EvidenceTally {
+    /// Keeps the reasons whose quote is the stored text at their offsets (``ResumeText/verify``); the others
+    /// are dropped and counted.
+    public static func check(_ reasons: [CandidateScore.Reason], text: String)
+        -> (kept: [CandidateScore.Reason], dropped: Int)
+    {
+        let resume = ResumeText(text)
+        let kept = reasons.filter { resume.verify(quote: $0.quote, start: $0.start, end: $0.end) }
+        return (kept, reasons.count - kept.count)
+    }
+
+    public static func reasonsJSON(_ reasons: [CandidateScore.Reason]) -> [UInt8] {
+        var out: [UInt8] = [0x5B]
+        for (n, reason) in reasons.enumerated() {
+            if n > 0 { out.append(0x2C) }
+            var o = JSONText.Object()
+            o.string("criterion", reason.criterion)
+            o.string("text", reason.text)
+            o.string("quote", reason.quote)
+            o.int("start", reason.start)
+            o.int("end", reason.end)
+            out += o.finished()
+        }
+        out.append(0x5D)
+        return out
+    }
+
+    public static func subScoresJSON(_ subScores: [String: Double]) -> [UInt8] {
+        var o = JSONText.Object()
+        for key in subScores.keys.sorted() { o.double(key, (subScores[key]! * 1000).rounded() / 1000) }
+        return o.finished()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import Loop
+import Sink
+
+/// Counts since start, for `/metrics` and tests.
+public struct ScoringCounters: Sendable, Equatable {
+    /// Candidates claimed from the queue (a candidate claimed again after a lost lease counts again).
+    public var claimed = 0
+    public var scored = 0
+    /// Candidates failed, by code (`not_parsed`, `llm_invalid_output`, …).
+    public var failed: [String: Int] = [:]
+    /// Reasons written (their quotes verified), dropped (a quote not in the resume) and re-anchored (a quote in
+    /// the resume at other offsets than the scorer said).
+    public var reasonsVerified = 0
+    public var reasonsDropped = 0
+    public var reasonsReanchored = 0
+    /// Outcomes not written because the candidate was gone or asked for again meanwhile (a job deleted).
+    public var discarded = 0
+    public var runsCompleted = 0
+    /// Rounds given back to the queue after an error (the database away).
+    public var released = 0
+}
+
+/// Scores what `scoring_queue` holds, on every engine with a database: claims due candidates across tenants
+/// with a lease, reads each job and its documents with the tenant set, scores them (``CandidateScoring``) and
+/// writes the outcomes with their queue rows taken in one transaction. Nothing is kept in memory between
+/// rounds: after a crash or restart the queue says what is left, and a lease that ran out makes a candidate
+/// due again (on whichever engine claims it).
+@LoopActor
+public final class ScoringWorker {
+    public private(set) var counters = ScoringCounters()
+    private let queue: ScoringQueue
+    private let scorer: any CandidateScoring
+    private let logger: Logger
+    /// Candidates claimed per round, and how long a claim holds.
+    private let batchSize: Int
+    private let leaseSeconds: Int
+    private let pollMilliseconds: UInt64
+    /// This engine's claim token (a new one per start: a claim left by a previous run is not ours).
+    private let claim = UUID().uuidString.lowercased()
+    private let nap = Nap()
+    private var loop: Task<Void, Never>?
+    private var closed = false
+    private var claimFailures = 0
+    /// Hears each run that completed (its webhook is queued there).
+    public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
+
+    public init(queue: ScoringQueue, scorer: any CandidateScoring, logger: Logger, batchSize: Int = 64,
+                leaseSeconds: Int = 300, pollMilliseconds: UInt64 = 1_000) {
+        self.queue = queue
+        self.scorer = scorer
+        self.logger = logger
+        self.batchSize = max(1, batchSize)
+        self.leaseSeconds = max(10, leaseSeconds)
+        self.pollMilliseconds = pollMilliseconds
+    }
+
+    public var scorerName: String { scorer.name }
+
+    public func start() {
+        guard !closed, loop == nil else { return }
+        loop = EventLoop.spawn { [self] in await run() }
+    }
+
+    /// Looks at the queue now (candidates were just made pending) rather than at the next poll.
+    public func wake() { nap.wake() }
+
+    /// Stops after the round in progress (its outcomes are written; what it claimed and did not finish is
+    /// due again when its lease runs out).
+    public func close() async {
+        guard !closed else { return }
+        closed = true
+        nap.close()
+        await loop?.value
+        loop = nil
+    }
+
+    private func run() async {
+        while !closed {
+            let claimed: [ClaimedCandidate]
+            do throws(PGError) {
+                claimed = try await queue.claim(claim, limit: batchSize, leaseSeconds: leaseSeconds)
+                if claimFailures > 0 {
+                    logger.info("claiming candidates to score again", metadata: ["failures": "\(claimFailures)"])
+                    claimFailures = 0
+                }
+            } catch {
+                if claimFailures == 0 { logger.warning("could not claim candidates to score", metadata: ["error": "\(error)"]) }
+                claimFailures += 1
+                await nap.nap(milliseconds: min(30_000, pollMilliseconds << min(5, claimFailures)))
+                continue
+            }
+            counters.claimed += claimed.count
+            // One job of one tenant at a time, in the order claimed.
+            var groups: [(key: String, candidates: [ClaimedCandidate])] = []
+            var position: [String: Int] = [:]
+            for candidate in claimed {
+                let key = candidate.tenantID + "/" + candidate.jobID
+                if let at = position[key] {
+                    groups[at].candidates.append(candidate)
+                } else {
+                    position[key] = groups.count
+                    groups.append((key, [candidate]))
+                }
+            }
+            for group in groups { await score(group.candidates) }
+            if claimed.count < batchSize { await nap.nap(milliseconds: pollMilliseconds) }
+        }
+    }
+
+    /// Scores claimed candidates of one job and tenant, and writes them; on an error, gives them back.
+    private func score(_ group: [ClaimedCandidate]) async {
+        guard let first = group.first else { return }
+        do throws(PGError) {
+            let (job, documents) = try await queue.inputs(job: first.jobID, documents: group.map(\.documentID),
+                                                          tenantID: first.tenantID)
+            // A job deleted meanwhile: its candidates and queue rows went with it.
+            guard let job else {
+                counters.discarded += group.count
+                return
+            }
+            let outcomes = await scorer.score(job: job, candidates: documents)
+            let (written, completedRuns) = try await queue.write(outcomes, job: job.id, revision: job.revision,
+                                                                 claim: claim, tenantID: first.tenantID)
+            count(outcomes, written: written)
+            counters.discarded += group.count - written
+            for run in completedRuns {
+                counters.runsCompleted += 1
+                await completed(run)
+            }
+        } catch {
+            logger.warning("could not score candidates; they are due again shortly",
+                           metadata: ["job": "\(first.jobID)", "count": "\(group.count)", "error": "\(error)"])
+            counters.released += group.count
+            try? await queue.release(group, claim: claim, delaySeconds: 5)
+        }
+    }
+
+    private func count(_ outcomes: [CandidateOutcome], written: Int) {
+        for outcome in outcomes {
+            if let code = outcome.errorCode {
+                counters.failed[code, default: 0] += 1
+            } else {
+                counters.scored += 1
+            }
+            counters.reasonsDropped += outcome.reasonsDropped
+            counters.reasonsReanchored += outcome.reasonsReanchored
+            counters.reasonsVerified += outcome.reasonsKept
+        }
+    }
+}
