@@ -115,6 +115,11 @@ struct TenantCommand: AsyncParsableCommand {
 
     /// Runs `body` with the directory over DATABASE_URL (migrated first), then stops the loop.
     static func withDirectory(_ body: @escaping @LoopActor (TenantDirectory) async throws(PGError) -> Void) async throws {
+        try await withPool { pool throws(PGError) in try await body(TenantDirectory(pool: pool)) }
+    }
+
+    /// Runs `body` with a one-connection pool over DATABASE_URL (migrated first), then stops the loop.
+    static func withPool(_ body: @escaping @LoopActor (SidePool) async throws(PGError) -> Void) async throws {
         let configuration = try ProcessEnvironment.sinkConfiguration()
         guard configuration.databaseURL != nil else {
             throw ValidationError("DATABASE_URL is not set (make tenant/make key set it to the private cluster's)")
@@ -133,7 +138,7 @@ struct TenantCommand: AsyncParsableCommand {
 
     @LoopActor
     private static func run(_ configuration: SinkConfiguration,
-                            _ body: @LoopActor (TenantDirectory) async throws(PGError) -> Void) async -> PGError? {
+                            _ body: @LoopActor (SidePool) async throws(PGError) -> Void) async -> PGError? {
         var logger = Logger(label: "resume-ingest")
         logger.logLevel = .warning
         var configuration = configuration
@@ -141,7 +146,7 @@ struct TenantCommand: AsyncParsableCommand {
         let pool = SidePool(configuration: configuration, size: 1, logger: logger)
         defer { pool.close() }
         do throws(PGError) {
-            try await body(TenantDirectory(pool: pool))
+            try await body(pool)
             return nil
         } catch {
             return error

@@ -362,7 +362,7 @@ struct Query: Sendable {
 }
 
 /// A response carried as an error (for `Result`).
-struct HTTPResponseFailure: Error {
-    var response: HTTPResponse
+public struct HTTPResponseFailure: Error {
+    public var response: HTTPResponse
     init(_ response: HTTPResponse) { self.response = response }
 }

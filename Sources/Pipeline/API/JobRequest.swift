@@ -6,7 +6,7 @@ import Sink
 /// A job as `POST /api/v1/jobs` and `PATCH /api/v1/jobs/{id}` take it, checked field by field: a typo'd
 /// field name is refused (`unknown_field`) rather than silently ignored, and a job without its text is refused
 /// (`empty_job`) rather than scored against nothing.
-enum JobRequest {
+public enum JobRequest {
     static let fields: Set<String> = ["title", "description", "required_skills", "nice_to_have_skills", "min_years",
                                       "education", "location"]
     static let maxSkills = 200
@@ -15,7 +15,7 @@ enum JobRequest {
 
     /// The fields of a JSON object body; `partial` for a change (every field optional, null clears the
     /// optional ones).
-    static func parse(_ body: [UInt8], partial: Bool) -> Result<JobFields, HTTPResponseFailure> {
+    public static func parse(_ body: [UInt8], partial: Bool) -> Result<JobFields, HTTPResponseFailure> {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             return .failure(fail(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)"))
         }
@@ -91,7 +91,7 @@ enum JobRequest {
 
     /// What `POST /api/v1/jobs/{id}/score` takes: exactly one of `batch_id`, `document_ids` or `"all": true`,
     /// and an optional `callback_url`.
-    static func selection(_ body: [UInt8]) -> Result<(ScoringSelection, callbackURL: String?), HTTPResponseFailure> {
+    public static func selection(_ body: [UInt8]) -> Result<(ScoringSelection, callbackURL: String?), HTTPResponseFailure> {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.isEmpty ? Array("{}".utf8) : body)))
             as? [String: Any]
         else {
