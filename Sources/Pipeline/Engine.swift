@@ -219,7 +219,7 @@ public final class Engine {
     /// Brings the parser's and the Sink's metrics up to date (call before rendering `/metrics`).
     public func refreshMetrics() {
         metrics.refresh(parser: parsing.parser, sink: (results as? DatabaseResults)?.sink, reused: reused,
-                        refused: refused)
+                        refused: refused, scoring: api?.scoring.counters)
     }
 
     /// Adds each stage's line to `/startup-status`.

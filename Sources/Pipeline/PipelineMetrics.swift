@@ -34,7 +34,8 @@ final class PipelineMetrics {
     func committed(nanoseconds: UInt64) { commitLatency.recordNanoseconds(Int64(nanoseconds)) }
 
     /// Brings every metric up to date from the stages' counters.
-    func refresh(parser: any ParsingStage, sink: Sink?, reused: Int, refused: Int) {
+    func refresh(parser: any ParsingStage, sink: Sink?, reused: Int, refused: Int, scoring: ScoringCounters? = nil) {
+        if let scoring { refresh(scoring) }
         let c = parser.counts
         total("llm", "requests", "Requests sent to the LLM endpoint.", c.requests)
         total("llm", "rate_limited", "Requests answered 429.", c.rateLimited)
@@ -75,6 +76,25 @@ final class PipelineMetrics {
         total("sink", "reconnects", "Reconnections after a lost connection.", s.reconnects)
         total("sink", "retries", "Batches written again after a failure.", s.retries)
         gauge("sink", "rows_waiting", "Rows held by the Sink, not yet committed.", sink.held)
+    }
+
+    /// Candidate scoring: outcomes, and the evidence check's count of reasons kept, dropped (a quote not in the
+    /// resume) and re-anchored (a quote in the resume at other offsets than the scorer said).
+    private func refresh(_ s: ScoringCounters) {
+        total("scoring", "candidates_claimed", "Candidates claimed from the scoring queue.", s.claimed)
+        total("scoring", "candidates_scored", "Candidates scored.", s.scored)
+        for (code, n) in s.failed {
+            total("scoring", "candidates_failed", "Candidates that could not be scored, by code.", n, labels: [("code", code)])
+        }
+        total("scoring", "candidates_discarded",
+              "Outcomes not written: the job or document was deleted, or the candidate asked for again, meanwhile.",
+              s.discarded)
+        total("scoring", "reasons_verified", "Reasons written, each quote found in the resume at its offsets.",
+              s.reasonsVerified)
+        total("scoring", "reasons_dropped", "Reasons dropped: their quote is not in the resume's text.", s.reasonsDropped)
+        total("scoring", "reasons_reanchored", "Reasons whose quote is in the resume at other offsets than given (corrected).",
+              s.reasonsReanchored)
+        total("scoring", "runs_completed", "Scoring runs completed.", s.runsCompleted)
     }
 
     private func total(_ namespace: String, _ name: String, _ help: String, _ value: Int,

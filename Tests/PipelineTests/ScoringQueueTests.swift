@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Loop
+@testable import Pipeline
+import Sink
+import Testing
+import TestSupport
+
+/// The scoring queue and worker in-process against a real PostgreSQL: what a deletion, a repeated request or a
+/// lost lease does to candidates claimed and not yet written.
+@Suite("scoring queue")
+struct ScoringQueueTests {
+    /// A migrated database with tenant `default`, `count` parsed documents and one that failed, and a job.
+    @LoopActor
+    final class Setup {
+        let pool: SidePool
+        let tenantID: String
+        let jobs: JobRecords
+        let queue: ScoringQueue
+        let job: String
+        let documents: [String]
+
+        static let logger: Logger = {
+            var logger = Logger(label: "scoring")
+            logger.logLevel = .error
+            return logger
+        }()
+
+        init(_ url: String, count: Int) async throws {
+            var database = SinkConfiguration()
+            database.databaseURL = url
+            pool = SidePool(configuration: database, size: 2, logger: Self.logger)
+            jobs = JobRecords(pool: pool)
+            queue = ScoringQueue(pool: pool)
+            var found: String?
+            for attempt in 1...5 where found == nil {
+                do throws(PGError) {
+                    found = try await pool.withConnection { c throws(PGError) in
+                        try await c.query("SELECT id::text FROM tenants WHERE slug = 'default'").scalar
+                    }
+                } catch {
+                    if attempt == 5 { throw error }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            tenantID = try #require(found)
+            let ids = (0...count).map { _ in UUID().uuidString.lowercased() }
+            try await pool.inTenant(tenantID) { c throws(PGError) in
+                for (n, id) in ids.enumerated() {
+                    let text = "Ada Example\nBackend engineer\nSkills: Python, SQL, Kubernetes\nExperience\n"
+                        + "Backend Engineer, Acme, 2018-01 - 2024-06\nEducation\nBSc Computer Science, Example University"
+                    try await c.query("""
+                        INSERT INTO documents (id, tenant_id, content_sha256, size_bytes, status, text, received_at, error_code)
+                        VALUES ($1::uuid, current_tenant(), sha256(convert_to($1::text, 'UTF8')), 10, $2, $3, now(), $4)
+                        """, [id, n == count ? "failed" : "parsed", text, n == count ? "extraction_failed" : nil])
+                }
+            }
+            documents = ids
+            let json = try await jobs.create(JobFields(title: "Backend Engineer", description: "Python services",
+                                                       requiredSkills: ["Python", "SQL"]), tenantID: tenantID)
+            job = try #require((try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["id"] as? String)
+        }
+
+        func count(_ sql: String) async throws -> Int {
+            try await pool.inTenant(tenantID) { c throws(PGError) in Int(try await c.query(sql).scalar ?? "") ?? -1 }
+        }
+    }
+
+    @Test("a job deleted while its candidates are being scored: the outcomes in flight write nothing, nothing is left queued or half written, and the worker's next round finds nothing")
+    @LoopActor
+    func jobDeletedMidway() async throws {
+        let url = try TestDatabase.freshDatabase("scoring_delete")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let setup = try await Setup(url, count: 6)
+        defer { setup.pool.close() }
+        let (outcome, _) = try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil,
+                                                                tenantID: setup.tenantID)
+        #expect(outcome?.requested == 6)
+        let claim = UUID().uuidString.lowercased()
+        let claimed = try await setup.queue.claim(claim, limit: 3, leaseSeconds: 60)
+        #expect(claimed.count == 3)
+        let (job, inputs) = try await setup.queue.inputs(job: setup.job, documents: claimed.map(\.documentID),
+                                                         tenantID: setup.tenantID)
+        let outcomes = await BuiltInScoring().score(job: try #require(job), candidates: inputs)
+        #expect(outcomes.count == 3 && outcomes.allSatisfy { $0.score != nil })
+
+        #expect(try await setup.jobs.delete(setup.job, tenantID: setup.tenantID))
+        let written = try await setup.queue.write(outcomes, job: setup.job, revision: 1, claim: claim, tenantID: setup.tenantID)
+        #expect(written.written == 0 && written.completed.isEmpty)
+        #expect(try await setup.count("SELECT count(*) FROM job_scores") == 0)
+        #expect(try await setup.count("SELECT count(*) FROM scoring_runs") == 0)
+        #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 0)
+        #expect(try await setup.count("SELECT count(*) FROM documents") == 7, "the documents stay")
+        #expect(try await setup.queue.claim(claim, limit: 10, leaseSeconds: 60).isEmpty)
+    }
+
+    @Test("a candidate asked for again while claimed stays queued (the first outcome is not written over the new request), a lost lease makes it due again, and the worker scores the rest and completes the run")
+    @LoopActor
+    func reRequestAndLease() async throws {
+        let url = try TestDatabase.freshDatabase("scoring_lease")
+        defer { try? TestDatabase.dropDatabase(url) }
+        let setup = try await Setup(url, count: 4)
+        defer { setup.pool.close() }
+        let first = try #require(try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil,
+                                                                     tenantID: setup.tenantID).outcome)
+        let claim = UUID().uuidString.lowercased()
+        let claimed = try await setup.queue.claim(claim, limit: 2, leaseSeconds: 10)
+        #expect(claimed.count == 2)
+        // Asked for again (say, after a change of the job) while a worker holds it.
+        let again = try #require(try await setup.jobs.requestScoring(job: setup.job, .documents([claimed[0].documentID]),
+                                                                     callbackURL: nil, tenantID: setup.tenantID).outcome)
+        let (job, inputs) = try await setup.queue.inputs(job: setup.job, documents: claimed.map(\.documentID),
+                                                         tenantID: setup.tenantID)
+        let outcomes = await BuiltInScoring().score(job: try #require(job), candidates: inputs)
+        let written = try await setup.queue.write(outcomes, job: setup.job, revision: 1, claim: claim, tenantID: setup.tenantID)
+        #expect(written.written == 1, "only the candidate not asked for again")
+        #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") == 3)
+        #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 3)
+
+        // A lease that runs out: due again for anyone.
+        let other = UUID().uuidString.lowercased()
+        let short = try await setup.queue.claim(other, limit: 10, leaseSeconds: 1)
+        #expect(short.count == 3)
+        #expect(try await setup.queue.claim(claim, limit: 10, leaseSeconds: 60).isEmpty, "leased")
+        try await Task.sleep(for: .milliseconds(1_200))
+
+        let worker = ScoringWorker(queue: setup.queue, scorer: BuiltInScoring(), logger: Setup.logger, batchSize: 2,
+                                   pollMilliseconds: 50)
+        var completed: [String] = []
+        worker.completed = { run in completed.append(run.id) }
+        worker.start()
+        let deadline = Date().addingTimeInterval(60)
+        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await worker.close()
+        #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'scored'") == 4)
+        #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 0)
+        #expect(Set(completed) == [first.runID, again.runID], "\(completed)")
+        #expect(worker.counters.scored == 3 && worker.counters.reasonsDropped == 0, "\(worker.counters)")
+    }
+}
