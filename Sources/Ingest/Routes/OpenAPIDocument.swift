@@ -43,6 +43,13 @@ enum OpenAPIDocument {
             "schema": {"type": "string", "enum": ["identity", "zstd"]}
           },
           {
+            "name": "job_id",
+            "in": "query",
+            "required": false,
+            "description": "A job (`POST /api/v1/jobs`) the documents are scored for as soon as they are parsed: the batch gets a scoring run (`job.scoring.completed` fires once the batch and its scoring are done). An unknown job is `404` and nothing is read.",
+            "schema": {"type": "string", "format": "uuid"}
+          },
+          {
             "name": "callback_url",
             "in": "query",
             "required": false,
@@ -103,6 +110,13 @@ enum OpenAPIDocument {
             "required": false,
             "description": "The archive's name (its batch's label).",
             "schema": {"type": "string"}
+          },
+          {
+            "name": "job_id",
+            "in": "query",
+            "required": false,
+            "description": "A job (`POST /api/v1/jobs`) the documents are scored for as soon as they are parsed: the batch gets a scoring run (`job.scoring.completed` fires once the batch and its scoring are done). An unknown job is `404` and nothing is read.",
+            "schema": {"type": "string", "format": "uuid"}
           },
           {
             "name": "callback_url",
@@ -386,6 +400,175 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/jobs": {
+      "post": {
+        "operationId": "createJob",
+        "x-route": "jobs",
+        "summary": "Create a job that candidates are scored against",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobInput"}}}},
+        "responses": {
+          "201": {
+            "description": "The job; `Location` is its URL.",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}
+          },
+          "400": {"$ref": "#/components/responses/JobBadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      },
+      "get": {
+        "operationId": "listJobs",
+        "x-route": "jobs",
+        "summary": "The tenant's jobs, newest first",
+        "parameters": [
+          {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
+          {"name": "cursor", "in": "query", "required": false, "description": "`next_cursor` of the previous page.", "schema": {"type": "string", "format": "uuid"}}
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of jobs.",
+            "content": {"application/json": {"schema": {"type": "object", "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}, "next_cursor": {"type": ["string", "null"]}}}}}
+          },
+          "400": {"$ref": "#/components/responses/BadPage"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}": {
+      "get": {
+        "operationId": "getJob",
+        "x-route": "job",
+        "summary": "A job, with its candidates counted by status",
+        "parameters": [{"$ref": "#/components/parameters/Id"}],
+        "responses": {
+          "200": {"description": "The job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      },
+      "patch": {
+        "operationId": "changeJob",
+        "x-route": "job",
+        "summary": "Change a job: the fields given (null clears min_years, education, location); `revision` goes up and scores made before read `stale` until rescored",
+        "parameters": [{"$ref": "#/components/parameters/Id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobInput"}}}},
+        "responses": {
+          "200": {"description": "The job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+          "400": {"$ref": "#/components/responses/JobBadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteJob",
+        "x-route": "job",
+        "summary": "Delete a job with its candidates and the scoring still queued (scoring in flight writes nothing after)",
+        "parameters": [{"$ref": "#/components/parameters/Id"}],
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}/score": {
+      "post": {
+        "operationId": "scoreCandidates",
+        "x-route": "job-score",
+        "summary": "Score a batch, documents, or every parsed document against the job",
+        "description": "Give exactly one of `batch_id` (its documents, and those it has still to come), `document_ids` (documents' or batch items' ids) or `\"all\": true` (every parsed document). Each becomes a candidate: `pending` until scored, or `failed` with `not_parsed` when its document failed. A candidate already there is scored again and keeps its last score until then. The run completes when nothing of it is pending; its `job.scoring.completed` webhook goes to `callback_url`, else the tenant's webhook.",
+        "parameters": [{"$ref": "#/components/parameters/Id"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "batch_id": {"type": "string", "format": "uuid"},
+          "document_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000},
+          "all": {"type": "boolean", "const": true},
+          "callback_url": {"type": "string", "format": "uri"}}}}}},
+        "responses": {
+          "202": {"description": "The run started.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoringRequest"}}}},
+          "400": {"$ref": "#/components/responses/JobBadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}/runs/{run}": {
+      "get": {
+        "operationId": "getScoringRun",
+        "x-route": "job-run",
+        "summary": "A scoring run: its candidates counted by status, and whether it completed",
+        "parameters": [{"$ref": "#/components/parameters/Id"}, {"name": "run", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {
+          "200": {"description": "The run.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScoringRun"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}/candidates": {
+      "get": {
+        "operationId": "listCandidates",
+        "x-route": "job-candidates",
+        "summary": "The job's candidates, best first (score, then document id), cursor-paged, as JSON or NDJSON",
+        "parameters": [
+          {"$ref": "#/components/parameters/Id"},
+          {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
+          {"name": "cursor", "in": "query", "required": false, "description": "`next_cursor` (or `Next-Cursor`) of the previous page.", "schema": {"type": "string"}},
+          {"name": "min_score", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 100}},
+          {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["pending", "scored", "failed"]}},
+          {"name": "format", "in": "query", "required": false, "description": "`ndjson` for one candidate per line (also `Accept: application/x-ndjson`).", "schema": {"type": "string", "enum": ["json", "ndjson"]}}
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of candidates. A full page carries `Next-Cursor` and `Link: <…>; rel=\"next\"`.",
+            "headers": {"Next-Cursor": {"schema": {"type": "string"}, "description": "The cursor of the next page."}, "Link": {"schema": {"type": "string"}, "description": "The next page's URL, rel=\"next\"."}},
+            "content": {
+              "application/json": {"schema": {"type": "object", "properties": {"candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}}, "next_cursor": {"type": ["string", "null"]}}}},
+              "application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Candidate"}}
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadPage"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}/candidates/{document}": {
+      "get": {
+        "operationId": "getCandidate",
+        "x-route": "job-candidate",
+        "summary": "One candidate with the resume's stored text, which its quotes' offsets index",
+        "parameters": [{"$ref": "#/components/parameters/Id"}, {"name": "document", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {
+          "200": {"description": "The candidate and `text`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Candidate"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
     "/api/v1/webhooks/deliveries": {
       "get": {
         "operationId": "listWebhookDeliveries",
@@ -516,7 +699,7 @@ enum OpenAPIDocument {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "NotFound": {
-        "description": "No such batch or document for this tenant (another tenant's is not found either).",
+        "description": "No such batch, document, job, run or candidate for this tenant (another tenant's is not found either).",
         "x-error-codes": ["not_found"],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
@@ -550,7 +733,8 @@ enum OpenAPIDocument {
           "invalid_idempotency_key",
           "idempotency_unsupported",
           "invalid_callback_url",
-          "callback_unsupported"
+          "callback_unsupported",
+          "jobs_unsupported"
         ],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
@@ -574,6 +758,11 @@ enum OpenAPIDocument {
         "description": "The spool is above its high-water mark, or credentials, limits or idempotency cannot be checked now.",
         "x-error-codes": ["spool_full", "auth_unavailable", "quota_unavailable", "idempotency_unavailable"],
         "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "JobBadRequest": {
+        "description": "A body that is not a JSON object, a field that is not a job's, a value out of range, a job without its title or description text, or a scoring request naming none or several of batch_id, document_ids and all.",
+        "x-error-codes": ["invalid_json", "unknown_field", "invalid_parameter", "empty_job", "invalid_callback_url"],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "DatabaseUnavailable": {
@@ -755,6 +944,102 @@ enum OpenAPIDocument {
           }
         }
       },
+      "JobInput": {
+        "type": "object",
+        "description": "title and description are required to create; a change (PATCH) gives any of the fields.",
+        "additionalProperties": false,
+        "properties": {
+          "title": {"type": "string", "maxLength": 300},
+          "description": {"type": "string", "description": "The job's text."},
+          "required_skills": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 200},
+          "nice_to_have_skills": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 200},
+          "min_years": {"type": ["number", "null"], "minimum": 0, "maximum": 80},
+          "education": {"type": ["string", "null"], "enum": ["associate", "bachelor", "master", "doctorate", null]},
+          "location": {"type": ["string", "null"], "maxLength": 200}
+        }
+      },
+      "Job": {
+        "type": "object",
+        "properties": {
+          "id": {"type": "string", "format": "uuid"},
+          "title": {"type": "string"},
+          "description": {"type": "string"},
+          "required_skills": {"type": "array", "items": {"type": "string"}},
+          "nice_to_have_skills": {"type": "array", "items": {"type": "string"}},
+          "min_years": {"type": ["number", "null"]},
+          "education": {"type": ["string", "null"]},
+          "location": {"type": ["string", "null"]},
+          "source": {"type": ["object", "null"], "description": "Where the description came from when it was a file (`job create --description-file`)."},
+          "revision": {"type": "integer"},
+          "created_at": {"type": "string"},
+          "updated_at": {"type": "string"},
+          "candidates": {"type": "object", "properties": {"total": {"type": "integer"}, "pending": {"type": "integer"}, "scored": {"type": "integer"}, "failed": {"type": "integer"}}}
+        }
+      },
+      "ScoringRequest": {
+        "type": "object",
+        "properties": {
+          "run_id": {"type": "string", "format": "uuid"},
+          "job_id": {"type": "string", "format": "uuid"},
+          "requested": {"type": "integer", "description": "Candidates made (or made pending again)."},
+          "not_parsed": {"type": "integer", "description": "Of those, failed at once: their document failed."},
+          "not_found": {"type": "array", "items": {"type": "string"}, "description": "Ids given that name nothing of the tenant's."},
+          "not_ready": {"type": "array", "items": {"type": "string"}, "description": "Items whose document is not written yet (score them once it is)."},
+          "status_url": {"type": "string"},
+          "candidates_url": {"type": "string"}
+        }
+      },
+      "ScoringRun": {
+        "type": "object",
+        "properties": {
+          "run_id": {"type": "string", "format": "uuid"},
+          "job_id": {"type": "string", "format": "uuid"},
+          "batch_id": {"type": ["string", "null"], "description": "The batch the run follows (an upload that named the job, or a batch asked to be scored)."},
+          "requested": {"type": "integer"},
+          "created_at": {"type": "string"},
+          "completed": {"type": "boolean"},
+          "completed_at": {"type": ["string", "null"]},
+          "counts": {"type": "object", "properties": {"total": {"type": "integer"}, "pending": {"type": "integer"}, "scored": {"type": "integer"}, "failed": {"type": "integer"}}}
+        }
+      },
+      "Reason": {
+        "type": "object",
+        "description": "Why the score is what it is, and the evidence: `quote` is the resume's stored text from character `start` to `end` (Unicode code points, 0-based, end exclusive: PostgreSQL's `substr(text, start + 1, end - start)`). Every quote is checked against the text before it is stored; one that is not in the resume is dropped and counted (`scoring_reasons_dropped_total`).",
+        "properties": {
+          "criterion": {"type": "string", "enum": ["required_skills", "nice_skills", "experience", "title", "education"]},
+          "text": {"type": "string"},
+          "quote": {"type": "string"},
+          "start": {"type": "integer"},
+          "end": {"type": "integer"}
+        }
+      },
+      "Candidate": {
+        "type": "object",
+        "properties": {
+          "document_id": {"type": "string", "format": "uuid"},
+          "status": {"type": "string", "enum": ["pending", "scored", "failed"]},
+          "score": {"type": ["integer", "null"], "minimum": 0, "maximum": 100, "description": "0-100; kept while a rescore is pending."},
+          "sub_scores": {"type": ["object", "null"], "description": "Each criterion 0-1: required_skills (weight 0.45), nice_skills (0.10), experience (0.25), title (0.15), education (0.05); a criterion the job leaves empty drops out and the others are scaled up."},
+          "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+          "missing_skills": {"type": "array", "items": {"type": "string"}},
+          "years": {"type": ["number", "null"]},
+          "stale": {"type": "boolean", "description": "Scored against an earlier revision of the job."},
+          "scorer": {"type": ["string", "null"], "enum": ["rules", "llm", null]},
+          "model": {"type": ["string", "null"]},
+          "tokens": {"type": ["object", "null"]},
+          "reasons_dropped": {"type": "integer"},
+          "reasons_reanchored": {"type": "integer"},
+          "error": {"type": ["object", "null"], "description": "`{code, detail}`: `not_parsed`, `llm_invalid_output`."},
+          "name": {"type": ["string", "null"]},
+          "email": {"type": ["string", "null"]},
+          "filename": {"type": ["string", "null"]},
+          "batch_id": {"type": ["string", "null"]},
+          "run_id": {"type": ["string", "null"]},
+          "requested_at": {"type": "string"},
+          "scored_at": {"type": ["string", "null"]},
+          "text": {"type": "string", "description": "Only on `GET /jobs/{id}/candidates/{document}`."}
+        }
+      },
       "WebhookDelivery": {
         "type": "object",
         "properties": {
@@ -773,7 +1058,7 @@ enum OpenAPIDocument {
           "last_error": {"type": ["string", "null"]},
           "created_at": {"type": "string"},
           "delivered_at": {"type": ["string", "null"]},
-          "payload": {"type": "object", "description": "The body sent: `{\"type\":\"batch.completed\",\"timestamp\",\"data\"}`."}
+          "payload": {"type": "object", "description": "The body sent: `{\"type\":\"batch.completed\",\"timestamp\",\"data\"}` (or `job.scoring.completed`, whose data is the scoring run)."}
         }
       }
     }
