@@ -60,13 +60,7 @@ public final class TenantAPI {
         scoring.completed = { [unowned self] run in await announce(run) }
         ledger.completed = { [unowned self] tenant, tenantID, batch in
             announcing += 1
-            EventLoop.spawn { [self] in
-                await announceTracked(tenant: tenant, tenantID: tenantID, batch)
-                // Runs that follow the batch (an upload that named a job) may complete with it.
-                if let runs = try? await scoringQueue.batchCompleted(batch.id, tenantID: tenantID) {
-                    for run in runs { await announce(run) }
-                }
-            }
+            EventLoop.spawn { [self] in await announceTracked(tenant: tenant, tenantID: tenantID, batch) }
         }
     }
 
@@ -104,8 +98,13 @@ public final class TenantAPI {
         }
     }
 
+    /// Announces a completed batch, then the scoring runs that follow it (an upload that named a job), which may
+    /// complete with it; ``close()`` waits for both (their statements need the pool).
     private func announceTracked(tenant: String, tenantID: String, _ batch: CompletedBatch) async {
         await announce(tenant: tenant, tenantID: tenantID, batch)
+        if let runs = try? await scoringQueue.batchCompleted(batch.id, tenantID: tenantID) {
+            for run in runs { await announce(run) }
+        }
         announcing -= 1
         if announcing == 0 { announced.resumeAll() }
     }
