@@ -157,6 +157,18 @@ public final class Engine {
             }
         }
         api?.routes.retained = { [unowned self] ids in await self.spool.retainedIDs(ids) }
+        // A job's description sent as a file goes through the same converters as a resume.
+        api?.jobRoutes.extract = { [extractor] path, filename, declaredType, size in
+            let document = await extractor.extract(ExtractionInput(
+                id: "job-description", path: path, filename: filename, declaredType: declaredType, size: size))
+            var source = JSONText.Object()
+            source.string("filename", filename)
+            source.string("detected_type", document.detectedType)
+            source.string("extractor", document.extractor)
+            return JobRoutes.DescriptionFile(
+                text: document.status == .extracted ? document.text : "", source: source.finished(),
+                failure: document.failure.map { ($0.code.rawValue, $0.detail) })
+        }
         api?.routes.restore = { [unowned self] ids in
             do {
                 return try await self.spool.restore(ids)

@@ -94,6 +94,8 @@ struct JobScoringTests {
         #expect(changed.json["min_years"] is NSNull)
         #expect(changed.json["nice_to_have_skills"] as? [String] == ["Rust"])
         #expect(changed.json["title"] as? String == "Senior Backend Engineer", "a change keeps what it does not name")
+        #expect(changed.json["required_skills"] as? [String] == ["Python", "SQL", "Kubernetes", "Go"],
+                "a change keeps the lists it does not name")
 
         let refused: [(String, String, String, Int, String)] = [
             ("POST", "/api/v1/jobs", "not json", 400, "invalid_json"),
@@ -138,7 +140,43 @@ struct JobScoringTests {
         #expect(malformed.status == 400 && malformed.errorCode == "invalid_parameter", "\(malformed.body)")
         #expect(serve.spooled.isEmpty, "\(serve.spooled)")
         #expect(try API.rows(url, tenant: "globex", "SELECT count(*) FROM batch_items") == ["0"])
-        #expect(try API.rows(url, tenant: "acme", "SELECT title FROM jobs") == ["Senior Backend Engineer"])
+
+        // A description sent as a file goes through extraction; its fields come in the query.
+        let folder = try TemporaryDirectory.make(prefix: "jd")
+        try Data("<html><body><h1>Data Engineer</h1><p>Pipelines in Python and Spark on Airflow.</p></body></html>".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/jd.html"))
+        try Data("%PDF-1.4 not really".utf8).write(to: URL(fileURLWithPath: folder + "/bad.pdf"))
+        func file(_ method: String, _ path: String, _ name: String, type: String) throws -> API.Answer {
+            try API.call(serve, method, path, token: acme,
+                         extra: ["-H", "Content-Type: \(type)", "--data-binary", "@\(folder)/\(name)"])
+        }
+        let fromFile = try file("POST", "/api/v1/jobs?title=Data%20Engineer&required_skills=Python,Spark&min_years=2&filename=jd.html",
+                                "jd.html", type: "text/html")
+        #expect(fromFile.status == 201, "\(fromFile.body)")
+        #expect((fromFile.json["description"] as? String)?.contains("Pipelines in Python and Spark") == true, "\(fromFile.body)")
+        #expect((fromFile.json["description"] as? String)?.contains("<p>") == false, "the text, not the markup")
+        #expect((fromFile.json["source"] as? [String: Any])?["filename"] as? String == "jd.html", "\(fromFile.body)")
+        #expect(fromFile.json["required_skills"] as? [String] == ["Python", "Spark"])
+        for (method, path, name, status, code) in [
+            ("POST", "/api/v1/jobs?required_skills=Python", "jd.html", 400, "empty_job"),
+            ("POST", "/api/v1/jobs?title=X&salary=1", "jd.html", 400, "unknown_field"),
+            ("POST", "/api/v1/jobs?title=X", "bad.pdf", 422, "unreadable_description"),
+            ("PUT", "/api/v1/jobs/\(id)/description", "bad.pdf", 422, "unreadable_description"),
+        ] {
+            let answer = try file(method, path, name, type: name.hasSuffix("pdf") ? "application/pdf" : "text/html")
+            #expect(answer.status == status && answer.errorCode == code, "\(method) \(path): \(answer.body)")
+        }
+        let replaced = try file("PUT", "/api/v1/jobs/\(id)/description", "jd.html", type: "text/html")
+        #expect(replaced.status == 200 && replaced.json["revision"] as? Int == 3, "\(replaced.body)")
+        #expect((replaced.json["description"] as? String)?.contains("Airflow") == true)
+        #expect(replaced.json["required_skills"] as? [String] == ["Python", "SQL", "Kubernetes", "Go"], "\(replaced.body)")
+        let otherTenant = try API.call(serve, "PUT", "/api/v1/jobs/\(id)/description", token: globex,
+                                       extra: ["-H", "Content-Type: text/html", "--data-binary", "@\(folder)/jd.html"])
+        #expect(otherTenant.status == 404 && otherTenant.errorCode == "not_found", "\(otherTenant.body)")
+        #expect(try API.rows(url, tenant: "acme", "SELECT count(*) FROM jobs") == ["2"], "the refused files made no job")
+        #expect(serve.spooled.isEmpty, "no description file stays in the spool: \(serve.spooled)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: serve.spool + "/tmp")) ?? []).isEmpty,
+                "nor in its temporary files")
 
         let deleted = try Self.send(serve, "DELETE", "/api/v1/jobs/\(id)", token: acme)
         #expect(deleted.status == 204)

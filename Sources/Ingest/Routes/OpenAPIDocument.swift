@@ -405,7 +405,10 @@ enum OpenAPIDocument {
         "operationId": "createJob",
         "x-route": "jobs",
         "summary": "Create a job that candidates are scored against",
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobInput"}}}},
+        "description": "As JSON, or with the description as a file: any other `Content-Type` makes the body a file (pdf, docx, doc, rtf, odt, html, txt, a scan; up to `MAX_FILE_SIZE`) read through the engine's extraction and not kept, with the other fields in the query (`title`, `required_skills` and `nice_to_have_skills` comma-separated, `min_years`, `education`, `location`, and `filename`). The query is checked before the body is read.",
+        "requestBody": {"required": true, "content": {
+          "application/json": {"schema": {"$ref": "#/components/schemas/JobInput"}},
+          "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {
           "201": {
             "description": "The job; `Location` is its URL.",
@@ -415,6 +418,8 @@ enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/JobBadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "413": {"$ref": "#/components/responses/JobFileTooLarge"},
+          "422": {"$ref": "#/components/responses/JobFileUnreadable"},
           "429": {"$ref": "#/components/responses/RateLimited"},
           "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
         }
@@ -478,6 +483,29 @@ enum OpenAPIDocument {
           "204": {"description": "Deleted."},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "429": {"$ref": "#/components/responses/RateLimited"},
+          "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
+        }
+      }
+    },
+    "/api/v1/jobs/{id}/description": {
+      "put": {
+        "operationId": "putJobDescription",
+        "x-route": "job-description",
+        "summary": "Replace a job's description with a file's text (read through the engine's extraction, not kept)",
+        "parameters": [
+          {"$ref": "#/components/parameters/Id"},
+          {"name": "filename", "in": "query", "required": false, "schema": {"type": "string"}}
+        ],
+        "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {
+          "200": {"description": "The job, its revision one up.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+          "400": {"$ref": "#/components/responses/JobBadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+          "413": {"$ref": "#/components/responses/JobFileTooLarge"},
+          "422": {"$ref": "#/components/responses/JobFileUnreadable"},
           "429": {"$ref": "#/components/responses/RateLimited"},
           "503": {"$ref": "#/components/responses/DatabaseUnavailable"}
         }
@@ -760,9 +788,19 @@ enum OpenAPIDocument {
         "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
+      "JobFileTooLarge": {
+        "description": "The description file is over `MAX_FILE_SIZE`; nothing is kept.",
+        "x-error-codes": ["file_too_large"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "JobFileUnreadable": {
+        "description": "Extraction could not read the description file (the extraction code is in the message), or found no text in it.",
+        "x-error-codes": ["unreadable_description", "empty_job"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
       "JobBadRequest": {
         "description": "A body that is not a JSON object, a field that is not a job's, a value out of range, a job without its title or description text, or a scoring request naming none or several of batch_id, document_ids and all.",
-        "x-error-codes": ["invalid_json", "unknown_field", "invalid_parameter", "empty_job", "invalid_callback_url"],
+        "x-error-codes": ["invalid_json", "unknown_field", "invalid_parameter", "empty_job", "invalid_callback_url", "empty_body", "files_unsupported"],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "DatabaseUnavailable": {
@@ -969,7 +1007,7 @@ enum OpenAPIDocument {
           "min_years": {"type": ["number", "null"]},
           "education": {"type": ["string", "null"]},
           "location": {"type": ["string", "null"]},
-          "source": {"type": ["object", "null"], "description": "Where the description came from when it was a file (`job create --description-file`)."},
+          "source": {"type": ["object", "null"], "description": "Where the description came from when it was a file: `{filename, detected_type, extractor}`."},
           "revision": {"type": "integer"},
           "created_at": {"type": "string"},
           "updated_at": {"type": "string"},

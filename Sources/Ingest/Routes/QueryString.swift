@@ -12,6 +12,14 @@ public enum QueryString {
         }
         return nil
     }
+
+    /// The names of the parameters in `target`, in order (repeats included).
+    public static func names(in target: String) -> [String] {
+        guard let q = target.firstIndex(of: "?") else { return [] }
+        return target[target.index(after: q)...].split(separator: "&").map {
+            String($0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        }
+    }
 }
 
 extension Substring {

@@ -345,6 +345,9 @@ struct Query: Sendable {
 
     subscript(_ name: String) -> String? { QueryString.value(name, in: target) }
 
+    /// The parameters' names.
+    var names: [String] { QueryString.names(in: target) }
+
     /// Whether `include=` names `what` (`include=text` or a comma-separated list).
     func includes(_ what: String) -> Bool {
         self["include"]?.split(separator: ",").contains { $0 == what } ?? false

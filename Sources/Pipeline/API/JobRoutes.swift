@@ -25,6 +25,24 @@ public final class JobRoutes {
     public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
     /// Checks a `callback_url` (nil: acceptable, else why not).
     public var checkCallbackURL: @LoopActor (String) -> String? = { _ in nil }
+    /// Reads a description file's text through the engine's extraction (nil: files are refused).
+    public var extract: (@LoopActor (_ path: String, _ filename: String?, _ declaredType: String?, _ size: Int) async
+        -> DescriptionFile)?
+
+    /// A description file as extraction read it: its text, or why there is none.
+    public struct DescriptionFile: Sendable {
+        public var text: String
+        /// `{"filename","detected_type","extractor"}`, kept as the job's `source`.
+        public var source: [UInt8]
+        /// The extraction failure's code and detail, when it failed.
+        public var failure: (code: String, detail: String)?
+
+        public init(text: String, source: [UInt8], failure: (code: String, detail: String)?) {
+            self.text = text
+            self.source = source
+            self.failure = failure
+        }
+    }
 
     public nonisolated static let statuses: Set<String> = ["pending", "scored", "failed"]
 
@@ -47,6 +65,8 @@ public final class JobRoutes {
         case 1:
             exchange.route = "jobs"
             switch method {
+            case "POST" where Self.isFile(exchange):
+                return createFromFile(exchange, query: query, tenantID: tenantID, router: router)
             case "POST": return router.respondToBody(exchange) { [self] body in await create(body, tenantID: tenantID) }
             case "GET": return router.respondLater(exchange) { [self] in await list(tenantID: tenantID, query: query) }
             default: return router.methodNotAllowed(exchange, allow: "GET, POST")
@@ -59,6 +79,23 @@ public final class JobRoutes {
             case "PATCH": return router.respondToBody(exchange) { [self] body in await update(id, body, tenantID: tenantID) }
             case "DELETE": return router.respondLater(exchange) { [self] in await delete(id, tenantID: tenantID) }
             default: return router.methodNotAllowed(exchange, allow: "GET, PATCH, DELETE")
+            }
+        case 3 where parts[2] == "description":
+            exchange.route = "job-description"
+            guard method == "PUT" else { return router.methodNotAllowed(exchange, allow: "PUT") }
+            let id = parts[1]
+            guard let extract else { return router.respond(exchange) { Self.filesUnsupported } }
+            return FileBodyHandler.make(exchange: exchange, router: router) { [self] path, size in
+                let file = await extract(path, query["filename"], exchange.head.headers.first("Content-Type"), size)
+                if let refused = Self.refusal(file) { return refused }
+                var fields = JobFields(description: file.text)
+                fields.source = file.source
+                return await answer { () async throws(PGError) -> HTTPResponse in
+                    guard let json = try await records.update(id, fields, tenantID: tenantID) else {
+                        return APIRoutes.notFound("job", id)
+                    }
+                    return .json(200, json + [0x0A])
+                }
             }
         case 3 where parts[2] == "score":
             exchange.route = "job-score"
@@ -93,13 +130,73 @@ public final class JobRoutes {
 
     // MARK: Routes
 
+    /// Whether a `POST /jobs` body is a description file rather than the JSON job: any declared type but JSON.
+    private static func isFile(_ exchange: HTTPExchange) -> Bool {
+        guard let type = exchange.head.headers.first("Content-Type")?.lowercased() else { return false }
+        return !type.hasPrefix("application/json") && !type.hasPrefix("text/json")
+    }
+
+    private static let filesUnsupported = HTTPResponse.error(
+        400, code: "files_unsupported", message: "job description files need the extraction stage, which this engine does not run")
+
+    /// `422` for a file extraction could not read, or read no text from; nil when it has text.
+    private static func refusal(_ file: DescriptionFile) -> HTTPResponse? {
+        if let failure = file.failure {
+            return .error(422, code: "unreadable_description",
+                          message: "the description file could not be read (\(failure.code): \(failure.detail))")
+        }
+        guard !file.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return .error(422, code: "empty_job", message: "no text was found in the description file")
+        }
+        return nil
+    }
+
+    /// `POST /jobs` with the description as a file body (pdf, docx, …; its type in `Content-Type`) and the
+    /// other fields in the query (`title`, `required_skills` and `nice_to_have_skills` comma-separated,
+    /// `min_years`, `education`, `location`, `filename`). The fields are checked before the body is read; the
+    /// file goes through the engine's extraction and is not kept.
+    private func createFromFile(_ exchange: HTTPExchange, query: Query, tenantID: String, router: IngestRouter)
+        -> any HTTPRequestHandler
+    {
+        guard let extract else { return router.respond(exchange) { Self.filesUnsupported } }
+        var object: [String: Any] = [:]
+        for key in ["title", "education", "location"] { if let value = query[key] { object[key] = value } }
+        for key in ["required_skills", "nice_to_have_skills"] {
+            if let value = query[key] { object[key] = value.split(separator: ",").map(String.init) }
+        }
+        if let value = query["min_years"] { object["min_years"] = Double(value) ?? value }
+        if let unknown = query.names.first(where: { !JobRequest.fields.contains($0) && $0 != "filename" }) {
+            return router.respond(exchange) {
+                .error(400, code: "unknown_field", message: "unknown parameter '\(unknown)' for a job")
+            }
+        }
+        object["description"] = "(from the file)"
+        let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+        if case .failure(let failure) = JobRequest.parse(body, partial: false) {
+            return router.respond(exchange) { failure.response }
+        }
+        return FileBodyHandler.make(exchange: exchange, router: router) { [self] path, size in
+            let file = await extract(path, query["filename"], exchange.head.headers.first("Content-Type"), size)
+            if let refused = Self.refusal(file) { return refused }
+            object["description"] = file.text
+            let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+            guard case .success(var fields) = JobRequest.parse(body, partial: false) else {
+                return .error(422, code: "empty_job", message: "no text was found in the description file")
+            }
+            fields.source = file.source
+            return await create(fields, tenantID: tenantID)
+        }
+    }
+
     private func create(_ body: [UInt8], tenantID: String) async -> HTTPResponse {
-        let fields: JobFields
         switch JobRequest.parse(body, partial: false) {
-        case .success(let f): fields = f
+        case .success(let fields): return await create(fields, tenantID: tenantID)
         case .failure(let failure): return failure.response
         }
-        return await answer { () async throws(PGError) -> HTTPResponse in
+    }
+
+    private func create(_ fields: JobFields, tenantID: String) async -> HTTPResponse {
+        await answer { () async throws(PGError) -> HTTPResponse in
             let json = try await records.create(fields, tenantID: tenantID)
             let id = (try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["id"] as? String ?? ""
             return HTTPResponse(status: 201, headers: [("Content-Type", "application/json"),

@@ -138,8 +138,10 @@ public final class JobRecords {
         return try await pool.inTenant(tenantID) { c throws(PGError) in
             let changed = try await c.query("""
                 UPDATE jobs SET title = coalesce($1, title), description = coalesce($2, description),
-                    required_skills = coalesce(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), required_skills),
-                    nice_skills = coalesce(ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), nice_skills),
+                    required_skills = CASE WHEN $3::jsonb IS NULL THEN required_skills
+                                           ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END,
+                    nice_skills = CASE WHEN $4::jsonb IS NULL THEN nice_skills
+                                       ELSE ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END,
                     min_years = CASE WHEN $10::boolean THEN NULL ELSE coalesce($5::real, min_years) END,
                     education = CASE WHEN $11::boolean THEN NULL ELSE coalesce($6, education) END,
                     location = CASE WHEN $12::boolean THEN NULL ELSE coalesce($7, location) END,
