@@ -95,6 +95,10 @@ final class PipelineMetrics {
         total("scoring", "reasons_reanchored", "Reasons whose quote is in the resume at other offsets than given (corrected).",
               s.reasonsReanchored)
         total("scoring", "runs_completed", "Scoring runs completed.", s.runsCompleted)
+        total("scoring", "prompt_tokens", "Prompt tokens the LLM scorer was billed.", s.promptTokens)
+        total("scoring", "completion_tokens", "Completion tokens the LLM scorer was billed.", s.completionTokens)
+        total("scoring", "cached_tokens", "Prompt tokens of the LLM scorer served from the endpoint's cache (the job's prefix).",
+              s.cachedTokens)
     }
 
     private func total(_ namespace: String, _ name: String, _ help: String, _ value: Int,

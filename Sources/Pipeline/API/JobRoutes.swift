@@ -21,6 +21,8 @@ public final class JobRoutes {
     private let logger: Logger
     /// Candidates were made pending (the worker looks now rather than at its next poll).
     public var requested: @LoopActor () -> Void = {}
+    /// A job was deleted (scoring in progress for it is given up).
+    public var deleted: @LoopActor (String) -> Void = { _ in }
     /// Runs that completed at the request (every candidate failed `not_parsed`): announced like the others.
     public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
     /// Checks a `callback_url` (nil: acceptable, else why not).
@@ -247,6 +249,7 @@ public final class JobRoutes {
     private func delete(_ id: String, tenantID: String) async -> HTTPResponse {
         await answer { () async throws(PGError) -> HTTPResponse in
             guard try await records.delete(id, tenantID: tenantID) else { return APIRoutes.notFound("job", id) }
+            deleted(id.lowercased())
             logger.info("job deleted", metadata: ["job": "\(id)"])
             return HTTPResponse(status: 204, headers: [], body: [])
         }

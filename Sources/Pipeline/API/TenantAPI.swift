@@ -56,6 +56,7 @@ public final class TenantAPI {
             }
         }
         jobRoutes.requested = { [unowned self] in scoring.wake() }
+        jobRoutes.deleted = { [unowned self] id in scoring.cancel(jobID: id) }
         jobRoutes.completed = { [unowned self] run in await announce(run) }
         scoring.completed = { [unowned self] run in await announce(run) }
         ledger.completed = { [unowned self] tenant, tenantID, batch in

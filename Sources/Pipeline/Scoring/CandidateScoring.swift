@@ -10,15 +10,32 @@ import Sink
 public protocol CandidateScoring: AnyObject {
     /// What the candidates' `scorer` column says (`rules`, `llm`).
     var name: String { get }
-    /// One outcome per candidate, in order: a document not parsed fails `not_parsed`.
+    /// One outcome per candidate, in order: a document not parsed fails `not_parsed`. An outcome failed
+    /// ``CandidateScoringFailure/cancelled`` is not an outcome (the scorer closed, or the job's scoring was
+    /// cancelled): it is not written, and the candidate stays pending.
     func score(job: JobRecord, candidates: [CandidateInput]) async -> [CandidateOutcome]
+    /// Candidates of rounds this many at once are worth scoring together (an LLM's requests overlap; the
+    /// built-in scorer is CPU work on the pool).
+    var concurrentRounds: Int { get }
+    /// Gives up what is left of job `jobID`'s scoring at once (the job was deleted).
+    func cancel(jobID: String)
+    func close() async
+}
+
+/// Codes a scorer's outcome may carry that are not the candidate's failure.
+public enum CandidateScoringFailure {
+    public static let cancelled = "cancelled"
 }
 
 /// The built-in scorer (``CandidateScorer``), run on the pool: it is CPU work (JSON decoding, text search).
 @LoopActor
 public final class BuiltInScoring: CandidateScoring {
     public let name = "rules"
+    public let concurrentRounds = 1
     private let clock: any EngineClock
+
+    public func cancel(jobID: String) {}
+    public func close() async {}
 
     public init(clock: any EngineClock = SystemClock.shared) { self.clock = clock }
 

@@ -18,8 +18,12 @@ public struct ScoringCounters: Sendable, Equatable {
     /// Outcomes not written because the candidate was gone or asked for again meanwhile (a job deleted).
     public var discarded = 0
     public var runsCompleted = 0
-    /// Rounds given back to the queue after an error (the database away).
+    /// Candidates given back to the queue after an error (the database away) or a cancelled scoring.
     public var released = 0
+    /// Tokens an LLM scorer spent (prompt, completion, of the prompt served from the endpoint's cache).
+    public var promptTokens = 0
+    public var completionTokens = 0
+    public var cachedTokens = 0
 }
 
 /// Scores what `scoring_queue` holds, on every engine with a database: claims due candidates across tenants
@@ -43,6 +47,9 @@ public final class ScoringWorker {
     private var loop: Task<Void, Never>?
     private var closed = false
     private var claimFailures = 0
+    /// Rounds being scored now, by number (at most the scorer's ``CandidateScoring/concurrentRounds``).
+    private var rounds: [Int: Task<Void, Never>] = [:]
+    private var nextRound = 0
     /// Hears each run that completed (its webhook is queued there).
     public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
 
@@ -66,18 +73,29 @@ public final class ScoringWorker {
     /// Looks at the queue now (candidates were just made pending) rather than at the next poll.
     public func wake() { nap.wake() }
 
-    /// Stops after the round in progress (its outcomes are written; what it claimed and did not finish is
-    /// due again when its lease runs out).
+    /// Gives up job `jobID`'s scoring in progress (the job was deleted): its candidates are gone from the
+    /// database already, and an LLM scorer stops spending tokens on them.
+    public func cancel(jobID: String) { scorer.cancel(jobID: jobID) }
+
+    /// Stops: the scorer closes (what it had not scored is given back to the queue, due at once for whichever
+    /// engine runs next), the rounds in progress write what they have, and the loop ends.
     public func close() async {
         guard !closed else { return }
         closed = true
         nap.close()
+        await scorer.close()
         await loop?.value
         loop = nil
+        while let round = rounds.first?.value { await round.value }
     }
 
     private func run() async {
         while !closed {
+            if rounds.count >= scorer.concurrentRounds {
+                // Woken when a round ends (a wake-up before the nap ends it at once).
+                await nap.nap(milliseconds: pollMilliseconds)
+                continue
+            }
             let claimed: [ClaimedCandidate]
             do throws(PGError) {
                 claimed = try await queue.claim(claim, limit: batchSize, leaseSeconds: leaseSeconds)
@@ -104,9 +122,20 @@ public final class ScoringWorker {
                     groups.append((key, [candidate]))
                 }
             }
-            for group in groups { await score(group.candidates) }
+            if !claimed.isEmpty {
+                let number = nextRound
+                nextRound += 1
+                rounds[number] = EventLoop.spawn { [self] in await round(number, groups.map(\.candidates)) }
+            }
             if claimed.count < batchSize { await nap.nap(milliseconds: pollMilliseconds) }
         }
+    }
+
+    /// One round: the claimed candidates, a job at a time.
+    private func round(_ number: Int, _ groups: [[ClaimedCandidate]]) async {
+        for group in groups { await score(group) }
+        rounds[number] = nil
+        nap.wake()
     }
 
     /// Scores claimed candidates of one job and tenant, and writes them; on an error, gives them back.
@@ -120,11 +149,18 @@ public final class ScoringWorker {
                 counters.discarded += group.count
                 return
             }
-            let outcomes = await scorer.score(job: job, candidates: documents)
+            let all = await scorer.score(job: job, candidates: documents)
+            // Cancelled is not an outcome: those candidates go back to the queue, due at once.
+            let outcomes = all.filter { $0.errorCode != CandidateScoringFailure.cancelled }
+            let cancelled = Set(all.filter { $0.errorCode == CandidateScoringFailure.cancelled }.map(\.documentID))
+            if !cancelled.isEmpty {
+                counters.released += cancelled.count
+                try? await queue.release(group.filter { cancelled.contains($0.documentID) }, claim: claim, delaySeconds: 0)
+            }
             let (written, completedRuns) = try await queue.write(outcomes, job: job.id, revision: job.revision,
                                                                  claim: claim, tenantID: first.tenantID)
             count(outcomes, written: written)
-            counters.discarded += group.count - written
+            counters.discarded += group.count - cancelled.count - written
             for run in completedRuns {
                 counters.runsCompleted += 1
                 await completed(run)
@@ -147,6 +183,9 @@ public final class ScoringWorker {
             counters.reasonsDropped += outcome.reasonsDropped
             counters.reasonsReanchored += outcome.reasonsReanchored
             counters.reasonsVerified += outcome.reasonsKept
+            counters.promptTokens += outcome.promptTokens ?? 0
+            counters.completionTokens += outcome.completionTokens ?? 0
+            counters.cachedTokens += outcome.cachedTokens ?? 0
         }
     }
 }
