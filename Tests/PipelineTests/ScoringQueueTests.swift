@@ -119,10 +119,10 @@ struct ScoringQueueTests {
 
         // A lease that runs out: due again for anyone.
         let other = UUID().uuidString.lowercased()
-        let short = try await setup.queue.claim(other, limit: 10, leaseSeconds: 1)
+        let short = try await setup.queue.claim(other, limit: 10, leaseSeconds: 4)
         #expect(short.count == 3)
         #expect(try await setup.queue.claim(claim, limit: 10, leaseSeconds: 60).isEmpty, "leased")
-        try await Task.sleep(for: .milliseconds(1_200))
+        try await Task.sleep(for: .milliseconds(4_200))
 
         let worker = ScoringWorker(queue: setup.queue, scorer: BuiltInScoring(), logger: Setup.logger, batchSize: 2,
                                    pollMilliseconds: 50)

@@ -76,7 +76,7 @@ public final class IngestRouter: HTTPRouter {
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
                 return idempotent(exchange, tenant, route: "bulk-parse-resumes") { context in
-                    self.withJob(exchange, tenant) { job in
+                    self.withJob(exchange, tenant, replay: context?.replay != nil) { job in
                         BulkUploadHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context,
                                                jobID: job)
                     }
@@ -88,7 +88,7 @@ public final class IngestRouter: HTTPRouter {
             return authenticated(exchange) { [self] tenant in
                 if let refused = refuseAtLimit(exchange, tenant) { return refused }
                 return idempotent(exchange, tenant, route: "imports") { context in
-                    self.withJob(exchange, tenant) { job in
+                    self.withJob(exchange, tenant, replay: context?.replay != nil) { job in
                         ArchiveImportHandler.make(exchange: exchange, router: self, tenant: tenant, idempotency: context,
                                                   jobID: job)
                     }
@@ -216,11 +216,14 @@ public final class IngestRouter: HTTPRouter {
 
     /// `?job_id=`: the upload's documents are scored for that job as soon as they are parsed. The job is looked
     /// up before any byte of the body is read (the body waits): an unknown job is `404 not_found` and nothing
-    /// is spooled. `make(nil)` at once without one.
-    package func withJob(_ exchange: HTTPExchange, _ tenant: AuthenticatedTenant,
+    /// is spooled. `make(nil)` at once without one, or for an idempotent `replay` (its first answer is the
+    /// answer, whatever became of the job since).
+    package func withJob(_ exchange: HTTPExchange, _ tenant: AuthenticatedTenant, replay: Bool = false,
                          _ make: @escaping @LoopActor (String?) -> any HTTPRequestHandler) -> any HTTPRequestHandler
     {
-        guard let job = QueryString.value("job_id", in: exchange.head.target), !job.isEmpty else { return make(nil) }
+        guard !replay, let job = QueryString.value("job_id", in: exchange.head.target), !job.isEmpty else {
+            return make(nil)
+        }
         guard DocumentID(job) != nil else {
             return reject(exchange, 400, "invalid_parameter", "job_id must be a job's id (a UUID from POST /api/v1/jobs)")
         }

@@ -115,6 +115,11 @@ public final class BatchLedger {
 
     private func journalWrite(_ entry: SealJournal.Entry) async {
         guard let journal else { return }
+        var entry = entry
+        // An import is described (with its job) when it arrives and sealed once its archive is read, by code
+        // that does not know the job: the seal keeps the describe's job, or a restart before the database had
+        // the describe would lose it.
+        if entry.jobID == nil { entry.jobID = await journal.entry(entry.batch)?.jobID }
         do {
             try await journal.write(entry)
         } catch {

@@ -12,6 +12,8 @@ public enum JobRequest {
     static let maxSkills = 200
     static let maxSkillLength = 100
     static let maxTitleLength = 300
+    /// The longest description, in characters (a job ad is a few thousand).
+    public static let maxDescriptionLength = 1 << 20
 
     /// The fields of a JSON object body; `partial` for a change (every field optional, null clears the
     /// optional ones).
@@ -27,7 +29,8 @@ public enum JobRequest {
         func text(_ key: String, max: Int) -> Result<String?, HTTPResponseFailure> {
             guard let value = object[key], !(value is NSNull) else { return .success(nil) }
             guard let string = value as? String else { return .failure(fail(400, "invalid_parameter", "\(key) must be a string")) }
-            let trimmed = string.trimmingCharacters(in: .whitespacesAndNewlines)
+            // NUL is dropped as the database would drop it (it stores none), before emptiness is judged.
+            let trimmed = string.replacingOccurrences(of: "\u{0}", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard trimmed.count <= max else {
                 return .failure(fail(400, "invalid_parameter", "\(key) is over \(max) characters"))
             }
@@ -35,7 +38,7 @@ public enum JobRequest {
         }
         do throws(HTTPResponseFailure) {
             job.title = try text("title", max: maxTitleLength).get()
-            job.description = try text("description", max: 1 << 20).get()
+            job.description = try text("description", max: maxDescriptionLength).get()
             job.location = try text("location", max: 200).get()
             for (key, path) in [("required_skills", \JobFields.requiredSkills), ("nice_to_have_skills", \JobFields.niceSkills)] {
                 guard let value = object[key], !(value is NSNull) else { continue }

@@ -67,6 +67,11 @@ public final class JobRoutes {
         case 1:
             exchange.route = "jobs"
             switch method {
+            case "POST" where Self.isMultipart(exchange):
+                return router.respond(exchange) {
+                    .error(415, code: "unsupported_media_type",
+                           message: "send the job as JSON, or the description file itself as the body (not multipart/form-data)")
+                }
             case "POST" where Self.isFile(exchange):
                 return createFromFile(exchange, query: query, tenantID: tenantID, router: router)
             case "POST": return router.respondToBody(exchange) { [self] body in await create(body, tenantID: tenantID) }
@@ -132,6 +137,10 @@ public final class JobRoutes {
 
     // MARK: Routes
 
+    private static func isMultipart(_ exchange: HTTPExchange) -> Bool {
+        exchange.head.headers.first("Content-Type")?.lowercased().hasPrefix("multipart/") == true
+    }
+
     /// Whether a `POST /jobs` body is a description file rather than the JSON job: any declared type but JSON.
     private static func isFile(_ exchange: HTTPExchange) -> Bool {
         guard let type = exchange.head.headers.first("Content-Type")?.lowercased() else { return false }
@@ -149,6 +158,10 @@ public final class JobRoutes {
         }
         guard !file.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .error(422, code: "empty_job", message: "no text was found in the description file")
+        }
+        guard file.text.count <= JobRequest.maxDescriptionLength else {
+            return .error(422, code: "description_too_long",
+                          message: "the description file holds over \(JobRequest.maxDescriptionLength) characters of text")
         }
         return nil
     }
@@ -182,8 +195,10 @@ public final class JobRoutes {
             if let refused = Self.refusal(file) { return refused }
             object["description"] = file.text
             let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
-            guard case .success(var fields) = JobRequest.parse(body, partial: false) else {
-                return .error(422, code: "empty_job", message: "no text was found in the description file")
+            var fields: JobFields
+            switch JobRequest.parse(body, partial: false) {
+            case .success(let f): fields = f
+            case .failure(let failure): return failure.response
             }
             fields.source = file.source
             return await create(fields, tenantID: tenantID)

@@ -45,6 +45,14 @@ struct SealJournal: Sendable {
         await Offload.runNonThrowing { FileSystem.unlink(path) }
     }
 
+    /// Batch `batch`'s entry, if one is left.
+    func entry(_ batch: String) async -> Entry? {
+        let path = directory + "/\(batch).json"
+        return await Offload.runNonThrowing {
+            FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(Entry.self, from: $0) }
+        }
+    }
+
     /// Every entry left (after a restart).
     func entries() async -> [Entry] {
         let directory = self.directory

@@ -168,7 +168,7 @@ public final class TenantAPI {
         router.jobExists = { tenant, id in
             guard let tenantID = tenant.id else { return false }
             do throws(PGError) {
-                return try await jobs.job(id, tenantID: tenantID) != nil
+                return try await jobs.exists(id, tenantID: tenantID)
             } catch {
                 logger.warning("job lookup failed", metadata: ["error": "\(error)"])
                 return nil

@@ -106,6 +106,14 @@ public final class JobRecords {
         return try await pool.inTenant(tenantID) { c throws(PGError) in try await Self.read(id, on: c) }
     }
 
+    /// Whether the tenant has job `id`.
+    public func exists(_ id: String, tenantID: String) async throws(PGError) -> Bool {
+        guard DocumentID(id) != nil else { return false }
+        return try await pool.inTenant(tenantID) { c throws(PGError) in
+            try await c.query("SELECT 1 FROM jobs WHERE id = $1::uuid", [id]).rows.count == 1
+        }
+    }
+
     /// A job as the scorers read it; nil when the tenant has none by that id.
     public func record(_ id: String, tenantID: String) async throws(PGError) -> JobRecord? {
         guard DocumentID(id) != nil else { return nil }
@@ -183,8 +191,11 @@ public final class JobRecords {
             var notReady: [String] = []
             switch selection {
             case .batch(let id):
+                // `FOR SHARE` waits for a Sink transaction writing the batch's documents (it holds the batch
+                // row `FOR NO KEY UPDATE` to recount it): its documents are then seen here, or its own step
+                // sees this run. Without it, a document committed in between would be neither.
                 guard DocumentID(id) != nil,
-                      try await c.query("SELECT 1 FROM batches WHERE id = $1::uuid", [id]).rows.count == 1
+                      try await c.query("SELECT 1 FROM batches WHERE id = $1::uuid FOR SHARE", [id]).rows.count == 1
                 else { return (nil, false) }
                 batchID = id
                 parameters.append(id)
@@ -301,7 +312,8 @@ public final class JobRecords {
                 JOIN documents d ON d.id = s.document_id
                 WHERE s.job_id = $1::uuid AND ($2::integer IS NULL OR s.score >= $2::integer)
                   AND ($3::text IS NULL OR s.status = $3)
-                  AND ($4::integer IS NULL OR s.rank < $4::integer OR (s.rank = $4::integer AND s.document_id > $5::uuid))
+                  AND ($4::integer IS NULL OR (s.rank <= $4::integer
+                       AND (s.rank < $4::integer OR (s.rank = $4::integer AND s.document_id > $5::uuid))))
                 ORDER BY s.rank DESC, s.document_id LIMIT $6::integer
                 """, [jobID, minScore.map(String.init), status, after.map { String($0.rank) }, after?.documentID,
                       String(limit)]).rows
@@ -404,14 +416,28 @@ enum JobSQL {
 
     /// Candidates for the runs that follow a batch, from the documents of the batch items in relation `items`
     /// (`batch_id`, `tenant_id`, `content_sha256`) whose rows are final: what the Sink's upsert and a seal run.
+    ///
+    /// The runs' jobs and the documents are locked `FOR KEY SHARE` first: a job or document deleted at the same
+    /// moment is waited for and then skipped, rather than failing the foreign keys of the rows written here
+    /// (which would fail the whole statement, and with it the Sink's flush of good documents).
     static func batchCandidates(items: String) -> String {
         """
-        WITH due AS (
+        WITH it AS \(items),
+        runs AS (
+            SELECT r.id, r.job_id, r.batch_id, r.created_at FROM scoring_runs r JOIN jobs j ON j.id = r.job_id
+            WHERE r.batch_id IN (SELECT batch_id FROM it)
+            FOR KEY SHARE OF j, r),
+        docs AS (
+            SELECT d.id, d.status, d.tenant_id, d.content_sha256 FROM documents d
+            WHERE (d.tenant_id, d.content_sha256) IN (SELECT tenant_id, content_sha256 FROM it
+                                                      WHERE batch_id IN (SELECT batch_id FROM runs))
+              AND d.status IN ('parsed', 'failed')
+            FOR KEY SHARE),
+        due AS (
             SELECT DISTINCT ON (r.job_id, d.id) r.job_id, r.id AS run_id, d.id, d.status
-            FROM \(items) it
-            JOIN scoring_runs r ON r.batch_id = it.batch_id
-            JOIN documents d ON d.tenant_id = it.tenant_id AND d.content_sha256 = it.content_sha256
-            WHERE d.status IN ('parsed', 'failed')
+            FROM it
+            JOIN runs r ON r.batch_id = it.batch_id
+            JOIN docs d ON d.tenant_id = it.tenant_id AND d.content_sha256 = it.content_sha256
             ORDER BY r.job_id, d.id, r.created_at DESC),
         made AS (\(candidates(from: "due", job: "src.job_id", run: "src.run_id", restart: false)))
         \(queue(from: "made"))

@@ -143,6 +143,12 @@ public final class ScoringQueue {
         array.append(0x5D)
         let json = String(decoding: array, as: UTF8.self)
         return try await pool.inTenant(tenantID) { c throws(PGError) in
+            // The candidates first, then their queue rows: the order a request for them takes too (no deadlock).
+            try await c.query("""
+                SELECT 1 FROM job_scores WHERE job_id = $1::uuid
+                  AND document_id IN (SELECT (x->>'document_id')::uuid FROM jsonb_array_elements($2::jsonb) AS x)
+                ORDER BY document_id FOR UPDATE
+                """, [jobID, json])
             let updated = try await c.query("""
                 WITH o AS (
                     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
@@ -190,8 +196,16 @@ public final class ScoringQueue {
     /// completed since, a completion whose announcement was lost in a crash): those complete and unannounced.
     public func unannounced(tenantID: String) async throws(PGError) -> [CompletedRun] {
         try await pool.inTenant(tenantID) { c throws(PGError) in
+            // Open runs following a batch that completed: what ``batchCompleted(_:tenantID:)`` does, made up
+            // for an engine that stopped before it.
+            try await c.query(JobSQL.batchCandidates(items: """
+                (SELECT i.batch_id, i.tenant_id, i.content_sha256 FROM batch_items i
+                 WHERE i.batch_id IN (SELECT r.batch_id FROM scoring_runs r JOIN batches b ON b.id = r.batch_id
+                                      WHERE r.completed_at IS NULL AND b.completed_at IS NOT NULL))
+                """))
             let open = try await c.query("""
-                SELECT id::text FROM scoring_runs WHERE announced_at IS NULL AND completed_at IS NULL LIMIT 1000
+                SELECT id::text FROM scoring_runs WHERE announced_at IS NULL AND completed_at IS NULL
+                ORDER BY created_at DESC LIMIT 1000
                 """).rows.compactMap { $0[0] }
             let now = try await Self.complete(runs: open, on: c, tenantID: tenantID)
             return now + (try await c.query("""
@@ -225,6 +239,11 @@ public final class ScoringQueue {
     public func batchCompleted(_ batchID: String, tenantID: String) async throws(PGError) -> [CompletedRun] {
         guard DocumentID(batchID) != nil else { return [] }
         return try await pool.inTenant(tenantID) { c throws(PGError) in
+            // Items whose document never passed through the Sink (reused from a stored result) become
+            // candidates now; they are pending, so their runs complete once they are scored.
+            try await c.query(JobSQL.batchCandidates(
+                items: "(SELECT batch_id, tenant_id, content_sha256 FROM batch_items WHERE batch_id = $1::uuid)"),
+                [batchID])
             let runs = try await c.query("""
                 SELECT id::text FROM scoring_runs WHERE batch_id = $1::uuid AND completed_at IS NULL
                 """, [batchID]).rows.compactMap { $0[0] }
@@ -244,6 +263,13 @@ public final class ScoringQueue {
 
     static func complete(runs: [String], on c: PGConnection, tenantID: String) async throws(PGError) -> [CompletedRun] {
         guard !runs.isEmpty else { return [] }
+        let list = String(decoding: JSONText.strings(runs), as: UTF8.self)
+        // Two writers finishing a run's last candidates at once would each see the other's as pending: the run
+        // rows are locked first, so the second waits and then sees the first's committed.
+        try await c.query("""
+            SELECT 1 FROM scoring_runs WHERE id IN (SELECT x::uuid FROM jsonb_array_elements_text($1::jsonb) AS x)
+            ORDER BY id FOR NO KEY UPDATE
+            """, [list])
         return try await c.query("""
             UPDATE scoring_runs r SET completed_at = now()
             WHERE r.id IN (SELECT x::uuid FROM jsonb_array_elements_text($1::jsonb) AS x) AND r.completed_at IS NULL
@@ -251,7 +277,7 @@ public final class ScoringQueue {
               AND (r.batch_id IS NULL OR EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch_id
                                                    AND b.completed_at IS NOT NULL))
             RETURNING r.id::text, r.callback_url, \(JobSQL.runJSON)
-            """, [String(decoding: JSONText.strings(runs), as: UTF8.self)]).rows.compactMap { row in
+            """, [list]).rows.compactMap { row in
             guard let id = row[0] else { return nil }
             return CompletedRun(id: id, tenantID: tenantID, callbackURL: row[1], summary: Array((row[2] ?? "{}").utf8))
         }

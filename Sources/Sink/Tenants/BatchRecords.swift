@@ -140,6 +140,7 @@ public final class BatchRecords {
                 WITH run AS (
                     INSERT INTO scoring_runs (tenant_id, job_id, batch_id, callback_url, requested)
                     SELECT current_tenant(), j.id, $1::uuid, $3, $4::integer FROM jobs j WHERE j.id = $2::uuid
+                    FOR KEY SHARE
                     ON CONFLICT (job_id, batch_id) WHERE batch_id IS NOT NULL DO NOTHING
                     RETURNING id)
                 SELECT count(*) FROM run
