@@ -247,6 +247,23 @@ struct LLMScorerTests {
         await h.stop()
     }
 
+    @Test("5xx answers and dropped connections are retried with backoff; no candidate fails for them")
+    @LoopActor
+    func serverErrorsRetried() async throws {
+        let h = try ScorerHarness(simulator: { $0.errorRate = 0.3; $0.dropRate = 0.2; $0.seed = 7 },
+                                  scorer: { $0.breakerCooldownMilliseconds = 100 })
+        h.scorer.backoff = Backoff(base: 20_000_000, cap: 200_000_000)
+        let candidates = ScorerHarness.candidates(4)
+        let outcomes = await h.score(ScorerHarness.job, candidates)
+        #expect(outcomes.allSatisfy { $0.scored != nil }, "\(outcomes.map(\.failureCode))")
+        let sim = h.simulator.counters
+        #expect(sim.injectedServerErrors + sim.droppedConnections > 0)
+        #expect(h.scorer.counters.serverErrors == sim.injectedServerErrors)
+        #expect(h.scorer.counters.transportErrors == sim.droppedConnections)
+        #expect(h.scorer.counters.requests == 4 + sim.injectedServerErrors + sim.droppedConnections)
+        await h.stop()
+    }
+
     @Test("context_length_exceeded: the window is learned, the resume compacted, and the evidence checked against the stored text")
     @LoopActor
     func compactsOnOverflow() async throws {

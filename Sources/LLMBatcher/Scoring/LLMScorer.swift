@@ -46,7 +46,8 @@ public final class LLMScorer {
     let client: OpenAIClient
     let logger: Logger
     var dispatch: ScoringDispatch
-    let backoff = Backoff()
+    /// The backoff after transient failures (tests shorten it).
+    var backoff = Backoff()
     var random = SystemRandomNumberGenerator()
     /// The context window (the endpoint's, once a `context_length_exceeded` stated it).
     var contextWindow: Int

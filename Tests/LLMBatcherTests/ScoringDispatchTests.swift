@@ -1,0 +1,136 @@
+import Loop
+import ResumeModel
+import Testing
+
+@testable import LLMBatcher
+
+/// The scorer's dispatch machine, pure: time passed in, actions out; no sockets, no sleeps.
+@Suite("Scoring dispatch machine")
+struct ScoringDispatchTests {
+    static let t0: UInt64 = 1_000_000_000_000
+    static let second: UInt64 = 1_000_000_000
+
+    static func configuration(_ tweak: (inout LLMConfiguration) -> Void = { _ in }) -> LLMConfiguration {
+        var c = LLMConfiguration()
+        c.maxConcurrency = 3
+        tweak(&c)
+        return c
+    }
+
+    static func task(_ id: String, characters: Int = 2_000, run: UInt64 = 1, jobID: String = "j") -> ScoringTask {
+        ScoringTask(run: run, index: 0, jobID: jobID,
+                    candidate: ScoringCandidate(id: id, text: String(repeating: "a", count: characters)),
+                    system: "system", maxTokens: 600, submitted: t0)
+    }
+
+    static func sent(_ action: ScoringDispatch.Action) -> String? {
+        guard case .send(let request) = action else { return nil }
+        return request.task.candidateID
+    }
+
+    static func timer(_ action: ScoringDispatch.Action) -> UInt64? {
+        guard case .armTimer(let at) = action else { return nil }
+        return at
+    }
+
+    @Test("candidates go in order, one per request, up to the concurrency limit; then idle until a slot frees")
+    func orderAndConcurrency() {
+        var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        for id in ["a", "b", "c", "d"] { d.enqueue(Self.task(id)) }
+        #expect(Self.sent(d.next(now: Self.t0)) == "a")
+        #expect(Self.sent(d.next(now: Self.t0)) == "b")
+        #expect(Self.sent(d.next(now: Self.t0)) == "c")
+        guard case .idle = d.next(now: Self.t0) else {
+            Issue.record("a fourth request went over the limit of 3")
+            return
+        }
+        d.requestEnded()
+        #expect(Self.sent(d.next(now: Self.t0)) == "d")
+        #expect(d.waiting == 0 && d.inFlight == 3)
+    }
+
+    @Test("a retry goes first")
+    func retryFirst() {
+        var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        d.enqueue(Self.task("new"))
+        d.enqueue(Self.task("again"), first: true)
+        #expect(Self.sent(d.next(now: Self.t0)) == "again")
+    }
+
+    @Test("the TPM budget holds a request back until the bucket refills: the timer is armed for that moment")
+    func budgetWaits() {
+        var d = ScoringDispatch(configuration: Self.configuration { $0.tokensPerMinute = 6_000 }, now: Self.t0)
+        // ~2,000-character resumes with the schema: each reserves well over a third of 6,000 tokens.
+        for id in ["a", "b", "c"] { d.enqueue(Self.task(id, characters: 4_000)) }
+        #expect(Self.sent(d.next(now: Self.t0)) == "a")
+        #expect(Self.sent(d.next(now: Self.t0)) == "b")
+        let wake = Self.timer(d.next(now: Self.t0))
+        #expect(wake.map { $0 > Self.t0 } == true, "waits for the refill")
+        #expect(d.waiting == 1, "nothing was taken from the queue")
+        if let wake { #expect(Self.sent(d.next(now: wake)) == "c") }
+    }
+
+    @Test("a 429 empties the bucket for Retry-After: nothing goes before it, the next goes after it")
+    func rateLimitedWaits() {
+        var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        d.enqueue(Self.task("a"))
+        d.enqueue(Self.task("b"))
+        guard case .send(let request) = d.next(now: Self.t0) else {
+            Issue.record("nothing sent")
+            return
+        }
+        d.requestEnded()
+        d.release(request.reservation, now: Self.t0)
+        d.rateLimited(reservation: request.reservation, kind: .tokens, wait: 2 * Self.second, headers: RateLimitHeaders(),
+                      sentAt: Self.t0, now: Self.t0)
+        d.enqueue(request.task, first: true)
+        let wake = Self.timer(d.next(now: Self.t0))
+        #expect(wake.map { $0 >= Self.t0 + 2 * Self.second } == true, "\(String(describing: wake))")
+        #expect(Self.timer(d.next(now: Self.t0 + Self.second)) != nil)
+        // The bucket was emptied: it goes once it holds the request's tokens again (within the minute).
+        #expect(Self.sent(d.next(now: Self.t0 + 60 * Self.second)) == "a")
+    }
+
+    @Test("after a transient failure the queue waits for the backoff; five in a row open the breaker")
+    func backoffAndBreaker() {
+        var d = ScoringDispatch(configuration: Self.configuration { $0.breakerCooldownMilliseconds = 10_000 },
+                                now: Self.t0)
+        d.enqueue(Self.task("a"))
+        d.postpone(until: Self.t0 + Self.second)
+        #expect(Self.timer(d.next(now: Self.t0)) == Self.t0 + Self.second)
+        for _ in 0..<5 { d.transientFailure(now: Self.t0 + Self.second) }
+        let wake = Self.timer(d.next(now: Self.t0 + Self.second))
+        #expect(wake != nil, "the breaker is open: nothing is sent")
+        // After the cooldown one probe goes.
+        #expect(Self.sent(d.next(now: Self.t0 + 12 * Self.second)) == "a")
+    }
+
+    @Test("a cancelled job's waiting candidates are taken out, the others stay in order")
+    func removeByJob() {
+        var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        d.enqueue(Self.task("a", jobID: "x"))
+        d.enqueue(Self.task("b", jobID: "y"))
+        d.enqueue(Self.task("c", jobID: "x"))
+        let removed = d.remove { $0.jobID == "x" }
+        #expect(removed.map(\.candidateID) == ["a", "c"])
+        #expect(Self.sent(d.next(now: Self.t0)) == "b")
+        #expect(d.waiting == 0)
+    }
+
+    @Test("the estimator learns from usage: the reservation follows the endpoint's token count")
+    func learnsTokens() {
+        var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        let before = d.estimator.charactersPerToken
+        d.enqueue(Self.task("a"))
+        guard case .send(let request) = d.next(now: Self.t0) else {
+            Issue.record("nothing sent")
+            return
+        }
+        d.requestEnded()
+        d.succeeded(reservation: request.reservation, promptCharacters: request.promptCharacters,
+                    promptTokens: request.promptCharacters / 2, charged: request.promptCharacters / 2 + 600,
+                    now: Self.t0)
+        #expect(d.estimator.charactersPerToken < before)
+        #expect(d.budget.outstandingReservations == 0)
+    }
+}
