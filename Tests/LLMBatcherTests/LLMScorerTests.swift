@@ -264,6 +264,25 @@ struct LLMScorerTests {
         await h.stop()
     }
 
+    @Test("an answer cut off at max_tokens goes again with more room, not as a repair; at OPENAI_MAX_TOKENS it is invalid")
+    @LoopActor
+    func truncatedAnswers() async throws {
+        let h = try ScorerHarness()
+        h.scorer.dispatch.answerCeiling = 80
+        let outcomes = await h.score(ScorerHarness.job, ScorerHarness.candidates(3))
+        #expect(outcomes.allSatisfy { $0.scored != nil }, "\(outcomes.map(\.failureCode))")
+        #expect(h.simulator.counters.truncated > 0)
+        #expect(h.scorer.counters.truncated == h.simulator.counters.truncated)
+        #expect(h.scorer.counters.repairs == 0 && h.scorer.counters.invalidAnswers == 0)
+        await h.stop()
+        // With OPENAI_MAX_TOKENS too small for any answer: one repair turn, then llm_invalid_output.
+        let small = try ScorerHarness(scorer: { $0.maxTokens = 40 })
+        let failed = await small.score(ScorerHarness.job, ScorerHarness.candidates(2))
+        #expect(failed.map(\.failureCode) == ["llm_invalid_output", "llm_invalid_output"])
+        #expect(small.scorer.counters.repairs == 2 && small.simulator.counters.requests == 4)
+        await small.stop()
+    }
+
     @Test("context_length_exceeded: the window is learned, the resume compacted, and the evidence checked against the stored text")
     @LoopActor
     func compactsOnOverflow() async throws {

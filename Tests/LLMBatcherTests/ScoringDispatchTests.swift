@@ -20,7 +20,7 @@ struct ScoringDispatchTests {
     static func task(_ id: String, characters: Int = 2_000, run: UInt64 = 1, jobID: String = "j") -> ScoringTask {
         ScoringTask(run: run, index: 0, jobID: jobID,
                     candidate: ScoringCandidate(id: id, text: String(repeating: "a", count: characters)),
-                    system: "system", maxTokens: 600, submitted: t0)
+                    system: "system", submitted: t0)
     }
 
     static func sent(_ action: ScoringDispatch.Action) -> String? {
@@ -59,15 +59,42 @@ struct ScoringDispatchTests {
 
     @Test("the TPM budget holds a request back until the bucket refills: the timer is armed for that moment")
     func budgetWaits() {
-        var d = ScoringDispatch(configuration: Self.configuration { $0.tokensPerMinute = 6_000 }, now: Self.t0)
-        // ~2,000-character resumes with the schema: each reserves well over a third of 6,000 tokens.
-        for id in ["a", "b", "c"] { d.enqueue(Self.task(id, characters: 4_000)) }
+        // What one request reserves (prompt estimate × margin + max_tokens), measured on a machine of its own.
+        var probe = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)
+        probe.enqueue(Self.task("p"))
+        guard case .send(let first) = probe.next(now: Self.t0) else {
+            Issue.record("nothing sent")
+            return
+        }
+        let tpm = first.reservedTokens * 5 / 2
+        var d = ScoringDispatch(configuration: Self.configuration { $0.tokensPerMinute = tpm }, now: Self.t0)
+        for id in ["a", "b", "c"] { d.enqueue(Self.task(id)) }
         #expect(Self.sent(d.next(now: Self.t0)) == "a")
         #expect(Self.sent(d.next(now: Self.t0)) == "b")
         let wake = Self.timer(d.next(now: Self.t0))
         #expect(wake.map { $0 > Self.t0 } == true, "waits for the refill")
         #expect(d.waiting == 1, "nothing was taken from the queue")
-        if let wake { #expect(Self.sent(d.next(now: wake)) == "c") }
+        if let wake {
+            #expect(Self.timer(d.next(now: wake - 1)) != nil, "not a nanosecond early")
+            #expect(Self.sent(d.next(now: wake)) == "c")
+        }
+    }
+
+    @Test("max_tokens: the ceiling until answers are seen, then 2.5 times their mean (at least 300), boosted after a cut-off, within OPENAI_MAX_TOKENS")
+    func learnsAnswerSize() {
+        var d = ScoringDispatch(configuration: Self.configuration { $0.maxTokens = 2_000 }, now: Self.t0)
+        var task = Self.task("a")
+        #expect(d.maxTokens(for: task) == LLMScorer.answerTokens)
+        d.observeAnswer(completionTokens: 170)
+        #expect(d.maxTokens(for: task) == 425)
+        d.observeAnswer(completionTokens: 20)
+        #expect(d.maxTokens(for: task) == 388, "a mean that follows the answers (0.9 × 170 + 0.1 × 20)")
+        for _ in 0..<50 { d.observeAnswer(completionTokens: 20) }
+        #expect(d.maxTokens(for: task) == 300, "never below the floor")
+        for _ in 0..<50 { d.observeAnswer(completionTokens: 900) }
+        #expect(d.maxTokens(for: task) == LLMScorer.answerTokens, "never above the ceiling")
+        task.outputBoost = 4
+        #expect(d.maxTokens(for: task) == 2_000, "boosted, within OPENAI_MAX_TOKENS")
     }
 
     @Test("a 429 empties the bucket for Retry-After: nothing goes before it, the next goes after it")

@@ -42,7 +42,7 @@ extension LLMScorer {
         EventLoop.spawn { [self] in
             let outcome: Result<OpenAIClient.Reply, HTTPClientError>
             do {
-                outcome = .success(try await client.complete(messages: messages, maxTokens: request.task.maxTokens,
+                outcome = .success(try await client.complete(messages: messages, maxTokens: request.maxTokens,
                                                              format: request.format, schema: Self.schema))
             } catch let error as HTTPClientError {
                 outcome = .failure(error)
@@ -82,7 +82,7 @@ extension LLMScorer {
             let prompt = reply.promptTokens ?? dispatch.estimator.estimate(characters: request.promptCharacters)
             let completion = reply.completionTokens ?? 0
             // As the parser: OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted.
-            var charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + task.maxTokens
+            var charged = configuration.rateLimitCountsActualUsage ? prompt + completion : prompt + request.maxTokens
             if reply.rateLimits.remainingTokens != nil { charged = min(charged, request.reservedTokens) }
             dispatch.succeeded(reservation: request.reservation, promptCharacters: request.promptCharacters,
                                promptTokens: reply.promptTokens, charged: charged, now: now)
@@ -92,7 +92,7 @@ extension LLMScorer {
             task.promptTokens += prompt
             task.completionTokens += completion
             task.cachedTokens += reply.cachedTokens ?? 0
-            answered(task, reply)
+            answered(task, reply, maxTokens: request.maxTokens)
         case .waitForOperator(let reason):
             logger.warning("LLM endpoint refuses this key, account or model; candidates wait for an operator",
                            metadata: ["reason": "\(reason)"])
@@ -141,7 +141,15 @@ extension LLMScorer {
     }
 
     /// A `200`: the answer validated and its evidence checked, or one repair turn, or `llm_invalid_output`.
-    private func answered(_ task: ScoringTask, _ reply: OpenAIClient.Reply) {
+    private func answered(_ task: ScoringTask, _ reply: OpenAIClient.Reply, maxTokens: Int) {
+        if reply.finishReason == "length" && task.outputBoost < 4 && maxTokens < configuration.maxTokens {
+            // Cut off: the same request again with room to finish (the answer was not wrong, only long).
+            counters.truncated += 1
+            var again = task
+            again.outputBoost *= 2
+            requeue(again)
+            return
+        }
         let answer: ScoringPrompt.Answer
         do throws(ScoringPrompt.InvalidAnswer) {
             guard reply.finishReason != "length" else {
@@ -158,11 +166,10 @@ extension LLMScorer {
             var again = task
             again.repaired = true
             again.invalidAnswer = (reply.content ?? "", error.message)
-            // A cut-off answer gets room to finish.
-            if reply.finishReason == "length" { again.maxTokens = min(configuration.maxTokens, task.maxTokens * 2) }
             requeue(again)
             return
         }
+        if let completion = reply.completionTokens { dispatch.observeAnswer(completionTokens: completion) }
         let (score, evidence) = ScoringPrompt.score(answer, text: task.text)
         counters.evidence += evidence
         let usage = ScoringUsage(promptTokens: task.promptTokens, completionTokens: task.completionTokens,

@@ -77,6 +77,8 @@ public final class LLMScorer {
         /// Answers that were not the schema, and repair turns sent for them.
         public var invalidAnswers = 0
         public var repairs = 0
+        /// Answers cut off at `max_tokens` (sent again with more room, not counted as invalid).
+        public var truncated = 0
         public var contextOverflows = 0
         public var compactions = 0
         public var promptTokens = 0
@@ -91,9 +93,10 @@ public final class LLMScorer {
     /// What the scorer did so far.
     public internal(set) var counters = Counters()
 
-    /// Completion tokens one scoring answer may use: a score, five sub-scores and up to eight short reasons
-    /// take 300–600; a repair turn asks for twice as many.
-    public static let answerTokens = 1_000
+    /// Completion tokens a scoring request asks for until answers have taught the scorer their size (a score,
+    /// five sub-scores and up to eight short reasons take 150–600); then ``ScoringDispatch`` asks for 2.5 times
+    /// the mean, and an answer cut off at `max_tokens` is sent again with twice as many (up to four times).
+    public nonisolated static let answerTokens = 1_000
 
     public init(configuration: LLMConfiguration, http: HTTPClient, logger: Logger,
                 clock: any EngineClock = SystemClock.shared) {
@@ -123,11 +126,10 @@ public final class LLMScorer {
                        remaining: candidates.count)
         let system = ScoringPrompt.systemMessage(job: job.profile, description: job.description,
                                                  location: job.location)
-        let maxTokens = min(configuration.maxTokens, Self.answerTokens)
         let now = clock.monotonicNanoseconds()
         for (index, candidate) in candidates.enumerated() {
             let task = ScoringTask(run: id, index: index, jobID: job.id, candidate: candidate, system: system,
-                                   maxTokens: maxTokens, submitted: now)
+                                   submitted: now)
             if closed {
                 finish(task, .failed(code: ScoringFailure.cancelled, detail: "the scorer is closed"))
             } else if candidate.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -182,7 +184,7 @@ public final class LLMScorer {
     func characterBudget(for task: ScoringTask) -> Int {
         let fixed = task.promptCharacters - task.prepared.utf8.count
         let fixedTokens = dispatch.estimator.estimate(characters: fixed)
-        let tokens = max(0, contextWindow - fixedTokens - task.maxTokens - 64)
+        let tokens = max(0, contextWindow - fixedTokens - dispatch.answerCeiling * task.outputBoost - 64)
         let characters = Double(tokens) * dispatch.estimator.charactersPerToken * 0.9 * task.shrink
         return max(200, min(configuration.maxInputCharacters, Int(characters)))
     }

@@ -20,6 +20,8 @@ struct ScoringDispatch: Sendable {
         /// The budget's reservation, to settle or release with the answer.
         var reservation: UInt64
         var reservedTokens: Int
+        /// Completion tokens asked for (`max_tokens`).
+        var maxTokens: Int
         var promptCharacters: Int
         var format: OpenAIClient.ResponseFormat
     }
@@ -46,6 +48,14 @@ struct ScoringDispatch: Sendable {
     private(set) var inFlight = 0
     /// Nothing waiting goes before this time (a backoff after a transient failure).
     private(set) var notBefore: UInt64 = 0
+    /// The most completion tokens a request asks for before any boost (`OPENAI_MAX_TOKENS` if lower).
+    var answerCeiling: Int
+    /// `OPENAI_MAX_TOKENS`: no request asks for more, boosted or not.
+    let maxTokensSetting: Int
+    /// Completion tokens of the valid answers, on average over the recent ones; nil before the first.
+    private(set) var completionMean: Double?
+    /// The least `max_tokens` a request asks for once answers have been seen.
+    static let answerFloor = 300
 
     init(configuration: LLMConfiguration, now: UInt64) {
         budget = RateBudget(requestsPerMinute: configuration.requestsPerMinute,
@@ -55,6 +65,25 @@ struct ScoringDispatch: Sendable {
         breaker = CircuitBreaker(initialCooldown: cooldown, maximumCooldown: max(cooldown, 120_000_000_000))
         estimator = TokenEstimator(charactersPerToken: configuration.charactersPerToken)
         format = .jsonSchema
+        maxTokensSetting = configuration.maxTokens
+        answerCeiling = min(configuration.maxTokens, LLMScorer.answerTokens)
+    }
+
+    /// `max_tokens` for `task`: until answers have been seen, ``answerCeiling``; then two and a half times the
+    /// mean answer (at least ``answerFloor``, at most the ceiling), times the task's boost after a cut-off answer,
+    /// within `OPENAI_MAX_TOKENS`. OpenAI counts `max_tokens` against TPM at admission whatever the answer uses,
+    /// so asking for what answers need instead of a fixed allowance is candidates per minute at a TPM bound
+    /// (measured on llm-sim: answers of ~170 tokens, 1,000 asked for was a third of each request's cost).
+    func maxTokens(for task: ScoringTask) -> Int {
+        let base = completionMean.map { min(answerCeiling, max(Self.answerFloor, Int(($0 * 2.5).rounded(.up)))) }
+            ?? answerCeiling
+        return min(maxTokensSetting, base * task.outputBoost)
+    }
+
+    /// A valid answer used `completionTokens`.
+    mutating func observeAnswer(completionTokens: Int) {
+        guard completionTokens > 0 else { return }
+        completionMean = completionMean.map { $0 * 0.9 + Double(completionTokens) * 0.1 } ?? Double(completionTokens)
     }
 
     /// Candidates waiting to be sent.
@@ -82,13 +111,14 @@ struct ScoringDispatch: Sendable {
         // As the parser: a wider margin until a few answers have taught the estimator this endpoint's tokenizer;
         // the margin is refunded on settle.
         let margin = estimator.observations < 3 ? 1.5 : 1.15
-        let reserve = Int((Double(promptTokens) * margin).rounded(.up)) + task.maxTokens
+        let maxTokens = maxTokens(for: task)
+        let reserve = Int((Double(promptTokens) * margin).rounded(.up)) + maxTokens
         switch budget.reserve(tokens: reserve, now: now) {
         case .granted(let id):
             queue.removeFirst()
             inFlight += 1
-            return .send(Request(task: task, reservation: id, reservedTokens: reserve, promptCharacters: prompt,
-                                 format: format))
+            return .send(Request(task: task, reservation: id, reservedTokens: reserve, maxTokens: maxTokens,
+                                 promptCharacters: prompt, format: format))
         case .wait(let until):
             // The breaker's probe (if this was one) was not sent: nothing to record, it is allowed again later.
             return .armTimer(at: until)

@@ -13,8 +13,8 @@ struct ScoringTask: Sendable {
     var text: String
     /// The text as sent (compacted when over budget).
     var prepared: String
-    /// Completion tokens asked for.
-    var maxTokens: Int
+    /// Multiplier of the completion tokens asked for, doubled after an answer cut off at `max_tokens`.
+    var outputBoost = 1
     /// The compactor's level reached, `context_length_exceeded` answers so far, and the factor the character
     /// budget is cut by after each.
     var compactionLevel = 0
@@ -31,8 +31,7 @@ struct ScoringTask: Sendable {
     var cachedTokens = 0
     var submitted: UInt64
 
-    init(run: UInt64, index: Int, jobID: String, candidate: ScoringCandidate, system: String, maxTokens: Int,
-         submitted: UInt64) {
+    init(run: UInt64, index: Int, jobID: String, candidate: ScoringCandidate, system: String, submitted: UInt64) {
         self.run = run
         self.index = index
         self.jobID = jobID
@@ -40,7 +39,6 @@ struct ScoringTask: Sendable {
         self.system = system
         text = candidate.text
         prepared = candidate.text
-        self.maxTokens = maxTokens
         self.submitted = submitted
     }
 
