@@ -132,6 +132,33 @@ struct ScoringDispatchTests {
         #expect(Self.sent(d.next(now: Self.t0 + 12 * Self.second)) == "a")
     }
 
+    @Test("the breaker's one probe is not spent on a request the budget holds back")
+    func probeNotLostToBudget() {
+        var d = ScoringDispatch(configuration: Self.configuration {
+            $0.breakerCooldownMilliseconds = 1_000
+            $0.tokensPerMinute = 10_000
+        }, now: Self.t0)
+        d.enqueue(Self.task("a"))
+        d.enqueue(Self.task("b"))
+        for _ in 0..<5 { d.transientFailure(now: Self.t0) }
+        #expect(Self.timer(d.next(now: Self.t0)) == Self.t0 + Self.second, "open until the cooldown ends")
+        // A 429 empties the token bucket: when the cooldown ends, the budget still says wait.
+        guard case .granted(let id) = d.budget.reserve(tokens: 1, now: Self.t0) else { return }
+        d.release(id, now: Self.t0)
+        d.budget.penalize(retryAfterNanoseconds: 0, kind: .tokens, now: Self.t0)
+        let wake = Self.timer(d.next(now: Self.t0 + Self.second))
+        #expect(wake.map { $0 > Self.t0 + Self.second } == true)
+        if case .halfOpen = d.breaker.state { Issue.record("the probe was taken and not sent") }
+        // Once the bucket holds the request, the probe goes; nothing else until it is answered.
+        guard let wake, case .send = d.next(now: wake) else {
+            Issue.record("the probe did not go")
+            return
+        }
+        for later in [wake, wake + 60 * Self.second] {
+            #expect(Self.sent(d.next(now: later)) == nil, "a second request went while the probe is out")
+        }
+    }
+
     @Test("a cancelled job's waiting candidates are taken out, the others stay in order")
     func removeByJob() {
         var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)

@@ -79,6 +79,10 @@ extension LLMScorer {
         if action != .accept { dispatch.release(request.reservation, now: now) }
         switch action {
         case .accept:
+            if let reason = unauthorized {
+                logger.warning("LLM endpoint accepts scoring requests again", metadata: ["was": "\(reason)"])
+                unauthorized = nil
+            }
             let prompt = reply.promptTokens ?? dispatch.estimator.estimate(characters: request.promptCharacters)
             let completion = reply.completionTokens ?? 0
             // As the parser: OpenAI's limiter (and llm-sim's) keeps prompt + max_tokens once admitted.
@@ -94,8 +98,11 @@ extension LLMScorer {
             task.cachedTokens += reply.cachedTokens ?? 0
             answered(task, reply, maxTokens: request.maxTokens)
         case .waitForOperator(let reason):
-            logger.warning("LLM endpoint refuses this key, account or model; candidates wait for an operator",
-                           metadata: ["reason": "\(reason)"])
+            if unauthorized == nil {
+                logger.warning("LLM endpoint refuses this key, account or model; candidates wait for an operator",
+                               metadata: ["reason": "\(reason)"])
+            }
+            unauthorized = reason
             dispatch.waitForOperator(now: now)
             requeue(task)
         case .rateLimited(let kind, let wait):

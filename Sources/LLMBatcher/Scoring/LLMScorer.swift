@@ -59,6 +59,8 @@ public final class LLMScorer {
     /// Candidates being compacted on the pool (a cancelled one is dropped when it comes back).
     var compacting = 0
     var closed = false
+    /// Why the endpoint refuses the key, account or model, while it does (logged once, not per probe).
+    public internal(set) var unauthorized: String?
 
     /// One `score(job:candidates:)` call: its outcomes as they come, and the caller waiting for all of them.
     struct Run {

@@ -102,10 +102,13 @@ struct ScoringDispatch: Sendable {
     }
 
     /// The next thing to do at `now`.
+    ///
+    /// The budget is asked before the breaker: ``CircuitBreaker/allow(now:)`` lets exactly one probe through
+    /// once its cooldown has passed, and a probe taken but then held back by the budget would leave the breaker
+    /// half-open with nothing in flight to close it, for good.
     mutating func next(now: UInt64) -> Action {
         guard inFlight < concurrency.limit, let task = queue.first else { return .idle }
         if now < notBefore { return .armTimer(at: notBefore) }
-        guard breaker.allow(now: now) else { return .armTimer(at: now + 1_000_000_000) }
         let prompt = task.promptCharacters
         let promptTokens = estimator.estimate(characters: prompt)
         // As the parser: a wider margin until a few answers have taught the estimator this endpoint's tokenizer;
@@ -113,16 +116,26 @@ struct ScoringDispatch: Sendable {
         let margin = estimator.observations < 3 ? 1.5 : 1.15
         let maxTokens = maxTokens(for: task)
         let reserve = Int((Double(promptTokens) * margin).rounded(.up)) + maxTokens
-        switch budget.reserve(tokens: reserve, now: now) {
-        case .granted(let id):
-            queue.removeFirst()
-            inFlight += 1
-            return .send(Request(task: task, reservation: id, reservedTokens: reserve, maxTokens: maxTokens,
-                                 promptCharacters: prompt, format: format))
-        case .wait(let until):
-            // The breaker's probe (if this was one) was not sent: nothing to record, it is allowed again later.
+        let grant = budget.nextGrantTime(tokens: reserve, now: now)
+        if grant > now { return .armTimer(at: grant) }
+        switch breaker.state {
+        case .open(let until) where now < until:
             return .armTimer(at: until)
+        case .halfOpen:
+            // The probe is out: its answer (an event) asks again.
+            return .idle
+        default:
+            break
         }
+        guard breaker.allow(now: now) else { return .idle }
+        guard case .granted(let id) = budget.reserve(tokens: reserve, now: now) else {
+            // Not reached: the grant time was now. Ask again at once rather than trust it.
+            return .armTimer(at: now + 1_000_000)
+        }
+        queue.removeFirst()
+        inFlight += 1
+        return .send(Request(task: task, reservation: id, reservedTokens: reserve, maxTokens: maxTokens,
+                             promptCharacters: prompt, format: format))
     }
 
     // MARK: Events
