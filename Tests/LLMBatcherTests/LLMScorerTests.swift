@@ -301,6 +301,24 @@ struct LLMScorerTests {
         await h.stop()
     }
 
+    @Test("a refused key: candidates wait (the breaker paces the probes) instead of failing")
+    @LoopActor
+    func refusedKeyWaits() async throws {
+        let h = try ScorerHarness(scorer: { $0.apiKey = "sk-wrong"; $0.breakerCooldownMilliseconds = 60_000 })
+        let scorer = h.scorer
+        EventLoop.spawn {
+            for _ in 0..<200 where await scorer.unauthorized == nil { try? await Task.sleep(nanoseconds: 10_000_000) }
+            await scorer.close()
+        }
+        let outcomes = await h.score(ScorerHarness.job, ScorerHarness.candidates(3))
+        #expect(outcomes.map(\.failureCode) == ["cancelled", "cancelled", "cancelled"], "nothing failed on its own")
+        #expect(h.scorer.unauthorized != nil)
+        #expect(h.simulator.counters.unauthorized >= 1)
+        // Only what was in flight when the first 401 came: then the breaker is open for a minute.
+        #expect(h.simulator.counters.requests <= 3)
+        await h.stop()
+    }
+
     @Test("an empty resume fails empty_text without a request; cancelling a job fails what waits")
     @LoopActor
     func emptyAndCancelled() async throws {
