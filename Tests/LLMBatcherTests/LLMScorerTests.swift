@@ -332,7 +332,9 @@ struct LLMScorerTests {
         let scorer = h2.scorer
         EventLoop.spawn {
             try? await Task.sleep(nanoseconds: 300_000_000)
-            await scorer.cancel(jobID: ScorerHarness.job.id)
+            let count = await scorer.cancel(jobID: ScorerHarness.job.id)
+            #expect(count == 3)
+            #expect(await scorer.cancel(jobID: ScorerHarness.job.id) == 0, "nothing left to cancel")
         }
         let cancelled = await h2.score(ScorerHarness.job, ScorerHarness.candidates(3))
         #expect(cancelled.map(\.failureCode) == Array(repeating: "cancelled", count: 3))

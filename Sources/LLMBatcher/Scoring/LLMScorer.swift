@@ -148,21 +148,21 @@ public final class LLMScorer {
         return await withCheckedContinuation(isolation: LoopActor.shared) { runs[id]!.continuation = $0 }
     }
 
-    /// Cancels what is left of job `jobID`'s scoring (the job was deleted): waiting candidates fail `cancelled`
-    /// at once, and answers still in flight are dropped when they come. Returns the candidates cancelled.
+    /// Cancels what is left of job `jobID`'s scoring (the job was deleted): every candidate without an outcome
+    /// fails `cancelled` at once (waiting ones leave the queue; answers still in flight are dropped when they
+    /// come). Returns the candidates cancelled.
     @discardableResult
     public func cancel(jobID: String) -> Int {
-        let removed = dispatch.remove { $0.jobID == jobID }
-        for task in removed {
-            finish(task, .failed(code: ScoringFailure.cancelled, detail: "the job's scoring was cancelled"))
-        }
+        _ = dispatch.remove { $0.jobID == jobID }
+        var cancelled = 0
         for (id, run) in runs where run.jobID == jobID {
             for index in run.outcomes.indices where run.outcomes[index] == nil {
                 settle(run: id, index: index, .failed(code: ScoringFailure.cancelled,
                                                       detail: "the job's scoring was cancelled"))
+                cancelled += 1
             }
         }
-        return removed.count
+        return cancelled
     }
 
     /// Stops the timer; candidates still waiting fail `cancelled`, and `score` calls return.
