@@ -114,7 +114,8 @@ struct LLMScoreBench: AsyncParsableCommand {
     static func tokens(corpus: [String], options o: LLMScoreBench) async throws -> String {
         let candidates = corpus.enumerated().map { ScoringCandidate(id: "c\($0.offset)", text: $0.element) }
         var lines = ["## tokens per candidate: \(candidates.count) candidates, one job, no rate limit binding",
-                     "mode prompt_tokens cached_tokens completion_tokens input_cost_usd_per_1000 total_cost_usd_per_1000 verified_share requests tpm_tokens_per_request"]
+                     "mode prompt_tokens cached_tokens completion_tokens input_cost_usd_per_1000 "
+                        + "total_cost_usd_per_1000 verified_share requests tpm_tokens_per_request"]
         var perMode: [String: (prompt: Double, cached: Double, completion: Double, admitted: Double)] = [:]
         for mode in ["stable", "unique"] {
             let (simulator, scorer, http) = try start(tpm: 100_000_000, options: o)
@@ -166,7 +167,8 @@ struct LLMScoreBench: AsyncParsableCommand {
             let perCandidate = stable.prompt + reserved
             for k in [4.0, 8.0] {
                 let coalesced = prefix / k + (stable.prompt - prefix) + reserved
-                lines.append(String(format: "coalescing_estimate k=%.0f tpm_tokens_per_candidate %.0f -> %.0f (x%.2f candidates per minute)",
+                lines.append(String(format: "coalescing_estimate k=%.0f tpm_tokens_per_candidate %.0f -> %.0f "
+                                        + "(x%.2f candidates per minute)",
                                     k, perCandidate, coalesced, perCandidate / coalesced))
             }
         }

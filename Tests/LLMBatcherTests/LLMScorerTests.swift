@@ -58,7 +58,9 @@ struct ScorerHarness {
 
     /// A job whose system message (with the schema) is well over the 1,024 tokens a prompt cache starts at.
     static let job: ScoringJob = {
-        let duties = (1...40).map { "Duty \($0): own a part of the payments platform and its on-call rota, item \($0)." }
+        let duties = (1...40).map {
+            "Duty \($0): own a part of the payments platform and its on-call rota, item \($0)."
+        }
         return ScoringJob(id: "job-1",
                           profile: JobProfile(title: "Backend Engineer", requiredSkills: ["Go", "PostgreSQL", "Kafka"],
                                               niceToHaveSkills: ["Kubernetes", "Terraform"], minimumYears: 4,

@@ -108,8 +108,8 @@ struct ScoringDispatchTests {
         }
         d.requestEnded()
         d.release(request.reservation, now: Self.t0)
-        d.rateLimited(reservation: request.reservation, kind: .tokens, wait: 2 * Self.second, headers: RateLimitHeaders(),
-                      sentAt: Self.t0, now: Self.t0)
+        d.rateLimited(reservation: request.reservation, kind: .tokens, wait: 2 * Self.second,
+                      headers: RateLimitHeaders(), sentAt: Self.t0, now: Self.t0)
         d.enqueue(request.task, first: true)
         let wake = Self.timer(d.next(now: Self.t0))
         #expect(wake.map { $0 >= Self.t0 + 2 * Self.second } == true, "\(String(describing: wake))")

@@ -3,7 +3,8 @@ import Testing
 
 @Suite("the evidence check for an LLM's reasons")
 struct EvidenceCheckTests {
-    static let text = "Ana Núñez\nIngeniera de datos — Zürich\nSkills: Python, SQL, Spark\nPython scripts 🐍 daily"
+    static let text = "Ana Núñez\nIngeniera de datos — Zürich\nSkills: Python, SQL, Spark\n"
+        + "Python scripts 🐍 daily"
 
     static func reason(_ quote: String, _ start: Int, _ end: Int, criterion: String = "required_skills")
         -> CandidateScore.Reason

@@ -15,7 +15,8 @@ struct ScoringPromptTests {
         #expect(a.hasPrefix(ScoringPrompt.firstLine))
         var other = Self.job
         other.minimumYears = 6
-        #expect(ScoringPrompt.systemMessage(job: other, description: "Build payments.\nOn call.", location: "Madrid") != a)
+        let changed = ScoringPrompt.systemMessage(job: other, description: "Build payments.\nOn call.", location: "Madrid")
+        #expect(changed != a)
         // The schema's JSON is built once and sorted: the same bytes on every request as well.
         let schema = try! JSONSerialization.data(withJSONObject: ScoringPrompt.answerSchema, options: [.sortedKeys])
         #expect(String(decoding: schema, as: UTF8.self) == ScoringPrompt.answerSchemaJSON)
