@@ -188,3 +188,56 @@ struct ScoringDispatchTests {
         #expect(d.budget.outstandingReservations == 0)
     }
 }
+
+/// What a scoring request carries, byte for byte.
+@Suite("Scoring requests")
+struct ScoringRequestTests {
+    static let system = ScoringPrompt.systemMessage(job: JobProfile(title: "Analyst", requiredSkills: ["SQL"]),
+                                                    description: "Reports.", location: nil)
+
+    static func task(_ text: String) -> ScoringTask {
+        ScoringTask(run: 1, index: 0, jobID: "j", candidate: ScoringCandidate(id: "c", text: text), system: system,
+                    submitted: 0)
+    }
+
+    @Test("two candidates of a job: the request bodies are the same bytes up to the resume (the cached prefix)")
+    @LoopActor
+    func sharedPrefix() {
+        let http = HTTPClient()
+        defer { http.close() }
+        let client = OpenAIClient(http: http, baseURL: "http://127.0.0.1:1/v1", apiKey: "k", model: "m",
+                                  temperature: 0, timeoutMilliseconds: 1_000)
+        let a = client.requestBody(messages: Self.task("Ann\nSQL").messages, maxTokens: 300, format: .jsonSchema,
+                                   schema: LLMScorer.schema)
+        let b = client.requestBody(messages: Self.task("Bob\nExcel").messages, maxTokens: 300, format: .jsonSchema,
+                                   schema: LLMScorer.schema)
+        let common = zip(a, b).prefix { $0 == $1 }.count
+        let user = Array("{\"role\":\"user\",\"content\":\"<resume>\\n".utf8)
+        // The first difference is inside the first user message, right after its opening.
+        let userStart = a.indices.first { a[$0...].starts(with: user) }
+        #expect(userStart.map { common == $0 + user.count } == true, "common prefix \(common) bytes")
+        #expect(common > Self.system.utf8.count)
+        // After the messages, the same bytes again: max_tokens, temperature and the schema (which providers put
+        // first in the prompt).
+        let tail = Array("],\"max_tokens\":".utf8)
+        func suffix(_ body: [UInt8]) -> ArraySlice<UInt8> {
+            body[(body.indices.first { body[$0...].starts(with: tail) } ?? 0)...]
+        }
+        #expect(suffix(a) == suffix(b))
+        #expect(String(decoding: suffix(a), as: UTF8.self).contains(
+            "\"name\":\"candidate_score\",\"strict\":true,\"schema\":" + ScoringPrompt.answerSchemaJSON))
+    }
+
+    @Test("a repair turn keeps the first two messages and adds the invalid answer and the validation error")
+    func repairTurn() {
+        var task = Self.task("Ann\nSQL")
+        let first = task.messages
+        task.invalidAnswer = (#"{"reasons":[]}"#, "\"score\" is missing")
+        let repair = task.messages
+        #expect(Array(repair.prefix(2)) == first)
+        #expect(repair.count == 4)
+        #expect(repair[2] == OpenAIClient.Message(role: "assistant", content: #"{"reasons":[]}"#))
+        #expect(repair[3].role == "user" && repair[3].content.contains("\"score\" is missing"))
+        #expect(task.promptCharacters > Self.task("Ann\nSQL").promptCharacters)
+    }
+}
