@@ -50,6 +50,14 @@ public struct LLMSimulatorConfiguration: Sendable, Equatable {
     /// Share of requests refused `429` (tokens, `Retry-After: 1`) whatever the buckets hold: a storm of rate
     /// limits from a shared or throttled account.
     public var rateLimitStormRate = 0.0
+    /// Scoring answers (``ScoringPrompt``) that add a reason quoting text that is nowhere in the resume.
+    public var scoringFabricatedQuoteRate = 0.0
+    /// Scoring answers whose reasons quote the resume exactly but at the wrong offsets.
+    public var scoringWrongOffsetsRate = 0.0
+    /// Scoring answers without a `score` (first answers; a repair turn draws ``scoringRepairNoScoreRate``).
+    public var scoringNoScoreRate = 0.0
+    /// Answers to a repair turn (the earlier invalid answer sent back) without a `score`.
+    public var scoringRepairNoScoreRate = 0.0
     /// Requests generated at once; further accepted requests wait in arrival order (as behind a real
     /// server's load balancer), and their latency starts when they get a slot.
     public var maxConcurrentRequests = 256
@@ -83,7 +91,11 @@ public struct LLMSimulatorConfiguration: Sendable, Equatable {
         try check((0...1).contains(latencyJitter), "jitter must be within 0...1")
         for (name, rate) in [("error", errorRate), ("garbage", garbageRate), ("drop", dropRate),
                              ("omit-last", omitLastRate), ("empty-results", emptyResultsRate),
-                             ("context-exceeded", contextExceededRate), ("rate-limit-storm", rateLimitStormRate)] {
+                             ("context-exceeded", contextExceededRate), ("rate-limit-storm", rateLimitStormRate),
+                             ("scoring-fabricated-quote", scoringFabricatedQuoteRate),
+                             ("scoring-wrong-offsets", scoringWrongOffsetsRate),
+                             ("scoring-no-score", scoringNoScoreRate),
+                             ("scoring-repair-no-score", scoringRepairNoScoreRate)] {
             try check((0...1).contains(rate), "\(name) rate must be within 0...1")
         }
         try check(maxConcurrentRequests > 0, "max concurrent requests must be positive")

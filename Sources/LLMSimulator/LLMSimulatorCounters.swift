@@ -43,6 +43,14 @@ public struct LLMSimulatorCounters: Sendable, Equatable {
     public var injectedRateLimits = 0
     /// Request lines answered in batches (billed in the token sums above as well).
     public var batchRequests = 0
+    /// Scoring answers given (``ScoringPrompt`` requests answered 200), and those that answered a repair turn.
+    public var scoringAnswers = 0
+    public var scoringRepairTurns = 0
+    /// Scoring faults injected: answers with a reason quoting text not in the resume, with every reason's
+    /// offsets moved, and without a score.
+    public var injectedFabricatedQuotes = 0
+    public var injectedWrongOffsets = 0
+    public var injectedNoScore = 0
     /// Most requests generating at once.
     public var peakInFlight = 0
     /// Most accepted requests waiting for a slot at once.

@@ -233,6 +233,8 @@ struct SimulatorEngine {
         var content: String
         if let garbage {
             content = SimulatorAnswer.garbage(variant: garbage, userText: request.userText)
+        } else if SimulatorScoring.isScoring(request) {
+            content = scoringContent(request, unixTime: unixTime)
         } else {
             var omission = SimulatorAnswer.Omission.none
             if configuration.emptyResultsRate > 0 && random.unit() < configuration.emptyResultsRate {
@@ -263,6 +265,24 @@ struct SimulatorEngine {
                                               finishReason: finishReason, promptTokens: validated.prompt.count,
                                               completionTokens: completionTokens, cachedTokens: cached)
         return Generated(body: body, completionTokens: completionTokens)
+    }
+
+    /// A scoring answer, with the scoring faults drawn (each only when its rate is set, so runs without them
+    /// draw as before).
+    private mutating func scoringContent(_ request: SimulatorChatRequest, unixTime: Int) -> String {
+        let repair = SimulatorScoring.isRepair(request)
+        counters.scoringAnswers += 1
+        if repair { counters.scoringRepairTurns += 1 }
+        func draw(_ rate: Double) -> Bool { rate > 0 && random.unit() < rate }
+        var faults = SimulatorScoring.Faults()
+        faults.fabricatedQuote = draw(configuration.scoringFabricatedQuoteRate)
+        faults.wrongOffsets = draw(configuration.scoringWrongOffsetsRate)
+        faults.noScore = draw(repair ? configuration.scoringRepairNoScoreRate : configuration.scoringNoScoreRate)
+        if faults.fabricatedQuote { counters.injectedFabricatedQuotes += 1 }
+        if faults.wrongOffsets { counters.injectedWrongOffsets += 1 }
+        if faults.noScore { counters.injectedNoScore += 1 }
+        counters.documentsAnswered += 1
+        return SimulatorScoring.content(request, today: SimulatorScoring.month(unixTime: unixTime), faults: faults)
     }
 
     /// Records the adapter's concurrency figures.

@@ -73,6 +73,18 @@ struct LLMSim: AsyncParsableCommand {
     @Option(help: "Share of requests refused 429 (Retry-After: 1) whatever the buckets hold.")
     var rateLimitStormRate = 0.0
 
+    @Option(help: "Share of scoring answers that add a reason quoting text not in the resume.")
+    var scoringFabricatedQuoteRate = 0.0
+
+    @Option(help: "Share of scoring answers whose reasons quote the resume at the wrong offsets.")
+    var scoringWrongOffsetsRate = 0.0
+
+    @Option(help: "Share of first scoring answers without a score.")
+    var scoringNoScoreRate = 0.0
+
+    @Option(help: "Share of answers to a scoring repair turn without a score.")
+    var scoringRepairNoScoreRate = 0.0
+
     @Option(help: "Requests generated at once; more wait in arrival order.")
     var maxConcurrent = 256
 
@@ -105,6 +117,10 @@ struct LLMSim: AsyncParsableCommand {
         configuration.emptyResultsRate = emptyResultsRate
         configuration.contextExceededRate = contextExceededRate
         configuration.rateLimitStormRate = rateLimitStormRate
+        configuration.scoringFabricatedQuoteRate = scoringFabricatedQuoteRate
+        configuration.scoringWrongOffsetsRate = scoringWrongOffsetsRate
+        configuration.scoringNoScoreRate = scoringNoScoreRate
+        configuration.scoringRepairNoScoreRate = scoringRepairNoScoreRate
         configuration.maxConcurrentRequests = maxConcurrent
         configuration.apiKey = apiKey
         configuration.seed = seed

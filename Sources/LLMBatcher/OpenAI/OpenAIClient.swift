@@ -35,10 +35,10 @@ public final class OpenAIClient {
     let http: HTTPClient
     /// The base URL without a trailing slash (`…/v1`).
     let base: String
-    private let url: String
+    let url: String
     let apiKey: String
     public let model: String
-    private let temperature: Double?
+    let temperature: Double?
     let timeoutMilliseconds: Int
 
     public init(http: HTTPClient, baseURL: String, apiKey: String, model: String, temperature: Double?,
