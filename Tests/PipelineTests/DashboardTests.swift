@@ -9,7 +9,7 @@ struct DashboardTests {
     static let sample = EngineProcess.repositoryRoot + "/bench-data/sample/files"
     static let screenshots = EngineProcess.repositoryRoot + "/.data/screenshots"
 
-    @Test("in headless Chromium: continue without a key while none is issued; a wrong key shows its 401 message; signed in with a key, files chosen in the file input upload as one batch whose progress reaches completed with unsupported_type listed by code; a parsed document shows its name and email beside its text; a hostile file name stays text; no console errors; screenshots",
+    @Test("in headless Chromium: continue without a key while none is issued; a wrong key shows its 401 message; signed in with a key, files chosen in the file input upload as one batch whose progress reaches completed with unsupported_type listed by code; a parsed document shows its name and email beside its text; a hostile file name stays text; a job made in the page, files uploaded naming it, its candidates ranked best first as they are scored and filtered by score, one candidate's marks holding exactly its reasons' quotes (and none for offsets out of range, backwards or not holding their quote), a hostile job title stays text; no console errors; screenshots",
           .timeLimit(.minutes(10)))
     func browser() async throws {
         let url = try TestDatabase.freshDatabase("dashboard")
@@ -189,6 +189,8 @@ struct DashboardTests {
             return title != before && state.hasPrefix("Completed")
         }
         #expect(try await browser.text(of: "#items").contains("dropped.txt"))
+
+        try await jobs(browser, serve, key: key)
 
         // A reload keeps the tab signed in (sessionStorage).
         try await browser.navigate(page)

@@ -32,16 +32,30 @@ extension Dashboard {
         .who { display: flex; gap: .6rem; align-items: center; color: var(--muted); }
         .who strong { color: var(--fg); }
         main { max-width: 1200px; margin: 0 auto; padding: 1rem; display: grid; gap: 1rem; }
-        #app { display: grid; gap: 1rem; }
+        #app { display: grid; gap: 1rem; grid-template-columns: minmax(0, 1fr); }
         .top { display: grid; gap: 1rem; grid-template-columns: 3fr 2fr; }
         .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; }
         label { display: block; font-weight: 600; margin-bottom: .3rem; }
         .row { display: flex; flex-wrap: wrap; gap: .5rem; }
         .row input { flex: 1 1 16rem; min-width: 0; }
-        input[type=text], input[type=password] {
+        input[type=text], input[type=password], input[type=number], textarea, select {
           font: inherit; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 6px;
           background: var(--bg); color: var(--fg);
         }
+        textarea { width: 100%; resize: vertical; }
+        select { max-width: 100%; }
+        #job-form > input { width: 100%; }
+        #job-form label { margin-top: .5rem; }
+        #job-form .hint { margin: .2rem 0 0; }
+        .inline { display: flex; flex-wrap: wrap; gap: .3rem .6rem; align-items: center; margin-top: .7rem; }
+        .inline label { margin: 0; }
+        .inline select { flex: 1 1 10rem; min-width: 0; }
+        .split { display: grid; gap: 1rem 1.5rem; grid-template-columns: 2fr 3fr; }
+        #job-form .row input { flex: 0 1 8rem; }
+        .recent li[aria-current=true] > button { font-weight: 600; }
+        .split h3:first-child { margin-top: 0; }
+        .filters { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; margin: .8rem 0 0; }
+        .filters input { width: 7rem; }
         button {
           font: inherit; padding: .45rem .9rem; border-radius: 6px; border: 1px solid var(--accent);
           background: var(--accent); color: var(--accent-fg); cursor: pointer;
@@ -86,6 +100,23 @@ extension Dashboard {
         .badge.parsed { background: var(--ok-bg); color: var(--ok); }
         .badge.failed { background: var(--bad-bg); color: var(--bad); }
         .badge.queued { background: var(--wait-bg); color: var(--wait); }
+        .badge.scored { background: var(--ok-bg); color: var(--ok); }
+        .badge.pending, .badge.stale { background: var(--wait-bg); color: var(--wait); }
+        .badge.stale { margin-left: .3rem; }
+        td small, .recent small { color: var(--muted); }
+        td small { display: block; overflow-wrap: anywhere; }
+        .score { margin: 0; font-size: 2rem; font-weight: 700; line-height: 1.1; }
+        .score small { font-size: 1rem; color: var(--muted); font-weight: 400; }
+        .subscores { display: grid; grid-template-columns: max-content minmax(4rem, 1fr) max-content; gap: .25rem .7rem;
+          align-items: center; margin: 0; }
+        .subscores dt { color: var(--muted); }
+        .subscores dd { margin: 0; display: contents; }
+        meter { width: 100%; }
+        .reasons { margin: 0; padding-left: 1.4rem; display: grid; gap: .45rem; }
+        .reasons q { display: block; color: var(--muted); font-size: .88rem; overflow-wrap: anywhere; }
+        .reasons small { color: var(--muted); margin-left: .3rem; }
+        mark { background: var(--wait-bg); color: inherit; border-bottom: 2px solid var(--wait); border-radius: 2px; }
+        mark.current { background: var(--accent); color: var(--accent-fg); border-color: var(--accent); }
         .dup { color: var(--muted); font-size: .8rem; margin-left: .3rem; }
         .pager { display: flex; gap: .5rem; margin-top: .5rem; }
         .document { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.5rem; }
@@ -104,7 +135,7 @@ extension Dashboard {
         }
         @media (max-width: 760px) {
           main { padding: .6rem; }
-          .top, .columns, .document { grid-template-columns: minmax(0, 1fr); }
+          .top, .columns, .document, .split { grid-template-columns: minmax(0, 1fr); }
           .card { padding: .8rem; }
         }
 

@@ -1,13 +1,16 @@
 extension Dashboard {
     /// The page's script: plain JavaScript, no framework and no build step. Kept in one module served from its
     /// own path (the policy allows no inline script). It writes what the engine answers with `textContent` only.
-    static let javascript = #"""
+    static let javascript = basics + jobsScript + wiring
+
+    /// Signing in, uploads, batches and documents: the constants, state and helpers the rest uses.
+    private static let basics = #"""
         // The dashboard's script: signs in with an API key, uploads files or an archive, watches a batch and
-        // opens its documents, all through the engine's JSON API with `Authorization: Bearer <key>`, as any
-        // client would. The key lives in this tab's sessionStorage only: not a cookie, so the browser never
-        // sends it on its own.
+        // opens its documents, keeps jobs and shows a job's ranked candidates with each one's evidence, all
+        // through the engine's JSON API with `Authorization: Bearer <key>`, as any client would. The key lives in
+        // this tab's sessionStorage only: not a cookie, so the browser never sends it on its own.
         //
-        // What the engine answers that came from users (file names, resume fields, extracted text) is
+        // What the engine answers that came from users (file names, resume fields, extracted text, job titles) is
         // untrusted: it is written with textContent only, never parsed as HTML.
 
         const KEY = 'resume-ingest.key';
@@ -15,6 +18,13 @@ extension Dashboard {
         const RECENT = 'resume-ingest.batches.';
         const PAGE = 200;
         const POLL_MS = 1000;
+        const JOBS_PAGE = 100;
+        const CANDIDATES_PAGE = 50;
+        // The built-in scorer's criteria, as the sub-scores and reasons name them, in the order shown.
+        const CRITERIA = {
+          required_skills: 'Required skills', nice_skills: 'Nice-to-have skills', experience: 'Experience',
+          title: 'Title', education: 'Education',
+        };
         // An upload's batch is recorded just after its 202 answer, an archive's once the engine starts reading it
         // (behind whatever the spool holds): until then the batch is 404, believed only after this long.
         const RECORDING_MS = 300000;
@@ -26,12 +36,17 @@ extension Dashboard {
 
         const $ = (id) => document.getElementById(id);
 
-        // Who is signed in and what is on screen. `batchRun` and `documentRun` count openings: an answer that arrives
-        // for a batch page or a document no longer shown is dropped.
+        // Who is signed in and what is on screen. `batchRun`, `documentRun`, `jobRun` and `candidateRun` count
+        // openings: an answer that arrives for a batch page, a document, a page of candidates or a candidate no
+        // longer shown is dropped. `awaiting` holds the batches this tab uploaded naming a job, until they complete
+        // (their documents become candidates only once parsed, so the job is polled until then).
         const state = {
           key: null, tenant: null,
           batch: null, cursor: null, previous: [], next: null, batchRun: 0, timer: 0, rows: new Map(),
           remembered: false, uploadedAt: 0, selected: null, documentRun: 0,
+          jobs: [], jobItems: new Map(), job: null, jobCursor: null, jobPrevious: [], jobNext: null, jobRun: 0,
+          jobTimer: 0, jobRows: new Map(), filter: { minScore: null, status: '' }, awaiting: new Map(),
+          candidate: null, candidateRun: 0,
         };
 
         // MARK: Small helpers
@@ -75,11 +90,20 @@ extension Dashboard {
           return state.key ? { Authorization: 'Bearer ' + state.key } : {};
         }
 
-        /** A GET of the JSON API: `{status, json, retryAfter}`; status 0 when the engine cannot be reached. */
-        async function api(path) {
+        /**
+         * A call of the JSON API (a GET unless `method` says otherwise; `body`, when given, sent as JSON):
+         * `{status, json, retryAfter}`; status 0 when the engine cannot be reached.
+         */
+        async function api(path, method = 'GET', body = undefined) {
+          const headers = authorization();
+          const init = { method, headers, cache: 'no-store' };
+          if (body !== undefined) {
+            headers['Content-Type'] = 'application/json';
+            init.body = JSON.stringify(body);
+          }
           let response;
           try {
-            response = await fetch(path, { headers: authorization(), cache: 'no-store' });
+            response = await fetch(path, init);
           } catch {
             return { status: 0, json: null, retryAfter: null };
           }
@@ -171,11 +195,18 @@ extension Dashboard {
           $('sign-out').hidden = false;
           $('app').hidden = false;
           renderRecent();
+          loadJobs();
         }
 
         /** Forgets the key and everything shown for it; `message` says why when it was not the user's choice. */
         function signOut(message) {
           closeBatch();
+          closeJob();
+          state.jobs = [];
+          state.awaiting.clear();
+          renderJobs();
+          $('jobs-message').textContent = '';
+          $('job-form-message').textContent = '';
           state.key = null;
           state.tenant = null;
           sessionStorage.removeItem(KEY);
@@ -202,6 +233,9 @@ extension Dashboard {
             return;
           }
           $('upload-button').disabled = true;
+          // A job chosen: its id on every request, so each document is scored for it once parsed.
+          const job = $('upload-job').value;
+          const naming = job ? 'job_id=' + encodeURIComponent(job) : '';
           const sent = [];
           const failed = [];
           const send = async (url, body, label) => {
@@ -224,14 +258,15 @@ extension Dashboard {
             }
           };
           for (const archive of files.filter((f) => ARCHIVE.test(f.name))) {
-            await send('/api/v1/imports?filename=' + encodeURIComponent(archive.name), archive, archive.name);
+            const path = '/api/v1/imports?filename=' + encodeURIComponent(archive.name) + (naming && '&' + naming);
+            await send(path, archive, archive.name);
           }
           const others = files.filter((f) => !ARCHIVE.test(f.name));
           if (others.length > 0) {
             const form = new FormData();
             for (const file of others) form.append('files', file, file.name);
             const label = others.length === 1 ? others[0].name : others.length + ' files';
-            await send('/api/v1/bulk-parse-resumes', form, label);
+            await send('/api/v1/bulk-parse-resumes' + (naming && '?' + naming), form, label);
           }
           $('upload-button').disabled = false;
           $('files').value = '';
@@ -241,6 +276,15 @@ extension Dashboard {
           message.classList.toggle('error', failed.length > 0);
           for (const batch of sent) remember(batch.id, batch.label);
           if (sent.length > 0) openBatch(sent[sent.length - 1].id, true);
+          if (job && sent.length > 0) {
+            for (const batch of sent) state.awaiting.set(batch.id, { job, at: Date.now(), seen: false });
+            if (state.job === job) {
+              state.jobRun += 1;
+              refreshJob(state.jobRun);
+            } else {
+              openJob(job, false);
+            }
+          }
           const refused = failed.find((f) => f.answer.status === 401);
           if (refused) signOut(describe(refused.answer));
         }
@@ -539,6 +583,10 @@ extension Dashboard {
           return el('ul', { class: 'chips' }, ...texts.map((t) => el('li', { text: t })));
         }
 
+        """#
+
+    /// The listeners, and the start.
+    private static let wiring = #"""
         // MARK: Wiring
 
         function start() {
@@ -581,6 +629,29 @@ extension Dashboard {
           $('items-next').addEventListener('click', () => page(state.next, [...state.previous, state.cursor]));
           $('items-previous').addEventListener('click', () => {
             page(state.previous.at(-1) || null, state.previous.slice(0, -1));
+          });
+
+          $('job-form').addEventListener('submit', (event) => {
+            event.preventDefault();
+            createJob();
+          });
+          $('job-score').addEventListener('click', () => scoreAll());
+          $('candidates-filter').addEventListener('submit', (event) => {
+            event.preventDefault();
+            const text = $('min-score').value.trim();
+            const minScore = text ? Number(text) : null;
+            if (minScore !== null && !(Number.isInteger(minScore) && minScore >= 0 && minScore <= 100)) {
+              $('candidates-state').textContent = 'The minimum score is a whole number from 0 to 100.';
+              return;
+            }
+            state.filter = { minScore, status: $('candidate-status').value };
+            jobPage(null, []);
+          });
+          $('candidates-next').addEventListener('click', () => {
+            jobPage(state.jobNext, [...state.jobPrevious, state.jobCursor]);
+          });
+          $('candidates-previous').addEventListener('click', () => {
+            jobPage(state.jobPrevious.at(-1) || null, state.jobPrevious.slice(0, -1));
           });
 
           const key = sessionStorage.getItem(KEY);

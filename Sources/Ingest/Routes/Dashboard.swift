@@ -15,8 +15,8 @@ import Loop
 ///
 /// Every answer carries a strict `Content-Security-Policy`: script and style only from this origin (no inline
 /// script, no `eval`), requests only to this origin, no plugins, no framing. The script writes server text
-/// (file names, resume fields, extracted text) with `textContent` only; the policy is the second line of
-/// defence should that ever slip.
+/// (file names, resume fields, extracted text, job titles, reasons and their quotes) with `textContent` only;
+/// the policy is the second line of defence should that ever slip.
 enum Dashboard {
     /// One file of the dashboard, ready to answer.
     struct Asset: Sendable {
