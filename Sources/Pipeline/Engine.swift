@@ -28,6 +28,8 @@ public final class Engine {
         /// How long failed documents' bytes are kept for a retry after they were received
         /// (`RETAIN_FAILED_HOURS`, 72; 0 keeps none).
         public var retainFailedHours: Double = 72
+        /// Which scorer scores candidates for jobs (`SCORER`; the LLM's when one is configured).
+        public var scorer: ScorerChoice = .rules
 
         public init(extract: ExtractConfiguration, llm: LLMConfiguration, database: SinkConfiguration) {
             self.extract = extract
@@ -63,6 +65,8 @@ public final class Engine {
     private let batcher: LLMBatcher?
     private let batchJournal: LLMBatchJournalStore?
     private let http: HTTPClient
+    /// The LLM scorer's own client, when it scores (closed at shutdown, after the scoring worker).
+    private var scoringHTTP: HTTPClient?
     private let logger: Logger
     private let shortcut: @LoopActor (DocumentMetadata, Shortcut) -> Void
     private let metrics: PipelineMetrics
@@ -88,8 +92,16 @@ public final class Engine {
         self.shortcut = shortcut
         self.metrics = PipelineMetrics(registry: metrics)
         if configuration.database.databaseURL != nil {
+            // The LLM scorer has an HTTP client of its own: its requests and the parser's share no queue.
+            var scorer: (any CandidateScoring)?
+            if configuration.scorer == .llm {
+                let http = HTTPClient(maxConnectionsPerHost: configuration.llm.maxConcurrency)
+                scoringHTTP = http
+                scorer = LLMCandidateScoring(scorer: LLMScorer(configuration: configuration.llm, http: http,
+                                                               logger: logger, clock: clock))
+            }
             let api = TenantAPI(configuration: configuration.database, webhooks: configuration.webhooks, clock: clock,
-                                logger: logger)
+                                logger: logger, scorer: scorer)
             self.api = api
             let ledger = api.ledger
             results = DatabaseResults(
@@ -279,6 +291,7 @@ public final class Engine {
         await api?.close()
         await batchJournal?.close()
         http.close()
+        scoringHTTP?.close()
     }
 
     /// Settles a document without extracting it when it was refused on the way in, or when the tenant's

@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
         engineConfiguration.retainFailedHours = retainFailedHours
         do {
             engineConfiguration.webhooks = try WebhookConfiguration(environment: ProcessEnvironment.current)
+            engineConfiguration.scorer = try ScorerChoice.from(environment: ProcessEnvironment.current, llm: llm)
         } catch {
             logger.critical("invalid configuration", metadata: ["error": "\(error)"])
             throw ExitCode(2)

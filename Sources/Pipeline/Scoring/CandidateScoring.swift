@@ -58,14 +58,16 @@ public final class BuiltInScoring: CandidateScoring {
         let resume = candidate.parsed.flatMap { try? JSONDecoder().decode(JSONResume.self, from: Data($0.utf8)) }
             ?? RulesParser().parse(candidate.text).resume
         let result = CandidateScorer.score(job: profile, resume: resume, text: candidate.text, today: today)
-        let check = EvidenceTally.check(result.reasons, text: candidate.text)
+        // The same check as any scorer's: the built-in scorer's quotes are cut from the text, so all verify.
+        let check = EvidenceCheck.check(result.reasons, text: candidate.text)
         var outcome = CandidateOutcome.scored(candidate.documentID, score: result.score,
                                               subScores: EvidenceTally.subScoresJSON(result.subScores),
-                                              reasons: EvidenceTally.reasonsJSON(check.kept),
+                                              reasons: EvidenceTally.reasonsJSON(check.reasons),
                                               missingSkills: JSONText.strings(result.missingSkills),
                                               years: result.years, scorer: "rules")
-        outcome.reasonsKept = check.kept.count
-        outcome.reasonsDropped = check.dropped
+        outcome.reasonsKept = check.reasons.count
+        outcome.reasonsDropped = check.counts.dropped
+        outcome.reasonsReanchored = check.counts.reanchored
         return outcome
     }
 
@@ -103,18 +105,8 @@ extension EducationLevel {
     public static let names = ["associate", "bachelor", "master", "doctorate"]
 }
 
-/// The evidence check every scorer's reasons pass before they are written, and their JSON.
+/// Reasons and sub-scores as the candidates' rows store them (after ``EvidenceCheck``).
 public enum EvidenceTally {
-    /// Keeps the reasons whose quote is the stored text at their offsets (``ResumeText/verify``); the others
-    /// are dropped and counted.
-    public static func check(_ reasons: [CandidateScore.Reason], text: String)
-        -> (kept: [CandidateScore.Reason], dropped: Int)
-    {
-        let resume = ResumeText(text)
-        let kept = reasons.filter { resume.verify(quote: $0.quote, start: $0.start, end: $0.end) }
-        return (kept, reasons.count - kept.count)
-    }
-
     public static func reasonsJSON(_ reasons: [CandidateScore.Reason]) -> [UInt8] {
         var out: [UInt8] = [0x5B]
         for (n, reason) in reasons.enumerated() {
