@@ -49,6 +49,38 @@ struct ScoringDispatchTests {
         #expect(d.waiting == 0 && d.inFlight == 3)
     }
 
+    @Test("a job whose prefix is long enough to be cached sends one candidate first and the rest once it is answered; a failed first request lets another try; a short prefix never waits")
+    func cacheWarmUp() {
+        let long = String(repeating: "Instructions and the job. ", count: 400)
+        func task(_ id: String, job: String, system: String) -> ScoringTask {
+            ScoringTask(run: 1, index: 0, jobID: job, candidate: ScoringCandidate(id: id, text: "resume"),
+                        system: system, submitted: Self.t0)
+        }
+        var d = ScoringDispatch(configuration: Self.configuration { $0.maxConcurrency = 8 }, now: Self.t0)
+        for id in ["a1", "a2", "a3"] { d.enqueue(task(id, job: "A", system: long)) }
+        for id in ["s1", "s2"] { d.enqueue(task(id, job: "S", system: "short")) }
+        #expect(Self.sent(d.next(now: Self.t0)) == "a1")
+        #expect(Self.sent(d.next(now: Self.t0)) == "s1", "job A waits for its first answer; a short prefix does not")
+        #expect(Self.sent(d.next(now: Self.t0)) == "s2")
+        guard case .idle = d.next(now: Self.t0) else {
+            Issue.record("a second candidate of job A went before its first answer")
+            return
+        }
+        // The first request failed: another candidate of A tries.
+        d.requestEnded()
+        d.firstRequestEnded(jobID: "A", cached: false)
+        #expect(Self.sent(d.next(now: Self.t0)) == "a2")
+        #expect({ if case .idle = d.next(now: Self.t0) { true } else { false } }())
+        // Answered: the rest of A goes at once, and later candidates of A never wait again.
+        d.requestEnded()
+        d.firstRequestEnded(jobID: "A", cached: true)
+        #expect(Self.sent(d.next(now: Self.t0)) == "a3")
+        d.enqueue(task("a4", job: "A", system: long))
+        d.enqueue(task("a5", job: "A", system: long))
+        #expect(Self.sent(d.next(now: Self.t0)) == "a4")
+        #expect(Self.sent(d.next(now: Self.t0)) == "a5")
+    }
+
     @Test("a retry goes first")
     func retryFirst() {
         var d = ScoringDispatch(configuration: Self.configuration(), now: Self.t0)

@@ -58,6 +58,11 @@ extension LLMScorer {
         dispatch.requestEnded()
         let now = clock.monotonicNanoseconds()
         defer { pump() }
+        if case .success(let reply) = outcome, reply.status == 200 {
+            dispatch.firstRequestEnded(jobID: request.task.jobID, cached: true)
+        } else {
+            dispatch.firstRequestEnded(jobID: request.task.jobID, cached: false)
+        }
         switch outcome {
         case .failure(let error):
             counters.transportErrors += 1

@@ -89,6 +89,37 @@ struct ScoringDispatch: Sendable {
     /// Candidates waiting to be sent.
     var waiting: Int { queue.count }
 
+    /// Jobs whose prefix (system message) the endpoint has answered once, so it holds it in its prompt cache;
+    /// and jobs whose first request is out. While a job's first request is out, its other candidates wait:
+    /// an endpoint caches a prefix once a request with it has been answered, so candidates sent beside the
+    /// first would each pay the whole prefix (the first wave of a new job, as many as the concurrency allows).
+    /// The wait costs one request's latency per job, once (Benchmarks/llm-scoring measures both).
+    private(set) var warmJobs: Set<String> = []
+    private(set) var warmingJobs: Set<String> = []
+    /// The shortest prefix an endpoint caches (OpenAI: 1,024 tokens): a shorter one is never cached, so its
+    /// candidates need not wait for the first answer.
+    static let cacheablePrefixTokens = 1_024
+
+    /// Whether `task` may go now as far as the prompt cache is concerned.
+    private func mayGo(_ task: ScoringTask) -> Bool {
+        warmJobs.contains(task.jobID) || !warmingJobs.contains(task.jobID) || !cacheable(task)
+    }
+
+    private func cacheable(_ task: ScoringTask) -> Bool {
+        estimator.estimate(characters: task.system.utf8.count) >= Self.cacheablePrefixTokens
+    }
+
+    /// The first request of job `jobID` ended: answered (`cached`: its prefix is in the endpoint's cache now,
+    /// the job's other candidates go), or not (another of them may try).
+    mutating func firstRequestEnded(jobID: String, cached: Bool) {
+        guard warmingJobs.remove(jobID) != nil else { return }
+        if cached {
+            // Jobs come and go; the set is a hint, kept from growing without end.
+            if warmJobs.count >= 10_000 { warmJobs.removeAll() }
+            warmJobs.insert(jobID)
+        }
+    }
+
     /// Queues `task` last (new) or first (a retry).
     mutating func enqueue(_ task: ScoringTask, first: Bool = false) {
         if first { queue.prepend(task) } else { queue.append(task) }
@@ -107,7 +138,8 @@ struct ScoringDispatch: Sendable {
     /// once its cooldown has passed, and a probe taken but then held back by the budget would leave the breaker
     /// half-open with nothing in flight to close it, for good.
     mutating func next(now: UInt64) -> Action {
-        guard inFlight < concurrency.limit, let task = queue.first else { return .idle }
+        guard inFlight < concurrency.limit, let index = queue.firstIndex(where: mayGo) else { return .idle }
+        let task = queue[index]
         if now < notBefore { return .armTimer(at: notBefore) }
         let prompt = task.promptCharacters
         let promptTokens = estimator.estimate(characters: prompt)
@@ -132,8 +164,9 @@ struct ScoringDispatch: Sendable {
             // Not reached: the grant time was now. Ask again at once rather than trust it.
             return .armTimer(at: now + 1_000_000)
         }
-        queue.removeFirst()
+        queue.remove(at: index)
         inFlight += 1
+        if !warmJobs.contains(task.jobID), cacheable(task) { warmingJobs.insert(task.jobID) }
         return .send(Request(task: task, reservation: id, reservedTokens: reserve, maxTokens: maxTokens,
                              promptCharacters: prompt, format: format))
     }
