@@ -263,6 +263,14 @@ public final class Engine {
         for stage in stages {
             status.register(stage.name) { stage.status }
         }
+        if let scoring = api?.scoring {
+            status.register("scoring") {
+                let c = scoring.counters
+                return .init(status: "ok", detail: "scorer \(scoring.scorerName): \(c.scored) candidates scored, "
+                                 + "\(c.failed.values.reduce(0, +)) failed, \(c.reasonsDropped) reasons dropped "
+                                 + "(quote not in the resume) since start")
+            }
+        }
         status.register("screening") { [unowned self] in
             .init(status: "ok", detail: "\(reused) reused from stored results (same tenant, content and parser), "
                       + "\(refused) refused before extraction, \(archives) archives read into documents")
