@@ -358,6 +358,12 @@ struct TenantAPITests {
         let request = body.request(extraHeaders: "Authorization: Bearer \(key)\r\nIdempotency-Key: held-1\r\n")
         let held = try TestClient(port: serve.port)
         _ = held.send(Array(request.prefix(request.count - 20)))
+        // The held request claims its key first (on a loaded machine a second request could otherwise get there
+        // before it, and be the first).
+        let claimed = Date().addingTimeInterval(20)
+        while Date() < claimed, try Self.rows(url, tenant: "acme", "SELECT count(*) FROM idempotency_keys WHERE key = 'held-1'") != ["1"] {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         var conflict = Answer(status: 0, headers: [:], body: "")
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {

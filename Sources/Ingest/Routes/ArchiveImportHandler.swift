@@ -19,7 +19,8 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     private var callbackURL: String?
     /// `?job_id=`: the job the archive's documents are scored for.
     private var jobID: String?
-    private let file: SpoolFile
+    private let body: SpoolBody
+    private var file: SpoolFile { body.file }
     private let batchID = DocumentID()
     private let filename: String?
     private let declaredType: String?
@@ -27,9 +28,6 @@ final class ArchiveImportHandler: HTTPRequestHandler {
     /// The first bytes, until the format is known.
     private var head: [UInt8] = []
     private var checked = false
-    private var size = 0
-    private var reserved = 0
-    private var paused = false
     private var done = false
 
     /// Checks the head; answers at once (and returns a sink for the body) when the request cannot be taken.
@@ -80,24 +78,19 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         self.filename = filename
         self.declaredType = declaredType
         self.limit = limit
-        file = router.spool.makeFile()
-        file.onProgress = { [weak self] in self?.applyBackpressure() }
+        body = SpoolBody(exchange: exchange, spool: router.spool)
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !done else { return }
-        size += bytes.count
-        if size > limit {
+        if body.size + bytes.count > limit {
             return fail(413, "import_too_large", "the archive is over \(limit) bytes (MAX_IMPORT_SIZE)")
         }
         if !checked {
             head += bytes.prefix(ArchiveFormat.headLength - head.count)
             if head.count >= ArchiveFormat.headLength, !check() { return }
         }
-        router.spool.reserve(bytes.count)
-        reserved += bytes.count
-        file.append(bytes)
-        applyBackpressure()
+        body.append(bytes)
     }
 
     /// Whether the first bytes are an archive's; refuses the request when not.
@@ -111,25 +104,10 @@ final class ArchiveImportHandler: HTTPRequestHandler {
         return true
     }
 
-    private func applyBackpressure() {
-        guard !done else { return }
-        let unwritten = file.bufferedBytes
-        if !paused && unwritten > BulkUploadHandler.pauseAbove {
-            paused = true
-            exchange.pauseBody()
-        } else if paused && unwritten < BulkUploadHandler.resumeBelow {
-            paused = false
-            exchange.resumeBody()
-        }
-    }
-
     func end() {
         guard !done else { return }
         if !checked, !check() { return }
-        if paused {
-            paused = false
-            exchange.resumeBody()
-        }
+        body.settle()
         done = true
         let metadata = DocumentMetadata(
             id: file.id, tenant: tenant.slug, batchID: batchID, filename: filename, declaredType: declaredType,
@@ -186,24 +164,15 @@ final class ArchiveImportHandler: HTTPRequestHandler {
 
     private func fail(_ status: Int, _ code: String, _ message: String) {
         done = true
-        file.discard()
-        release()
-        if paused {
-            paused = false
-            exchange.resumeBody()
-        }
+        body.discard()
         exchange.respond(.error(status, code: code, message: message))
     }
 
     func abort() {
         idempotency?.abandoned()
         done = true
-        file.discard()
-        release()
+        body.abandon()
     }
 
-    private func release() {
-        router.spool.release(reserved)
-        reserved = 0
-    }
+    private func release() { body.release() }
 }

@@ -9,12 +9,9 @@ import Loop
 public final class FileBodyHandler: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private let router: IngestRouter
-    private let file: SpoolFile
+    private let body: SpoolBody
     private let limit: Int
     private let use: @LoopActor (_ path: String, _ size: Int) async -> HTTPResponse
-    private var size = 0
-    private var reserved = 0
-    private var paused = false
     private var done = false
 
     /// A handler for `exchange`'s body, or one that has answered already (no body, or one declared too large).
@@ -42,51 +39,32 @@ public final class FileBodyHandler: HTTPRequestHandler {
         self.router = router
         self.limit = limit
         self.use = use
-        file = router.spool.makeFile()
-        file.onProgress = { [weak self] in self?.applyBackpressure() }
+        body = SpoolBody(exchange: exchange, spool: router.spool)
     }
 
     public func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !done else { return }
-        size += bytes.count
-        if size > limit {
+        if body.size + bytes.count > limit {
             return fail(413, "file_too_large", "the file is over \(limit) bytes (MAX_FILE_SIZE)")
         }
-        router.spool.reserve(bytes.count)
-        reserved += bytes.count
-        file.append(bytes)
-        applyBackpressure()
-    }
-
-    private func applyBackpressure() {
-        guard !done else { return }
-        let unwritten = file.bufferedBytes
-        if !paused && unwritten > BulkUploadHandler.pauseAbove {
-            paused = true
-            exchange.pauseBody()
-        } else if paused && unwritten < BulkUploadHandler.resumeBelow {
-            paused = false
-            exchange.resumeBody()
-        }
+        body.append(bytes)
     }
 
     public func end() {
         guard !done else { return }
-        if paused {
-            paused = false
-            exchange.resumeBody()
-        }
         done = true
-        guard size > 0 else { return fail(400, "empty_body", "the body is empty; send the file as the body") }
+        body.settle()
+        guard body.size > 0 else { return fail(400, "empty_body", "the body is empty; send the file as the body") }
+        let file = body.file
         let metadata = DocumentMetadata(id: file.id, tenant: "", batchID: file.id, filename: nil, declaredType: nil,
-                                        size: size, sha256: [], receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
+                                        size: body.size, sha256: [],
+                                        receivedAtMilliseconds: SystemClock.shared.unixMilliseconds())
         file.finish(metadata: metadata) { [self] result in
             switch result {
             case .success:
                 EventLoop.spawn { [self] in await answer() }
             case .failure(let error):
-                file.discard()
-                release()
+                body.discard()
                 exchange.respond(.error(error.isNoSpace ? 507 : 500, code: "spool_write_failed",
                                         message: "the file could not be stored to be read: \(error)"))
             }
@@ -95,31 +73,19 @@ public final class FileBodyHandler: HTTPRequestHandler {
 
     /// Lets `use` read the file, then drops it and answers.
     private func answer() async {
-        let response = await use(file.temporaryPath, size)
-        file.discard()
-        release()
+        let response = await use(body.file.temporaryPath, body.size)
+        body.discard()
         exchange.respond(response)
     }
 
     private func fail(_ status: Int, _ code: String, _ message: String) {
         done = true
-        file.discard()
-        release()
-        if paused {
-            paused = false
-            exchange.resumeBody()
-        }
+        body.discard()
         exchange.respond(.error(status, code: code, message: message))
     }
 
     public func abort() {
         done = true
-        file.discard()
-        release()
-    }
-
-    private func release() {
-        router.spool.release(reserved)
-        reserved = 0
+        body.abandon()
     }
 }
