@@ -83,7 +83,14 @@ public enum CandidateScorer {
 
     /// Scores `resume` (read from `text`) for `job`; open-ended jobs run to `today` ("2026-12").
     public static func score(job: JobProfile, resume: JSONResume, text: String, today: String) -> CandidateScore {
-        let evidence = ResumeText(text)
+        score(job: job, resume: resume, evidence: ResumeText(text), today: today)
+    }
+
+    /// Scores `resume` read from a text already made into a ``ResumeText``: a candidate scored for several
+    /// jobs has its text folded and indexed once.
+    public static func score(job: JobProfile, resume: JSONResume, evidence: ResumeText, today: String)
+        -> CandidateScore
+    {
         var reasons: [CandidateScore.Reason] = []
         var sub: [String: Double] = [:]
 
