@@ -194,8 +194,9 @@ public enum CandidateScorer {
         return total
     }
 
-    static let titleStopWords: Set<String> = ["and", "of", "the", "a", "an", "for", "in", "at", "to", "with", "senior",
-                                              "junior", "lead", "sr", "jr", "i", "ii", "iii"]
+    /// Words a title match ignores: seniority and small words say little about the job.
+    package static let titleStopWords: Set<String> = ["and", "of", "the", "a", "an", "for", "in", "at", "to", "with",
+                                                      "senior", "junior", "lead", "sr", "jr", "i", "ii", "iii"]
 
     static func words(_ text: String) -> Set<String> {
         Set(TextFold.key(text).split { !$0.isLetter && !$0.isNumber }.map(String.init))
