@@ -61,6 +61,18 @@ struct ResumeTextTests {
         #expect(Self.found("Go", in: "👩‍💻 Go") == "Go@4", "the emoji is three scalars, then a space")
     }
 
+    @Test("folding skips the lower-case mapping only where it changes nothing, over all of Unicode")
+    func foldShortcut() {
+        var differ = 0
+        for value in UInt32(0x80)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let lower = scalar.properties.lowercaseMapping.unicodeScalars
+            let expected = lower.count == 1 ? lower.first! : scalar
+            if ResumeText.fold(scalar) != expected { differ += 1 }
+        }
+        #expect(differ == 0)
+    }
+
     @Test("the index finds what scanning finds, on varied texts and phrases")
     func indexAgreesWithScan() {
         var random = SplitMix64(seed: 15)

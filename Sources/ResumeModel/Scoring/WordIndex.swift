@@ -68,7 +68,11 @@ struct WordIndex: Sendable {
     static let start: UInt64 = 0xCBF2_9CE4_8422_2325
 
     static func add(_ hash: UInt64, _ scalar: Unicode.Scalar) -> UInt64 {
-        (hash ^ UInt64(scalar.value)) &* 0x0000_0100_0000_01B3
+        add(hash, scalar.value)
+    }
+
+    static func add(_ hash: UInt64, _ value: UInt32) -> UInt64 {
+        (hash ^ UInt64(value)) &* 0x0000_0100_0000_01B3
     }
 
     static func finish(_ hash: UInt64) -> UInt64 {
