@@ -16,7 +16,7 @@ struct ResumeIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume-ingest",
         abstract: "Streaming, high-throughput resume ingestion.",
-        subcommands: [Serve.self, Import.self, LoadGenCommand.self, Migrate.self, TenantCommand.self, KeyCommand.self, JobCommand.self, Extract.self, Doctor.self, LLMSim.self, LLMBench.self, LLMScoreBench.self, ScoreRules.self, SinkBench.self],
+        subcommands: [Serve.self, Import.self, LoadGenCommand.self, Migrate.self, TenantCommand.self, KeyCommand.self, JobCommand.self, Extract.self, Doctor.self, LLMSim.self, LLMBench.self, LLMScoreBench.self, ScoreRules.self, ScoreCandidatesBench.self, SinkBench.self],
         defaultSubcommand: Serve.self
     )
 }

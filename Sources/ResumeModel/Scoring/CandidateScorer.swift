@@ -83,7 +83,14 @@ public enum CandidateScorer {
 
     /// Scores `resume` (read from `text`) for `job`; open-ended jobs run to `today` ("2026-12").
     public static func score(job: JobProfile, resume: JSONResume, text: String, today: String) -> CandidateScore {
-        let evidence = ResumeText(text)
+        score(job: job, resume: resume, evidence: ResumeText(text), today: today)
+    }
+
+    /// Scores `resume` read from a text already made into a ``ResumeText``: a candidate scored for several
+    /// jobs has its text folded and indexed once.
+    public static func score(job: JobProfile, resume: JSONResume, evidence: ResumeText, today: String)
+        -> CandidateScore
+    {
         var reasons: [CandidateScore.Reason] = []
         var sub: [String: Double] = [:]
 
@@ -131,12 +138,12 @@ public enum CandidateScorer {
         }
 
         // Title: how many of the job title's words the closest position (or the headline) has.
-        let titleWords = words(job.title)
+        let titleWords = Array(words(job.title))
         if !titleWords.isEmpty {
             let candidates = (resume.work ?? []).compactMap(\.position) + [resume.basics?.label].compactMap { $0 }
             var best: (Double, String)?
             for position in candidates {
-                let share = Double(titleWords.intersection(words(position)).count) / Double(titleWords.count)
+                let share = Double(count(of: titleWords, in: position)) / Double(titleWords.count)
                 if share > (best?.0 ?? 0) { best = (share, position) }
             }
             sub["title"] = best?.0 ?? 0
@@ -187,11 +194,23 @@ public enum CandidateScorer {
         return total
     }
 
-    static let titleStopWords: Set<String> = ["and", "of", "the", "a", "an", "for", "in", "at", "to", "with", "senior",
-                                              "junior", "lead", "sr", "jr", "i", "ii", "iii"]
+    /// Words a title match ignores: seniority and small words say little about the job.
+    package static let titleStopWords: Set<String> = ["and", "of", "the", "a", "an", "for", "in", "at", "to", "with",
+                                                      "senior", "junior", "lead", "sr", "jr", "i", "ii", "iii"]
+
+    /// How many of `words` (distinct, folded, no stop words) are among `text`'s words: the size of
+    /// `Set(words).intersection(words(text))`, without building the set (titles have a few words, and this runs
+    /// for every position of every candidate).
+    static func count(of words: [String], in text: String) -> Int {
+        var seen = [Bool](repeating: false, count: words.count)
+        for word in TextFold.key(text).split(whereSeparator: { !$0.isLetterFast && !$0.isNumberFast }) {
+            if let i = words.firstIndex(where: { $0 == word }) { seen[i] = true }
+        }
+        return seen.reduce(0) { $0 + ($1 ? 1 : 0) }
+    }
 
     static func words(_ text: String) -> Set<String> {
-        Set(TextFold.key(text).split { !$0.isLetter && !$0.isNumber }.map(String.init))
+        Set(TextFold.key(text).split { !$0.isLetterFast && !$0.isNumberFast }.map(String.init))
             .subtracting(titleStopWords)
     }
 }
@@ -209,17 +228,21 @@ public enum SkillSynonyms {
         ["Objective-C", "ObjC"], ["TensorFlow", "TF"], ["Scikit-learn", "sklearn"], ["Microsoft SQL Server", "MSSQL", "SQL Server"],
     ]
 
-    static let byKey: [String: [String]] = {
+    /// Each spelling's folded key → the other spellings of its group (those with another key), worked out once
+    /// rather than for every skill of every candidate.
+    static let othersByKey: [String: [String]] = {
         var map: [String: [String]] = [:]
         for group in groups {
-            for spelling in group { map[TextFold.key(spelling)] = group }
+            for spelling in group {
+                let key = TextFold.key(spelling)
+                map[key] = group.filter { TextFold.key($0) != key }
+            }
         }
         return map
     }()
 
     /// The skill as given first, then its other spellings.
     public static func spellings(of skill: String) -> [String] {
-        let others = (byKey[TextFold.key(skill)] ?? []).filter { TextFold.key($0) != TextFold.key(skill) }
-        return [skill] + others
+        [skill] + (othersByKey[TextFold.key(skill)] ?? [])
     }
 }
