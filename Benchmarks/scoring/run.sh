@@ -10,10 +10,13 @@
 # 3. copies up to 300 text documents from /usr/share/doc (html, txt, md, rst of 3-16 KB): text our generator
 #    did not write, though not resumes (no records: throughput and evidence only);
 # 4. runs `resume-ingest bench-score` on each, and on the committed bench-data/sample;
-# 5. saves the reports to Benchmarks/results/scoring-<UTC time>.txt.
+# 5. times the scorer at BEFORE (the commit before the word index) against this tree in one process, on the long
+#    set's texts and parses (before-after.sh; `score-rules --dump` writes them once);
+# 6. saves the reports to Benchmarks/results/scoring-<UTC time>.txt.
 #
 # Knobs (environment): COUNT (2000), LONG (300), JOBS (20: generated jobs), SEED (15: the jobs' seed), REPEATS (3:
-# timed runs, the median is reported), SCRATCH (.build: the SwiftPM scratch path), EXTRACT_CONCURRENCY.
+# timed runs, the median is reported), BEFORE (1950584), SCRATCH (.build: the SwiftPM scratch path),
+# EXTRACT_CONCURRENCY.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,6 +52,11 @@ if [[ ! -d "$DOCS" ]]; then
     done
 fi
 
+DUMP=$LONGDATA-dump
+if [[ ! -d "$DUMP" ]]; then
+    "$BIN" score-rules "$LONGDATA/manifest.jsonl" --repeats 1 --dump "$DUMP" --log-level warning >/dev/null
+fi
+
 mkdir -p Benchmarks/results
 REPORT="Benchmarks/results/scoring-$(date -u +%Y%m%dT%H%M%SZ).txt"
 run() { "$BIN" bench-score "$1" --jobs "$JOBS" --seed "$SEED" --repeats "$REPEATS" --log-level warning; }
@@ -68,5 +76,8 @@ run() { "$BIN" bench-score "$1" --jobs "$JOBS" --seed "$SEED" --repeats "$REPEAT
     echo
     echo "## $DOCS ($(ls "$DOCS" | wc -l) documents from /usr/share/doc: not resumes, not generated, no records)"
     run "$DOCS"
+    echo
+    echo "## the scorer before the word index against this tree, in one process, on $LONGDATA (texts ×1, ×2, ×4)"
+    BEFORE=${BEFORE:-1950584} "$HERE/before-after.sh" "$DUMP" 1 2 4
 } | tee "$REPORT"
 echo "saved $REPORT" >&2
