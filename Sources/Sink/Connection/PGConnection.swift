@@ -19,6 +19,8 @@ public final class PGConnection {
     private var conn: OpaquePointer?
     private var poll: UVPoll?
     private var pollFD: Int32 = -1
+    /// Socket errors the poll reported in a row (see ``wait(_:)``).
+    private var pollErrors = 0
     private let timer = UVTimer()
     /// Ends the wait in progress, if any (``close()`` ends it with an error).
     private var waiting: (@LoopActor (Result<UVPoll.Events, PGError>) -> Void)?
@@ -62,6 +64,11 @@ public final class PGConnection {
                     try await connection.wait(.writable)
                 }
                 state = PQconnectPoll(raw)
+                // libpq may have closed its socket and opened another (the next address, a retry without TLS
+                // or GSSAPI), and the new one usually gets the same descriptor number: a poll kept on that
+                // number would still watch the closed socket (epoll answers EBADF, "poll error -9"). While
+                // connecting, each wait watches the socket afresh.
+                connection.forgetSocket()
             }
         } catch {
             connection.close()
@@ -247,6 +254,13 @@ public final class PGConnection {
         return collected
     }
 
+    /// Drops the poll on the current socket: the next wait makes one for whatever socket libpq has then.
+    private func forgetSocket() {
+        poll?.close()
+        poll = nil
+        pollFD = -1
+    }
+
     /// Waits until the socket is ready for `events` (or the call's time limit passes: the connection is then
     /// closed as lost).
     @discardableResult
@@ -281,10 +295,16 @@ public final class PGConnection {
                 finish(.failure(PGError(kind: .connection,
                                         message: "no answer from the server within \(self.timeoutMilliseconds) ms")))
             }
-            poll.start(events) { status, ready in
+            poll.start(events) { [unowned self] status, ready in
                 if status < 0 {
-                    finish(.failure(PGError(kind: .connection, message: "poll error \(status)")))
+                    // libuv reports a socket error (POLLERR: refused, reset) as EBADF. libpq reads the error
+                    // from the socket itself and says what it was ("too many clients", a reset): hand it the
+                    // socket as ready, and give up here only if errors keep coming without libpq ending it.
+                    pollErrors += 1
+                    finish(pollErrors > 3 ? .failure(PGError(kind: .connection, message: "poll error \(status)"))
+                                          : .success(events))
                 } else {
+                    pollErrors = 0
                     finish(.success(ready))
                 }
             }
