@@ -31,6 +31,12 @@ echo
 echo "== rules parser against bench-data ground truth =="
 ./rules/run.sh
 echo
+echo "== candidate scoring: the built-in scorer (speed by text length, Spearman's rho vs ground truth, evidence) =="
+./scoring/run.sh
+echo
+echo "== candidate scoring: the LLM scorer against llm-sim (cached prefix tokens, candidates/min at a TPM limit) =="
+./llm-scoring/run.sh
+echo
 echo "== Sink (ours vs psql \\copy and per-row INSERT) =="
 ./sink/run.sh
 echo
