@@ -66,11 +66,18 @@ struct ScoringQueueTests {
         }
     }
 
+    // The databases are made and dropped off the loop (psql runs as a child process the test waits for): a test
+    // that blocks the loop thread stalls every other test's timers in this process.
+
     @Test("a job deleted while its candidates are being scored: the outcomes in flight write nothing, nothing is left queued or half written, and the worker's next round finds nothing")
-    @LoopActor
     func jobDeletedMidway() async throws {
         let url = try TestDatabase.freshDatabase("scoring_delete")
         defer { try? TestDatabase.dropDatabase(url) }
+        try await Self.jobDeletedMidway(url)
+    }
+
+    @LoopActor
+    static func jobDeletedMidway(_ url: String) async throws {
         let setup = try await Setup(url, count: 6)
         defer { setup.pool.close() }
         let (outcome, _) = try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil,
@@ -95,10 +102,14 @@ struct ScoringQueueTests {
     }
 
     @Test("a candidate asked for again while claimed stays queued (the first outcome is not written over the new request), a lost lease makes it due again, and the worker scores the rest and completes the run")
-    @LoopActor
     func reRequestAndLease() async throws {
         let url = try TestDatabase.freshDatabase("scoring_lease")
         defer { try? TestDatabase.dropDatabase(url) }
+        try await Self.reRequestAndLease(url)
+    }
+
+    @LoopActor
+    static func reRequestAndLease(_ url: String) async throws {
         let setup = try await Setup(url, count: 4)
         defer { setup.pool.close() }
         let first = try #require(try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil,
