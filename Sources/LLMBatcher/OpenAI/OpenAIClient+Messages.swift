@@ -63,14 +63,6 @@ extension OpenAIClient {
     {
         let encodeStart = threadCPUNanoseconds()
         let payload = requestBody(messages: messages, maxTokens: maxTokens, format: format, schema: schema)
-        let encodeCost = threadCPUNanoseconds() - encodeStart
-        let response = try await http.send(HTTPClientRequest(
-            url: url,
-            headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
-            body: payload, timeoutMilliseconds: timeoutMilliseconds))
-        let decodeStart = threadCPUNanoseconds()
-        var reply = Self.decode(response)
-        reply.cpuNanoseconds = encodeCost + threadCPUNanoseconds() - decodeStart
-        return reply
+        return try await send(payload, encodeCost: threadCPUNanoseconds() - encodeStart)
     }
 }

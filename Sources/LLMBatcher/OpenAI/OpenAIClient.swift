@@ -97,7 +97,12 @@ public final class OpenAIClient {
     {
         let encodeStart = threadCPUNanoseconds()
         let payload = requestBody(system: system, user: user, maxTokens: maxTokens, format: format)
-        let encodeCost = threadCPUNanoseconds() - encodeStart
+        return try await send(payload, encodeCost: threadCPUNanoseconds() - encodeStart)
+    }
+
+    /// Posts an encoded request body and decodes the answer, with the CPU both ends took (`encodeCost` the
+    /// caller's).
+    func send(_ payload: [UInt8], encodeCost: UInt64) async throws(HTTPClientError) -> Reply {
         let response = try await http.send(HTTPClientRequest(
             url: url,
             headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
