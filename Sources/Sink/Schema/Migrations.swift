@@ -440,7 +440,7 @@ public enum Migrator {
     /// Brings the schema to ``Migrations/latest`` and returns the versions applied now (empty when it was up
     /// to date). Each migration runs in its own transaction with its bookkeeping row.
     public static func migrate(_ connection: PGConnection) async throws(PGError) -> [Int] {
-        try await connection.query("SELECT pg_advisory_lock($1)", [String(Migrations.lockKey)])
+        try await lock(connection)
         var applied: [Int] = []
         do throws(PGError) {
             try await connection.simpleQuery("""
@@ -471,6 +471,18 @@ public enum Migrator {
         }
         try await connection.query("SELECT pg_advisory_unlock($1)", [String(Migrations.lockKey)])
         return applied
+    }
+
+    /// Takes the migration lock, asking for it again every 250 ms rather than waiting in one `pg_advisory_lock`.
+    /// An engine that starts while another migrates waits as long as that takes (a session lock ends with its
+    /// session, so a dead migrator frees it), but a single statement left unanswered that long would be taken by
+    /// the connection's answer timeout for a dead server: two engines starting at once on a loaded server failed so.
+    static func lock(_ connection: PGConnection, everyMilliseconds: UInt64 = 250) async throws(PGError) {
+        let nap = Nap()
+        defer { nap.close() }
+        while try await connection.query("SELECT pg_try_advisory_lock($1)", [String(Migrations.lockKey)]).scalar != "t" {
+            await nap.nap(milliseconds: everyMilliseconds)
+        }
     }
 
     /// The schema version the database is at (0: none).
