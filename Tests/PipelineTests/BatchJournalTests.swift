@@ -36,12 +36,6 @@ final class CountingConsumer: ParsedDocumentConsumer {
 /// on a thread of their own (``offThread(_:)``); what runs the batchers and the simulator is `@LoopActor`.
 @Suite("Batch API journal across restarts")
 struct BatchJournalTests {
-    /// Runs a blocking call on a thread of its own, holding neither the loop nor a thread of the cooperative pool.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
-    }
 
     static func resume(_ i: Int) -> String {
         """
@@ -104,10 +98,10 @@ struct BatchJournalTests {
 
     @Test("stopped while its batch runs, a new batcher resumes polling it: no second batch, every document answered once, even under another id and after the batch finished")
     func resumesAfterRestart() async throws {
-        let url = try await Self.offThread { try TestDatabase.freshDatabase("batch_journal_restart") }
+        let url = try await offThread { try TestDatabase.freshDatabase("batch_journal_restart") }
         defer { try? TestDatabase.dropDatabase(url) }
         let batchID = try await Self.restart(url)
-        let state = try await Self.offThread { try TestDatabase.psql(url, """
+        let state = try await offThread { try TestDatabase.psql(url, """
             SELECT finished_at IS NOT NULL, (SELECT count(*) FROM llm_batch_documents)
             FROM llm_batches WHERE batch_id = '\(batchID)'
             """) }
@@ -199,10 +193,10 @@ struct BatchJournalTests {
 
     @Test("a journaled batch the endpoint no longer knows (404): its documents are sent again normally, and it is finished")
     func unknownBatchIsSentAgain() async throws {
-        let url = try await Self.offThread { try TestDatabase.freshDatabase("batch_journal_gone") }
+        let url = try await offThread { try TestDatabase.freshDatabase("batch_journal_gone") }
         defer { try? TestDatabase.dropDatabase(url) }
         try await Self.unknownBatch(url)
-        let rows = try await Self.offThread { try TestDatabase.psql(url, """
+        let rows = try await offThread { try TestDatabase.psql(url, """
             SELECT batch_id, finished_at IS NOT NULL FROM llm_batches ORDER BY batch_id = 'batch_gone' DESC
             """) }.split(separator: "\n")
         #expect(rows.count == 2, "the dead batch and the new one: \(rows)")
@@ -255,7 +249,7 @@ struct BatchJournalTests {
 
     @Test("the engine killed while its batch runs, restarted on the same spool and database: it waits for that batch; one batch in all, one parsed row per document")
     func engineRestart() async throws {
-        let url = try await Self.offThread { try TestDatabase.freshDatabase("batch_journal_engine") }
+        let url = try await offThread { try TestDatabase.freshDatabase("batch_journal_engine") }
         defer { try? TestDatabase.dropDatabase(url) }
         let (simulator, port) = try await Self.simulator(completionMilliseconds: 3_600_000)
         let spool = try TemporaryDirectory.make(prefix: "journal-spool")
@@ -275,7 +269,7 @@ struct BatchJournalTests {
         defer { first.kill() }
         let upload = paths.flatMap { ["-F", "files=@\($0)"] }
             + ["http://127.0.0.1:\(first.port)/api/v1/bulk-parse-resumes"]
-        let answer = try await Self.offThread { try first.curl(upload) }
+        let answer = try await offThread { try first.curl(upload) }
         #expect(answer.contains("queued"), "\(answer)")
         // (Fails until the engine has applied the migrations.)
         let batchID = await Self.poll(url, "SELECT batch_id FROM llm_batches WHERE finished_at IS NULL") {
@@ -301,7 +295,7 @@ struct BatchJournalTests {
             """) { $0 == "3" }
         #expect(parsed == "3", "\(second.log)")
         // As the superuser: row-level security hides every tenant's rows from a session that names none.
-        let emails = try await Self.offThread { try TestDatabase.psqlAdmin(database: url, sql: """
+        let emails = try await offThread { try TestDatabase.psqlAdmin(database: url, sql: """
             SELECT parsed->'basics'->>'email' || ' ' || provider || ' ' || prompt_tokens FROM documents ORDER BY 1
             """) }
         #expect(emails.split(separator: "\n").map { $0.split(separator: " ").prefix(2).joined(separator: " ") } ==

@@ -23,8 +23,8 @@ struct BatchLedgerTests {
     @Test("a batch whose last document was handed over before an earlier commit settled still completes when that document's own commit settles, once")
     @LoopActor
     func lastDocumentAfterAnEarlierCommit() async throws {
-        let url = try TestDatabase.freshDatabase("ledger_race")
-        defer { try? TestDatabase.dropDatabase(url) }
+        let url = try await offThread { try TestDatabase.freshDatabase("ledger_race") }
+        defer { Task.detached { try? TestDatabase.dropDatabase(url) } }
         var database = SinkConfiguration()
         database.databaseURL = url
         let api = TenantAPI(configuration: database, logger: Logger(label: "test"))
@@ -45,36 +45,36 @@ struct BatchLedgerTests {
         // Both documents are handed to the database before the first commit is heard of.
         api.ledger.handedOver(first, tenant: "default", batch: batch)
         api.ledger.handedOver(second, tenant: "default", batch: batch)
-        func commit(_ id: DocumentID, _ sha: String) throws {
-            _ = try TestDatabase.psql(url, """
+        func commit(_ id: DocumentID, _ sha: String) async throws {
+            _ = try await offThread { try TestDatabase.psql(url, """
                 SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
                 INSERT INTO documents (id, tenant_id, batch_id, content_sha256, size_bytes, status, received_at)
                 SELECT '\(id)', id, '\(batch)', decode('\(sha)', 'hex'), 3, 'parsed', now() FROM tenants WHERE slug = 'default';
                 UPDATE batches SET parsed = parsed + 1, documents = 2 WHERE id = '\(batch)';
-                """)
+                """) }
         }
-        try commit(first, shas[0])
+        try await commit(first, shas[0])
         api.ledger.settled([first.description])
         #expect(await Self.eventually(120) { api.ledger.drainedForTests }, "the first check ran")
         #expect(completions.isEmpty, "one of two rows: not complete")
-        try commit(second, shas[1])
+        try await commit(second, shas[1])
         api.ledger.settled([second.description])
         #expect(await Self.eventually(120) { completions == [batch.description] }, "completed on the second commit")
         api.ledger.settled([second.description])
         try? await Task.sleep(for: .milliseconds(300))
         #expect(completions == [batch.description], "once")
-        #expect(try TestDatabase.psql(url, """
+        #expect(try await offThread { try TestDatabase.psql(url, """
             SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
             SELECT completed_at IS NOT NULL FROM batches WHERE id = '\(batch)';
-            """).split(separator: "\n").last == "t")
+            """) }.split(separator: "\n").last == "t")
         await api.close()
     }
 
     @Test("a seal made while the database is away is journaled beside the spool and written by the next run")
     @LoopActor
     func sealOutlivesARestart() async throws {
-        let url = try TestDatabase.freshDatabase("ledger_journal")
-        defer { try? TestDatabase.dropDatabase(url) }
+        let url = try await offThread { try TestDatabase.freshDatabase("ledger_journal") }
+        defer { Task.detached { try? TestDatabase.dropDatabase(url) } }
         let journal = SealJournal(directory: try TemporaryDirectory.make(prefix: "seals"))
         var away = SinkConfiguration()
         away.databaseURL = "postgres://resume_ingest@127.0.0.1:1/nowhere?connect_timeout=1"
@@ -91,10 +91,10 @@ struct BatchLedgerTests {
         second.ledger.journal = journal
         await second.ledger.resumeJournal()
         let sealed = await Self.eventually(120) {
-            (try? TestDatabase.psql(url, """
+            (try? await offThread { try TestDatabase.psql(url, """
                 SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'default'), false);
                 SELECT expected || ':' || callback_url FROM batches WHERE id = '\(batch)' AND sealed_at IS NOT NULL;
-                """))?.split(separator: "\n").last == "3:https://example.com/h"
+                """) })?.split(separator: "\n").last == "3:https://example.com/h"
         }
         #expect(sealed, "the next run wrote the seal")
         #expect(await Self.eventually(30) { await journal.entries().isEmpty }, "and forgot the entry")

@@ -38,7 +38,7 @@ struct WebhookTests {
             #expect(request.header("webhook-timestamp") == String(h.clock.unixSeconds()))
 
             // As the engine's role, which row-level security confines to the tenant set.
-            let row = try await Self.offThread { try TestDatabase.psql(db, """
+            let row = try await offThread { try TestDatabase.psql(db, """
                 SET app.tenant_id = '\(h.tenantID)';
                 SELECT encode(payload, 'hex'), status, attempts, last_status, last_error IS NULL,
                        delivered_at IS NOT NULL, next_attempt_at IS NULL, (SELECT count(*) FROM webhook_queue), endpoint
@@ -53,7 +53,7 @@ struct WebhookTests {
             #expect(try body["data"] == JSON.parse(data))
 
             // The secret was made on first use and stored on the tenant; the signature verifies under it.
-            let secretText = try await Self.offThread { try TestDatabase.psql(db, """
+            let secretText = try await offThread { try TestDatabase.psql(db, """
                 SELECT webhook_secret FROM tenants WHERE id = '\(h.tenantID)'
                 """) }
             let secret = try #require(StandardWebhook.Secret(secretText))
@@ -63,7 +63,7 @@ struct WebhookTests {
             let signature = request.header("webhook-signature") ?? ""
             let timestamp = request.header("webhook-timestamp") ?? ""
             let sent = Hex.encode(request.body)
-            let python = try await Self.offThread { try WebhookTests.python("""
+            let python = try await offThread { try WebhookTests.python("""
                 import base64, hashlib, hmac, sys
                 secret, msg_id, timestamp, body_hex, header = sys.argv[1:6]
                 key = base64.b64decode(secret[len("whsec_"):])
@@ -168,7 +168,7 @@ struct WebhookTests {
             #expect(d.attempts == 4 && d.nextAttemptAt == nil)
             #expect(d.lastError == "status: HTTP 503 (gave up after 4 attempts)")
             #expect(h.receiver.received.count == 4)
-            #expect(try await Self.offThread { try TestDatabase.psql(db, "SELECT count(*) FROM webhook_queue") } == "0")
+            #expect(try await offThread { try TestDatabase.psql(db, "SELECT count(*) FROM webhook_queue") } == "0")
             await h.close()
         }
     }
@@ -184,7 +184,7 @@ struct WebhookTests {
             let tenantURL = h.url("/gone")
             let batchURL = h.url("/batch-gone")
             let batchID = "6f1d3c2a-8b4e-4c1f-9a2d-5e6f7a8b9c0d"
-            _ = try await Self.offThread { try TestDatabase.psql(db, """
+            _ = try await offThread { try TestDatabase.psql(db, """
                 UPDATE tenants SET webhook_url = '\(tenantURL)' WHERE id = '\(h.tenantID)';
                 SET app.tenant_id = '\(h.tenantID)';
                 INSERT INTO batches (id, tenant_id, callback_url) VALUES ('\(batchID)', '\(h.tenantID)', '\(batchURL)');
@@ -196,7 +196,7 @@ struct WebhookTests {
             let gone = try await h.delivery(first)
             #expect(gone.attempts == 1 && gone.lastStatus == 410)
             #expect(gone.lastError?.hasPrefix("gone:") == true, "\(gone.lastError ?? "")")
-            #expect(try await Self.offThread { try TestDatabase.psql(db, """
+            #expect(try await offThread { try TestDatabase.psql(db, """
                 SELECT webhook_disabled_at IS NOT NULL FROM tenants WHERE id = '\(h.tenantID)'
                 """) } == "t")
 
@@ -212,7 +212,7 @@ struct WebhookTests {
             let callback = try await h.dispatcher.enqueue(tenantID: h.tenantID, batchID: batchID, url: batchURL,
                                                           eventType: "batch.completed", data: Array("{}".utf8))
             try await h.waitForStatus(callback, .disabled)
-            #expect(try await Self.offThread { try TestDatabase.psql(db, """
+            #expect(try await offThread { try TestDatabase.psql(db, """
                 SET app.tenant_id = '\(h.tenantID)';
                 SELECT (SELECT callback_disabled_at IS NOT NULL FROM batches WHERE id = '\(batchID)'),
                        (SELECT endpoint FROM webhook_deliveries WHERE id = '\(callback)'),
@@ -318,7 +318,7 @@ struct WebhookTests {
             #expect(requests[0].header("webhook-signature") != requests[1].header("webhook-signature"))
             #expect(try await h.delivery(id).attempts == 2)
 
-            let other = try await Self.offThread { try TestDatabase.psql(db, """
+            let other = try await offThread { try TestDatabase.psql(db, """
                 INSERT INTO tenants (slug) VALUES ('other') RETURNING id
                 """) }
             #expect(try await h.dispatcher.replay(tenantID: other, deliveryID: id) == .notFound)
@@ -342,7 +342,7 @@ struct WebhookTests {
             // An engine died mid-attempt on ids[1] (its lease has ended) and holds ids[2] (for another minute).
             let now = h.clock.unixMilliseconds()
             let (dead, held) = (ids[1], ids[2])
-            _ = try await Self.offThread { try TestDatabase.psql(db, """
+            _ = try await offThread { try TestDatabase.psql(db, """
                 UPDATE webhook_queue SET claim = gen_random_uuid(),
                     next_attempt_at = '\(Timestamp.rfc3339(unixMilliseconds: now - 1))' WHERE delivery_id = '\(dead)';
                 UPDATE webhook_queue SET claim = gen_random_uuid(),
@@ -425,12 +425,6 @@ struct WebhookTests {
         try await offThread { try TestDatabase.dropDatabase(db) }
     }
 
-    /// Runs a blocking call on a thread of its own, holding neither the loop nor a thread of the cooperative pool.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
-    }
 
     /// Runs `python3 -c script args…` and returns its standard output, trimmed.
     static func python(_ script: String, _ arguments: [String]) throws -> String {

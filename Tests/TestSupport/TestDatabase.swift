@@ -1,4 +1,5 @@
 import Foundation
+import Loop
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,8 @@ import Glibc
 /// - `TEST_DATABASE_URL`: a server to use instead of the private cluster; its role needs `CREATEDB`.
 ///   `TEST_DATABASE_ADMIN_URL` (default: `TEST_DATABASE_URL`) creates, drops and terminates. ``restartServer()``
 ///   needs the private cluster.
-/// - `PG_PORT`, `PG_DATA`: passed through to `scripts/pg` (see its header).
+/// - `PG_PORT`, `PG_DATA`: passed through to `scripts/pg` (see its header). `PG_FSYNC` too, but a cluster the tests
+///   start runs with it `off` unless it is set.
 ///
 /// Every function blocks its thread while `psql` or `scripts/pg` runs, and is safe to call from parallel tests.
 public enum TestDatabase {
@@ -116,7 +118,7 @@ public enum TestDatabase {
         }
         try state.withLock { _ in
             try runScript("stop")
-            try runScript("start", environment: ["PG_PORT": String(port)])
+            try runScript("start", environment: testStartEnvironment.merging(["PG_PORT": String(port)]) { $1 })
         }
     }
 }
@@ -164,12 +166,19 @@ extension TestDatabase {
             url = external
             adminURL = environment["TEST_DATABASE_ADMIN_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? external
         } else {
-            try runScript("start")
+            try runScript("start", environment: testStartEnvironment)
             url = try runScript("url")
             adminURL = try runScript("admin-url")
         }
         let owner = try psql(url, "SELECT current_user")
         return Server(url: url, adminURL: adminURL, owner: owner)
+    }
+
+    /// A cluster the tests start runs without fsync (see `PG_FSYNC` in scripts/pg: each DROP DATABASE forces a
+    /// checkpoint, and synced checkpoints held every other test's database work for 20 s at a time), unless
+    /// `PG_FSYNC` says otherwise. A cluster already running keeps its own setting.
+    private static var testStartEnvironment: [String: String] {
+        ["PG_FSYNC": environment["PG_FSYNC"].flatMap { $0.isEmpty ? nil : $0 } ?? "off"]
     }
 
     /// Runs `scripts/pg <command>` (with `environment` added to this process's) and returns its standard output,
@@ -244,6 +253,13 @@ extension TestDatabase {
         environment extraEnvironment: [String: String] = [:],
         timeout: Duration
     ) throws -> Output {
+        // Waiting here on the loop thread would stall every loop timer and socket in the test process for as long as
+        // the program runs: another test's 200 ms kill timer, a connection's 30 s answer timer (which then fires
+        // first, as libuv runs due timers before I/O). A test doing so fails here, every time, not as a rare flake.
+        if EventLoop.shared.inLoop {
+            throw TestFailure("\(executable) \(arguments.first ?? "") would block the loop thread: call TestDatabase from "
+                              + "a test that is not @LoopActor, or from a detached task")
+        }
         let directory = try TemporaryDirectory.make(prefix: "pg")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let inPath = directory + "/stdin"
