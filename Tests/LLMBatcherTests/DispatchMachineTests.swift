@@ -211,6 +211,28 @@ struct DispatchMachineTests {
         #expect(Self.sent(m.next(now: later)) == ["b"])
     }
 
+    @Test("the breaker's one probe is not spent on a group the budget holds back (parsing would stall for good)")
+    func probeNotLostToBudget() {
+        var m = DispatchMachine(configuration: Self.configuration { $0.tokensPerMinute = 10_000 }, now: Self.t0)
+        m.waitForOperator(now: Self.t0)
+        m.retries.append([Self.job("a")])
+        m.retries.append([Self.job("b")])
+        let later = Self.t0 + 10_000 * Self.ms
+        // A 429 emptied the token bucket: when the cooldown ends, the budget still says wait.
+        m.budget.penalize(retryAfterNanoseconds: 0, kind: .tokens, now: later)
+        let wake = Self.timer(m.next(now: later))
+        #expect(wake.map { $0 > later } == true, "the budget's time, not a probe")
+        if case .halfOpen = m.breaker.state { Issue.record("the probe was taken and not sent") }
+        guard let wake else { return }
+        #expect(Self.sent(m.next(now: wake)) == ["a"], "the probe goes once the bucket holds it")
+        for later in [wake, wake + 60_000 * Self.ms] {
+            #expect(Self.sent(m.next(now: later)) == [], "half-open: nothing else until the probe is answered")
+        }
+        m.requestEnded()
+        m.succeeded(reservation: nil, promptCharacters: 0, promptTokens: nil, charged: 0, now: wake)
+        #expect(m.breaker.state == .closed(consecutiveFailures: 0))
+    }
+
     @Test("transient failures count while the endpoint answered; five in a row open the breaker")
     func transient() {
         var m = DispatchMachine(configuration: Self.configuration(), now: Self.t0)

@@ -174,13 +174,13 @@ struct DispatchMachine: Sendable {
         }
     }
 
-    /// Sends `group` if the breaker and the budget allow; else puts it back first in line and says when to ask
+    /// Sends `group` if the budget and the breaker allow; else puts it back first in line and says when to ask
     /// again.
+    ///
+    /// The budget is asked before the breaker: ``CircuitBreaker/allow(now:)`` lets exactly one probe through once
+    /// its cooldown has passed, and a probe taken but then held back by the budget would leave the breaker
+    /// half-open with nothing in flight to close it, and parsing stalled for good.
     private mutating func sendOrWait(_ group: [JobState], now: UInt64, probe: Bool) -> Action {
-        guard breaker.allow(now: now) else {
-            retries.prepend(group)
-            return .armTimer(at: now + 1_000_000_000)
-        }
         let prompt = packer.promptCharacters(group)
         let promptTokens = packer.estimator.estimate(characters: prompt)
         var maxTokens = packer.maxTokens(for: group)
@@ -199,6 +199,15 @@ struct DispatchMachine: Sendable {
         // bucket before any answer is back). The margin is refunded on settle.
         let margin = packer.estimator.observations < 3 ? 1.5 : 1.15
         let reserve = Int((Double(promptTokens) * margin).rounded(.up)) + maxTokens
+        let grant = budget.nextGrantTime(tokens: reserve, now: now)
+        guard grant <= now else {
+            retries.prepend(group)
+            return .armTimer(at: grant)
+        }
+        guard breaker.allow(now: now) else {
+            retries.prepend(group)
+            return .armTimer(at: now + 1_000_000_000)
+        }
         switch budget.reserve(tokens: reserve, now: now) {
         case .granted(let id):
             inFlight += 1
