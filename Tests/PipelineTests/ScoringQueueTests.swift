@@ -150,4 +150,57 @@ struct ScoringQueueTests {
         #expect(Set(completed) == [first.runID, again.runID], "\(completed)")
         #expect(worker.counters.scored == 3 && worker.counters.reasonsDropped == 0, "\(worker.counters)")
     }
+
+    @Test("a candidate claimed again and again without an outcome (its engine died each time) fails scoring_abandoned and its run completes; a cancelled scoring does not count a claim; a worker's leases are renewed")
+    func abandonedAndRenewed() async throws {
+        let url = try TestDatabase.freshDatabase("scoring_abandoned")
+        defer { try? TestDatabase.dropDatabase(url) }
+        try await Self.abandonedAndRenewed(url)
+    }
+
+    @LoopActor
+    static func abandonedAndRenewed(_ url: String) async throws {
+        let setup = try await Setup(url, count: 3)
+        defer { setup.pool.close() }
+        let run = try #require(try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil,
+                                                                   tenantID: setup.tenantID).outcome)
+        func queued(_ sql: String) async throws -> String {
+            try await setup.pool.withConnection { c throws(PGError) in try await c.query(sql).scalar ?? "" }
+        }
+        // A claim given back after a cancelled scoring is not counted; one given back after an error is.
+        let claim = UUID().uuidString.lowercased()
+        let one = try await setup.queue.claim(claim, limit: 1, leaseSeconds: 60)
+        #expect(one.map(\.attempts) == [1])
+        try await setup.queue.release(one, claim: claim, delaySeconds: 0, counted: false)
+        #expect(try await queued("SELECT attempts FROM scoring_queue WHERE document_id = '\(one[0].documentID)'") == "0")
+        // Leases renewed: all three claimed for 10 s, renewed to an hour.
+        let all = try await setup.queue.claim(claim, limit: 10, leaseSeconds: 10)
+        #expect(all.count == 3)
+        #expect(try await setup.queue.renew(claim, leaseSeconds: 3_600) == 3)
+        #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at > now() + interval '50 minutes'") == "3")
+        #expect(try await setup.queue.renew(UUID().uuidString.lowercased(), leaseSeconds: 3_600) == 0, "another claim's")
+        try await setup.queue.release(all, claim: claim, delaySeconds: 0)
+        // One candidate's engine died five times while scoring it (each lease ran out).
+        let worn = all[1].documentID
+        _ = try await queued("UPDATE scoring_queue SET attempts = 5 WHERE document_id = '\(worn)'")
+
+        let worker = ScoringWorker(queue: setup.queue, scorer: BuiltInScoring(), logger: Setup.logger,
+                                   pollMilliseconds: 50, maxAttempts: 5)
+        var completed: [String] = []
+        worker.completed = { run in completed.append(run.id) }
+        worker.start()
+        let deadline = Date().addingTimeInterval(60)
+        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await worker.close()
+        #expect(try await setup.count("""
+            SELECT count(*) FROM job_scores WHERE document_id = '\(worn)' AND status = 'failed'
+              AND error_code = 'scoring_abandoned' AND error_detail LIKE 'claimed 5 times%'
+            """) == 1)
+        #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'scored'") == 2, "the others are scored")
+        #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 0)
+        #expect(completed == [run.runID])
+        #expect(worker.counters.failed == ["scoring_abandoned": 1] && worker.counters.scored == 2, "\(worker.counters)")
+    }
 }

@@ -22,9 +22,11 @@ public protocol CandidateScoring: AnyObject {
     func close() async
 }
 
-/// Codes a scorer's outcome may carry that are not the candidate's failure.
+/// Codes of the worker's own: ``cancelled`` is not the candidate's failure (not written); ``abandoned`` is.
 public enum CandidateScoringFailure {
     public static let cancelled = "cancelled"
+    /// Claimed too many times without an outcome (``ScoringWorker``'s `maxAttempts`): failed, not scored again.
+    public static let abandoned = "scoring_abandoned"
 }
 
 /// The built-in scorer (``CandidateScorer``), run on the pool: it is CPU work (JSON decoding, text search).

@@ -40,11 +40,18 @@ public final class ScoringWorker {
     /// Candidates claimed per round, and how long a claim holds.
     private let batchSize: Int
     private let leaseSeconds: Int
+    /// Claims after which a candidate still without an outcome fails `scoring_abandoned` rather than being
+    /// scored again: one whose scoring kills the engine (every lease then runs out) or whose write keeps
+    /// failing would otherwise be claimed for ever, and its run never complete.
+    private let maxAttempts: Int
     private let pollMilliseconds: UInt64
     /// This engine's claim token (a new one per start: a claim left by a previous run is not ours).
     private let claim = UUID().uuidString.lowercased()
     private let nap = Nap()
     private var loop: Task<Void, Never>?
+    /// Renews this engine's leases while rounds are out (a third of the lease apart).
+    private let renewNap = Nap()
+    private var renewing: Task<Void, Never>?
     private var closed = false
     private var claimFailures = 0
     /// Rounds being scored now, by number (at most the scorer's ``CandidateScoring/concurrentRounds``).
@@ -54,12 +61,13 @@ public final class ScoringWorker {
     public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
 
     public init(queue: ScoringQueue, scorer: any CandidateScoring, logger: Logger, batchSize: Int = 64,
-                leaseSeconds: Int = 300, pollMilliseconds: UInt64 = 1_000) {
+                leaseSeconds: Int = 300, pollMilliseconds: UInt64 = 1_000, maxAttempts: Int = 5) {
         self.queue = queue
         self.scorer = scorer
         self.logger = logger
         self.batchSize = max(1, batchSize)
         self.leaseSeconds = max(10, leaseSeconds)
+        self.maxAttempts = max(1, maxAttempts)
         self.pollMilliseconds = pollMilliseconds
     }
 
@@ -68,6 +76,23 @@ public final class ScoringWorker {
     public func start() {
         guard !closed, loop == nil else { return }
         loop = EventLoop.spawn { [self] in await run() }
+        renewing = EventLoop.spawn { [self] in await renewLeases() }
+    }
+
+    /// While rounds are out, renews their leases every third of a lease: a round waiting on an LLM that is away
+    /// may take longer than a lease, and a lease that ran out would let another engine score the candidate too
+    /// and count a claim against it.
+    private func renewLeases() async {
+        let every = UInt64(leaseSeconds) * 1_000 / 3
+        while !closed {
+            await renewNap.nap(milliseconds: every)
+            guard !closed, !rounds.isEmpty else { continue }
+            do throws(PGError) {
+                try await queue.renew(claim, leaseSeconds: leaseSeconds)
+            } catch {
+                logger.warning("could not renew the leases of candidates being scored", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Looks at the queue now (candidates were just made pending) rather than at the next poll.
@@ -83,9 +108,12 @@ public final class ScoringWorker {
         guard !closed else { return }
         closed = true
         nap.close()
+        renewNap.close()
         await scorer.close()
         await loop?.value
         loop = nil
+        await renewing?.value
+        renewing = nil
         while let round = rounds.first?.value { await round.value }
     }
 
@@ -149,13 +177,25 @@ public final class ScoringWorker {
                 counters.discarded += group.count
                 return
             }
-            let all = await scorer.score(job: job, candidates: documents)
+            // Candidates claimed too often without an outcome are not scored again: they fail, with why.
+            let worn = Dictionary(uniqueKeysWithValues: group.filter { $0.attempts > maxAttempts }
+                .map { ($0.documentID, $0.attempts - 1) })
+            var abandoned: [CandidateOutcome] = []
+            for (document, tries) in worn.sorted(by: { $0.key < $1.key }) {
+                logger.error("a candidate was claimed again and again without an outcome; it fails scoring_abandoned",
+                             metadata: ["job": "\(job.id)", "document": "\(document)", "claims": "\(tries)"])
+                abandoned.append(.failed(document, code: CandidateScoringFailure.abandoned,
+                                         detail: "claimed \(tries) times without an outcome (the engine scoring it "
+                                             + "stopped, or its result could not be written)", scorer: scorer.name))
+            }
+            let all = abandoned + (await scorer.score(job: job, candidates: documents.filter { worn[$0.documentID] == nil }))
             // Cancelled is not an outcome: those candidates go back to the queue, due at once.
             let outcomes = all.filter { $0.errorCode != CandidateScoringFailure.cancelled }
             let cancelled = Set(all.filter { $0.errorCode == CandidateScoringFailure.cancelled }.map(\.documentID))
             if !cancelled.isEmpty {
                 counters.released += cancelled.count
-                try? await queue.release(group.filter { cancelled.contains($0.documentID) }, claim: claim, delaySeconds: 0)
+                try? await queue.release(group.filter { cancelled.contains($0.documentID) }, claim: claim, delaySeconds: 0,
+                                         counted: false)
             }
             let (written, completedRuns) = try await queue.write(outcomes, job: job.id, revision: job.revision,
                                                                  claim: claim, tenantID: first.tenantID)

@@ -1,11 +1,20 @@
 import Foundation
 import Loop
 
-/// A candidate a worker claimed: job, document and tenant ids (the queue holds nothing more).
+/// A candidate a worker claimed: job, document and tenant ids (the queue holds nothing more), and how many
+/// times it has been claimed, this time included.
 public struct ClaimedCandidate: Sendable, Equatable, Hashable {
     public var jobID: String
     public var documentID: String
     public var tenantID: String
+    public var attempts: Int
+
+    public init(jobID: String, documentID: String, tenantID: String, attempts: Int = 1) {
+        self.jobID = jobID
+        self.documentID = documentID
+        self.tenantID = tenantID
+        self.attempts = attempts
+    }
 }
 
 /// What a scorer reads of a document.
@@ -100,10 +109,11 @@ public final class ScoringQueue {
                 FROM (SELECT job_id, document_id FROM scoring_queue WHERE next_attempt_at <= now()
                       ORDER BY next_attempt_at LIMIT $2::integer FOR UPDATE SKIP LOCKED) due
                 WHERE q.job_id = due.job_id AND q.document_id = due.document_id
-                RETURNING q.job_id::text, q.document_id::text, q.tenant_id::text
+                RETURNING q.job_id::text, q.document_id::text, q.tenant_id::text, q.attempts
                 """, [claim, String(limit), String(leaseSeconds)]).rows.compactMap { row in
                 guard let job = row[0], let document = row[1], let tenant = row[2] else { return nil }
-                return ClaimedCandidate(jobID: job, documentID: document, tenantID: tenant)
+                return ClaimedCandidate(jobID: job, documentID: document, tenantID: tenant,
+                                        attempts: Int(row[3] ?? "1") ?? 1)
             }
         }
     }
@@ -176,18 +186,34 @@ public final class ScoringQueue {
         }
     }
 
+    /// Renews the lease of every candidate still held under `claim` (scored now, or waiting on an LLM that is
+    /// away): a lease then runs out only when its engine stopped, so a claim counted again means a lost engine.
+    /// Returns how many leases were renewed.
+    @discardableResult
+    public func renew(_ claim: String, leaseSeconds: Int) async throws(PGError) -> Int {
+        try await pool.withConnection { c throws(PGError) in
+            try await c.query("""
+                UPDATE scoring_queue SET next_attempt_at = now() + make_interval(secs => $2::integer)
+                WHERE claim = $1::uuid
+                """, [claim, String(leaseSeconds)]).affectedRows
+        }
+    }
+
     /// Gives claimed candidates back after a failure that another try may mend (the database, the LLM away):
-    /// due again after `delaySeconds`.
-    public func release(_ candidates: [ClaimedCandidate], claim: String, delaySeconds: Int) async throws(PGError) {
+    /// due again after `delaySeconds`. `counted: false` takes the claim back from the attempts too (the scoring
+    /// was cancelled: the engine stopping says nothing about the candidate).
+    public func release(_ candidates: [ClaimedCandidate], claim: String, delaySeconds: Int,
+                        counted: Bool = true) async throws(PGError) {
         guard !candidates.isEmpty else { return }
         try await pool.withConnection { c throws(PGError) in
             for (job, group) in Dictionary(grouping: candidates, by: \.jobID) {
                 try await c.query("""
-                    UPDATE scoring_queue SET claim = NULL, next_attempt_at = now() + make_interval(secs => $3::integer)
+                    UPDATE scoring_queue SET claim = NULL, next_attempt_at = now() + make_interval(secs => $3::integer),
+                           attempts = greatest(0, attempts - $5::integer)
                     WHERE job_id = $1::uuid AND claim = $4::uuid
                       AND document_id IN (SELECT x::uuid FROM jsonb_array_elements_text($2::jsonb) AS x)
                     """, [job, String(decoding: JSONText.strings(group.map(\.documentID)), as: UTF8.self),
-                          String(delaySeconds), claim])
+                          String(delaySeconds), claim, counted ? "0" : "1"])
             }
         }
     }
