@@ -375,19 +375,32 @@ public final class JobRecords {
 enum JobSQL {
     /// Inserts candidates of job `job` in run `run` for the documents `(id, status)` of relation `source`:
     /// `pending` for a parsed one, `failed` `not_parsed` for one that failed. `restart`: a candidate already
-    /// there is made pending again (a new request); else one already there is left alone, unless it failed
-    /// `not_parsed` and its document is parsed now (a retry of the document succeeded). Returns
+    /// there is made pending again (a new request). Else (a batch naming the job: the same content uploaded
+    /// again) one already there joins the newer run as it is, and is scored again only when it failed
+    /// `not_parsed` and its document is parsed now (a retry of the document succeeded) or its outcome is older
+    /// than the job's revision: a current score is not made twice, and the run counts every document of its
+    /// batch. Returns
     /// `(job_id, document_id, tenant_id, status)` of the rows made or changed.
     static func candidates(from source: String, job: String, run: String, restart: Bool) -> String {
         let conflict = restart ? """
             DO UPDATE SET status = excluded.status, run_id = excluded.run_id, error_code = excluded.error_code,
                 error_detail = excluded.error_detail, requested_at = now(),
                 scored_at = CASE WHEN excluded.status = 'failed' THEN now() ELSE js.scored_at END
-            """ : """
-            DO UPDATE SET status = 'pending', run_id = excluded.run_id, error_code = NULL, error_detail = NULL,
-                requested_at = now()
-            WHERE js.status = 'failed' AND js.error_code = 'not_parsed' AND excluded.status = 'pending'
-            """
+            """ : {
+                // Scored again: a document that failed and is parsed now, or a score older than the job.
+                let again = """
+                    (excluded.status = 'pending' AND ((js.status = 'failed' AND js.error_code = 'not_parsed')
+                        OR (js.status <> 'pending' AND js.job_revision < (SELECT j.revision FROM jobs j WHERE j.id = js.job_id))))
+                    """
+                return """
+                    DO UPDATE SET run_id = excluded.run_id,
+                        status = CASE WHEN \(again) THEN 'pending' ELSE js.status END,
+                        error_code = CASE WHEN \(again) THEN NULL ELSE js.error_code END,
+                        error_detail = CASE WHEN \(again) THEN NULL ELSE js.error_detail END,
+                        requested_at = CASE WHEN \(again) THEN now() ELSE js.requested_at END
+                    WHERE js.run_id IS DISTINCT FROM excluded.run_id OR \(again)
+                    """
+            }()
         return """
             INSERT INTO job_scores AS js (tenant_id, job_id, document_id, run_id, status, error_code, error_detail, scored_at)
             SELECT current_tenant(), \(job), src.id, \(run),
