@@ -65,7 +65,7 @@ struct JobScoringTests {
 
     // MARK: Tests
 
-    @Test("jobs API: create, read, list, change (revision up), delete; bad bodies get 400 with their code; another tenant's job is 404 everywhere, and an upload naming it stores nothing")
+    @Test("jobs API: create, read, list, change (revision up), delete; bad bodies get 400 with their code; another tenant's job is 404 everywhere, and an upload naming it stores nothing; a description file for a job that is not there is 404 before it is read")
     func jobsAPI() async throws {
         let url = try TestDatabase.freshDatabase("jobs_api")
         defer { try? TestDatabase.dropDatabase(url) }
@@ -173,6 +173,10 @@ struct JobScoringTests {
         let otherTenant = try API.call(serve, "PUT", "/api/v1/jobs/\(id)/description", token: globex,
                                        extra: ["-H", "Content-Type: text/html", "--data-binary", "@\(folder)/jd.html"])
         #expect(otherTenant.status == 404 && otherTenant.errorCode == "not_found", "\(otherTenant.body)")
+        // The job is looked up before the file is read: an unreadable file for a job that is not there is 404.
+        let unknownJob = try file("PUT", "/api/v1/jobs/01a24971-0000-7000-8000-00000000dead/description", "bad.pdf",
+                                  type: "application/pdf")
+        #expect(unknownJob.status == 404 && unknownJob.errorCode == "not_found", "\(unknownJob.body)")
         #expect(try API.rows(url, tenant: "acme", "SELECT count(*) FROM jobs") == ["2"], "the refused files made no job")
         #expect(serve.spooled.isEmpty, "no description file stays in the spool: \(serve.spooled)")
         // The temporary file is unlinked on the pool as the answer goes: give it a moment.
@@ -270,7 +274,7 @@ struct JobScoringTests {
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
 
-    @Test("POST /jobs/{id}/score: by document ids (unknown ones listed, a failed document failed not_parsed), by batch (another tenant's is 404), and all parsed; a changed job marks older scores stale until rescored; an import naming a job scores its reused documents too")
+    @Test("POST /jobs/{id}/score: by document ids (unknown ones listed, a failed document failed not_parsed), by batch (another tenant's is 404), and all parsed; a changed job marks older scores stale until rescored; an import naming a job scores its reused documents too; imported again, they join the new run with their current scores, scored again only after the job changed")
     func scoringRequests() async throws {
         let url = try TestDatabase.freshDatabase("jobs_score")
         defer { try? TestDatabase.dropDatabase(url) }
@@ -333,6 +337,29 @@ struct JobScoringTests {
                                                   "SELECT id FROM scoring_runs WHERE batch_id = '\(importBatch)'").first)
         let importDone = try await Self.completedRun(serve, job: second, run: importRun)
         #expect((importDone["counts"] as? [String: Any])?["scored"] as? Int == 4, "\(importDone)")
+
+        // The same archive again, naming the same job: its run counts every document, their current scores as
+        // they were (not made twice); after a change of the job, the next import scores them again.
+        func importAgain() async throws -> [String: Any] {
+            let again = try API.call(serve, "POST", "/api/v1/imports?filename=cvs.tar&job_id=\(second)",
+                                     extra: ["--data-binary", "@\(archive)"])
+            let batch = try #require(again.json["batch_id"] as? String, "\(again.body)")
+            _ = try await API.completed(serve, batch: batch, token: nil)
+            let run = try #require(try API.rows(url, tenant: "default",
+                                                "SELECT id FROM scoring_runs WHERE batch_id = '\(batch)'").first)
+            return try await Self.completedRun(serve, job: second, run: run)
+        }
+        let scoredAt = "SELECT scored_at FROM job_scores WHERE job_id = '\(second)' ORDER BY document_id"
+        let before = try API.rows(url, tenant: "default", scoredAt)
+        let moved = try await importAgain()
+        #expect((moved["counts"] as? [String: Any])?["scored"] as? Int == 4, "\(moved)")
+        #expect(try API.rows(url, tenant: "default", scoredAt) == before, "not scored again")
+        _ = try Self.send(serve, "PATCH", "/api/v1/jobs/\(second)", body: #"{"required_skills": ["Excel"]}"#)
+        let redone = try await importAgain()
+        #expect((redone["counts"] as? [String: Any])?["scored"] as? Int == 4, "\(redone)")
+        let after = try API.rows(url, tenant: "default", scoredAt)
+        #expect(after.count == 4 && zip(before, after).allSatisfy { $0 != $1 }, "scored again: \(before) \(after)")
+        #expect(try Self.allCandidates(serve, job: second, limit: 10).allSatisfy { $0["stale"] as? Bool == false })
 
         let missingBatch = try Self.send(serve, "POST", "/api/v1/jobs/\(job)/score",
                                          body: Self.json(["batch_id": "01a24971-0000-7000-8000-00000000beef"]))

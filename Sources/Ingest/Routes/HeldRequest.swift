@@ -6,7 +6,7 @@ import Loop
 /// read) is kept, then handed to the handler `decide` returns. A handler that answered at once (a refusal)
 /// gets the body only to drop it.
 @LoopActor
-final class HeldRequest: HTTPRequestHandler {
+package final class HeldRequest: HTTPRequestHandler {
     private let exchange: HTTPExchange
     private var inner: (any HTTPRequestHandler)?
     private var held: [UInt8] = []
@@ -15,7 +15,7 @@ final class HeldRequest: HTTPRequestHandler {
     private var paused = true
 
     /// Starts deciding at once.
-    init(exchange: HTTPExchange, decide: @escaping @LoopActor () async -> any HTTPRequestHandler) {
+    package init(exchange: HTTPExchange, decide: @escaping @LoopActor () async -> any HTTPRequestHandler) {
         self.exchange = exchange
         exchange.pauseBody()
         EventLoop.spawn { [self] in await run(decide) }
@@ -40,15 +40,15 @@ final class HeldRequest: HTTPRequestHandler {
         if ended { handler.end() }
     }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) {
+    package func receive(_ bytes: UnsafeRawBufferPointer) {
         if let inner { inner.receive(bytes) } else { held.append(contentsOf: bytes) }
     }
 
-    func end() {
+    package func end() {
         if let inner { inner.end() } else { ended = true }
     }
 
-    func abort() {
+    package func abort() {
         aborted = true
         held = []
         inner?.abort()

@@ -92,17 +92,20 @@ public final class JobRoutes {
             guard method == "PUT" else { return router.methodNotAllowed(exchange, allow: "PUT") }
             let id = parts[1]
             guard let extract else { return router.respond(exchange) { Self.filesUnsupported } }
-            return FileBodyHandler.make(exchange: exchange, router: router) { [self] path, size in
-                let file = await extract(path, query["filename"], exchange.head.headers.first("Content-Type"), size)
-                if let refused = Self.refusal(file) { return refused }
-                var fields = JobFields(description: file.text)
-                fields.source = file.source
-                return await answer { () async throws(PGError) -> HTTPResponse in
-                    guard let json = try await records.update(id, fields, tenantID: tenantID) else {
-                        return APIRoutes.notFound("job", id)
+            // The job is looked up before a byte of the file is read: a wrong id is told at once, not after the
+            // whole file has been spooled and extracted.
+            return HeldRequest(exchange: exchange) { [self] in
+                do throws(PGError) {
+                    guard try await records.exists(id, tenantID: tenantID) else {
+                        return router.reject(exchange, 404, "not_found", "no job \(id)")
                     }
-                    return .json(200, json + [0x0A])
+                } catch {
+                    logger.warning("jobs API failed", metadata: ["error": "\(error)"])
+                    return router.reject(exchange, 503, "database_unavailable",
+                                         "the database cannot be reached now; retry shortly", headers: [("Retry-After", "5")])
                 }
+                return description(id, exchange: exchange, query: query, extract: extract, tenantID: tenantID,
+                                   router: router)
             }
         case 3 where parts[2] == "score":
             exchange.route = "job-score"
@@ -164,6 +167,25 @@ public final class JobRoutes {
                           message: "the description file holds over \(JobRequest.maxDescriptionLength) characters of text")
         }
         return nil
+    }
+
+    /// `PUT /jobs/{id}/description` once the job is known: the file body through extraction, then the job's
+    /// description replaced (its revision raised). A job deleted meanwhile is still `404`.
+    private func description(_ id: String, exchange: HTTPExchange, query: Query,
+                             extract: @escaping @LoopActor (String, String?, String?, Int) async -> DescriptionFile,
+                             tenantID: String, router: IngestRouter) -> any HTTPRequestHandler {
+        FileBodyHandler.make(exchange: exchange, router: router) { [self] path, size in
+            let file = await extract(path, query["filename"], exchange.head.headers.first("Content-Type"), size)
+            if let refused = Self.refusal(file) { return refused }
+            var fields = JobFields(description: file.text)
+            fields.source = file.source
+            return await answer { () async throws(PGError) -> HTTPResponse in
+                guard let json = try await records.update(id, fields, tenantID: tenantID) else {
+                    return APIRoutes.notFound("job", id)
+                }
+                return .json(200, json + [0x0A])
+            }
+        }
     }
 
     /// `POST /jobs` with the description as a file body (pdf, docx, …; its type in `Content-Type`) and the
