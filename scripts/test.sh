@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 log=.build/test-output.log
 mkdir -p .build
 # A crash prints the crashed thread only, without registers or the image list, so the frames stay in view.
+# The loop thread held for 2 s or more (a blocking call on it) is said in the log, between the tests that ran then.
+export LOOP_STALL_WARN_MS="${LOOP_STALL_WARN_MS:-2000}"
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,threads=crashed,registers=none,images=none,sanitize=no}"
 swift test --skip-build "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -116,7 +116,12 @@ package final class LoadGenerator: ClientConnectionOwner {
         feed.start { Task { @LoopActor [weak self] in self?.corpusHasRequests() } }
         // The clock starts once the first request is built: the client's own start-up (the first file read,
         // its body made, compressed) is not the server's latency.
-        feed.waitUntilReady(seconds: 60)
+        // Waited for on libuv's pool, not the loop thread: nothing else on the loop should stall behind the
+        // first file read (a test process runs other tests' loops on it; a serve process would run its server).
+        let feed = self.feed
+        await withCheckedContinuation(isolation: LoopActor.shared) { (ready: CheckedContinuation<Void, Never>) in
+            Offload.submit({ feed.waitUntilReady(seconds: 60) }, after: { ready.resume() })
+        }
         start = clock.monotonicNanoseconds()
         lastLive = (start, 0)
         let seconds = plan.sendingSeconds

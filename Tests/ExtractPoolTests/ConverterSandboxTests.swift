@@ -269,7 +269,7 @@ struct ConverterSandboxTests {
             }
             guard let tools = PoolHarness.libreOfficeOnlyForWord97(configuration) else { return }
             office[mode] = try await PoolHarness.run(docs, configuration: configuration, tools: tools).documents
-            #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty,
+            #expect(await PoolHarness.processesMentioning(configuration.workDirectory).isEmpty,
                     "LibreOffice outlived the pool")
         }
         for file in docs {

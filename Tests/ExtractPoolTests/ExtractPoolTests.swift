@@ -48,7 +48,7 @@ struct ExtractPoolTests {
             #expect(doc.ocrUsed == ["scan-pdf", "png"].contains(entry.format), "\(name): OCR used")
         }
         #expect(PoolHarness.leftovers(configuration).isEmpty, "work directories left behind")
-        #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a converter outlived its document")
+        #expect(await PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a converter outlived its document")
     }
 
     @Test("a converter past its time limit is killed and the document fails as timeout")
@@ -65,7 +65,7 @@ struct ExtractPoolTests {
         #expect(doc.status == .failed)
         #expect(doc.failure?.code == .timeout)
         #expect(doc.attempts.first?.converter == "pdftotext")
-        #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty)
+        #expect(await PoolHarness.processesMentioning(configuration.workDirectory).isEmpty)
         #expect(PoolHarness.leftovers(configuration).isEmpty)
     }
 
@@ -127,7 +127,7 @@ struct ExtractPoolTests {
         // Three documents with a quota of two: one start, one recycle.
         #expect(extractor.office?.starts == 2)
         #expect(extractor.office?.conversions == 3)
-        #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "LibreOffice outlived the pool")
+        #expect(await PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "LibreOffice outlived the pool")
     }
 
     @Test("a LibreOffice conversion past its time limit fails as timeout and the hung instance is replaced")
@@ -147,7 +147,7 @@ struct ExtractPoolTests {
             #expect(doc.attempts.last?.converter == "libreoffice")
         }
         #expect(extractor.office?.starts == 2, "each hang costs the instance")
-        #expect(PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a hung LibreOffice survived")
+        #expect(await PoolHarness.processesMentioning(configuration.workDirectory).isEmpty, "a hung LibreOffice survived")
     }
 
     @Test("a work directory whose input link cannot be made is removed, and the document fails as corrupt")

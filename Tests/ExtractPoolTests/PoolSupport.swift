@@ -120,8 +120,13 @@ enum PoolHarness {
     }
 
     /// Processes whose command line mentions `path` (a converter left running would). A process killed a
-    /// moment ago may still be tearing down its memory: it gets up to three seconds to be gone.
-    static func processesMentioning(_ path: String) -> [String] {
+    /// moment ago may still be tearing down its memory: it gets up to three seconds to be gone. The scan and
+    /// its waits run on a thread of their own, never the loop's (a `/proc` read can wait on a dying process).
+    static func processesMentioning(_ path: String) async -> [String] {
+        (try? await offThread { waitForProcessesMentioning(path) }) ?? ["(the scan of /proc failed)"]
+    }
+
+    private static func waitForProcessesMentioning(_ path: String) -> [String] {
         var found = scan(path)
         var waited = 0
         while !found.isEmpty && waited < 3_000 {

@@ -149,7 +149,9 @@ extension TestDatabase {
     /// Starts the private cluster (or reads `TEST_DATABASE_URL`) on the first call; later calls return the result,
     /// a failure included, so a broken setup fails every database test quickly with the same message.
     private static func server() throws -> Server {
-        try state.withLock { state in
+        // Before the lock: another thread may hold it for the whole cluster start.
+        try refuseOnLoop("TestDatabase")
+        return try state.withLock { state in
             if state.server == nil {
                 state.server = Result { try findServer() }.mapError {
                     $0 as? TestFailure ?? TestFailure(String(describing: $0))
@@ -243,6 +245,16 @@ extension TestDatabase {
         }
     }
 
+    /// Waiting on the loop thread would stall every loop timer and socket in the test process for as long as a
+    /// program runs: another test's kill timer, a connection's 30 s answer timer (which then fires first, as
+    /// libuv runs due timers before I/O). A test doing so fails here, every time, not as a rare flake.
+    static func refuseOnLoop(_ what: String) throws {
+        if EventLoop.shared.inLoop {
+            throw TestFailure("\(what) would block the loop thread: call TestDatabase from a test that is not "
+                              + "@LoopActor, or through offThread")
+        }
+    }
+
     /// Runs a program to completion with stdin from `input` and output captured in temporary files (files, not
     /// pipes: nothing to drain, and a daemon that inherits them cannot hold the call open), with `extraEnvironment`
     /// added to this process's environment. Kills it after `timeout`.
@@ -253,13 +265,7 @@ extension TestDatabase {
         environment extraEnvironment: [String: String] = [:],
         timeout: Duration
     ) throws -> Output {
-        // Waiting here on the loop thread would stall every loop timer and socket in the test process for as long as
-        // the program runs: another test's 200 ms kill timer, a connection's 30 s answer timer (which then fires
-        // first, as libuv runs due timers before I/O). A test doing so fails here, every time, not as a rare flake.
-        if EventLoop.shared.inLoop {
-            throw TestFailure("\(executable) \(arguments.first ?? "") would block the loop thread: call TestDatabase from "
-                              + "a test that is not @LoopActor, or from a detached task")
-        }
+        try refuseOnLoop("\(executable) \(arguments.first ?? "")")
         let directory = try TemporaryDirectory.make(prefix: "pg")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let inPath = directory + "/stdin"

@@ -56,6 +56,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         }
         precondition(ra == 0, "uv_async_init: \(UVError(ra))")
         start()
+        LoopStallWatch.startIfAsked()
     }
 
     private func start() {
