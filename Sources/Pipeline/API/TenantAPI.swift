@@ -190,7 +190,7 @@ public final class TenantAPI {
         await ledger.close()
         while announcing > 0 { await announced.wait() }
         await webhooks.close()
-        pool.close()
+        await pool.close(waitingMilliseconds: 5_000)
     }
 }
 
