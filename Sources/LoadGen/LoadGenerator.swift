@@ -149,7 +149,7 @@ package final class LoadGenerator: ClientConnectionOwner {
         if let follower { await follower.drain() }
         if let error = feed.error, case .corpusEmpty = error { stats.failureSamples.insert(error.description, at: 0) }
         return LoadReport(plan: plan, stats: stats, seconds: Double(end &- start) / 1e9,
-                          sendingSeconds: Double(min(end, sendUntil, stoppedAt) &- start) / 1e9,
+                          sendingSeconds: Double(max(start, min(end, sendUntil, stoppedAt)) &- start) / 1e9,
                           corpusStarved: feed.starved, corpusCached: feed.isCached,
                           follow: follower?.report())
     }

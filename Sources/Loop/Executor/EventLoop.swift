@@ -122,15 +122,17 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        let mustWake = state.withLock { state -> Bool in
+        state.withLock { state in
             // After stop() the wake-up handle is gone: nothing can run any more.
-            if state.wakeupClosed { return false }
+            if state.wakeupClosed { return }
             state.jobs.append(unowned)
-            if state.wakePending { return false }
+            if state.wakePending { return }
             state.wakePending = true
-            return true
+            // Sent under the lock: the loop closes the handle only after marking it closed under this lock, so a
+            // send can never reach a closed handle (libuv aborts on that). A thread enqueueing while the loop
+            // stops (LoopStallWatch's, every 100 ms) would otherwise race the close.
+            uv_async_send(wakeup)
         }
-        if mustWake { uv_async_send(wakeup) }
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {

@@ -71,7 +71,7 @@ public final class SidePool {
     public func close(waitingMilliseconds: UInt64) async {
         close()
         let deadline = SystemClock.shared.monotonicNanoseconds() + waitingMilliseconds * 1_000_000
-        while open > 0, SystemClock.shared.monotonicNanoseconds() < deadline {
+        while open > 0, SystemClock.shared.monotonicNanoseconds() < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
         }
         if open > 0 { logger.warning("database connections still open at close", metadata: ["open": "\(open)"]) }
@@ -91,8 +91,8 @@ public final class SidePool {
                 do throws(PGError) {
                     let c = try await SideConnection.open(configuration)
                     if closed {
+                        // The catch below takes it off the count.
                         c.close()
-                        open -= 1
                         throw PGError(kind: .connection, message: "closed")
                     }
                     return c
