@@ -376,7 +376,8 @@ enum JobSQL {
     /// Inserts candidates of job `job` in run `run` for the documents `(id, status)` of relation `source`:
     /// `pending` for a parsed one, `failed` `not_parsed` for one that failed. `restart`: a candidate already
     /// there is made pending again (a new request). Else (a batch naming the job: the same content uploaded
-    /// again) one already there joins the newer run as it is, and is scored again only when it failed
+    /// again) one already there with its outcome joins the run if it is newer, as it is (a pending one stays in
+    /// its run, and with its worker's claim), and is scored again only when it failed
     /// `not_parsed` and its document is parsed now (a retry of the document succeeded) or its outcome is older
     /// than the job's revision: a current score is not made twice, and the run counts every document of its
     /// batch. Returns
@@ -392,13 +393,20 @@ enum JobSQL {
                     (excluded.status = 'pending' AND ((js.status = 'failed' AND js.error_code = 'not_parsed')
                         OR (js.status <> 'pending' AND js.job_revision < (SELECT j.revision FROM jobs j WHERE j.id = js.job_id))))
                     """
+                // Only into a newer run (batches of one job may be read in either order), and only a candidate
+                // with its outcome: a pending one stays where it is, so that a worker scoring it keeps its claim.
+                let newer = """
+                    (js.status <> 'pending' AND js.run_id IS DISTINCT FROM excluded.run_id
+                     AND (SELECT r.created_at FROM scoring_runs r WHERE r.id = excluded.run_id)
+                         >= coalesce((SELECT r.created_at FROM scoring_runs r WHERE r.id = js.run_id), '-infinity'))
+                    """
                 return """
-                    DO UPDATE SET run_id = excluded.run_id,
+                    DO UPDATE SET run_id = CASE WHEN \(newer) THEN excluded.run_id ELSE js.run_id END,
                         status = CASE WHEN \(again) THEN 'pending' ELSE js.status END,
                         error_code = CASE WHEN \(again) THEN NULL ELSE js.error_code END,
                         error_detail = CASE WHEN \(again) THEN NULL ELSE js.error_detail END,
                         requested_at = CASE WHEN \(again) THEN now() ELSE js.requested_at END
-                    WHERE js.run_id IS DISTINCT FROM excluded.run_id OR \(again)
+                    WHERE \(newer) OR \(again)
                     """
             }()
         return """
