@@ -26,7 +26,7 @@ struct ScoringQueueTests {
             return logger
         }()
 
-        init(_ url: String, count: Int) async throws {
+        init(_ url: String, count: Int, tenant slug: String = "default") async throws {
             var database = SinkConfiguration()
             database.databaseURL = url
             pool = SidePool(configuration: database, size: 2, logger: Self.logger)
@@ -36,7 +36,8 @@ struct ScoringQueueTests {
             for attempt in 1...5 where found == nil {
                 do throws(PGError) {
                     found = try await pool.withConnection { c throws(PGError) in
-                        try await c.query("SELECT id::text FROM tenants WHERE slug = 'default'").scalar
+                        try await c.query("INSERT INTO tenants (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING", [slug])
+                        return try await c.query("SELECT id::text FROM tenants WHERE slug = $1", [slug]).scalar
                     }
                 } catch {
                     if attempt == 5 { throw error }
@@ -173,12 +174,13 @@ struct ScoringQueueTests {
         #expect(one.map(\.attempts) == [1])
         try await setup.queue.release(one, claim: claim, delaySeconds: 0, counted: false)
         #expect(try await queued("SELECT attempts FROM scoring_queue WHERE document_id = '\(one[0].documentID)'") == "0")
-        // Leases renewed: all three claimed for 10 s, renewed to an hour.
+        // Leases renewed: all three claimed for 10 s, the two a round holds renewed to an hour.
         let all = try await setup.queue.claim(claim, limit: 10, leaseSeconds: 10)
         #expect(all.count == 3)
-        #expect(try await setup.queue.renew(claim, leaseSeconds: 3_600) == 3)
-        #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at > now() + interval '50 minutes'") == "3")
-        #expect(try await setup.queue.renew(UUID().uuidString.lowercased(), leaseSeconds: 3_600) == 0, "another claim's")
+        #expect(try await setup.queue.renew(Array(all.prefix(2)), claim: claim, leaseSeconds: 3_600) == 2)
+        #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at > now() + interval '50 minutes'") == "2")
+        #expect(try await setup.queue.renew(all, claim: UUID().uuidString.lowercased(), leaseSeconds: 3_600) == 0,
+                "another claim's")
         try await setup.queue.release(all, claim: claim, delaySeconds: 0)
         // One candidate's engine died five times while scoring it (each lease ran out).
         let worn = all[1].documentID
@@ -202,5 +204,101 @@ struct ScoringQueueTests {
         #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 0)
         #expect(completed == [run.runID])
         #expect(worker.counters.failed == ["scoring_abandoned": 1] && worker.counters.scored == 2, "\(worker.counters)")
+    }
+
+    @Test("tenants take turns by their weights: one tenant's 40 queued candidates, asked for first, do not hold back another's; a weight of 3 to 1 gives three turns to one")
+    func tenantsTakeTurns() async throws {
+        let url = try TestDatabase.freshDatabase("scoring_turns")
+        defer { try? TestDatabase.dropDatabase(url) }
+        try await Self.tenantsTakeTurns(url)
+    }
+
+    @LoopActor
+    static func tenantsTakeTurns(_ url: String) async throws {
+        let big = try await Setup(url, count: 40)
+        defer { big.pool.close() }
+        let small = try await Setup(url, count: 10, tenant: "globex")
+        defer { small.pool.close() }
+        _ = try await big.jobs.requestScoring(job: big.job, .allParsed, callbackURL: nil, tenantID: big.tenantID)
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await small.jobs.requestScoring(job: small.job, .allParsed, callbackURL: nil, tenantID: small.tenantID)
+        func shares(_ claimed: [ClaimedCandidate]) -> [String: Int] {
+            Dictionary(grouping: claimed, by: { $0.tenantID == big.tenantID ? "big" : "small" }).mapValues(\.count)
+        }
+        let claim = UUID().uuidString.lowercased()
+        let even = try await big.queue.claim(claim, limit: 8, leaseSeconds: 60)
+        #expect(shares(even) == ["big": 4, "small": 4], "equal weights: in turn, not first come first served")
+        #expect(Set(even.map(\.documentID)).count == 8)
+        try await big.queue.release(even, claim: claim, delaySeconds: 0, counted: false)
+
+        _ = try await big.pool.withConnection { c throws(PGError) in
+            try await c.query("UPDATE tenants SET weight = 3 WHERE id = $1::uuid", [big.tenantID])
+        }
+        let weighted = try await big.queue.claim(claim, limit: 8, leaseSeconds: 60)
+        #expect(shares(weighted) == ["big": 6, "small": 2], "weights 3 and 1")
+        // The rest, claimed by a second worker at once, is all that is left, and nothing twice.
+        let rest = try await small.queue.claim(UUID().uuidString.lowercased(), limit: 100, leaseSeconds: 60)
+        #expect(rest.count == 50 - 8 && Set(rest.map(\.documentID)).isDisjoint(with: weighted.map(\.documentID)))
+    }
+
+    /// A scorer that holds its round until the test lets it go, then scores with the built-in rules.
+    @LoopActor
+    final class HeldScoring: CandidateScoring {
+        let name = "rules"
+        let concurrentRounds = 1
+        private var gate: CheckedContinuation<Void, Never>?
+        private var open = false
+        private(set) var rounds = 0
+
+        func score(job: JobRecord, candidates: [CandidateInput]) async -> [CandidateOutcome] {
+            rounds += 1
+            if !open { await withCheckedContinuation(isolation: LoopActor.shared) { gate = $0 } }
+            return await BuiltInScoring().score(job: job, candidates: candidates)
+        }
+
+        func release() {
+            open = true
+            gate?.resume()
+            gate = nil
+        }
+
+        func cancel(jobID: String) {}
+        func close() async { release() }
+    }
+
+    @Test("a round that outlasts its lease keeps it: the worker renews what it holds, so the candidates are not due again (nor counted) while it scores")
+    func roundOutlastsItsLease() async throws {
+        let url = try TestDatabase.freshDatabase("scoring_renew")
+        defer { try? TestDatabase.dropDatabase(url) }
+        try await Self.roundOutlastsItsLease(url)
+    }
+
+    @LoopActor
+    static func roundOutlastsItsLease(_ url: String) async throws {
+        let setup = try await Setup(url, count: 3)
+        defer { setup.pool.close() }
+        let scorer = HeldScoring()
+        let worker = ScoringWorker(queue: setup.queue, scorer: scorer, logger: Setup.logger, leaseSeconds: 10,
+                                   pollMilliseconds: 50)
+        worker.start()
+        _ = try await setup.jobs.requestScoring(job: setup.job, .allParsed, callbackURL: nil, tenantID: setup.tenantID)
+        func queued(_ sql: String) async throws -> Int {
+            try await setup.pool.withConnection { c throws(PGError) in Int(try await c.query(sql).scalar ?? "") ?? -1 }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while scorer.rounds == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(scorer.rounds == 1)
+        // Past the 10 s lease: renewed every third of it, nothing is due, and nothing was claimed twice.
+        try await Task.sleep(for: .milliseconds(12_000))
+        #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at <= now()") == 0)
+        #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at > now() + interval '2 seconds'") == 3)
+        #expect(try await queued("SELECT max(attempts) FROM scoring_queue") == 1)
+        scorer.release()
+        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await worker.close()
+        #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'scored'") == 3)
+        #expect(worker.counters.claimed == 3 && scorer.rounds == 1, "\(worker.counters)")
     }
 }

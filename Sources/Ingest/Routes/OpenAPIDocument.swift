@@ -1067,7 +1067,7 @@ enum OpenAPIDocument {
           "tokens": {"type": ["object", "null"]},
           "reasons_dropped": {"type": "integer"},
           "reasons_reanchored": {"type": "integer"},
-          "error": {"type": ["object", "null"], "description": "`{code, detail}`: `not_parsed`, `llm_invalid_output`, `scoring_abandoned` (claimed six times without an outcome)."},
+          "error": {"type": ["object", "null"], "description": "`{code, detail}`: `not_parsed`, `llm_invalid_output`, `scoring_abandoned` (its scoring was claimed five times without an outcome: the engines scoring it stopped, or its result could not be written)."},
           "name": {"type": ["string", "null"]},
           "email": {"type": ["string", "null"]},
           "filename": {"type": ["string", "null"]},

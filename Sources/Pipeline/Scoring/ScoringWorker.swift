@@ -56,6 +56,8 @@ public final class ScoringWorker {
     private var claimFailures = 0
     /// Rounds being scored now, by number (at most the scorer's ``CandidateScoring/concurrentRounds``).
     private var rounds: [Int: Task<Void, Never>] = [:]
+    /// What each round holds, for the lease renewal.
+    private var held: [Int: [ClaimedCandidate]] = [:]
     private var nextRound = 0
     /// Hears each run that completed (its webhook is queued there).
     public var completed: @LoopActor (CompletedRun) async -> Void = { _ in }
@@ -86,9 +88,10 @@ public final class ScoringWorker {
         let every = UInt64(leaseSeconds) * 1_000 / 3
         while !closed {
             await renewNap.nap(milliseconds: every)
-            guard !closed, !rounds.isEmpty else { continue }
+            let holding = held.values.flatMap { $0 }
+            guard !closed, !holding.isEmpty else { continue }
             do throws(PGError) {
-                try await queue.renew(claim, leaseSeconds: leaseSeconds)
+                try await queue.renew(holding, claim: claim, leaseSeconds: leaseSeconds)
             } catch {
                 logger.warning("could not renew the leases of candidates being scored", metadata: ["error": "\(error)"])
             }
@@ -153,6 +156,7 @@ public final class ScoringWorker {
             if !claimed.isEmpty {
                 let number = nextRound
                 nextRound += 1
+                held[number] = claimed
                 rounds[number] = EventLoop.spawn { [self] in await round(number, groups.map(\.candidates)) }
             }
             if claimed.count < batchSize { await nap.nap(milliseconds: pollMilliseconds) }
@@ -163,6 +167,7 @@ public final class ScoringWorker {
     private func round(_ number: Int, _ groups: [[ClaimedCandidate]]) async {
         for group in groups { await score(group) }
         rounds[number] = nil
+        held[number] = nil
         nap.wake()
     }
 

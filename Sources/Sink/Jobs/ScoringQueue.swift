@@ -100,14 +100,38 @@ public final class ScoringQueue {
 
     /// Claims up to `limit` due candidates for `leaseSeconds` under `claim` (a UUID of the caller's): each is
     /// due again when the lease runs out without the worker having written it (it died, or lost the
-    /// database). Several engines claim without waiting on each other (`SKIP LOCKED`). Oldest first.
+    /// database). Several engines claim without waiting on each other (`SKIP LOCKED`).
+    ///
+    /// Tenants take turns by their weights (`tenants.weight`, as the spool's turns): a tenant's k-th oldest due
+    /// candidate comes at k ÷ weight, so one tenant's `"all": true` over 100,000 documents does not hold back
+    /// another's upload for hours: each claim has the second tenant's share. Within a tenant, oldest first. The
+    /// tenants with anything due are found by a skip scan of `scoring_queue_tenant_due` (one index probe each).
     public func claim(_ claim: String, limit: Int, leaseSeconds: Int) async throws(PGError) -> [ClaimedCandidate] {
         try await pool.withConnection { c throws(PGError) in
             try await c.query("""
+                WITH RECURSIVE due_tenants AS (
+                    (SELECT tenant_id FROM scoring_queue WHERE next_attempt_at <= now() ORDER BY tenant_id LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT q.tenant_id FROM scoring_queue q
+                            WHERE q.tenant_id > d.tenant_id AND q.next_attempt_at <= now()
+                            ORDER BY q.tenant_id LIMIT 1)
+                    FROM due_tenants d WHERE d.tenant_id IS NOT NULL),
+                due AS (
+                    SELECT x.job_id, x.document_id
+                    FROM due_tenants d
+                    LEFT JOIN tenants t ON t.id = d.tenant_id
+                    CROSS JOIN LATERAL (
+                        SELECT o.job_id, o.document_id, o.next_attempt_at,
+                               row_number() OVER (ORDER BY o.next_attempt_at) AS turn
+                        FROM (SELECT q.job_id, q.document_id, q.next_attempt_at FROM scoring_queue q
+                              WHERE q.tenant_id = d.tenant_id AND q.next_attempt_at <= now()
+                              ORDER BY q.next_attempt_at LIMIT $2::integer FOR UPDATE SKIP LOCKED) o) x
+                    WHERE d.tenant_id IS NOT NULL
+                    ORDER BY x.turn::float8 / coalesce(t.weight, 1), x.next_attempt_at
+                    LIMIT $2::integer)
                 UPDATE scoring_queue q SET claim = $1::uuid, attempts = q.attempts + 1,
                        next_attempt_at = now() + make_interval(secs => $3::integer)
-                FROM (SELECT job_id, document_id FROM scoring_queue WHERE next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT $2::integer FOR UPDATE SKIP LOCKED) due
+                FROM due
                 WHERE q.job_id = due.job_id AND q.document_id = due.document_id
                 RETURNING q.job_id::text, q.document_id::text, q.tenant_id::text, q.attempts
                 """, [claim, String(limit), String(leaseSeconds)]).rows.compactMap { row in
@@ -186,16 +210,25 @@ public final class ScoringQueue {
         }
     }
 
-    /// Renews the lease of every candidate still held under `claim` (scored now, or waiting on an LLM that is
-    /// away): a lease then runs out only when its engine stopped, so a claim counted again means a lost engine.
-    /// Returns how many leases were renewed.
+    /// Renews the leases of `candidates`, held under `claim` and still being scored (or waiting on an LLM that
+    /// is away): a lease then runs out only when its engine stopped, so a claim counted again means a lost
+    /// engine. Only those named: a row claimed under `claim` whose claim's answer was lost is not held by any
+    /// round, and its lease must run out. Returns how many leases were renewed.
     @discardableResult
-    public func renew(_ claim: String, leaseSeconds: Int) async throws(PGError) -> Int {
-        try await pool.withConnection { c throws(PGError) in
+    public func renew(_ candidates: [ClaimedCandidate], claim: String, leaseSeconds: Int) async throws(PGError) -> Int {
+        guard !candidates.isEmpty else { return 0 }
+        var pairs: [UInt8] = [0x5B]
+        for (n, candidate) in candidates.enumerated() {
+            if n > 0 { pairs.append(0x2C) }
+            pairs += JSONText.strings([candidate.jobID, candidate.documentID])
+        }
+        pairs.append(0x5D)
+        return try await pool.withConnection { c throws(PGError) in
             try await c.query("""
                 UPDATE scoring_queue SET next_attempt_at = now() + make_interval(secs => $2::integer)
                 WHERE claim = $1::uuid
-                """, [claim, String(leaseSeconds)]).affectedRows
+                  AND (job_id, document_id) IN (SELECT (x->>0)::uuid, (x->>1)::uuid FROM jsonb_array_elements($3::jsonb) AS x)
+                """, [claim, String(leaseSeconds), String(decoding: pairs, as: UTF8.self)]).affectedRows
         }
     }
 

@@ -428,6 +428,11 @@ public enum Migrations {
             CREATE POLICY tenant_isolation ON job_scores
                 USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
             """),
+        // Scoring claims tenants in turn, by their weights (``ScoringQueue/claim(_:limit:leaseSeconds:)``): each
+        // tenant's due candidates, oldest first, and the distinct tenants with any due, are read on this index.
+        Migration(version: 9, name: "scoring queue by tenant", sql: """
+            CREATE INDEX scoring_queue_tenant_due ON scoring_queue (tenant_id, next_attempt_at);
+            """),
     ]
 
     /// The newest version.
@@ -481,6 +486,7 @@ public enum Migrator {
         let nap = Nap()
         defer { nap.close() }
         while try await connection.query("SELECT pg_try_advisory_lock($1)", [String(Migrations.lockKey)]).scalar != "t" {
+            if Task.isCancelled { throw PGError(kind: .connection, message: "cancelled while waiting for the migration lock") }
             await nap.nap(milliseconds: everyMilliseconds)
         }
     }
