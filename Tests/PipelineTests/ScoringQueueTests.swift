@@ -62,6 +62,14 @@ struct ScoringQueueTests {
             job = try #require((try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["id"] as? String)
         }
 
+        /// Waits (up to a minute) until no candidate is pending.
+        func waitUntilNonePending() async throws {
+            let deadline = Date().addingTimeInterval(60)
+            while try await count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+
         func count(_ sql: String) async throws -> Int {
             try await pool.inTenant(tenantID) { c throws(PGError) in Int(try await c.query(sql).scalar ?? "") ?? -1 }
         }
@@ -141,10 +149,7 @@ struct ScoringQueueTests {
         var completed: [String] = []
         worker.completed = { run in completed.append(run.id) }
         worker.start()
-        let deadline = Date().addingTimeInterval(60)
-        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await setup.waitUntilNonePending()
         await worker.close()
         #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'scored'") == 4)
         #expect(try await setup.count("SELECT count(*) FROM scoring_queue") == 0)
@@ -191,10 +196,7 @@ struct ScoringQueueTests {
         var completed: [String] = []
         worker.completed = { run in completed.append(run.id) }
         worker.start()
-        let deadline = Date().addingTimeInterval(60)
-        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await setup.waitUntilNonePending()
         await worker.close()
         #expect(try await setup.count("""
             SELECT count(*) FROM job_scores WHERE document_id = '\(worn)' AND status = 'failed'
@@ -294,9 +296,7 @@ struct ScoringQueueTests {
         #expect(try await queued("SELECT count(*) FROM scoring_queue WHERE next_attempt_at > now() + interval '2 seconds'") == 3)
         #expect(try await queued("SELECT max(attempts) FROM scoring_queue") == 1)
         scorer.release()
-        while try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'pending'") > 0, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await setup.waitUntilNonePending()
         await worker.close()
         #expect(try await setup.count("SELECT count(*) FROM job_scores WHERE status = 'scored'") == 3)
         #expect(worker.counters.claimed == 3 && scorer.rounds == 1, "\(worker.counters)")
