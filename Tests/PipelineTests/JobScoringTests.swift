@@ -198,7 +198,7 @@ struct JobScoringTests {
         #expect(await serve.stop() == 0, "\(serve.log)")
     }
 
-    @Test("an upload naming a job: every document becomes a candidate (failed not_parsed when its extraction failed), the list is ranked and its pages cover each candidate once, filters hold, every quote is the stored text at its offsets by PostgreSQL's substr, and the run's webhook is queued")
+    @Test("an upload naming a job: every document becomes a candidate (failed not_parsed when its extraction failed), the list is ranked and its pages cover each candidate once, filters hold, every quote is the stored text at its offsets by PostgreSQL's substr, the batch's status names its run, and the run's webhook is queued")
     func uploadNamingAJob() async throws {
         let url = try TestDatabase.freshDatabase("jobs_upload")
         defer { try? TestDatabase.dropDatabase(url) }
@@ -216,8 +216,11 @@ struct JobScoringTests {
                                   files: files, extra: ["-F", "files=@\(broken)"])
         #expect(upload.status == 202, "\(upload.body)")
         let batch = try #require(upload.json["batch_id"] as? String)
-        _ = try await API.completed(serve, batch: batch, token: nil)
+        let batchStatus = try await API.completed(serve, batch: batch, token: nil)
         let run = try #require(try API.rows(url, tenant: "default", "SELECT id FROM scoring_runs WHERE batch_id = '\(batch)'").first)
+        let runs = try #require(batchStatus["scoring_runs"] as? [[String: Any]], "the batch names its runs")
+        #expect(runs.count == 1 && runs.first?["run_id"] as? String == run && runs.first?["job_id"] as? String == job,
+                "\(runs)")
         let done = try await Self.completedRun(serve, job: job, run: run)
         let counts = try #require(done["counts"] as? [String: Any])
         #expect(counts["total"] as? Int == 13 && counts["pending"] as? Int == 0, "\(done)")

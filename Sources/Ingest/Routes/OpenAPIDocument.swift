@@ -923,6 +923,11 @@ enum OpenAPIDocument {
           "prompt_tokens": {"type": "integer"},
           "completion_tokens": {"type": "integer"},
           "cost_usd": {"type": "number"},
+          "scoring_runs": {
+            "type": "array",
+            "description": "The scoring runs following this batch (an upload or import with `job_id`): `GET /api/v1/jobs/{job_id}/runs/{run_id}` counts each.",
+            "items": {"type": "object", "properties": {"job_id": {"type": "string", "format": "uuid"}, "run_id": {"type": "string", "format": "uuid"}, "completed": {"type": "boolean"}}}
+          },
           "items": {"type": "array", "items": {"$ref": "#/components/schemas/BatchItem"}},
           "items_next": {"type": ["string", "null"]}
         }

@@ -65,7 +65,10 @@ public final class TenantReads {
                                                 / greatest(c.total, coalesce(b.expected, 0)), 4) END,
                     'failures_by_code', f.by_code,
                     'prompt_tokens', b.prompt_tokens, 'completion_tokens', b.completion_tokens,
-                    'cost_usd', b.cost_usd)::text
+                    'cost_usd', b.cost_usd,
+                    'scoring_runs', (SELECT coalesce(json_agg(json_build_object('job_id', r.job_id, 'run_id', r.id,
+                                                       'completed', r.completed_at IS NOT NULL) ORDER BY r.created_at), '[]')
+                                     FROM scoring_runs r WHERE r.batch_id = b.id))::text
                 FROM batches b, counts c, failures f WHERE b.id = $1::uuid
                 """, [id]).scalar
             return text.map { Array($0.utf8) }
