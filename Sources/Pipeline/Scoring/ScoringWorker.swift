@@ -159,7 +159,9 @@ public final class ScoringWorker {
                 held[number] = claimed
                 rounds[number] = EventLoop.spawn { [self] in await round(number, groups.map(\.candidates)) }
             }
-            if claimed.count < batchSize { await nap.nap(milliseconds: pollMilliseconds) }
+            // Nothing due: wait for the next poll or a wake-up. A short claim does not mean the queue is empty
+            // (each tenant is read up to its share), so the loop claims again (waiting first if rounds are full).
+            if claimed.isEmpty { await nap.nap(milliseconds: pollMilliseconds) }
         }
     }
 

@@ -105,7 +105,10 @@ public final class ScoringQueue {
     /// Tenants take turns by their weights (`tenants.weight`, as the spool's turns): a tenant's k-th oldest due
     /// candidate comes at k ÷ weight, so one tenant's `"all": true` over 100,000 documents does not hold back
     /// another's upload for hours: each claim has the second tenant's share. Within a tenant, oldest first. The
-    /// tenants with anything due are found by a skip scan of `scoring_queue_tenant_due` (one index probe each).
+    /// tenants with anything due are found by a skip scan of `scoring_queue_tenant_due` (one index probe each),
+    /// and each is read (and locked) only up to its share of `limit` and one more, not `limit` rows each: with
+    /// many tenants due, a claim would otherwise lock `limit` rows of every one. A claim may then come back short
+    /// while a tenant with a small share has more (the worker claims again at once).
     public func claim(_ claim: String, limit: Int, leaseSeconds: Int) async throws(PGError) -> [ClaimedCandidate] {
         try await pool.withConnection { c throws(PGError) in
             try await c.query("""
@@ -116,18 +119,22 @@ public final class ScoringQueue {
                             WHERE q.tenant_id > d.tenant_id AND q.next_attempt_at <= now()
                             ORDER BY q.tenant_id LIMIT 1)
                     FROM due_tenants d WHERE d.tenant_id IS NOT NULL),
+                weighted AS (
+                    SELECT d.tenant_id, coalesce(t.weight, 1) AS weight FROM due_tenants d
+                    LEFT JOIN tenants t ON t.id = d.tenant_id WHERE d.tenant_id IS NOT NULL),
+                total AS (SELECT sum(weight)::float8 AS weight FROM weighted),
                 due AS (
                     SELECT x.job_id, x.document_id
-                    FROM due_tenants d
-                    LEFT JOIN tenants t ON t.id = d.tenant_id
+                    FROM weighted w CROSS JOIN total
                     CROSS JOIN LATERAL (
                         SELECT o.job_id, o.document_id, o.next_attempt_at,
                                row_number() OVER (ORDER BY o.next_attempt_at) AS turn
                         FROM (SELECT q.job_id, q.document_id, q.next_attempt_at FROM scoring_queue q
-                              WHERE q.tenant_id = d.tenant_id AND q.next_attempt_at <= now()
-                              ORDER BY q.next_attempt_at LIMIT $2::integer FOR UPDATE SKIP LOCKED) o) x
-                    WHERE d.tenant_id IS NOT NULL
-                    ORDER BY x.turn::float8 / coalesce(t.weight, 1), x.next_attempt_at
+                              WHERE q.tenant_id = w.tenant_id AND q.next_attempt_at <= now()
+                              ORDER BY q.next_attempt_at
+                              LIMIT least($2::integer, ceil($2::integer * w.weight / total.weight)::integer + 1)
+                              FOR UPDATE SKIP LOCKED) o) x
+                    ORDER BY x.turn::float8 / w.weight, x.next_attempt_at
                     LIMIT $2::integer)
                 UPDATE scoring_queue q SET claim = $1::uuid, attempts = q.attempts + 1,
                        next_attempt_at = now() + make_interval(secs => $3::integer)
