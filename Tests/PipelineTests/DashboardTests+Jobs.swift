@@ -224,5 +224,25 @@ extension DashboardTests {
         #expect(try await browser.execute(
             "return document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true)
         try await browser.resize(width: 1280, height: 1500)
+
+        // Deleting the job: asked once more, kept, then deleted with its candidates.
+        let confirmHidden = "return document.getElementById('job-delete-confirm').hidden"
+        try await browser.click(try await browser.find("#job-delete"))
+        #expect(try await browser.execute(confirmHidden) as? Bool == false, "asked once more")
+        try await browser.click(try await browser.find("#job-delete-keep"))
+        #expect(try await browser.execute(confirmHidden) as? Bool == true)
+        #expect(try Jobs.send(serve, "GET", "/api/v1/jobs/\(job)", token: key).status == 200, "kept")
+        try await browser.click(try await browser.find("#job-delete"))
+        try await browser.click(try await browser.find("#job-delete-confirm"))
+        try await browser.wait("the job deleted", seconds: 30, describe: {
+            (try? await browser.text(of: "#jobs-message")) ?? ""
+        }) {
+            try await browser.text(of: "#jobs-message").hasPrefix("Deleted ")
+        }
+        #expect(try await browser.text(of: "#jobs-message") == "Deleted \(title) and its candidates.")
+        #expect(try await browser.execute("return document.getElementById('job').hidden") as? Bool == true)
+        #expect(try await browser.text(of: "#job-list").contains(title) == false)
+        #expect(try await browser.execute("return document.getElementById('job-injected') === null") as? Bool == true)
+        #expect(try Jobs.send(serve, "GET", "/api/v1/jobs/\(job)", token: key).status == 404)
     }
 }

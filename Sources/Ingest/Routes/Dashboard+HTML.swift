@@ -78,7 +78,7 @@ extension Dashboard {
         </div>
 
         <section id="jobs" class="card" aria-labelledby="jobs-title">
-          <h2 id="jobs-title">Jobs</h2>
+          <h2 id="jobs-title" tabindex="-1">Jobs</h2>
           <div class="split">
             <div>
               <ul id="job-list" class="recent" aria-label="The tenant's jobs, newest first"></ul>
@@ -111,6 +111,9 @@ extension Dashboard {
           <p id="job-meta" class="meta"></p>
           <div class="row">
             <button id="job-score" type="button">Score all parsed documents</button>
+            <button id="job-delete" type="button">Delete job</button>
+            <button id="job-delete-confirm" type="button" hidden>Delete it and its candidates</button>
+            <button id="job-delete-keep" type="button" hidden>Keep it</button>
           </div>
           <p id="job-message" class="message" role="status" aria-live="polite"></p>
           <dl id="job-counts" class="counts"></dl>

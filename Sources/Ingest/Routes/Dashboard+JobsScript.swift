@@ -91,7 +91,45 @@ extension Dashboard {
           return undefined;
         }
 
+        /** Shows the delete button, or (`asking`) the confirmation and the way back, focused. */
+        function askDeleteJob(asking, focus = true) {
+          $('job-delete').hidden = asking;
+          $('job-delete-confirm').hidden = !asking;
+          $('job-delete-keep').hidden = !asking;
+          if (focus) $(asking ? 'job-delete-keep' : 'job-delete').focus();
+        }
+
+        /** Deletes the job shown, with its candidates; then closes it and reads the list again. */
+        async function deleteJob() {
+          const id = state.job;
+          const run = state.jobRun;
+          const known = state.jobs.find((job) => str(job.id) === id);
+          const title = (known && str(known.title)) || id;
+          const button = $('job-delete-confirm');
+          button.disabled = true;
+          const answer = await api('/api/v1/jobs/' + encodeURIComponent(id), 'DELETE');
+          button.disabled = false;
+          if (answer.status === 401) {
+            signOut(describe(answer));
+            return;
+          }
+          // Gone already (another tab, the API) counts as deleted.
+          if (answer.status !== 204 && answer.status !== 404) {
+            if (run === state.jobRun) {
+              $('job-message').textContent = describe(answer);
+              $('job-message').classList.add('error');
+            }
+            return;
+          }
+          if (state.job === id) closeJob();
+          if ($('upload-job').value === id) $('upload-job').value = '';
+          await loadJobs();
+          $('jobs-message').textContent = 'Deleted ' + title + ' and its candidates.';
+          $('jobs-title').focus();
+        }
+
         function closeJob() {
+          askDeleteJob(false, false);
           clearTimeout(state.jobTimer);
           state.jobRun += 1;
           state.candidateRun += 1;

@@ -636,6 +636,9 @@ extension Dashboard {
             createJob();
           });
           $('job-score').addEventListener('click', () => scoreAll());
+          $('job-delete').addEventListener('click', () => askDeleteJob(true));
+          $('job-delete-keep').addEventListener('click', () => askDeleteJob(false));
+          $('job-delete-confirm').addEventListener('click', () => deleteJob());
           $('candidates-filter').addEventListener('submit', (event) => {
             event.preventDefault();
             const text = $('min-score').value.trim();
