@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Says on standard error when the loop thread has not run for a while: every timer, socket and child process
-/// of the process waits while it is held (a blocking call or a long computation on the loop), and what waits
-/// sees only a late timer. Turned on by `LOOP_STALL_WARN_MS` (the test suite sets it, so that a stall shows in
+/// Says on standard error when the loop has not reached a job handed to it for a while: every timer, socket and
+/// child process of the process waits while the loop thread is held (a blocking call or a long computation on
+/// it) or has more work queued than it can do, and what waits sees only a late timer. Turned on by `LOOP_STALL_WARN_MS` (the test suite sets it, so that a stall shows in
 /// the log between the tests that ran at the time).
 ///
 /// A thread of its own hands the loop a small job every 100 ms and checks that the previous one ran: no
@@ -35,14 +35,15 @@ public enum LoopStallWatch {
             let now = SystemClock.shared.monotonicNanoseconds()
             if ran.value.load(ordering: .acquiring) >= sent {
                 if reported {
-                    say("the event loop ran again after \((now - sent) / 1_000_000) ms")
+                    say("the event loop reached the job after \((now - sent) / 1_000_000) ms")
                     reported = false
                 }
                 sent = now
                 _ = EventLoop.spawn { ran.value.store(SystemClock.shared.monotonicNanoseconds(), ordering: .releasing) }
             } else if !reported, now - sent >= threshold {
-                say("the event loop has not run for \((now - sent) / 1_000_000) ms (a blocking call or a long "
-                    + "computation on the loop thread holds every timer and socket of this process)")
+                say("the event loop has not reached a job handed to it \((now - sent) / 1_000_000) ms ago: it is "
+                    + "blocked (a blocking call or a long computation on its thread) or has more work queued than it "
+                    + "can do; every timer and socket of this process waits meanwhile")
                 reported = true
             }
             usleep(100_000)
