@@ -164,22 +164,41 @@ package final class ChildProcess {
             fds.append(null)
         }
         let prepared = SystemClock.shared.monotonicNanoseconds() - t0
-        let spawned = await Offload.runNonThrowing { () -> (pid: Int32, pidfd: Int32, errno: Int32, stage: String) in
-            Self.spawnOnPool(command, stdin: input.read, stdout: out.write, stderr: err.write)
+        // The child is taken in hand (its wall-clock timer armed, its pipes watched) in the pool's completion
+        // callback, on the loop thread as soon as the spawn returns: not when the caller's task next runs. A
+        // task without the loop as its executor preference resumes through the cooperative pool, and with its
+        // threads blocked (tests run blocking calls there) that took over 30 s while the child ran unwatched:
+        // CI saw a 1.5 s limit never enforced.
+        let box = SpawnBox()
+        let outcome: Result<ChildProcess, ChildSpawnError> = await withCheckedContinuation(isolation: LoopActor.shared) {
+            continuation in
+            Offload.submit({
+                box.spawned = Self.spawnOnPool(command, stdin: input.read, stdout: out.write, stderr: err.write)
+            }, after: {
+                let t1 = SystemClock.shared.monotonicNanoseconds()
+                let spawned = box.spawned ?? (pid: -1, pidfd: -1, errno: EINVAL, stage: "spawn")
+                // The child holds its own copies now; the parent keeps only its ends.
+                _ = Glibc.close(input.read)
+                _ = Glibc.close(out.write)
+                _ = Glibc.close(err.write)
+                guard spawned.pid > 0 else {
+                    [out.read, err.read, input.write].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
+                    continuation.resume(returning: .failure(ChildSpawnError(errno: spawned.errno, stage: spawned.stage,
+                                                                           executable: command.executable)))
+                    return
+                }
+                let child = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, stdin: input.write, stdout: out.read,
+                                         stderr: err.read, limits: command.limits, started: t0)
+                child.loopNanoseconds = prepared + (SystemClock.shared.monotonicNanoseconds() - t1)
+                continuation.resume(returning: .success(child))
+            })
         }
-        let t1 = SystemClock.shared.monotonicNanoseconds()
-        // The child holds its own copies now; the parent keeps only its ends.
-        _ = Glibc.close(input.read)
-        _ = Glibc.close(out.write)
-        _ = Glibc.close(err.write)
-        guard spawned.pid > 0 else {
-            [out.read, err.read, input.write].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
-            throw ChildSpawnError(errno: spawned.errno, stage: spawned.stage, executable: command.executable)
-        }
-        let child = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, stdin: input.write, stdout: out.read,
-                                 stderr: err.read, limits: command.limits, started: t0)
-        child.loopNanoseconds = prepared + (SystemClock.shared.monotonicNanoseconds() - t1)
-        return child
+        return try outcome.get()
+    }
+
+    /// The spawn's result, written on the pool thread before libuv signals completion, read on the loop after.
+    private final class SpawnBox: @unchecked Sendable {
+        var spawned: (pid: Int32, pidfd: Int32, errno: Int32, stage: String)?
     }
 
     /// Runs `command` to its end and returns what it did.
