@@ -10,8 +10,7 @@ import Glibc
 /// Every socket, file, timer, signal and child process of the engine belongs to this loop. Swift jobs
 /// enqueued on it (actors isolated to ``LoopActor``) run between libuv callbacks, on the same thread:
 /// `enqueue` pushes onto a locked queue and wakes the loop with `uv_async_send` only when no wake-up is
-/// pending, and the async callback runs the jobs queued at that moment (one batch per wake-up, so timers and
-/// I/O get their turn between batches), so sends coalesce (the shape of NIO's
+/// pending, and the async callback drains the whole queue, so sends coalesce (the shape of NIO's
 /// `NIOSerialEventLoopExecutor`).
 public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // @unchecked: `raw`, `wakeup` and `thread` are written once before the loop thread starts and only read
@@ -153,35 +152,25 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     }
 
     private func drain() {
-        runBatch()
-        // Stopping: what is queued runs to the end, then the wake-up handle is marked closed (under the lock, so
-        // no later send reaches it) and every handle is closed.
-        guard state.withLock({ $0.stopping && !$0.wakeupClosed }) else { return }
-        while runBatch() {}
-        let close = state.withLock { state -> Bool in
-            guard !state.wakeupClosed else { return false }
-            state.wakeupClosed = true
-            return true
+        defer {
+            let close = state.withLock { state -> Bool in
+                guard state.stopping, !state.wakeupClosed else { return false }
+                state.wakeupClosed = true
+                return true
+            }
+            if close { closeAllHandles() }
         }
-        if close { closeAllHandles() }
-    }
-
-    /// Runs one batch: the jobs queued now, not those they queue. Jobs enqueued while these run have sent a
-    /// wake-up of their own (`wakePending` is cleared first), so the loop comes back to them after one turn of
-    /// its timers and I/O. Draining until the queue stayed empty let a steady stream of jobs (sleep wake-ups of
-    /// many tasks, hops back from other threads) hold libuv's timers, polls and signals for as long as it
-    /// lasted: CI saw a child's 1.5 s kill timer not fire for 36 s while jobs ran on. Returns whether any ran.
-    @discardableResult
-    private func runBatch() -> Bool {
-        let jobs = state.withLock { state -> [UnownedJob] in
-            state.wakePending = false
-            let jobs = state.jobs
-            state.jobs.removeAll(keepingCapacity: true)
-            return jobs
+        while true {
+            let jobs = state.withLock { state -> [UnownedJob] in
+                state.wakePending = false
+                let jobs = state.jobs
+                state.jobs.removeAll(keepingCapacity: true)
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            let executor = asUnownedSerialExecutor()
+            for job in jobs { job.runSynchronously(on: executor) }
         }
-        let executor = asUnownedSerialExecutor()
-        for job in jobs { job.runSynchronously(on: executor) }
-        return !jobs.isEmpty
     }
 
     /// Starts a task whose code runs on the loop, including every resumption after a suspension.
